@@ -1,0 +1,39 @@
+// Domain errors: each carries a code from the contract and the `data` object
+// a client sees. Only rpc.ts turns them into JSON-RPC error responses.
+import { ErrorCode, type ErrorCodeValue, type HeldBy } from '../../client/protocol.ts';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCodeValue,
+    message: string,
+    readonly data: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+/** -32602: a parameter failed validation. */
+export function invalidParams(field: string, problem: string): DomainError {
+  return new DomainError(ErrorCode.InvalidParams, `invalid params: ${field} ${problem}`, { field, problem });
+}
+
+/** -32001: no such service, port record or conflict. */
+export function notFound(kind: string, key: string | number): DomainError {
+  return new DomainError(ErrorCode.NotFound, `no ${kind} ${JSON.stringify(key)}`, { kind, key });
+}
+
+/** -32002: the port is held, reserved or listened on. */
+export function portUnavailable(port: number, reason: string, heldBy: HeldBy): DomainError {
+  return new DomainError(ErrorCode.PortUnavailable, `port ${port} is unavailable: ${reason}`, { port, reason, heldBy });
+}
+
+/** -32003: nothing left to allocate in the range. */
+export function rangeExhausted(range: string): DomainError {
+  return new DomainError(ErrorCode.RangeExhausted, `no free port left in range ${range}`, { range });
+}
+
+/** -32006: the strategy cannot resolve this conflict. */
+export function cannotResolve(reason: string): DomainError {
+  return new DomainError(ErrorCode.CannotResolve, `cannot resolve: ${reason}`, { reason });
+}

@@ -1,0 +1,94 @@
+// The registry's whole durable state as plain data, and the one function that
+// changes it. Every mutation is an `Op`: the registry applies ops to memory and
+// the store appends the same ops to its journal, so replaying the journal at
+// start rebuilds exactly the state that was acknowledged.
+import type { Conflict, EventData, EventType, Protocol, Service } from '../../client/protocol.ts';
+
+export const SCHEMA_VERSION = 1;
+
+/** How a service came to exist: registered on purpose, or created by a port.allocate. */
+export type Origin = 'register' | 'allocate';
+
+export interface ServiceRecord extends Service {
+  origin: Origin;
+}
+
+export interface Reservation {
+  port: number;
+  protocol: Protocol;
+  for?: string;
+  reason?: string;
+  createdAt: string;
+  expiresAt?: string;
+}
+
+/** One line of assignment history: a service got, changed or gave up a port. */
+export interface AssignmentEvent {
+  at: string;
+  service: string;
+  port: number | null;
+  previous: number | null;
+  why: string;
+}
+
+export interface State {
+  services: Record<string, ServiceRecord>;
+  reservations: Record<string, Reservation>;
+  conflicts: Record<string, Conflict>;
+  history: AssignmentEvent[];
+  nextConflictId: number;
+}
+
+export type Op =
+  | { op: 'service'; name: string; value: ServiceRecord | null }
+  | { op: 'reservation'; key: string; value: Reservation | null }
+  | { op: 'conflict'; id: string; value: Conflict | null }
+  | { op: 'history'; value: AssignmentEvent }
+  | { op: 'nextConflictId'; value: number };
+
+/** The most assignment-history lines kept; older ones are dropped first. */
+export const HISTORY_LIMIT = 10_000;
+
+export function emptyState(): State {
+  return { services: {}, reservations: {}, conflicts: {}, history: [], nextConflictId: 1 };
+}
+
+export function portKey(protocol: Protocol, port: number): string {
+  return `${protocol}/${port}`;
+}
+
+/** Applies one op in place. Used for live mutations and for journal replay alike. */
+export function applyOp(state: State, op: Op): void {
+  switch (op.op) {
+    case 'service':
+      setOrDelete(state.services, op.name, op.value);
+      return;
+    case 'reservation':
+      setOrDelete(state.reservations, op.key, op.value);
+      return;
+    case 'conflict':
+      setOrDelete(state.conflicts, op.id, op.value);
+      return;
+    case 'history':
+      state.history.push(op.value);
+      if (state.history.length > HISTORY_LIMIT) state.history.splice(0, state.history.length - HISTORY_LIMIT);
+      return;
+    case 'nextConflictId':
+      state.nextConflictId = op.value;
+      return;
+  }
+}
+
+function setOrDelete<T>(table: Record<string, T>, key: string, value: T | null): void {
+  if (value === null) delete table[key];
+  else table[key] = value;
+}
+
+/** An event a core decision wants published once its ops are durable. */
+export type EmittedEvent = { [T in EventType]: { type: T; data: EventData[T] } }[EventType];
+
+/** What a core decision does: ops to apply and persist, then events to publish. */
+export interface Effects {
+  ops: Op[];
+  events: EmittedEvent[];
+}
