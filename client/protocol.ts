@@ -151,7 +151,8 @@ export interface ResolveParams {
 
 export interface ResolveResult {
   conflict: Conflict | null;
-  service: Service;
+  /** Null only when `reserve` acknowledges a reserved_in_use conflict whose reservation names no service. */
+  service: Service | null;
   from: number;
   to: number;
 }

@@ -1,0 +1,107 @@
+// Which conflicts the registry and the observed listeners call for right now.
+// Each is named by a key, so that reconcile can tell a conflict that is still
+// there (keep it, do not announce it again) from one that is new or gone.
+import type { Conflict, ConflictType, Listener, Protocol, Severity } from '../../client/protocol.ts';
+import type { Observation } from './observation.ts';
+import { ownership, toListener } from './owner.ts';
+import { portKey, type Reservation, type ServiceRecord } from './state.ts';
+
+/** A conflict as detection sees it: what and where, without id or lifecycle. */
+export interface Wanted {
+  key: string;
+  type: ConflictType;
+  protocol: Protocol;
+  port: number;
+  services: string[];
+  listener?: Listener;
+}
+
+export const SEVERITY: Record<ConflictType, Severity> = {
+  duplicate_assignment: 'critical',
+  foreign_listener: 'critical',
+  reserved_in_use: 'warning',
+  drift: 'warning',
+};
+
+/** The types that need a scan to be judged; the others come from the registry alone. */
+export const LISTENER_TYPES: ReadonlySet<ConflictType> = new Set(['foreign_listener', 'reserved_in_use', 'drift']);
+
+/** Identity of a conflict: one per type and port, and for drift per service too. */
+export function conflictKey(c: Pick<Conflict, 'type' | 'protocol' | 'port' | 'services'>): string {
+  const where = `${c.type}:${portKey(c.protocol, c.port)}`;
+  return c.type === 'drift' ? `${where}:${c.services[0] ?? ''}` : where;
+}
+
+function wanted(type: ConflictType, protocol: Protocol, port: number, services: string[], listener?: Listener): Wanted {
+  const w: Wanted = { key: '', type, protocol, port, services: [...services].sort(), ...(listener && { listener }) };
+  w.key = conflictKey(w);
+  return w;
+}
+
+/** Services grouped by protocol/port; every group holds at least one. */
+export function byPort(services: readonly ServiceRecord[]): Map<string, ServiceRecord[]> {
+  const groups = new Map<string, ServiceRecord[]>();
+  for (const s of services) {
+    const key = portKey(s.protocol, s.port);
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  return groups;
+}
+
+export function duplicates(services: readonly ServiceRecord[]): Wanted[] {
+  return [...byPort(services).values()]
+    .filter((group) => group.length > 1)
+    .map((group) => wanted('duplicate_assignment', group[0]!.protocol, group[0]!.port, group.map((s) => s.name)));
+}
+
+function listenersOn(listeners: readonly Observation[], protocol: Protocol, port: number): Observation[] {
+  return listeners.filter((l) => l.protocol === protocol && l.port === port);
+}
+
+/** A listener is foreign to a port only if it is provably none of its services' owner. */
+export function foreignListeners(services: readonly ServiceRecord[], listeners: readonly Observation[]): Wanted[] {
+  const found: Wanted[] = [];
+  for (const group of byPort(services).values()) {
+    const { protocol, port } = group[0]!;
+    const foreign = listenersOn(listeners, protocol, port).find((l) => group.every((s) => ownership(s, l) === 'foreign'));
+    if (foreign) found.push(wanted('foreign_listener', protocol, port, group.map((s) => s.name), toListener(foreign)));
+  }
+  return found;
+}
+
+/**
+ * `acknowledged` holds the port keys of open conflicts an operator settled
+ * with the reserve strategy: the reservation made then must not raise a
+ * second conflict about the same listener.
+ */
+export function reservedInUse(
+  services: Readonly<Record<string, ServiceRecord>>,
+  reservations: readonly Reservation[],
+  listeners: readonly Observation[],
+  acknowledged: ReadonlySet<string>,
+): Wanted[] {
+  const found: Wanted[] = [];
+  for (const r of reservations) {
+    if (acknowledged.has(portKey(r.protocol, r.port))) continue;
+    const holder = r.for !== undefined ? services[r.for] : undefined;
+    const intruder = listenersOn(listeners, r.protocol, r.port).find((l) =>
+      holder ? ownership(holder, l) === 'foreign' : l.pid !== undefined || l.process !== undefined,
+    );
+    if (intruder) found.push(wanted('reserved_in_use', r.protocol, r.port, holder ? [holder.name] : [], toListener(intruder)));
+  }
+  return found;
+}
+
+/** A service's process listens elsewhere, on a port no other service holds, and not on its own. */
+export function drifts(services: readonly ServiceRecord[], listeners: readonly Observation[]): Wanted[] {
+  const held = new Set(services.map((s) => portKey(s.protocol, s.port)));
+  const found: Wanted[] = [];
+  for (const s of services) {
+    if (s.pid === undefined) continue;
+    const own = listeners.filter((l) => l.pid === s.pid && l.protocol === s.protocol);
+    if (own.some((l) => l.port === s.port)) continue;
+    const elsewhere = own.find((l) => !held.has(portKey(l.protocol, l.port)));
+    if (elsewhere) found.push(wanted('drift', s.protocol, s.port, [s.name], toListener(elsewhere)));
+  }
+  return found;
+}

@@ -1,0 +1,75 @@
+// The service-side half of a reconcile round: leases that ran out, owners that
+// died (with a hold-off, so one missed observation never frees a port), and
+// services that adopt the process found listening on their port.
+import type { Observation } from './observation.ts';
+import { hasOwner, ownership } from './owner.ts';
+import type { ServiceRecord } from './state.ts';
+
+export const DEFAULT_HOLDOFF_ROUNDS = 3;
+
+/** True when the service's lease (port.allocate ttlSec) has run out at `now`. */
+export function leaseExpired(s: ServiceRecord, now: number): boolean {
+  return s.expiresAt !== undefined && Date.parse(s.expiresAt) <= now;
+}
+
+/** Hold-off counters are keyed by service and pid, so a re-registration with a new pid starts afresh. */
+export function holdoffKey(s: ServiceRecord): string {
+  return `${s.name}:${s.pid}`;
+}
+
+export interface HoldoffRound {
+  holdoff: Record<string, number>;
+  /** Services whose owner has now been dead for the whole hold-off. */
+  dead: ServiceRecord[];
+}
+
+/**
+ * Counts consecutive rounds in which each service's owner pid was reported
+ * dead. A pid seen alive or listening drops its counter. Without `deadPids`
+ * nobody looked, so counters are carried over unchanged and nobody is dead.
+ */
+export function countHoldoff(
+  services: readonly ServiceRecord[],
+  previous: Readonly<Record<string, number>>,
+  deadPids: readonly number[] | undefined,
+  listeners: readonly Observation[] | null,
+  rounds: number,
+): HoldoffRound {
+  const holdoff: Record<string, number> = {};
+  const dead: ServiceRecord[] = [];
+  for (const s of services) {
+    if (s.pid === undefined) continue;
+    const key = holdoffKey(s);
+    const before = previous[key];
+    if (deadPids === undefined) {
+      if (before !== undefined) holdoff[key] = before;
+      continue;
+    }
+    const alive = !deadPids.includes(s.pid) || (listeners ?? []).some((l) => l.pid === s.pid);
+    if (alive) continue;
+    // Capped, so a service that stays dead yields the same output every round.
+    const count = Math.min((before ?? 0) + 1, rounds);
+    holdoff[key] = count;
+    if (count >= rounds) dead.push(s);
+  }
+  return { holdoff, dead };
+}
+
+/**
+ * The listener a service with no owner identity takes as its own: the first
+ * one on its port that says who it is and that no other service there owns.
+ */
+export function adoptable(
+  s: ServiceRecord,
+  neighbours: readonly ServiceRecord[],
+  listeners: readonly Observation[],
+): Observation | undefined {
+  if (hasOwner(s)) return undefined;
+  return listeners.find(
+    (l) =>
+      l.protocol === s.protocol &&
+      l.port === s.port &&
+      (l.pid !== undefined || l.process !== undefined) &&
+      !neighbours.some((n) => n.name !== s.name && ownership(n, l) === 'owner'),
+  );
+}

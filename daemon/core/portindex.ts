@@ -1,0 +1,105 @@
+// A derived index of who holds, reserves and listens on each port, kept in
+// step with State by the registry. Allocation asks it "is this port taken?"
+// for thousands of ports per call, so it answers from typed arrays instead of
+// walking every service.
+import type { Protocol } from '../../client/protocol.ts';
+import type { Observation } from './observation.ts';
+import { portKey, type Op, type State } from './state.ts';
+
+const PORTS = 65536;
+
+interface Table {
+  held: Uint16Array;
+  reserved: Uint8Array;
+  listening: Uint8Array;
+}
+
+function table(): Table {
+  return { held: new Uint16Array(PORTS), reserved: new Uint8Array(PORTS), listening: new Uint8Array(PORTS) };
+}
+
+export class PortIndex {
+  private readonly tables: Record<Protocol, Table> = { tcp: table(), udp: table() };
+  private readonly holders = new Map<string, Set<string>>();
+  private listeners = new Map<string, Observation[]>();
+
+  static build(state: State): PortIndex {
+    const index = new PortIndex();
+    for (const s of Object.values(state.services)) index.hold(s.protocol, s.port, s.name);
+    for (const r of Object.values(state.reservations)) index.tables[r.protocol].reserved[r.port] = 1;
+    return index;
+  }
+
+  /** Updates the index for an op; call it before applyOp, while `state` still holds the old value. */
+  beforeApply(state: State, op: Op): void {
+    if (op.op === 'service') {
+      const old = state.services[op.name];
+      if (old) this.unhold(old.protocol, old.port, old.name);
+      if (op.value) this.hold(op.value.protocol, op.value.port, op.value.name);
+    } else if (op.op === 'reservation') {
+      const old = state.reservations[op.key];
+      if (old) this.tables[old.protocol].reserved[old.port] = 0;
+      if (op.value) this.tables[op.value.protocol].reserved[op.value.port] = 1;
+    }
+  }
+
+  /** Replaces the listening set with the latest scan. */
+  setListeners(observed: readonly Observation[]): void {
+    for (const t of Object.values(this.tables)) t.listening.fill(0);
+    this.listeners = new Map();
+    for (const o of observed) {
+      this.tables[o.protocol].listening[o.port] = 1;
+      const key = portKey(o.protocol, o.port);
+      const list = this.listeners.get(key);
+      if (list) list.push(o);
+      else this.listeners.set(key, [o]);
+    }
+  }
+
+  isHeld(protocol: Protocol, port: number): boolean {
+    return this.tables[protocol].held[port]! > 0;
+  }
+
+  isReserved(protocol: Protocol, port: number): boolean {
+    return this.tables[protocol].reserved[port] === 1;
+  }
+
+  isListening(protocol: Protocol, port: number): boolean {
+    return this.tables[protocol].listening[port] === 1;
+  }
+
+  /** Held by a service, reserved, or seen listening in the latest scan. */
+  isTaken(protocol: Protocol, port: number): boolean {
+    const t = this.tables[protocol];
+    return t.held[port]! > 0 || t.reserved[port] === 1 || t.listening[port] === 1;
+  }
+
+  holdersOf(protocol: Protocol, port: number): string[] {
+    return [...(this.holders.get(portKey(protocol, port)) ?? [])];
+  }
+
+  listenersOf(protocol: Protocol, port: number): Observation[] {
+    return this.listeners.get(portKey(protocol, port)) ?? [];
+  }
+
+  allListeners(): Observation[] {
+    return [...this.listeners.values()].flat();
+  }
+
+  private hold(protocol: Protocol, port: number, name: string): void {
+    this.tables[protocol].held[port]!++;
+    const key = portKey(protocol, port);
+    const set = this.holders.get(key);
+    if (set) set.add(name);
+    else this.holders.set(key, new Set([name]));
+  }
+
+  private unhold(protocol: Protocol, port: number, name: string): void {
+    const t = this.tables[protocol];
+    if (t.held[port]! > 0) t.held[port]!--;
+    const key = portKey(protocol, port);
+    const set = this.holders.get(key);
+    set?.delete(name);
+    if (set?.size === 0) this.holders.delete(key);
+  }
+}

@@ -1,0 +1,104 @@
+// Decisions about services and their ports, as Effects: register, move,
+// unregister, release, reserve. The registry has already chosen and checked
+// any port; these only say what changes and what to announce.
+import type { HealthCheck, Protocol, Service } from '../../client/protocol.ts';
+import { portKey, type AssignmentEvent, type Effects, type Origin, type Reservation, type ServiceRecord, type State } from './state.ts';
+
+export interface ServiceInput {
+  name: string;
+  port: number;
+  protocol: Protocol;
+  host: string;
+  pid?: number;
+  process?: string;
+  healthCheck?: HealthCheck;
+  tags: string[];
+  origin: Origin;
+  expiresAt?: string;
+}
+
+const iso = (now: number) => new Date(now).toISOString();
+
+/** The wire form of a record: the contract's Service, without internal fields. */
+export function toService(r: ServiceRecord): Service {
+  const { origin: _origin, ...service } = r;
+  return service;
+}
+
+function history(now: number, service: string, port: number | null, previous: number | null, why: string): AssignmentEvent {
+  return { at: iso(now), service, port, previous, why };
+}
+
+/** Creates or updates a service. An update keeps registeredAt and status. */
+export function registerEffects(state: State, input: ServiceInput, now: number): Effects & { service: ServiceRecord } {
+  const old = state.services[input.name];
+  const service: ServiceRecord = {
+    ...input,
+    status: old?.status ?? 'registered',
+    registeredAt: old?.registeredAt ?? iso(now),
+    updatedAt: iso(now),
+    // An explicit registration turns an allocation-born service into a registered one.
+    origin: old?.origin === 'register' ? 'register' : input.origin,
+  };
+  const effects: Effects & { service: ServiceRecord } = { service, ops: [{ op: 'service', name: input.name, value: service }], events: [] };
+  if (!old || old.port !== input.port) {
+    effects.ops.push({ op: 'history', value: history(now, input.name, input.port, old?.port ?? null, old ? 'register:update' : input.origin) });
+    effects.events.push({ type: 'port_assigned', data: { service: input.name, port: input.port, ...(old && { previous: old.port }) } });
+  }
+  effects.events.unshift({ type: 'service_registered', data: toService(service) });
+  return effects;
+}
+
+/** Moves a service to another port. */
+export function setPortEffects(state: State, name: string, port: number, now: number, why: string): Effects & { service: ServiceRecord } {
+  const old = state.services[name]!;
+  const service: ServiceRecord = { ...old, port, updatedAt: iso(now) };
+  if (old.port === port) return { service: old, ops: [], events: [] };
+  return {
+    service,
+    ops: [
+      { op: 'service', name, value: service },
+      { op: 'history', value: history(now, name, port, old.port, why) },
+    ],
+    events: [{ type: 'port_assigned', data: { service: name, port, previous: old.port } }],
+  };
+}
+
+/** Removes a service and gives up its port. */
+export function unregisterEffects(state: State, name: string, now: number, why: string): Effects & { releasedPorts: number[] } {
+  const old = state.services[name]!;
+  return {
+    releasedPorts: [old.port],
+    ops: [
+      { op: 'service', name, value: null },
+      { op: 'history', value: history(now, name, null, old.port, why) },
+    ],
+    events: [
+      { type: 'port_released', data: { port: old.port, service: name } },
+      { type: 'service_unregistered', data: { name, releasedPorts: [old.port] } },
+    ],
+  };
+}
+
+/**
+ * Releases a port: every service holding it (or only `only`) is unregistered,
+ * since a service cannot exist without a port, and its reservation is lifted.
+ */
+export function releaseEffects(state: State, protocol: Protocol, port: number, holders: string[], now: number): Effects {
+  const effects: Effects = { ops: [], events: [] };
+  for (const name of holders) {
+    const u = unregisterEffects(state, name, now, 'release');
+    effects.ops.push(...u.ops);
+    effects.events.push(...u.events);
+  }
+  const key = portKey(protocol, port);
+  if (state.reservations[key]) {
+    effects.ops.push({ op: 'reservation', key, value: null });
+    if (holders.length === 0) effects.events.push({ type: 'port_released', data: { port } });
+  }
+  return effects;
+}
+
+export function reserveEffects(reservation: Reservation): Effects {
+  return { ops: [{ op: 'reservation', key: portKey(reservation.protocol, reservation.port), value: reservation }], events: [] };
+}
