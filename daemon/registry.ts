@@ -53,13 +53,13 @@ export class Registry {
   }
 
   /**
-   * Runs `fn` alone, commits what it applied, then publishes its events.
-   * `fn` must throw (if at all) before its first `tx.apply`, so a rejected
-   * request changes nothing.
+   * Runs `fn` alone, waits until what it applied is durable, then publishes
+   * its events. `fn` validates and throws before its first `tx.apply`, so a
+   * rejected request changes nothing.
    */
   async mutate<T>(fn: (tx: Tx) => T | Promise<T>): Promise<T> {
-    const ops: Op[] = [];
     const events: EmittedEvent[] = [];
+    const durable: Array<Promise<void>> = [];
     const tx: Tx = {
       state: this.state,
       index: this.index,
@@ -68,20 +68,23 @@ export class Registry {
           this.index.beforeApply(this.state, op);
           applyOp(this.state, op);
         }
-        ops.push(...effects.ops);
+        // Hand the ops to the store in the same tick they change memory: a
+        // compaction may snapshot memory at any moment, and must never hold
+        // an op the journal does not.
+        if (effects.ops.length > 0) {
+          const p = this.deps.store.append(effects.ops);
+          p.catch(() => undefined); // awaited below; keeps Node from calling it unhandled meanwhile
+          durable.push(p);
+        }
         events.push(...effects.events);
       },
     };
-    const run = this.tail.then(async () => {
-      const result = await fn(tx);
-      return { result, durable: ops.length > 0 ? this.deps.store.append(ops) : Promise.resolve() };
-    });
+    const run = this.tail.then(() => fn(tx));
     // The next mutation waits for this one's decision, not for its disk write.
     this.tail = run.catch(() => undefined);
-    const { result, durable } = await run;
-    durable.catch(() => undefined); // handled below; keeps Node from calling it unhandled meanwhile
+    const result = await run;
     try {
-      await durable;
+      await Promise.all(durable);
     } catch (err) {
       this.deps.onFatal(err as Error);
       throw err;

@@ -1,0 +1,58 @@
+// Verbs about conflicts: conflicts (open, or --all history) and resolve.
+import type { Strategy } from '../protocol.ts';
+import { oneOf, port, str, UsageError, type Verb } from './args.ts';
+import { renderConflicts, renderResolve } from './render.ts';
+import { show } from './show.ts';
+
+export const conflicts: Verb = {
+  name: 'conflicts',
+  summary: 'list open conflicts; with --all the history, resolved and vanished ones too',
+  options: { all: { type: 'boolean', help: 'history, newest first' } },
+  positionals: { min: 0, max: 0 },
+  async run(ctx) {
+    const all = ctx.values.all === true;
+    const pm = ctx.client();
+    const list = all ? await pm.conflict.history() : await pm.conflict.list({ open: true });
+    show(ctx, list, (p) => renderConflicts(list, ctx.io.now(), p, all));
+  },
+};
+
+const STRATEGIES: readonly Strategy[] = ['auto', 'manual', 'swap', 'reserve'];
+
+export const resolve: Verb = {
+  name: 'resolve',
+  args: '[<service>]',
+  summary: 'resolve a conflict, or move a service: --strategy auto|manual|swap|reserve',
+  details: [
+    'auto     move the service to a free port',
+    'manual   move it to --port N',
+    'swap     exchange its port with --with S',
+    'reserve  keep the contested port reserved for the service, acknowledging the conflict',
+    'Name a service, or the conflict with --conflict ID.',
+  ].join('\n'),
+  options: {
+    strategy: { type: 'string', value: 'S', help: 'auto, manual, swap or reserve (required)' },
+    port: { type: 'string', value: 'N', help: 'the new port, for manual' },
+    with: { type: 'string', value: 'S', help: 'the other service, for swap' },
+    conflict: { type: 'string', value: 'ID', help: 'the conflict to resolve instead of a service' },
+  },
+  positionals: { min: 0, max: 1 },
+  async run(ctx) {
+    const v = ctx.values;
+    const service = ctx.positionals[0];
+    const conflictId = str(v.conflict);
+    if ((service === undefined) === (conflictId === undefined)) throw new UsageError('resolve: name a <service> or give --conflict ID (one of them)');
+    const strategy = oneOf(v.strategy, '--strategy', STRATEGIES);
+    if (!strategy) throw new UsageError('resolve: --strategy is required');
+    if (strategy === 'manual' && v.port === undefined) throw new UsageError('resolve: --strategy manual needs --port N');
+    if (strategy === 'swap' && v.with === undefined) throw new UsageError('resolve: --strategy swap needs --with S');
+    const r = await ctx.client().conflict.resolve({
+      service,
+      conflictId,
+      strategy,
+      newPort: v.port === undefined ? undefined : port(v.port, '--port'),
+      withService: str(v.with),
+    });
+    show(ctx, r, () => renderResolve(r));
+  },
+};

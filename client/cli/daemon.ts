@@ -1,0 +1,25 @@
+// `portmand daemon`: runs the daemon in the foreground. The daemon's code is
+// imported only here, lazily, so that the client never loads it otherwise.
+import type { Verb } from './args.ts';
+
+export const daemon: Verb = {
+  name: 'daemon',
+  summary: 'run the daemon in the foreground (until SIGINT/SIGTERM)',
+  details: [
+    'Environment:',
+    '  PORTMAND_SOCKET           socket path',
+    '  PORTMAND_STATE_DIR        state directory (registry, journal, lock)',
+    '  PORTMAND_LOG_FILE         log file (default: stdout only)',
+    '  PORTMAND_SCAN_INTERVAL    seconds between host scans (default 10)',
+    '  PORTMAND_HEALTH_INTERVAL  seconds between health checks',
+    '  PORTMAND_CONFIG           JSON config file with ranges and reservations',
+  ].join('\n'),
+  options: {},
+  positionals: { min: 0, max: 0 },
+  async run(ctx) {
+    // The daemon reads its socket path from the environment; --socket wins.
+    if (typeof ctx.values.socket === 'string') process.env.PORTMAND_SOCKET = ctx.values.socket;
+    const { runDaemon } = await import('../../daemon/main.ts');
+    await runDaemon();
+  },
+};

@@ -1,0 +1,98 @@
+// The CLI's dispatcher: parse, run one verb, map what went wrong to an exit
+// code. Takes its I/O as an argument so tests run it in-process.
+import { readFileSync } from 'node:fs';
+import { PortmandClient } from '../client.ts';
+import { ConnectionError, PortmandError } from '../errors.ts';
+import { currentSocketPath } from '../paths.ts';
+import { parseCommandLine, UsageError, type Context, type Io, type Verb } from './args.ts';
+import { conflicts, resolve } from './conflicts.ts';
+import { daemon } from './daemon.ts';
+import { globalHelp, usageHint, verbHelp } from './help.ts';
+import { allocate, check, ports, release, reserve, suggest } from './ports.ts';
+import { list, register, status, unregister } from './services.ts';
+import { watch } from './watch.ts';
+
+export type { Io } from './args.ts';
+
+/** Every verb, in the order help lists them. */
+export const VERBS: readonly Verb[] = [
+  daemon, status, list, register, unregister,
+  allocate, release, check, reserve, suggest, ports,
+  conflicts, resolve, watch,
+];
+
+export const EXIT = { ok: 0, daemonError: 1, usage: 2, unreachable: 3 } as const;
+
+/** Runs one command line and resolves to the process exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  let verb: Verb | undefined;
+  let client: PortmandClient | undefined;
+  try {
+    const line = parseCommandLine(argv, VERBS);
+    if (line.kind === 'help') return (io.out(globalHelp(VERBS)), EXIT.ok);
+    if (line.kind === 'version') return (io.out(readVersion()), EXIT.ok);
+    verb = line.verb;
+    if (line.values.help) return (io.out(verbHelp(verb)), EXIT.ok);
+    const socketPath = typeof line.values.socket === 'string' ? line.values.socket : currentSocketPath();
+    const ctx: Context = {
+      io,
+      json: line.values.json === true,
+      socketPath,
+      values: line.values,
+      positionals: line.positionals,
+      client: (options) => (client ??= new PortmandClient({ socketPath, sendPid: false, ...options })),
+    };
+    return (await verb.run(ctx)) ?? EXIT.ok;
+  } catch (err) {
+    return report(err, io, argv.includes('--json'), verb);
+  } finally {
+    client?.close();
+  }
+}
+
+function report(err: unknown, io: Io, json: boolean, verb: Verb | undefined): number {
+  if (err instanceof UsageError) {
+    io.err(`portmand: ${err.message}\n${usageHint(err.verb ?? verb?.name)}`);
+    return EXIT.usage;
+  }
+  if (err instanceof ConnectionError) {
+    io.err(err.message); // already names portmand and the socket
+    return EXIT.unreachable;
+  }
+  if (err instanceof PortmandError) {
+    if (json) io.out(JSON.stringify({ error: { code: err.code, message: err.message, data: err.data ?? null } }));
+    io.err(`portmand: ${err.message}${describeData(err.data, err.message)}`);
+    return EXIT.daemonError;
+  }
+  // Anything else (the daemon verb failing to start, a bug): the message, and the stack on request.
+  const debug = Boolean(io.env.PORTMAND_DEBUG) && err instanceof Error;
+  io.err(`portmand: ${err instanceof Error ? (debug ? err.stack : err.message) : String(err)}`);
+  return EXIT.daemonError;
+}
+
+// data.field/problem for invalid params (unless the message already says
+// it); the other codes' data in brief.
+function describeData(data: Record<string, unknown> | undefined, message: string): string {
+  if (!data) return '';
+  if (typeof data.field === 'string') {
+    const problem = String(data.problem ?? 'invalid');
+    return message.includes(problem) ? '' : `\n  ${data.field}: ${problem}`;
+  }
+  const lines = Object.entries(data)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k, v]) => `  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  return lines.length ? `\n${lines.join('\n')}` : '';
+}
+
+// package.json is two levels above client/cli/ (tsx) and three above dist/client/cli/ (built).
+function readVersion(): string {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'portmand' && pkg.version) return pkg.version;
+    } catch {
+      // try the next candidate
+    }
+  }
+  return 'unknown';
+}

@@ -1,0 +1,123 @@
+// Verbs about ports: allocate, release, check, reserve, suggest, ports.
+import { int, oneOf, port, protocol, str, type Verb } from './args.ts';
+import { renderCheck, renderPorts } from './render.ts';
+import { show } from './show.ts';
+
+const PROTOCOL = { type: 'string', value: 'P', help: 'tcp (default) or udp' } as const;
+const RANGE = { type: 'string', value: 'R', help: 'a range name (see range.list) or START-END' } as const;
+const TTL = { type: 'string', value: 'SEC', help: 'lease: give the port back after SEC seconds' } as const;
+const DAY_SECONDS = 86_400;
+
+export const allocate: Verb = {
+  name: 'allocate',
+  args: '<service>',
+  summary: 'allocate a port for a service (registering it if new) and print the port',
+  details: 'Prints only the port number, so `PORT=$(portmand allocate web)` works.\nThe same service asking again gets the same port back.',
+  options: { preferred: { type: 'string', value: 'N', help: 'try this port first' }, range: RANGE, protocol: PROTOCOL, ttl: TTL },
+  positionals: { min: 1, max: 1 },
+  async run(ctx) {
+    const v = ctx.values;
+    const r = await ctx.client().port.allocate({
+      service: ctx.positionals[0] as string,
+      preferred: v.preferred === undefined ? undefined : port(v.preferred, '--preferred'),
+      range: str(v.range),
+      protocol: protocol(v),
+      ttlSec: int(v.ttl, '--ttl', 1, 365 * DAY_SECONDS, true),
+    });
+    show(ctx, r, () => String(r.port));
+  },
+};
+
+export const release: Verb = {
+  name: 'release',
+  args: '<port>',
+  summary: 'release an allocated port',
+  options: { service: { type: 'string', value: 'S', help: 'only if this service holds it' }, protocol: PROTOCOL },
+  positionals: { min: 1, max: 1 },
+  async run(ctx) {
+    const p = port(ctx.positionals[0], '<port>');
+    const proto = protocol(ctx.values);
+    const r = await ctx.client().port.release({ port: p, protocol: proto, service: str(ctx.values.service) });
+    show(ctx, r, () => (r.released ? `released ${r.port}/${proto ?? 'tcp'}` : `${r.port}/${proto ?? 'tcp'} was not held; nothing released`));
+  },
+};
+
+export const check: Verb = {
+  name: 'check',
+  args: '<port>',
+  summary: 'say whether a port is available (exit 0 either way)',
+  options: { protocol: PROTOCOL, host: { type: 'string', value: 'H', help: 'address to check (default: all)' } },
+  positionals: { min: 1, max: 1 },
+  async run(ctx) {
+    const proto = protocol(ctx.values);
+    const r = await ctx.client().port.check({ port: port(ctx.positionals[0], '<port>'), protocol: proto, host: str(ctx.values.host) });
+    show(ctx, r, (p) => renderCheck(r, proto ?? 'tcp', p));
+  },
+};
+
+export const reserve: Verb = {
+  name: 'reserve',
+  args: '<port>',
+  summary: 'reserve a port so that it is never allocated',
+  options: {
+    for: { type: 'string', value: 'S', help: 'the service it is kept for' },
+    reason: { type: 'string', value: 'TEXT', help: 'why, for the next person' },
+    ttl: { type: 'string', value: 'SEC', help: 'end the reservation after SEC seconds' },
+    protocol: PROTOCOL,
+  },
+  positionals: { min: 1, max: 1 },
+  async run(ctx) {
+    const v = ctx.values;
+    const r = await ctx.client().port.reserve({
+      port: port(ctx.positionals[0], '<port>'),
+      protocol: protocol(v),
+      for: str(v.for),
+      reason: str(v.reason),
+      ttlSec: int(v.ttl, '--ttl', 1, 365 * DAY_SECONDS, true),
+    });
+    show(ctx, r, () => {
+      const parts = [`reserved ${r.port}/${r.protocol}`];
+      if (r.reservedFor) parts.push(`for ${r.reservedFor}`);
+      if (r.reason) parts.push(`(${r.reason})`);
+      if (r.expiresAt) parts.push(`until ${r.expiresAt}`);
+      return parts.join(' ');
+    });
+  },
+};
+
+export const suggest: Verb = {
+  name: 'suggest',
+  summary: 'print free ports, one a line, without allocating them',
+  options: {
+    count: { type: 'string', value: 'N', help: 'how many (default 1)' },
+    range: RANGE,
+    near: { type: 'string', value: 'N', help: 'prefer ports close to N' },
+    protocol: PROTOCOL,
+  },
+  positionals: { min: 0, max: 0 },
+  async run(ctx) {
+    const v = ctx.values;
+    const r = await ctx.client().port.suggest({
+      count: int(v.count, '--count', 1, 1000, true),
+      range: str(v.range),
+      near: v.near === undefined ? undefined : port(v.near, '--near'),
+      protocol: protocol(v),
+    });
+    show(ctx, r, () => r.ports.join('\n'));
+  },
+};
+
+export const ports: Verb = {
+  name: 'ports',
+  summary: 'list assigned, reserved and listening ports with their process',
+  options: {
+    state: { type: 'string', value: 'S', help: 'only assigned, reserved, listening or free' },
+    range: RANGE,
+  },
+  positionals: { min: 0, max: 0 },
+  async run(ctx) {
+    const state = oneOf(ctx.values.state, '--state', ['assigned', 'reserved', 'listening', 'free'] as const);
+    const r = await ctx.client().port.list({ state, range: str(ctx.values.range) });
+    show(ctx, r, (p) => renderPorts(r, ctx.io.now(), p));
+  },
+};

@@ -1,0 +1,85 @@
+// Verbs about services: status, list, register, unregister.
+import type { RegisterParams } from '../protocol.ts';
+import { oneOf, port, protocol, str, UsageError, type Verb } from './args.ts';
+import { renderServices, renderStatus } from './render.ts';
+import { show } from './show.ts';
+
+const STATUSES = ['registered', 'healthy', 'unhealthy', 'stopped'] as const;
+
+export const status: Verb = {
+  name: 'status',
+  summary: 'show the daemon (version, pid, uptime, socket, last scan, conflicts) and its services',
+  options: {},
+  positionals: { min: 0, max: 0 },
+  async run(ctx) {
+    const pm = ctx.client();
+    const [daemon, services] = await Promise.all([pm.daemon.status(), pm.service.list()]);
+    show(ctx, { daemon, services }, (p) => renderStatus(daemon, services, ctx.io.now(), p));
+  },
+};
+
+export const list: Verb = {
+  name: 'list',
+  summary: 'list registered services',
+  options: {
+    status: { type: 'string', value: 'S', help: 'only services with this status (registered, healthy, unhealthy, stopped)' },
+    tag: { type: 'string', value: 'T', help: 'only services with this tag' },
+  },
+  positionals: { min: 0, max: 0 },
+  async run(ctx) {
+    const services = await ctx.client().service.list({
+      status: oneOf(ctx.values.status, '--status', STATUSES),
+      tag: str(ctx.values.tag),
+    });
+    show(ctx, services, (p) => renderServices(services, p));
+  },
+};
+
+export const register: Verb = {
+  name: 'register',
+  args: '<name>',
+  summary: 'register a service (or update it); without --port the daemon allocates one',
+  options: {
+    port: { type: 'string', value: 'N', help: 'the port it uses (recorded as is; a clash opens a conflict)' },
+    protocol: { type: 'string', value: 'P', help: 'tcp (default) or udp' },
+    host: { type: 'string', value: 'H', help: 'bind address (default 0.0.0.0)' },
+    'health-url': { type: 'string', value: 'URL', help: 'HTTP health check URL' },
+    tag: { type: 'string', multiple: true, value: 'T', help: 'a tag (repeatable)' },
+    range: { type: 'string', value: 'R', help: 'range to allocate from when no --port: a name or START-END' },
+    exclusive: { type: 'boolean', help: 'fail instead of opening a conflict when the port is held' },
+  },
+  positionals: { min: 1, max: 1 },
+  async run(ctx) {
+    const v = ctx.values;
+    const url = str(v['health-url']);
+    if (url !== undefined && !/^https?:\/\//.test(url)) throw new UsageError('--health-url must start with http:// or https://');
+    const params: RegisterParams = {
+      name: ctx.positionals[0] as string,
+      port: v.port === undefined ? undefined : port(v.port, '--port'),
+      protocol: protocol(v),
+      host: str(v.host),
+      healthCheck: url ? { type: 'http', url } : undefined,
+      tags: Array.isArray(v.tag) ? v.tag : undefined,
+      range: str(v.range),
+      exclusive: v.exclusive === true ? true : undefined,
+    };
+    const s = await ctx.client().service.register(params);
+    show(ctx, s, (p) => {
+      const line = `registered ${s.name} on ${s.port}/${s.protocol}`;
+      const conflicts = (s.conflicts ?? []).map((c) => p.yellow(`warning: ${c.type} on ${c.port}/${c.protocol} with ${c.services.join(', ')} (conflict ${c.id})`));
+      return [line, ...conflicts].join('\n');
+    });
+  },
+};
+
+export const unregister: Verb = {
+  name: 'unregister',
+  args: '<name>',
+  summary: 'remove a service and release its ports',
+  options: {},
+  positionals: { min: 1, max: 1 },
+  async run(ctx) {
+    const r = await ctx.client().service.unregister({ name: ctx.positionals[0] as string });
+    show(ctx, r, () => `unregistered ${r.name}${r.releasedPorts.length ? ` (released ${r.releasedPorts.join(', ')})` : ''}`);
+  },
+};

@@ -1,0 +1,184 @@
+// The portmand client library: one typed method per protocol method,
+// namespaced like the contract (pm.port.allocate, pm.service.register, ...),
+// pushed events through pm.on(), and getPort() for get-port users.
+import { Connection } from './connection.ts';
+import { ErrorCode, EVENT_METHOD } from './protocol.ts';
+import type { AllocateParams, EventType, MethodName, ParamsOf, PortmandEvent, Protocol, RegisterParams, ResultOf } from './protocol.ts';
+import { PortmandError } from './errors.ts';
+import { currentSocketPath } from './paths.ts';
+
+export type * from './protocol.ts';
+export { ErrorCode, EVENT_TYPES, EVENT_METHOD, MAX_LINE_BYTES } from './protocol.ts';
+export { PortmandError, ConnectionError, DaemonUnavailableError } from './errors.ts';
+export { currentSocketPath, currentStateDir } from './paths.ts';
+
+/** Params are optional exactly where the contract has no required field. */
+export type CallArgs<M extends MethodName> = {} extends ParamsOf<M> ? [params?: ParamsOf<M>] : [params: ParamsOf<M>];
+export type MethodCall<M extends MethodName> = (...args: CallArgs<M>) => Promise<ResultOf<M>>;
+export type EventListener<T extends EventType | '*'> = (event: T extends EventType ? PortmandEvent<T> : PortmandEvent) => void;
+
+export interface ClientOptions {
+  /** Defaults to the path of PROTOCOL.md ($PORTMAND_SOCKET, XDG runtime dir, ...). */
+  socketPath?: string;
+  /** Send this process's pid with service.register and port.allocate, so the daemon knows the owner (default true). */
+  sendPid?: boolean;
+  /** Told when the connection drops and when it is back (e.g. to say so in a UI). */
+  onConnectionState?: (state: 'connected' | 'disconnected') => void;
+}
+
+export class PortmandClient {
+  readonly socketPath: string;
+  private readonly conn: Connection;
+  private readonly sendPid: boolean;
+  private readonly listeners = new Map<EventType | '*', Set<(event: PortmandEvent) => void>>();
+  private subscribed: EventType[] = [];
+  private lastSeq: number | undefined;
+
+  readonly service = {
+    register: (params: RegisterParams) => this.call('service.register', this.withPid(params)),
+    list: this.method('service.list'),
+    get: this.method('service.get'),
+    setPort: this.method('service.setPort'),
+    unregister: this.method('service.unregister'),
+    restart: this.method('service.restart'),
+  };
+  readonly port = {
+    list: this.method('port.list'),
+    get: this.method('port.get'),
+    check: this.method('port.check'),
+    allocate: (params: AllocateParams) => this.call('port.allocate', this.withPid(params)),
+    release: this.method('port.release'),
+    suggest: this.method('port.suggest'),
+    reserve: this.method('port.reserve'),
+  };
+  readonly range = { list: this.method('range.list') };
+  readonly conflict = {
+    list: this.method('conflict.list'),
+    detect: this.method('conflict.detect'),
+    resolve: this.method('conflict.resolve'),
+    history: this.method('conflict.history'),
+  };
+  readonly health = { list: this.method('health.list'), get: this.method('health.get'), check: this.method('health.check') };
+  readonly stats = { ports: this.method('stats.ports'), services: this.method('stats.services'), conflicts: this.method('stats.conflicts') };
+  readonly daemon = { status: this.method('daemon.status'), ping: this.method('daemon.ping') };
+  readonly events = {
+    /** Starts pushed events (see on()); after a reconnect the client re-subscribes and asks for what it missed. */
+    subscribe: async (params: ParamsOf<'events.subscribe'> = {}) => this.track(await this.call('events.subscribe', params)),
+    unsubscribe: async (params: ParamsOf<'events.unsubscribe'> = {}) => this.track(await this.call('events.unsubscribe', params)),
+  };
+
+  constructor(options: ClientOptions = {}) {
+    this.socketPath = options.socketPath ?? currentSocketPath();
+    this.sendPid = options.sendPid ?? true;
+    const onState = options.onConnectionState;
+    this.conn = new Connection(this.socketPath, {
+      onNotification: (method, params) => this.onNotification(method, params),
+      onConnect: (again) => {
+        if (!again) return;
+        this.resubscribe();
+        onState?.('connected');
+      },
+      onDisconnect: () => onState?.('disconnected'),
+    });
+  }
+
+  /** Any contract method by name, typed by the Methods map. */
+  call<M extends MethodName>(method: M, ...args: CallArgs<M>): Promise<ResultOf<M>> {
+    return this.conn.request(method, args[0] ?? {}) as Promise<ResultOf<M>>;
+  }
+
+  /** Listens for one event type, or '*' for all. Events flow only after events.subscribe(). */
+  on<T extends EventType | '*'>(type: T, fn: EventListener<T>): this {
+    let set = this.listeners.get(type);
+    if (!set) this.listeners.set(type, (set = new Set()));
+    set.add(fn as (event: PortmandEvent) => void);
+    return this;
+  }
+
+  off<T extends EventType | '*'>(type: T, fn: EventListener<T>): this {
+    this.listeners.get(type)?.delete(fn as (event: PortmandEvent) => void);
+    return this;
+  }
+
+  /** Closes the connection; pending calls reject and the process is free to exit. */
+  close(): void {
+    this.conn.close();
+  }
+
+  private method<M extends MethodName>(method: M): MethodCall<M> {
+    return (...args: CallArgs<M>) => this.call(method, ...args);
+  }
+
+  private withPid<P extends { pid?: number }>(params: P): P {
+    return this.sendPid && params.pid === undefined ? { ...params, pid: process.pid } : params;
+  }
+
+  private track<R extends { subscribed: EventType[] }>(result: R): R {
+    this.subscribed = result.subscribed;
+    this.conn.setPersistent(this.subscribed.length > 0);
+    return result;
+  }
+
+  // sinceSeq is the daemon's extension: it replays what we missed while away.
+  // A daemon without it may refuse the field, so retry once without it.
+  private resubscribe(): void {
+    if (this.subscribed.length === 0) return;
+    const types = this.subscribed;
+    this.call('events.subscribe', { types, sinceSeq: this.lastSeq })
+      .catch((err: unknown) => {
+        if (err instanceof PortmandError && err.code === ErrorCode.InvalidParams) return this.call('events.subscribe', { types });
+        throw err;
+      })
+      .then((r) => this.track(r))
+      .catch(() => {}); // a dropped socket retries on its own
+  }
+
+  private onNotification(method: string, params: unknown): void {
+    if (method !== EVENT_METHOD || !params || typeof params !== 'object') return;
+    const event = params as PortmandEvent;
+    // The latest, not the largest: a restarted daemon may count from 1 again.
+    if (typeof event.seq === 'number') this.lastSeq = event.seq;
+    for (const key of [event.type, '*'] as const) {
+      for (const fn of this.listeners.get(key) ?? []) callListener(fn, event);
+    }
+  }
+}
+
+// One listener that throws must not starve the others; its error still
+// surfaces as an uncaught exception, as with an EventEmitter.
+function callListener(fn: (event: PortmandEvent) => void, event: PortmandEvent): void {
+  try {
+    fn(event);
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
+
+export interface GetPortOptions {
+  /** A configured range name or "START-END". */
+  range?: string;
+  preferred?: number;
+  /** A lease: the port returns to the pool after this many seconds. */
+  ttlSec?: number;
+  protocol?: Protocol;
+  host?: string;
+  socketPath?: string;
+}
+
+/**
+ * A drop-in for get-port: allocates a port for `serviceName` through the
+ * daemon, which guarantees that concurrent callers never get the same port
+ * and that the same service gets its port back while it holds it.
+ */
+export async function getPort(serviceName: string, opts: GetPortOptions = {}): Promise<number> {
+  const { socketPath, ...rest } = opts;
+  const pm = new PortmandClient({ socketPath });
+  try {
+    const { port } = await pm.port.allocate({ service: serviceName, ...rest });
+    return port;
+  } finally {
+    pm.close();
+  }
+}

@@ -1,0 +1,214 @@
+// One JSON-RPC 2.0 connection to the daemon: NDJSON framing over a Unix
+// socket, request ids and a pending map (answers may come in any order),
+// lazy connect, and background reconnect while someone listens for events.
+import net from 'node:net';
+import { ConnectionError, PortmandError, connectError } from './errors.ts';
+
+export interface ConnectionHooks {
+  /** A server-to-client notification (the daemon sends `event`). */
+  onNotification(method: string, params: unknown): void;
+  /** The socket is up; `again` is true for every connect after the first. */
+  onConnect?(again: boolean): void;
+  /** The socket dropped (not called for close()). */
+  onDisconnect?(): void;
+}
+
+interface Pending {
+  resolve(result: unknown): void;
+  reject(err: Error): void;
+  method: string;
+}
+
+const RETRY_FIRST_MS = 50;
+const RETRY_CAP_MS = 2000;
+
+export class Connection {
+  private socket: net.Socket | null = null;
+  private connecting: Promise<net.Socket> | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private buffer = '';
+  private everConnected = false;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelay = RETRY_FIRST_MS;
+  private keepAlive = false;
+
+  constructor(
+    readonly socketPath: string,
+    private readonly hooks: ConnectionHooks,
+  ) {}
+
+  /**
+   * While true, a dropped socket is reconnected in the background (with
+   * backoff capped at 2 s) rather than on the next call: event listeners
+   * need the connection even when they send nothing.
+   */
+  setPersistent(on: boolean): void {
+    this.keepAlive = on;
+    if (on && !this.socket) this.scheduleReconnect();
+    this.updateRef();
+  }
+
+  /** Sends one request and resolves to its result (or rejects with PortmandError / ConnectionError). */
+  async request(method: string, params: unknown): Promise<unknown> {
+    if (this.closed) throw new ConnectionError('the portmand client is closed', this.socketPath);
+    const socket = await this.connect();
+    if (this.socket !== socket) throw new ConnectionError(`the connection to portmand at ${this.socketPath} closed`, this.socketPath);
+    const id = this.nextId++;
+    const answer = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject, method }));
+    socket.ref();
+    socket.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+    return answer;
+  }
+
+  /** Ends the connection, rejects what is pending and stops reconnecting; the process may then exit. */
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.rejectAll('the portmand client was closed');
+    this.socket?.destroy();
+    this.socket = null;
+  }
+
+  private connect(): Promise<net.Socket> {
+    if (this.socket) return Promise.resolve(this.socket);
+    this.connecting ??= new Promise<net.Socket>((resolve, reject) => {
+      const socket = net.createConnection(this.socketPath);
+      socket.setEncoding('utf8');
+      socket.once('error', (err) => {
+        this.connecting = null;
+        reject(connectError(err, this.socketPath));
+      });
+      socket.once('connect', () => {
+        socket.removeAllListeners('error');
+        this.connecting = null;
+        if (this.closed) {
+          socket.destroy();
+          reject(new ConnectionError('the portmand client is closed', this.socketPath));
+          return;
+        }
+        this.attach(socket);
+        resolve(socket);
+      });
+    });
+    return this.connecting;
+  }
+
+  private attach(socket: net.Socket): void {
+    this.socket = socket;
+    this.buffer = '';
+    this.retryDelay = RETRY_FIRST_MS;
+    socket.on('data', (chunk: string) => this.onData(chunk));
+    // 'close' always follows 'error'; pending calls are rejected there.
+    socket.on('error', () => {});
+    socket.on('close', () => this.onClose(socket));
+    const again = this.everConnected;
+    this.everConnected = true;
+    this.updateRef();
+    this.hooks.onConnect?.(again);
+  }
+
+  private onClose(socket: net.Socket): void {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    this.rejectAll(`the connection to portmand at ${this.socketPath} closed before it answered`);
+    if (this.closed) return;
+    this.hooks.onDisconnect?.();
+    if (this.keepAlive) this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.socket || !this.keepAlive) return;
+      this.connect().catch(() => {
+        this.retryDelay = Math.min(this.retryDelay * 2, RETRY_CAP_MS);
+        this.scheduleReconnect();
+      });
+    }, this.retryDelay);
+    // A reconnect alone must not keep the process alive; a caller who wants
+    // to wait for the daemon (the CLI's watch) holds the process open itself.
+    this.retryTimer.unref();
+  }
+
+  private onData(chunk: string): void {
+    // A big answer (port.list) arrives in many chunks: only look for the end
+    // of the line in what just came, not in all that is buffered.
+    const complete = chunk.includes('\n');
+    this.buffer += chunk;
+    if (!complete) return;
+    let newline: number;
+    while ((newline = this.buffer.indexOf('\n')) >= 0) {
+      const line = this.buffer.slice(0, newline).trim();
+      this.buffer = this.buffer.slice(newline + 1);
+      if (line) this.onLine(line);
+    }
+    this.updateRef();
+  }
+
+  private onLine(line: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      return; // not ours to repair; a call it belonged to fails when the socket closes
+    }
+    for (const m of Array.isArray(message) ? message : [message]) this.onMessage(m);
+  }
+
+  private onMessage(m: unknown): void {
+    if (!m || typeof m !== 'object') return;
+    const msg = m as { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: RpcError };
+    if (typeof msg.method === 'string' && msg.id === undefined) {
+      deliver(() => this.hooks.onNotification(msg.method as string, msg.params));
+      return;
+    }
+    const pending = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
+    if (!pending) return;
+    this.pending.delete(msg.id as number);
+    if (msg.error) pending.reject(toPortmandError(msg.error, pending.method));
+    else pending.resolve(msg.result);
+  }
+
+  private rejectAll(message: string): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(new ConnectionError(message, this.socketPath));
+  }
+
+  // An idle connection without event listeners must not keep the process
+  // alive, so a script that forgets close() still exits.
+  private updateRef(): void {
+    if (!this.socket) return;
+    if (this.pending.size > 0 || this.keepAlive) this.socket.ref();
+    else this.socket.unref();
+  }
+}
+
+interface RpcError {
+  code?: unknown;
+  message?: unknown;
+  data?: unknown;
+}
+
+function toPortmandError(error: RpcError, method: string): PortmandError {
+  const code = typeof error.code === 'number' ? error.code : 0;
+  const message = typeof error.message === 'string' ? error.message : `${method} failed`;
+  const data = error.data && typeof error.data === 'object' ? (error.data as Record<string, unknown>) : undefined;
+  return new PortmandError(code, message, data, method);
+}
+
+// A listener that throws must not cut the read loop short and lose the lines
+// after it; its error still surfaces, as an uncaught exception.
+function deliver(fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}

@@ -1,0 +1,118 @@
+// The event bus: stamps every event with a daemon-wide seq and time, keeps the
+// latest ones for replay, and pushes each to the connections subscribed to its
+// type. Delivery only queues on the connection, so a slow subscriber never
+// holds up the publisher or the other subscribers.
+import { EVENT_METHOD, EVENT_TYPES, type EventType, type PortmandEvent } from '../client/protocol.ts';
+import { invalidParams } from './core/errors.ts';
+import type { EmittedEvent } from './core/state.ts';
+import type { Connection } from './server.ts';
+
+export const DEFAULT_RING_SIZE = 1000;
+
+export interface SubscribeResult {
+  subscribed: EventType[];
+  /** Extension: the replay from `sinceSeq` is incomplete, events were missed. */
+  gap?: boolean;
+}
+
+export class EventBus {
+  #seq = 0;
+  readonly #ring: PortmandEvent[] = [];
+  #ringStart = 0;
+  readonly #conns = new Set<Connection>();
+
+  constructor(
+    private readonly now: () => number,
+    private readonly ringSize = DEFAULT_RING_SIZE,
+  ) {
+    if (!Number.isSafeInteger(ringSize) || ringSize < 1) throw new RangeError('ringSize must be a positive integer');
+  }
+
+  /** The seq of the latest event, 0 before the first. */
+  get lastSeq(): number {
+    return this.#seq;
+  }
+
+  publish(e: EmittedEvent): PortmandEvent {
+    this.#seq += 1;
+    const event = { type: e.type, seq: this.#seq, time: new Date(this.now()).toISOString(), data: e.data } as PortmandEvent;
+    this.#remember(event);
+    for (const conn of this.#conns) {
+      if (!conn.closed && conn.subscriptions.has(event.type)) conn.notify(EVENT_METHOD, event);
+    }
+    return event;
+  }
+
+  attach(conn: Connection): void {
+    this.#conns.add(conn);
+  }
+
+  detach(conn: Connection): void {
+    this.#conns.delete(conn);
+  }
+
+  /**
+   * Adds `types` (all when absent) to the connection's subscriptions. With
+   * `sinceSeq`, the remembered events of those types after it are sent first;
+   * `gap` says some were already forgotten (or seq restarted with the daemon).
+   */
+  subscribe(conn: Connection, types: unknown, sinceSeq?: unknown): SubscribeResult {
+    const wanted = checkTypes(types);
+    if (sinceSeq !== undefined && !(Number.isSafeInteger(sinceSeq) && (sinceSeq as number) >= 0)) {
+      throw invalidParams('sinceSeq', 'must be an integer >= 0');
+    }
+    this.attach(conn);
+    for (const t of wanted) conn.subscriptions.add(t);
+    const result: SubscribeResult = { subscribed: subscribedOf(conn) };
+    if (sinceSeq !== undefined && this.#replay(conn, new Set(wanted), sinceSeq as number)) result.gap = true;
+    return result;
+  }
+
+  /** Removes `types` (all when absent) from the connection's subscriptions. */
+  unsubscribe(conn: Connection, types: unknown): { subscribed: EventType[] } {
+    for (const t of checkTypes(types)) conn.subscriptions.delete(t);
+    return { subscribed: subscribedOf(conn) };
+  }
+
+  /** The remembered events, oldest first. */
+  events(): PortmandEvent[] {
+    return [...this.#ring.slice(this.#ringStart), ...this.#ring.slice(0, this.#ringStart)];
+  }
+
+  #remember(event: PortmandEvent): void {
+    if (this.#ring.length < this.ringSize) {
+      this.#ring.push(event);
+      return;
+    }
+    this.#ring[this.#ringStart] = event;
+    this.#ringStart = (this.#ringStart + 1) % this.ringSize;
+  }
+
+  /** Sends what the ring holds after `sinceSeq`; returns true when that is not everything missed. */
+  #replay(conn: Connection, types: Set<string>, sinceSeq: number): boolean {
+    // A sinceSeq beyond ours was seen from an earlier daemon: all we hold is news, and the rest is lost.
+    const restarted = sinceSeq > this.#seq;
+    const after = restarted ? 0 : sinceSeq;
+    const held = this.events();
+    for (const event of held) {
+      if (event.seq > after && types.has(event.type)) conn.notify(EVENT_METHOD, event);
+    }
+    const oldest = held[0]?.seq ?? this.#seq + 1;
+    return restarted || oldest > after + 1;
+  }
+}
+
+function checkTypes(types: unknown): EventType[] {
+  if (types === undefined) return [...EVENT_TYPES];
+  if (!Array.isArray(types)) throw invalidParams('types', 'must be an array of event types');
+  for (const t of types) {
+    if (typeof t !== 'string' || !(EVENT_TYPES as readonly string[]).includes(t)) {
+      throw invalidParams('types', `has unknown event type ${JSON.stringify(t)}; known: ${EVENT_TYPES.join(', ')}`);
+    }
+  }
+  return types as EventType[];
+}
+
+function subscribedOf(conn: Connection): EventType[] {
+  return EVENT_TYPES.filter((t) => conn.subscriptions.has(t));
+}

@@ -1,0 +1,169 @@
+// Wiring only: config, store, registry, scanner, server, signals. This is the
+// one place that builds concrete objects; everything else receives them.
+import { readFileSync } from 'node:fs';
+import { ConfigError, readConfig, type Config } from './config.ts';
+import { BROWSER_UNSAFE_PORTS } from './core/allocate.ts';
+import { portKey } from './core/state.ts';
+import { reserveEffects } from './core/services.ts';
+import { ingestScan, listConflicts } from './conflicts.ts';
+import { EventBus } from './events.ts';
+import { ephemeralRange } from './host.ts';
+import { createJsonRpc } from './jsonrpc.ts';
+import { createLog, type Log } from './log.ts';
+import { bindProbe } from './probe.ts';
+import { Registry } from './registry.ts';
+import { methodTable, type RpcContext } from './rpc.ts';
+import { defaultScanSource, Scanner } from './scanner.ts';
+import { SocketInUseError, startServer, type Connection } from './server.ts';
+import { StateDirInUseError, StateSchemaTooNewError, Store } from './store.ts';
+import { sweepExpired } from './sweep.ts';
+
+/** How often expired leases and reservations are looked for. */
+const SWEEP_MS = 1000;
+
+export function packageVersion(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'portmand' && pkg.version) return pkg.version;
+    } catch {
+      // try the next candidate: the layout differs between source and dist/
+    }
+  }
+  return '0.0.0';
+}
+
+/** Errors that mean "cannot start" and deserve a one-line message, not a stack. */
+const STARTUP_ERRORS = [ConfigError, StateDirInUseError, StateSchemaTooNewError, SocketInUseError];
+
+export interface RunningDaemon {
+  config: Config;
+  stop(): Promise<void>;
+}
+
+/** Starts the daemon with the given configuration and returns once it accepts connections. */
+export async function startDaemon(config: Config, log: Log): Promise<RunningDaemon> {
+  const store = await Store.open({
+    dir: config.stateDir,
+    fsync: config.fsync,
+    log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+  });
+  for (const w of store.warnings) log.error({ stateDir: config.stateDir }, w);
+  const bus = new EventBus(Date.now);
+  const registry = new Registry({
+    store,
+    publish: (e) => bus.publish(e),
+    probe: bindProbe,
+    now: Date.now,
+    policy: { ephemeral: config.avoidEphemeral ? await ephemeralRange() : null, unsafe: BROWSER_UNSAFE_PORTS },
+    ranges: config.ranges,
+    onFatal: (err) => {
+      log.fatal({ err }, 'cannot persist state; exiting so that nothing unsaved is acknowledged');
+      process.exit(70);
+    },
+  });
+  await registry.mutate((tx) => {
+    for (const r of config.reservations) {
+      if (!tx.state.reservations[portKey(r.protocol, r.port)]) {
+        tx.apply(reserveEffects({ ...r, reason: r.reason ?? `from ${config.configFile}`, createdAt: new Date().toISOString() }));
+      }
+    }
+  });
+
+  const scanner = new Scanner({
+    source: defaultScanSource(),
+    intervalSec: config.scanIntervalSec,
+    now: Date.now,
+    onScan: async (scan) => {
+      await ingestScan(registry, scan);
+    },
+    log,
+  });
+  await scanner.scanNow().catch((err: Error) => log.warn({ err }, 'first scan failed; allocation relies on bind probes until one succeeds'));
+
+  const rpc = createJsonRpc<RpcContext>({
+    methods: methodTable({
+      registry,
+      bus,
+      version: packageVersion(),
+      startedAt: Date.now(),
+      socketPath: config.socketPath,
+      stateFile: store.stateFile,
+      detect: async () => {
+        await scanner.scanNow();
+        return listConflicts(registry, true);
+      },
+    }) as Record<string, (p: Record<string, unknown>, c: RpcContext) => unknown>,
+    log,
+  });
+  const contexts = new WeakMap<Connection, RpcContext>();
+  const server = await startServer({
+    socketPath: config.socketPath,
+    groupAccess: config.groupAccess,
+    log,
+    handleLine: (line, conn) => {
+      let ctx = contexts.get(conn);
+      if (!ctx) contexts.set(conn, (ctx = { conn }));
+      return rpc.handleLine(line, ctx);
+    },
+    onClose: (conn) => bus.detach(conn),
+  });
+  scanner.start();
+  const sweep = setInterval(() => {
+    sweepExpired(registry).catch((err: Error) => log.error({ err }, 'lease sweep failed'));
+  }, SWEEP_MS);
+  sweep.unref();
+  log.info({ socket: config.socketPath, stateDir: config.stateDir, services: Object.keys(store.state.services).length }, 'portmand ready');
+
+  return {
+    config,
+    async stop() {
+      clearInterval(sweep);
+      scanner.stop();
+      await server.close();
+      await store.close();
+    },
+  };
+}
+
+/** `portmand daemon` / `npm start`: runs in the foreground until SIGINT or SIGTERM. */
+export async function runDaemon(): Promise<void> {
+  let config: Config;
+  try {
+    config = readConfig();
+  } catch (err) {
+    process.stderr.write(`portmand: ${(err as Error).message}\n`);
+    process.exit(78);
+  }
+  const { log, reopen } = createLog({ level: config.logLevel, file: config.logFile });
+  let daemon: RunningDaemon;
+  try {
+    daemon = await startDaemon(config, log);
+  } catch (err) {
+    if (STARTUP_ERRORS.some((E) => err instanceof E)) {
+      log.error((err as Error).message);
+      process.stderr.write(`portmand: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    daemon.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        log.error({ err }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => {
+    reopen();
+    log.info('log file reopened');
+  });
+}

@@ -1,0 +1,130 @@
+// The snapshot file (state.json): the whole state at one journal seq, written
+// by lowdb. lowdb replaces the file by rename but never fsyncs, so it writes
+// `state.json.next` and we make that durable before renaming it into place.
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import { SCHEMA_VERSION, type State } from '../core/state.ts';
+import { fsyncDir, fsyncFile } from './files.ts';
+
+export interface Snapshot {
+  schemaVersion: number;
+  /** The last journal seq whose op the state includes. */
+  seq: number;
+  savedAt: string;
+  state: State;
+}
+
+/** A snapshot as read from disk: its state may be in an older schema. */
+export interface StoredSnapshot {
+  schemaVersion: number;
+  seq: number;
+  savedAt?: string;
+  state: Record<string, unknown>;
+}
+
+/** Turns the state of schema version N into version N+1. */
+export type Migration = (state: Record<string, unknown>) => Record<string, unknown>;
+export type MigrationTable = Readonly<Record<number, Migration>>;
+
+/** Keyed by the version migrated from. Empty while SCHEMA_VERSION is 1. */
+export const MIGRATIONS: MigrationTable = {};
+
+/** The file was written by a newer portmand; opening it could lose what that version stored. */
+export class StateSchemaTooNewError extends Error {
+  constructor(
+    readonly file: string,
+    readonly found: number,
+    readonly supported: number = SCHEMA_VERSION,
+  ) {
+    super(
+      `${file} has schema version ${found}, but this portmand knows only up to ${supported}: ` +
+        'run a newer portmand (the file was left untouched)',
+    );
+    this.name = 'StateSchemaTooNewError';
+  }
+}
+
+export type SnapshotRead =
+  | { kind: 'missing' }
+  | { kind: 'ok'; snapshot: StoredSnapshot }
+  | { kind: 'corrupt'; problem: string };
+
+export async function readSnapshot(path: string): Promise<SnapshotRead> {
+  const db = new Low<unknown>(new JSONFile<unknown>(path), null);
+  try {
+    await db.read();
+  } catch (err) {
+    if (err instanceof SyntaxError) return { kind: 'corrupt', problem: `not valid JSON (${err.message})` };
+    throw err;
+  }
+  // lowdb also leaves `data` null for a file holding null, false or 0.
+  if (db.data === null) return existsSync(path) ? { kind: 'corrupt', problem: 'no JSON object' } : { kind: 'missing' };
+  const problem = envelopeProblem(db.data);
+  if (problem) return { kind: 'corrupt', problem };
+  const snapshot = db.data as StoredSnapshot;
+  if (snapshot.schemaVersion > SCHEMA_VERSION) throw new StateSchemaTooNewError(path, snapshot.schemaVersion);
+  if (snapshot.schemaVersion === SCHEMA_VERSION) {
+    const bad = stateProblem(snapshot.state);
+    if (bad) return { kind: 'corrupt', problem: bad };
+  }
+  return { kind: 'ok', snapshot };
+}
+
+function envelopeProblem(data: unknown): string | null {
+  if (!isObject(data)) return 'not a JSON object';
+  if (!Number.isSafeInteger(data.schemaVersion) || (data.schemaVersion as number) < 0) return 'bad schemaVersion';
+  if (!Number.isSafeInteger(data.seq) || (data.seq as number) < 0) return 'bad seq';
+  if (!isObject(data.state)) return 'no state object';
+  return null;
+}
+
+/** Checks the shape the current code relies on; records themselves are trusted. */
+export function stateProblem(state: Record<string, unknown>): string | null {
+  for (const table of ['services', 'reservations', 'conflicts'] as const) {
+    if (!isObject(state[table])) return `state.${table} is not an object`;
+  }
+  if (!Array.isArray(state.history)) return 'state.history is not an array';
+  if (!Number.isSafeInteger(state.nextConflictId)) return 'state.nextConflictId is not an integer';
+  return null;
+}
+
+/** Applies migrations from `from` up to SCHEMA_VERSION. */
+export function migrate(
+  state: Record<string, unknown>,
+  from: number,
+  table: MigrationTable = MIGRATIONS,
+): Record<string, unknown> {
+  let current = state;
+  for (let version = from; version < SCHEMA_VERSION; version++) {
+    const step = table[version];
+    if (!step) throw new Error(`no migration from state schema version ${version} to ${version + 1}`);
+    current = step(current);
+  }
+  return current;
+}
+
+/**
+ * Writes and fsyncs the snapshot. lowdb serialises `snapshot` before its first
+ * await, so the caller may keep mutating the state once this has been called.
+ */
+export async function writeSnapshot(path: string, snapshot: Snapshot): Promise<void> {
+  const next = `${path}.next`;
+  const db = new Low<Snapshot>(new JSONFile<Snapshot>(next), snapshot);
+  await db.write();
+  await fsyncFile(next);
+  renameSync(next, path);
+  await fsyncDir(dirname(path));
+}
+
+/** Removes what an interrupted snapshot write may have left; the journal still has its ops. */
+export function removeSnapshotLeftovers(path: string): void {
+  const next = `${path}.next`;
+  rmSync(next, { force: true });
+  rmSync(join(dirname(next), `.${basename(next)}.tmp`), { force: true });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

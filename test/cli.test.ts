@@ -1,0 +1,296 @@
+// The CLI: parsing and usage errors, help for every verb, exit codes (a few
+// as a real child process), and the text formatting on plain data.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseCommandLine, UsageError } from '../client/cli/args.ts';
+import { main, VERBS, type Io } from '../client/cli/main.ts';
+import { renderCheck, renderConflicts, renderEvent, renderServices, renderStatus } from '../client/cli/render.ts';
+import { formatAge, formatDuration, paint, shouldColor, table } from '../client/format.ts';
+import type { Conflict, DaemonStatus, Service } from '../client/protocol.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const NOW = Date.parse('2025-01-01T12:00:00Z');
+let counter = 0;
+const socketPath = () => path.join(os.tmpdir(), `pmcli-${process.pid}-${counter++}.sock`);
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+function fakeIo(): { io: Io; out: string[]; err: string[]; stop(): void; printed: Promise<void> } {
+  const out: string[] = [];
+  const err: string[] = [];
+  let stop = () => {};
+  let printed = () => {};
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const io: Io = {
+    out: (t) => (out.push(t), printed()),
+    err: (t) => err.push(t),
+    color: false,
+    env: {},
+    now: () => NOW,
+    untilStopped: () => stopped,
+  };
+  return { io, out, err, stop, printed: new Promise((resolve) => (printed = resolve)) };
+}
+
+type Answer = { result: unknown } | { error: { code: number; message: string; data?: object } };
+
+/** A JSON-RPC peer that answers each request from a function; it may also push to the socket. */
+async function startPeer(answer: (method: string, params: Record<string, unknown>, socket: net.Socket) => Answer): Promise<string> {
+  const file = socketPath();
+  const server = net.createServer((socket) => {
+    let buffer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      let i: number;
+      while ((i = buffer.indexOf('\n')) >= 0) {
+        const msg = JSON.parse(buffer.slice(0, i));
+        buffer = buffer.slice(i + 1);
+        socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: msg.id, ...answer(msg.method, msg.params, socket) })}\n`);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(file, resolve));
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return file;
+}
+
+function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'client/cli.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('parsing', () => {
+  it.each([
+    [[], /missing command/],
+    [['frob'], /unknown command "frob"/],
+    [['allocate'], /missing <service>/],
+    [['allocate', 'web', '--bogus'], /--bogus/],
+    [['list', 'extra'], /unexpected argument "extra"/],
+    [['status', '--socket'], /--socket/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseCommandLine(argv, VERBS)).toThrow(UsageError);
+    expect(() => parseCommandLine(argv, VERBS)).toThrow(message);
+  });
+
+  it('takes global options before or after the verb', () => {
+    const a = parseCommandLine(['--socket', '/s', '--json', 'allocate', 'web', '--ttl', '60'], VERBS);
+    const b = parseCommandLine(['allocate', 'web', '--ttl', '60', '--json', '--socket=/s'], VERBS);
+    for (const line of [a, b]) {
+      expect(line).toMatchObject({ kind: 'verb', positionals: ['web'], values: { socket: '/s', json: true, ttl: '60' } });
+      expect(line.kind === 'verb' && line.verb.name).toBe('allocate');
+    }
+  });
+
+  // A bad value must exit 2 before any connection is tried (which would exit 3).
+  it.each([
+    [['allocate', 'web', '--ttl', 'x'], '--ttl', 'allocate'],
+    [['allocate', 'web', '--preferred', '65536'], '--preferred', 'allocate'],
+    [['register', 'web', '--port', 'abc'], '--port', 'register'],
+    [['register', 'web', '--health-url', 'localhost:3000'], '--health-url', 'register'],
+    [['check', '0'], '<port>', 'check'],
+    [['release', '3000', '--protocol', 'sctp'], '--protocol', 'release'],
+    [['suggest', '--count', '-1'], '--count', 'suggest'],
+    [['ports', '--state', 'busy'], '--state', 'ports'],
+    [['list', '--status', 'fine'], '--status', 'list'],
+    [['resolve', 'web'], '--strategy', 'resolve'],
+    [['resolve', 'web', '--strategy', 'manual'], '--port', 'resolve'],
+    [['resolve', 'web', '--strategy', 'swap'], '--with', 'resolve'],
+    [['resolve', '--strategy', 'auto'], '--conflict', 'resolve'],
+    [['watch', '--types', 'port_assigned,nope'], '--types', 'watch'],
+  ])('exits 2 on %j, naming %s and the verb help', async (argv, flag, verb) => {
+    const { io, err } = fakeIo();
+    expect(await main([...argv, '--socket', socketPath()], io)).toBe(2);
+    expect(err.join('\n')).toContain(flag);
+    expect(err.join('\n')).toContain(`portmand ${verb} --help`);
+  });
+});
+
+describe('help', () => {
+  it.each(VERBS.map((v) => [v.name, v] as const))('%s --help lists its usage and every option', async (name, verb) => {
+    for (const flag of ['--help', '-h']) {
+      const { io, out } = fakeIo();
+      expect(await main([name, flag], io)).toBe(0);
+      const text = out.join('\n');
+      expect(text).toMatch(new RegExp(`^Usage: portmand ${name}\\b`));
+      for (const option of [...Object.keys(verb.options), 'socket', 'json']) expect(text).toContain(`--${option}`);
+    }
+  });
+
+  it('portmand --help lists every verb and documents the exit codes', async () => {
+    const { io, out } = fakeIo();
+    expect(await main(['--help'], io)).toBe(0);
+    const text = out.join('\n');
+    for (const v of VERBS) expect(text).toContain(`  ${v.name}`);
+    expect(text).toMatch(/Exit codes:[\s\S]*0 [\s\S]*1 [\s\S]*2 [\s\S]*3 /);
+  });
+});
+
+describe('exit codes against a peer', () => {
+  it('exits 1 on a daemon error, with the field and problem on stderr', async () => {
+    const data = { field: 'port', problem: 'must be 1..65535' };
+    const file = await startPeer(() => ({ error: { code: -32602, message: 'invalid params', data } }));
+    const { io, out, err } = fakeIo();
+    expect(await main(['reserve', '80', '--socket', file], io)).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join('\n')).toContain('port: must be 1..65535');
+  });
+
+  it('exits 1 with --json and prints the error object on stdout', async () => {
+    const data = { port: 80, reason: 'reserved', heldBy: { reservedFor: 'web' } };
+    const file = await startPeer(() => ({ error: { code: -32002, message: 'port 80 is unavailable: reserved', data } }));
+    const { io, out } = fakeIo();
+    expect(await main(['allocate', 'api', '--preferred', '80', '--json', '--socket', file], io)).toBe(1);
+    expect(JSON.parse(out.join(''))).toEqual({ error: { code: -32002, message: 'port 80 is unavailable: reserved', data } });
+  });
+
+  it('check exits 0 for a port in use and says who holds it; --json prints the raw result', async () => {
+    const result = { port: 3000, available: false, reason: 'listened on', heldBy: { pid: 7, process: 'node' } };
+    const file = await startPeer(() => ({ result }));
+    const human = fakeIo();
+    expect(await main(['check', '3000', '--socket', file], human.io)).toBe(0);
+    expect(human.out.join('\n')).toBe('3000/tcp is not available: listened on (held by pid 7 (node))');
+    const machine = fakeIo();
+    expect(await main(['check', '3000', '--json', '--socket', file], machine.io)).toBe(0);
+    expect(JSON.parse(machine.out.join(''))).toEqual(result);
+  });
+
+  it('allocate sends no pid (the CLI is not the owner) and prints only the port', async () => {
+    let params: Record<string, unknown> = {};
+    const file = await startPeer((_m, p) => ((params = p), { result: { port: 41234, service: 'web' } }));
+    const { io, out } = fakeIo();
+    expect(await main(['allocate', 'web', '--range', 'dev', '--socket', file], io)).toBe(0);
+    expect(out).toEqual(['41234']);
+    expect(params).toEqual({ service: 'web', range: 'dev' });
+  });
+
+  it('watch --json prints each event as one NDJSON line until stopped', async () => {
+    const ev = { type: 'port_assigned', seq: 9, time: '2025-01-01T12:00:00.000Z', data: { service: 'web', port: 3001 } };
+    const file = await startPeer((method, params, socket) => {
+      if (method !== 'events.subscribe') return { error: { code: -32601, message: 'no' } };
+      setImmediate(() => socket.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'event', params: ev })}\n`));
+      return { result: { subscribed: params.types } };
+    });
+    const { io, out, stop, printed } = fakeIo();
+    const exit = main(['watch', '--json', '--types', 'port_assigned', '--socket', file], io);
+    await printed;
+    stop();
+    expect(await exit).toBe(0);
+    expect(out.map((l) => JSON.parse(l))).toEqual([ev]);
+  });
+});
+
+describe('as a process', () => {
+  it('exits 3 naming the socket and how to start the daemon when none listens', async () => {
+    const file = socketPath();
+    const r = await runCli(['status'], { PORTMAND_SOCKET: file });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).toContain('portmand daemon');
+    expect(r.stderr).toContain('npm start');
+  });
+
+  it('exits 2 on an unknown verb with a hint to run --help', async () => {
+    const r = await runCli(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown command "frobnicate"');
+    expect(r.stderr).toContain('portmand --help');
+  });
+
+  it('prints the package version, and the file starts with a node shebang', async () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await runCli(['--version'])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+    expect(readFileSync(path.join(ROOT, 'client/cli.ts'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+  });
+});
+
+describe('formatting', () => {
+  it('pads table columns to the widest cell, right-aligning where asked, ignoring colour codes', () => {
+    const red = paint(true).red;
+    expect(table(['NAME', 'PORT'], [['web', '80'], [red('database'), '5432']], ['left', 'right'])).toBe(
+      ['NAME      PORT', 'web         80', `${red('database')}  5432`].join('\n'),
+    );
+  });
+
+  it.each([
+    [0, '0s'],
+    [42, '42s'],
+    [60, '1m'],
+    [61, '1m 1s'],
+    [3_600 + 5 * 60 + 9, '1h 5m'],
+    [3_600 + 9, '1h'],
+    [3 * 86_400 + 4 * 3_600 + 59, '3d 4h'],
+  ])('formatDuration(%d) = %s', (sec, text) => {
+    expect(formatDuration(sec)).toBe(text);
+  });
+
+  it('says how long ago, or "-" for never', () => {
+    expect(formatAge('2025-01-01T11:55:00Z', NOW)).toBe('5m ago');
+    expect(formatAge('2025-01-01T12:00:30Z', NOW)).toBe('in 30s');
+    expect(formatAge(null, NOW)).toBe('-');
+  });
+
+  it.each([
+    [true, {}, true],
+    [true, { NO_COLOR: '1' }, false],
+    [true, { NO_COLOR: '' }, true],
+    [false, {}, false],
+    [undefined, {}, false],
+  ])('colours when isTTY=%s and env=%j: %s', (isTTY, env, expected) => {
+    expect(shouldColor({ isTTY }, env)).toBe(expected);
+  });
+
+  const service = (name: string, port: number, over: Partial<Service> = {}): Service => ({
+    name, port, protocol: 'tcp', host: '0.0.0.0', status: 'healthy', tags: [], registeredAt: '', updatedAt: '', ...over,
+  });
+
+  it('shows the daemon and its services in status, coloured only when asked', () => {
+    const status: DaemonStatus = {
+      version: '0.1.0', pid: 4242, uptimeSec: 3_725, socket: '/run/user/1000/portmand/portmand.sock', stateFile: '/var/lib/portmand/state.json',
+      services: 2, openConflicts: 1, lastScan: { at: '2025-01-01T11:59:50Z', durationMs: 12, listeners: 30 },
+    };
+    const services = [service('web', 3000, { pid: 11, tags: ['dev', 'ui'] }), service('api', 8080, { status: 'unhealthy', protocol: 'udp' })];
+    const text = renderStatus(status, services, NOW, paint(false));
+    expect(text).not.toContain('\x1b[');
+    for (const s of ['0.1.0', 'pid 4242', '1h 2m', status.socket, status.stateFile, '10s ago (12 ms, 30 listeners)', '1 open']) expect(text).toContain(s);
+    expect(text.split('\n').slice(-3)).toEqual([
+      'NAME  PORT  PROTO  STATUS     PID  TAGS',
+      'api   8080  udp    unhealthy  -    -',
+      'web   3000  tcp    healthy    11   dev,ui',
+    ]);
+    expect(renderStatus(status, services, NOW, paint(true))).toContain('\x1b[31munhealthy');
+  });
+
+  it('says so when there is nothing to list', () => {
+    expect(renderServices([], paint(false))).toBe('no services registered');
+    expect(renderConflicts([], NOW, paint(false), false)).toBe('no open conflicts');
+  });
+
+  it('renders a port check, a conflict history and an event line', () => {
+    expect(renderCheck({ port: 53, available: true }, 'udp', paint(false))).toBe('53/udp is available');
+    const conflict: Conflict = {
+      id: 'c7', port: 3000, protocol: 'tcp', type: 'foreign_listener', severity: 'critical', services: ['web'],
+      listener: { pid: 99, process: 'python3', address: '0.0.0.0:3000' }, detectedAt: '2025-01-01T11:00:00Z',
+      resolvedAt: '2025-01-01T11:30:00Z', resolution: { strategy: 'auto', from: 3000, to: 3001, by: 'cli' },
+    };
+    const history = renderConflicts([conflict], NOW, paint(false), true);
+    expect(history).toContain('pid 99 (python3) on 0.0.0.0:3000');
+    expect(history).toContain('auto 3000->3001 by cli, 30m ago');
+    const line = renderEvent({ type: 'port_assigned', seq: 3, time: new Date(NOW).toISOString(), data: { service: 'web', port: 3001, previous: 3000 } }, paint(false));
+    expect(line).toMatch(/^\d\d:\d\d:\d\d {2}port_assigned {9}web -> 3001 \(was 3000\)$/);
+  });
+});

@@ -1,0 +1,204 @@
+import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PortmandClient, PortmandError, getPort } from '../../client/client.ts';
+import { BROWSER_UNSAFE_PORTS } from '../../daemon/core/allocate.ts';
+import { cleanup, startDaemon, type Daemon } from './harness.ts';
+
+let d: Daemon;
+let pm: PortmandClient;
+
+beforeAll(async () => {
+  d = await startDaemon();
+  pm = d.client();
+});
+afterAll(async () => {
+  await d.stop();
+  cleanup(d.dir);
+});
+
+function listen(port: number, host: string): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(port, host, () => resolve(s));
+  });
+}
+
+/** A port the OS says is free right now, for tests that need a known-free port to occupy. */
+async function freePort(): Promise<number> {
+  const s = await listen(0, '127.0.0.1');
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function expectError(p: Promise<unknown>, code: number): Promise<PortmandError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PortmandError);
+  expect((err as PortmandError).code).toBe(code);
+  return err as PortmandError;
+}
+
+describe('port.allocate guarantees', () => {
+  it('200 concurrent clients on their own connections all get distinct ports', async () => {
+    const clients = Array.from({ length: 200 }, () => d.client());
+    const results = await Promise.all(clients.map((c, i) => c.port.allocate({ service: `worker-${i}` })));
+    const ports = results.map((r) => r.port);
+    expect(new Set(ports).size).toBe(200);
+    for (const c of clients) c.close();
+  });
+
+  it('16 parallel getPort() callers get 16 distinct ports (the get-port race)', async () => {
+    const ports = await Promise.all(Array.from({ length: 16 }, (_, i) => getPort(`jest-${i}`, { socketPath: d.socket })));
+    expect(new Set(ports).size).toBe(16);
+  });
+
+  it('never hands out a port a real server listens on, IPv4 or IPv6, even before a scan sees it', async () => {
+    const p4 = await freePort();
+    const server4 = await listen(p4, '127.0.0.1');
+    await expectError(pm.port.allocate({ service: 'only-v4', range: `${p4}-${p4}` }), -32003);
+    const got = await pm.port.allocate({ service: 'pref-v4', preferred: p4 });
+    expect(got.port).not.toBe(p4);
+
+    const p6 = await freePort();
+    const server6 = await listen(p6, '::1');
+    const e = await expectError(pm.port.allocate({ service: 'only-v6', range: `${p6}-${p6}` }), -32003);
+    expect(e.data).toMatchObject({ range: `${p6}-${p6}` });
+    server4.close();
+    server6.close();
+  });
+
+  it('a udp allocation skips a bound udp socket', async () => {
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const port = sock.address().port;
+    await expectError(pm.port.allocate({ service: 'dns-test', protocol: 'udp', range: `${port}-${port}` }), -32003);
+    // The same number is still free for tcp.
+    const tcp = await pm.port.check({ port, protocol: 'tcp' });
+    expect(tcp.available).toBe(true);
+    sock.close();
+  });
+
+  it('the same service asking again gets the same port back', async () => {
+    const a = await pm.port.allocate({ service: 'sticky' });
+    const b = await pm.port.allocate({ service: 'sticky' });
+    expect(b.port).toBe(a.port);
+  });
+
+  it('never hands out a port another service holds or a reserved port', async () => {
+    const base = await freePort();
+    await pm.service.register({ name: 'holder', port: base });
+    await pm.port.reserve({ port: base + 1, for: 'someone', reason: 'test' });
+    const got = await pm.port.allocate({ service: 'newcomer', range: `${base}-${base + 2}` });
+    expect(got.port).toBe(base + 2);
+  });
+
+  it('keeps default allocations out of the ephemeral range and off browser-unsafe ports', async () => {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => pm.port.allocate({ service: `eph-${i}` })));
+    for (const { port } of results) {
+      expect(port >= lo! && port <= hi!).toBe(false);
+      expect(BROWSER_UNSAFE_PORTS.has(port)).toBe(false);
+      expect(port).toBeGreaterThanOrEqual(1024);
+    }
+  });
+
+  it('a lease with ttlSec expires and its port is released with an event', async () => {
+    const watcher = d.client();
+    await watcher.events.subscribe({ types: ['port_released'] });
+    const released = new Promise<{ port: number; service?: string }>((resolve) =>
+      watcher.on('port_released', (e) => {
+        if (e.data.service === 'short-lease') resolve(e.data);
+      }),
+    );
+    const lease = await pm.port.allocate({ service: 'short-lease', ttlSec: 1 });
+    expect(lease.expiresAt).toBeDefined();
+    expect(await released).toEqual({ port: lease.port, service: 'short-lease' });
+    await expectError(pm.service.get({ name: 'short-lease' }), -32001);
+  });
+});
+
+describe('check, suggest, reserve, release, list', () => {
+  it('check names what holds a port', async () => {
+    const port = await freePort();
+    const server = await listen(port, '0.0.0.0');
+    const r = await pm.port.check({ port });
+    expect(r).toMatchObject({ port, available: false });
+    server.close();
+    await pm.service.register({ name: 'checked', port });
+    expect(await pm.port.check({ port })).toMatchObject({ available: false, reason: 'assigned', heldBy: { service: 'checked' } });
+  });
+
+  it('suggest proposes free ports without allocating them', async () => {
+    const base = await freePort();
+    const { ports } = await pm.port.suggest({ count: 3, range: `${base}-${base + 50}` });
+    expect(ports).toHaveLength(3);
+    const again = await pm.port.suggest({ count: 3, range: `${base}-${base + 50}` });
+    expect(again.ports).toEqual(ports);
+  });
+
+  it('reserve then release frees the port, and release of a free port says released: false', async () => {
+    const port = await freePort();
+    const info = await pm.port.reserve({ port, for: 'postgres', reason: 'db' });
+    expect(info).toMatchObject({ port, state: 'reserved', reservedFor: 'postgres' });
+    expect((await pm.port.get({ port })).state).toBe('reserved');
+    expect(await pm.port.release({ port })).toEqual({ port, released: true });
+    expect((await pm.port.get({ port })).state).toBe('free');
+    expect(await pm.port.release({ port })).toEqual({ port, released: false });
+  });
+
+  it('reserving a port another service holds is refused with -32002 and heldBy', async () => {
+    const port = await freePort();
+    await pm.service.register({ name: 'owner-a', port });
+    const e = await expectError(pm.port.reserve({ port, for: 'other' }), -32002);
+    expect(e.data).toMatchObject({ port, heldBy: { service: 'owner-a' } });
+  });
+
+  it('port.list shows assigned and reserved ports; range.list the built-in ranges', async () => {
+    const list = await pm.port.list({ state: 'assigned' });
+    expect(list.some((p) => p.service === 'sticky')).toBe(true);
+    expect(list.every((p) => p.state === 'assigned')).toBe(true);
+    const ranges = await pm.range.list();
+    expect(ranges.map((r) => r.name)).toEqual(['system', 'registered', 'dynamic']);
+  });
+});
+
+describe('services', () => {
+  it('registering an explicit port another service holds opens a duplicate_assignment conflict; exclusive refuses', async () => {
+    const port = await freePort();
+    await pm.service.register({ name: 'dup-a', port });
+    const b = await pm.service.register({ name: 'dup-b', port });
+    expect(b.conflicts?.[0]).toMatchObject({ type: 'duplicate_assignment', port, services: ['dup-a', 'dup-b'], resolvedAt: null });
+    const e = await expectError(pm.service.register({ name: 'dup-c', port, exclusive: true }), -32002);
+    expect(e.data).toMatchObject({ port, heldBy: { service: expect.stringMatching(/^dup-/) } });
+    await expectError(pm.service.get({ name: 'dup-c' }), -32001);
+  });
+
+  it('setPort moves a service and emits port_assigned; unregister releases its port', async () => {
+    const watcher = d.client();
+    await watcher.events.subscribe({ types: ['port_assigned'] });
+    const { port } = await pm.port.allocate({ service: 'mover' });
+    const target = await freePort();
+    const assigned = new Promise((resolve) => watcher.on('port_assigned', (e) => e.data.service === 'mover' && e.data.port === target && resolve(e.data)));
+    const moved = await pm.service.setPort({ name: 'mover', port: target });
+    expect(moved.port).toBe(target);
+    expect(await assigned).toEqual({ service: 'mover', port: target, previous: port });
+    expect(await pm.service.unregister({ name: 'mover' })).toEqual({ name: 'mover', releasedPorts: [target] });
+  });
+
+  it('bad params are refused with field and problem, and change nothing', async () => {
+    const before = await pm.service.list();
+    const e = await expectError(pm.service.register({ name: 'Bad Name!', port: 80 }), -32602);
+    expect(e.data).toMatchObject({ field: 'name' });
+    const e2 = await expectError(pm.call('port.allocate', { service: 'ok', preferred: 70000 } as never), -32602);
+    expect(e2.data).toMatchObject({ field: 'preferred', problem: expect.stringContaining('1..65535') });
+    const e3 = await expectError(pm.call('port.allocate', { service: 'ok', range: 'nope' } as never), -32602);
+    expect(e3.data).toMatchObject({ field: 'range' });
+    expect(await pm.service.list()).toEqual(before);
+  });
+});

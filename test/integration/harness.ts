@@ -1,0 +1,115 @@
+// Starts the real daemon (the compiled CLI, as users and systemd run it) on a
+// temp socket and state dir, and runs the real CLI against it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { PortmandClient } from '../../client/client.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = path.join(ROOT, 'dist/client/cli.js');
+
+export interface Daemon {
+  dir: string;
+  socket: string;
+  stateDir: string;
+  proc: ChildProcess;
+  logs: Array<Record<string, unknown>>;
+  env: NodeJS.ProcessEnv;
+  client(opts?: { sendPid?: boolean }): PortmandClient;
+  cli(args: string[], opts?: { env?: NodeJS.ProcessEnv }): Promise<CliResult>;
+  /** Resolves with the first log record that matches. */
+  waitForLog(match: (rec: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A short temp dir: Unix socket paths are limited to ~104 bytes on macOS. */
+export function tempDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'pm-'));
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export async function startDaemon(opts: { dir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Daemon> {
+  const dir = opts.dir ?? tempDir();
+  const socket = path.join(dir, 'pm.sock');
+  const stateDir = path.join(dir, 'state');
+  const env: NodeJS.ProcessEnv = { PORTMAND_SOCKET: socket, PORTMAND_STATE_DIR: stateDir, PORTMAND_SCAN_INTERVAL: '1', PORTMAND_LOG_LEVEL: 'debug', ...opts.env };
+  const proc = spawn(process.execPath, [CLI, 'daemon'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Array<Record<string, unknown>> = [];
+  const waiters: Array<{ match: (r: Record<string, unknown>) => boolean; resolve: (r: Record<string, unknown>) => void }> = [];
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d));
+  createInterface({ input: proc.stdout! }).on('line', (line) => {
+    let rec: Record<string, unknown>;
+    try {
+      rec = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      rec = { msg: line };
+    }
+    logs.push(rec);
+    for (const w of [...waiters]) {
+      if (w.match(rec)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(rec);
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const waitForLog = (match: (r: Record<string, unknown>) => boolean) => {
+    const seen = logs.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<Record<string, unknown>>((resolve) => waiters.push({ match, resolve }));
+  };
+  const ready = await Promise.race([
+    waitForLog((r) => r.msg === 'portmand ready'),
+    exited.then((code) => {
+      throw new Error(`daemon exited with ${code} before it was ready:\n${stderr}\n${logs.map((l) => JSON.stringify(l)).join('\n')}`);
+    }),
+  ]);
+  void ready;
+  const clients: PortmandClient[] = [];
+  return {
+    dir,
+    socket,
+    stateDir,
+    proc,
+    logs,
+    env,
+    waitForLog,
+    client(opts = {}) {
+      const c = new PortmandClient({ socketPath: socket, ...opts });
+      clients.push(c);
+      return c;
+    },
+    cli: (args, o = {}) => runCli(args, { ...env, ...o.env }),
+    async stop(signal = 'SIGTERM') {
+      for (const c of clients) c.close();
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

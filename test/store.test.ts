@@ -1,0 +1,295 @@
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyOp, SCHEMA_VERSION, type Op, type ServiceRecord } from '../daemon/core/state.ts';
+import { Store, StateDirInUseError, StateSchemaTooNewError, type StoreOptions } from '../daemon/store.ts';
+
+const dirs: string[] = [];
+const open: Store[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pm-st-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function openStore(opts: StoreOptions): Promise<Store> {
+  const store = await Store.open(opts);
+  open.push(store);
+  return store;
+}
+
+afterEach(async () => {
+  for (const store of open.splice(0)) await store.close().catch(() => undefined);
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function service(name: string, port: number): ServiceRecord {
+  const at = '2025-01-01T00:00:00.000Z';
+  return { name, port, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [], registeredAt: at, updatedAt: at, origin: 'register' };
+}
+
+const put = (name: string, port: number): Op => ({ op: 'service', name, value: service(name, port) });
+
+/** What the registry does: apply to the live state, then make durable. */
+function commit(store: Store, ...ops: Op[]): Promise<void> {
+  for (const op of ops) applyOp(store.state, op);
+  return store.append(ops);
+}
+
+function ports(store: Store): Record<string, number> {
+  return Object.fromEntries(Object.values(store.state.services).map((s) => [s.name, s.port]));
+}
+
+/**
+ * What a crash leaves behind, without closing the store: a copy of its files
+ * as they are on disk now, and a lock naming a pid that no longer runs.
+ */
+function crashCopy(store: Store): string {
+  const copy = tempDir();
+  for (const file of [store.stateFile, store.journalFile]) {
+    if (existsSync(file)) copyFileSync(file, join(copy, basename(file)));
+  }
+  writeFileSync(join(copy, 'portmand.lock'), '999999999\n');
+  return copy;
+}
+
+function journalLines(store: Store): string[] {
+  return readFileSync(store.journalFile, 'utf8').split('\n').filter(Boolean);
+}
+
+describe('Store persistence', () => {
+  it('keeps appended ops across close and reopen', async () => {
+    const dir = tempDir();
+    const store = await openStore({ dir });
+    await commit(store, put('api', 3000), put('web', 3001));
+    await commit(store, { op: 'service', name: 'api', value: null }, { op: 'nextConflictId', value: 7 });
+    await store.close();
+
+    const again = await openStore({ dir });
+    expect(ports(again)).toEqual({ web: 3001 });
+    expect(again.state.nextConflictId).toBe(7);
+    expect(again.warnings).toEqual([]);
+    expect(journalLines(again)).toEqual([]); // close compacted everything into state.json
+  });
+
+  it('replays the journal when the previous owner never closed (crash)', async () => {
+    const dir = tempDir();
+    const store = await openStore({ dir });
+    await commit(store, put('api', 3000));
+    await commit(store, put('api', 3005), put('db', 5432));
+
+    const again = await openStore({ dir: crashCopy(store) });
+    expect(ports(again)).toEqual({ api: 3005, db: 5432 });
+    expect(again.warnings).toEqual([]);
+  });
+
+  it('continues seq numbering after a reopen so later ops are not skipped', async () => {
+    const dir = tempDir();
+    const first = await openStore({ dir });
+    await commit(first, put('a', 1));
+    await first.close();
+    const second = await openStore({ dir });
+    await commit(second, put('b', 2));
+    const third = await openStore({ dir: crashCopy(second) });
+    expect(ports(third)).toEqual({ a: 1, b: 2 });
+  });
+
+  it('creates the state directory, private to the user', async () => {
+    const dir = join(tempDir(), 'nested', 'state');
+    const store = await openStore({ dir });
+    expect(existsSync(store.stateFile)).toBe(true);
+    const { statSync } = await import('node:fs');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+});
+
+describe('Store recovery', () => {
+  async function crashedDir(): Promise<{ dir: string; journal: string }> {
+    const dir = tempDir();
+    const store = await openStore({ dir });
+    await commit(store, put('api', 3000));
+    await commit(store, put('web', 3001));
+    const copy = crashCopy(store);
+    return { dir: copy, journal: join(copy, 'journal.ndjson') };
+  }
+
+  it('drops a torn last line with a warning and truncates the journal to the last good line', async () => {
+    const { dir, journal } = await crashedDir();
+    const good = readFileSync(journal, 'utf8');
+    appendFileSync(journal, '{"seq":3,"op":"service","name":"half');
+    const store = await openStore({ dir });
+    expect(ports(store)).toEqual({ api: 3000, web: 3001 });
+    expect(store.warnings).toHaveLength(1);
+    expect(store.warnings[0]).toMatch(/torn last line/);
+    expect(readFileSync(journal, 'utf8')).toBe(good);
+  });
+
+  it.each([
+    ['cut-off JSON', '{"schemaVersion":1,"seq":0,"sta'],
+    ['an empty file', ''],
+    ['JSON null', 'null'],
+    ['an array', '[]'],
+    ['no state', '{"schemaVersion":1,"seq":0,"savedAt":"x"}'],
+    ['a state of the wrong shape', '{"schemaVersion":1,"seq":0,"savedAt":"x","state":{"services":[]}}'],
+  ])('moves a snapshot with %s aside, names both paths, and rebuilds from the journal', async (_, text) => {
+    const { dir } = await crashedDir();
+    writeFileSync(join(dir, 'state.json'), text);
+    const store = await openStore({ dir });
+    const aside = readdirSync(dir).find((f) => f.startsWith('state.json.corrupt-'));
+    expect(aside).toBeDefined();
+    expect(readFileSync(join(dir, aside!), 'utf8')).toBe(text);
+    expect(store.warnings).toHaveLength(1);
+    expect(store.warnings[0]).toContain(store.stateFile);
+    expect(store.warnings[0]).toContain(join(dir, aside!));
+    expect(ports(store)).toEqual({ api: 3000, web: 3001 });
+    // A fresh, valid snapshot replaces it, so the next start is clean.
+    await store.close();
+    const again = await openStore({ dir });
+    expect(again.warnings).toEqual([]);
+    expect(ports(again)).toEqual({ api: 3000, web: 3001 });
+  });
+
+  it('moves a journal with a corrupt middle line aside and keeps the ops before it', async () => {
+    const { dir, journal } = await crashedDir();
+    const [first, second] = readFileSync(journal, 'utf8').split('\n');
+    const damaged = `${first}\n#garbage#\n${second}\n`;
+    writeFileSync(journal, damaged);
+    const store = await openStore({ dir });
+    const aside = readdirSync(dir).find((f) => f.startsWith('journal.ndjson.corrupt-'));
+    expect(aside).toBeDefined();
+    expect(readFileSync(join(dir, aside!), 'utf8')).toBe(damaged);
+    expect(store.warnings[0]).toContain(journal);
+    expect(store.warnings[0]).toContain(join(dir, aside!));
+    expect(store.warnings[0]).toMatch(/line 2/);
+    expect(ports(store)).toEqual({ api: 3000 });
+    expect(journalLines(store)).toEqual([]);
+  });
+
+  it('refuses a snapshot from a newer schema and leaves it untouched', async () => {
+    const dir = tempDir();
+    const future = JSON.stringify({ schemaVersion: SCHEMA_VERSION + 1, seq: 0, savedAt: 'x', state: { whatever: 1 } });
+    writeFileSync(join(dir, 'state.json'), future);
+    const err = await Store.open({ dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StateSchemaTooNewError);
+    expect((err as Error).message).toMatch(new RegExp(`schema version ${SCHEMA_VERSION + 1}.*only up to ${SCHEMA_VERSION}`));
+    expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(future);
+    expect(readdirSync(dir).sort()).toEqual(['state.json']); // lock released, nothing moved
+  });
+
+  it('migrates an older snapshot and its journal, then saves the current version', async () => {
+    const dir = tempDir();
+    // A fake v0 in which services were a list without `origin`.
+    const v0State = { services: [{ ...service('api', 3000), origin: undefined }], reservations: {}, conflicts: {}, history: [], nextConflictId: 1 };
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ schemaVersion: SCHEMA_VERSION - 1, seq: 0, savedAt: 'x', state: v0State }));
+    const migrations = {
+      [SCHEMA_VERSION - 1]: (old: Record<string, unknown>) => ({
+        ...old,
+        services: Object.fromEntries(
+          Object.values(old.services as Record<string, ServiceRecord>).map((s) => [s.name, { ...s, origin: s.origin ?? 'register' }]),
+        ),
+      }),
+    };
+    const store = await openStore({ dir, migrations });
+    expect(store.state.services.api?.origin).toBe('register');
+    expect(store.state.services.api?.port).toBe(3000);
+    const saved = JSON.parse(readFileSync(store.stateFile, 'utf8'));
+    expect(saved.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(saved.state.services.api.origin).toBe('register');
+  });
+
+  it('refuses to open an older snapshot that no migration covers', async () => {
+    const dir = tempDir();
+    const old = JSON.stringify({ schemaVersion: SCHEMA_VERSION - 1, seq: 0, savedAt: 'x', state: {} });
+    writeFileSync(join(dir, 'state.json'), old);
+    await expect(Store.open({ dir, migrations: {} })).rejects.toThrow(/no migration from state schema version/);
+    expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(old);
+  });
+});
+
+describe('Store writes', () => {
+  it('batches appends made in one tick into one write', async () => {
+    const store = await openStore({ dir: tempDir() });
+    const before = store.stats.batches;
+    await Promise.all(Array.from({ length: 100 }, (_, i) => commit(store, put(`s${i}`, 10_000 + i))));
+    expect(store.stats.batches - before).toBe(1);
+    expect(journalLines(store)).toHaveLength(100);
+  });
+
+  it('serves concurrent clients with one write per round, not one per append', async () => {
+    const store = await openStore({ dir: tempDir() });
+    const client = async (c: number): Promise<void> => {
+      for (let i = 0; i < 25; i++) await commit(store, put(`c${c}-${i}`, 20_000 + c * 100 + i));
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, c) => client(c)));
+    expect(journalLines(store)).toHaveLength(200);
+    expect(store.stats.batches).toBeLessThanOrEqual(26);
+  });
+
+  it('compacts when the journal passes the threshold, and state survives a crash after it', async () => {
+    const dir = tempDir();
+    const store = await openStore({ dir, compactAfterOps: 10 });
+    for (let i = 0; i < 25; i++) await commit(store, put(`s${i}`, 30_000 + i));
+    expect(store.stats.compactions).toBeGreaterThanOrEqual(2);
+    expect(journalLines(store).length).toBeLessThan(10);
+    const again = await openStore({ dir: crashCopy(store) });
+    expect(Object.keys(again.state.services)).toHaveLength(25);
+  });
+
+  it('keeps appends made while a compaction is writing', async () => {
+    const dir = tempDir();
+    const store = await openStore({ dir });
+    await commit(store, put('before', 1));
+    const compaction = store.compact();
+    const during = commit(store, put('during', 2));
+    await Promise.all([compaction, during]);
+    await commit(store, put('after', 3));
+    const again = await openStore({ dir: crashCopy(store) });
+    expect(ports(again)).toEqual({ before: 1, during: 2, after: 3 });
+  });
+
+  it('rejects appends after close', async () => {
+    const store = await openStore({ dir: tempDir() });
+    await store.close();
+    await expect(store.append([put('x', 1)])).rejects.toThrow(/closed/);
+  });
+});
+
+describe('Store lock', () => {
+  it('refuses a directory held by a live process, naming it and the pid', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'portmand.lock'), `${process.ppid}\n`);
+    const err = await Store.open({ dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StateDirInUseError);
+    expect((err as Error).message).toBe(`state dir ${dir} is in use by portmand pid ${process.ppid}`);
+  });
+
+  it('refuses a second open in the same process', async () => {
+    const dir = tempDir();
+    await openStore({ dir });
+    await expect(Store.open({ dir })).rejects.toBeInstanceOf(StateDirInUseError);
+  });
+
+  it('does not take over a stale lock while another starter holds the takeover guard', async () => {
+    const dir = tempDir();
+    const lock = join(dir, 'portmand.lock');
+    writeFileSync(lock, '999999999\n');
+    writeFileSync(`${lock}.takeover`, `${process.ppid}\n`);
+    const opening = Store.open({ dir });
+    // Meanwhile the guard's holder finishes its takeover: the lock is now live.
+    writeFileSync(lock, `${process.ppid}\n`);
+    rmSync(`${lock}.takeover`);
+    await expect(opening).rejects.toBeInstanceOf(StateDirInUseError);
+    expect(readFileSync(lock, 'utf8')).toBe(`${process.ppid}\n`);
+  });
+
+  it('takes over a stale lock left by a dead process and removes it on close', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'portmand.lock'), '999999999\n');
+    const store = await openStore({ dir });
+    expect(readFileSync(join(dir, 'portmand.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    await store.close();
+    expect(existsSync(join(dir, 'portmand.lock'))).toBe(false);
+  });
+});
