@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Protocol, Range } from '../client/protocol.ts';
 import { defaultSocketPath, defaultStateDir, type PathContext } from '../client/paths.ts';
 import { BUILTIN_RANGES } from './core/ranges.ts';
+import type { SyncMode } from './store.ts';
 
 export interface ConfiguredReservation {
   port: number;
@@ -27,8 +28,8 @@ export interface Config {
   reservations: ConfiguredReservation[];
   /** Let the socket's group connect (mode 0660 instead of 0600). */
   groupAccess: boolean;
-  /** fdatasync each journal group commit; off trades power-loss safety for speed. */
-  fsync: boolean;
+  /** 'ack': fdatasync before each reply; 'background' (default): right after it. Both survive a daemon crash. */
+  sync: SyncMode;
   /** Keep automatic allocations out of the OS's ephemeral port range. */
   avoidEphemeral: boolean;
 }
@@ -43,6 +44,11 @@ function positiveInt(value: unknown, what: string): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new ConfigError(`${what} must be a whole number of seconds >= 1, got ${JSON.stringify(value)}`);
   return n;
+}
+
+function syncMode(value: unknown): SyncMode {
+  if (value !== 'ack' && value !== 'background') throw new ConfigError(`PORTMAND_SYNC / sync must be "ack" or "background", got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function port(value: unknown, what: string): number {
@@ -99,7 +105,7 @@ export function buildConfig(env: Env, file: { path: string; json: Record<string,
     ranges,
     reservations: fileReservations(f.reservations, name),
     groupAccess: f.groupAccess === true,
-    fsync: env.PORTMAND_FSYNC !== '0' && f.fsync !== false,
+    sync: syncMode(env.PORTMAND_SYNC ?? f.sync ?? 'background'),
     avoidEphemeral: f.avoidEphemeral !== false,
   };
 }

@@ -45,7 +45,7 @@ export interface RunningDaemon {
 export async function startDaemon(config: Config, log: Log): Promise<RunningDaemon> {
   const store = await Store.open({
     dir: config.stateDir,
-    fsync: config.fsync,
+    sync: config.sync,
     log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
   });
   for (const w of store.warnings) log.error({ stateDir: config.stateDir }, w);

@@ -227,6 +227,25 @@ describe('Store writes', () => {
     expect(store.stats.batches).toBeLessThanOrEqual(26);
   });
 
+  it("sync 'ack' has fdatasync'ed every write before an append resolves", async () => {
+    const store = await openStore({ dir: tempDir(), sync: 'ack' });
+    for (let i = 0; i < 5; i++) {
+      await commit(store, put(`a${i}`, 40_000 + i));
+      expect(store.stats.syncs).toBe(store.stats.batches);
+    }
+  });
+
+  it("sync 'background' resolves after the write and fdatasyncs right behind it, before close returns", async () => {
+    const store = await openStore({ dir: tempDir() });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => commit(store, put(`b${i}`, 41_000 + i))));
+    expect(journalLines(store)).toHaveLength(50);
+    for (let i = 0; i < 20; i++) await commit(store, put(`c${i}`, 42_000 + i));
+    // A background sync may still be in flight; close must wait for it rather than close its fd.
+    await store.close();
+    expect(store.stats.syncs).toBeGreaterThanOrEqual(1);
+    expect(store.stats.syncs).toBeLessThanOrEqual(store.stats.batches);
+  });
+
   it('compacts when the journal passes the threshold, and state survives a crash after it', async () => {
     const dir = tempDir();
     const store = await openStore({ dir, compactAfterOps: 10 });

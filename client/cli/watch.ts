@@ -20,7 +20,8 @@ export const watch: Verb = {
     });
     pm.on('*', (e) => ctx.io.out(ctx.json ? JSON.stringify(e) : renderEvent(e, p)));
     const r = await pm.events.subscribe(types ? { types } : {});
-    if (!ctx.json) ctx.io.err(p.dim(`watching ${r.subscribed.length === EVENT_TYPES.length ? 'all events' : r.subscribed.join(', ')}; Ctrl-C to stop`));
+    // On stderr even with --json: stdout stays pure NDJSON, and a script can wait for this line.
+    ctx.io.err(p.dim(`watching ${r.subscribed.length === EVENT_TYPES.length ? 'all events' : r.subscribed.join(', ')}; Ctrl-C to stop`));
     await ctx.io.untilStopped();
   },
 };

@@ -179,11 +179,12 @@ describe('CLI: conflicts, resolve, watch', () => {
       const e = JSON.parse(l) as PortmandEvent;
       if (e.type === 'service_registered' && (e.data as { name: string }).name === 'watched') resolve(e);
     }));
-    // The watcher subscribes asynchronously; keep registering until it sees one.
-    const tick = setInterval(() => void pm.service.register({ name: 'watched', port: 18700 }), 200);
+    // watch says on stderr once it is subscribed.
+    await new Promise<void>((resolve) => createInterface({ input: child.stderr }).once('line', () => resolve()));
+    await pm.service.register({ name: 'watched', port: 18700 });
     const e = await first;
-    clearInterval(tick);
     expect(e).toMatchObject({ type: 'service_registered', seq: expect.any(Number), time: expect.any(String) });
+    expect(e.data).toMatchObject({ name: 'watched', port: 18700 });
     child.kill('SIGINT');
   });
 });
