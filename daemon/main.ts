@@ -14,7 +14,7 @@ import { bindProbe } from './probe.ts';
 import { Registry } from './registry.ts';
 import { methodTable, type RpcContext } from './rpc.ts';
 import { defaultScanSource, Scanner } from './scanner.ts';
-import { SocketInUseError, startServer, type Connection } from './server.ts';
+import { SocketInUseError, SocketPathError, startServer, type Connection } from './server.ts';
 import { StateDirInUseError, StateSchemaTooNewError, Store } from './store.ts';
 import { sweepExpired } from './sweep.ts';
 
@@ -34,7 +34,7 @@ export function packageVersion(): string {
 }
 
 /** Errors that mean "cannot start" and deserve a one-line message, not a stack. */
-const STARTUP_ERRORS = [ConfigError, StateDirInUseError, StateSchemaTooNewError, SocketInUseError];
+const STARTUP_ERRORS = [ConfigError, StateDirInUseError, StateSchemaTooNewError, SocketInUseError, SocketPathError];
 
 export interface RunningDaemon {
   config: Config;
