@@ -1,6 +1,6 @@
 // Wiring only: config, store, registry, scanner, server, signals. This is the
 // one place that builds concrete objects; everything else receives them.
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../client/version.ts';
 import { ConfigError, readConfig, type Config } from './config.ts';
 import { BROWSER_UNSAFE_PORTS } from './core/allocate.ts';
 import { portKey } from './core/state.ts';
@@ -20,18 +20,6 @@ import { sweepExpired } from './sweep.ts';
 
 /** How often expired leases and reservations are looked for. */
 const SWEEP_MS = 1000;
-
-export function packageVersion(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'portmand' && pkg.version) return pkg.version;
-    } catch {
-      // try the next candidate: the layout differs between source and dist/
-    }
-  }
-  return '0.0.0';
-}
 
 /** Errors that mean "cannot start" and deserve a one-line message, not a stack. */
 const STARTUP_ERRORS = [ConfigError, StateDirInUseError, StateSchemaTooNewError, SocketInUseError, SocketPathError];

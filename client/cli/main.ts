@@ -1,6 +1,6 @@
 // The CLI's dispatcher: parse, run one verb, map what went wrong to an exit
 // code. Takes its I/O as an argument so tests run it in-process.
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../version.ts';
 import { PortmandClient } from '../client.ts';
 import { ConnectionError, PortmandError } from '../errors.ts';
 import { currentSocketPath } from '../paths.ts';
@@ -30,7 +30,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     const line = parseCommandLine(argv, VERBS);
     if (line.kind === 'help') return (io.out(globalHelp(VERBS)), EXIT.ok);
-    if (line.kind === 'version') return (io.out(readVersion()), EXIT.ok);
+    if (line.kind === 'version') return (io.out(packageVersion()), EXIT.ok);
     verb = line.verb;
     if (line.values.help) return (io.out(verbHelp(verb)), EXIT.ok);
     const socketPath = typeof line.values.socket === 'string' ? line.values.socket : currentSocketPath();
@@ -82,17 +82,4 @@ function describeData(data: Record<string, unknown> | undefined, message: string
     .filter(([, v]) => v !== undefined && v !== null)
     .map(([k, v]) => `  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   return lines.length ? `\n${lines.join('\n')}` : '';
-}
-
-// package.json is two levels above client/cli/ (tsx) and three above dist/client/cli/ (built).
-function readVersion(): string {
-  for (const rel of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'portmand' && pkg.version) return pkg.version;
-    } catch {
-      // try the next candidate
-    }
-  }
-  return 'unknown';
 }

@@ -1,21 +1,17 @@
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PortmandClient, PortmandError, getPort } from '../../client/client.ts';
 import { BROWSER_UNSAFE_PORTS } from '../../daemon/core/allocate.ts';
-import { cleanup, startDaemon, type Daemon } from './harness.ts';
+import { useDaemon, type Daemon } from './harness.ts';
 
+const daemon = useDaemon();
 let d: Daemon;
 let pm: PortmandClient;
-
-beforeAll(async () => {
-  d = await startDaemon();
+beforeAll(() => {
+  d = daemon();
   pm = d.client();
-});
-afterAll(async () => {
-  await d.stop();
-  cleanup(d.dir);
 });
 
 function listen(port: number, host: string): Promise<net.Server> {

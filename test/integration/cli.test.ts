@@ -1,55 +1,48 @@
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, runCli, startDaemon, tempDir, type Daemon } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { cleanup, runCli, tempDir, useDaemon } from './harness.ts';
 
-let d: Daemon;
-beforeAll(async () => {
-  d = await startDaemon();
-});
-afterAll(async () => {
-  await d.stop();
-  cleanup(d.dir);
-});
+const daemon = useDaemon();
 
 describe('portmand CLI against a running daemon', () => {
   it('status shows the daemon and a table of services', async () => {
-    await d.client().service.register({ name: 'cli-web', port: 18500, tags: ['frontend'] });
-    const r = await d.cli(['status']);
+    await daemon().client().service.register({ name: 'cli-web', port: 18500, tags: ['frontend'] });
+    const r = await daemon().cli(['status']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(d.socket);
+    expect(r.stdout).toContain(daemon().socket);
     expect(r.stdout).toMatch(/pid\s+\d+/i);
     expect(r.stdout).toMatch(/cli-web\s+18500\s+tcp/);
   });
 
   it('status --json prints the daemon status and services as JSON', async () => {
-    const r = await d.cli(['status', '--json']);
+    const r = await daemon().cli(['status', '--json']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { daemon: { socket: string; pid: number }; services: Array<{ name: string }> };
-    expect(out.daemon.socket).toBe(d.socket);
-    expect(out.daemon.pid).toBe(d.proc.pid);
+    expect(out.daemon.socket).toBe(daemon().socket);
+    expect(out.daemon.pid).toBe(daemon().proc.pid);
     expect(out.services.map((s) => s.name)).toContain('cli-web');
   });
 
   it('allocate, check, reserve, suggest and release work end to end', async () => {
-    const a = await d.cli(['allocate', 'cli-job', '--json']);
+    const a = await daemon().cli(['allocate', 'cli-job', '--json']);
     expect(a.code).toBe(0);
     const { port } = JSON.parse(a.stdout) as { port: number };
-    const plain = await d.cli(['allocate', 'cli-job']);
+    const plain = await daemon().cli(['allocate', 'cli-job']);
     expect(plain.stdout.trim()).toContain(String(port));
 
-    const c = await d.cli(['check', String(port), '--json']);
+    const c = await daemon().cli(['check', String(port), '--json']);
     expect(JSON.parse(c.stdout)).toMatchObject({ port, available: false, heldBy: { service: 'cli-job' } });
 
-    const res = await d.cli(['reserve', '18600', '--for', 'postgres', '--reason', 'db', '--json']);
+    const res = await daemon().cli(['reserve', '18600', '--for', 'postgres', '--reason', 'db', '--json']);
     expect(JSON.parse(res.stdout)).toMatchObject({ port: 18600, state: 'reserved', reservedFor: 'postgres' });
 
-    const s = await d.cli(['suggest', '--count', '2', '--range', '18600-18610', '--json']);
+    const s = await daemon().cli(['suggest', '--count', '2', '--range', '18600-18610', '--json']);
     expect(JSON.parse(s.stdout)).toEqual({ ports: [18601, 18602] });
 
-    const rel = await d.cli(['release', String(port), '--json']);
+    const rel = await daemon().cli(['release', String(port), '--json']);
     expect(JSON.parse(rel.stdout)).toEqual({ port, released: true });
-    const list = await d.cli(['list', '--json']);
+    const list = await daemon().cli(['list', '--json']);
     expect((JSON.parse(list.stdout) as Array<{ name: string }>).map((x) => x.name)).not.toContain('cli-job');
   });
 
@@ -57,8 +50,8 @@ describe('portmand CLI against a running daemon', () => {
     const server = net.createServer().listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const port = (server.address() as net.AddressInfo).port;
-    await d.client().conflict.detect();
-    const r = await d.cli(['ports', '--json']);
+    await daemon().client().conflict.detect();
+    const r = await daemon().cli(['ports', '--json']);
     const ports = JSON.parse(r.stdout) as Array<{ port: number; state: string; listener?: { pid?: number } }>;
     expect(ports.find((p) => p.port === port)).toMatchObject({ state: 'listening', listener: { pid: process.pid } });
     expect(ports.find((p) => p.port === 18600)).toMatchObject({ state: 'reserved' });
@@ -67,19 +60,19 @@ describe('portmand CLI against a running daemon', () => {
   });
 
   it('a daemon error exits 1 with the field and problem; --json prints the error object', async () => {
-    const r = await d.cli(['allocate', 'Bad Name']);
+    const r = await daemon().cli(['allocate', 'Bad Name']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('service');
-    const j = await d.cli(['allocate', 'x', '--range', 'nope', '--json']);
+    const j = await daemon().cli(['allocate', 'x', '--range', 'nope', '--json']);
     expect(j.code).toBe(1);
     expect(JSON.parse(j.stdout)).toMatchObject({ error: { code: -32602, data: { field: 'range' } } });
   });
 
   it('usage errors exit 2 and point at --help', async () => {
-    const r = await d.cli(['allocate']);
+    const r = await daemon().cli(['allocate']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--help/);
-    const unknown = await d.cli(['frobnicate']);
+    const unknown = await daemon().cli(['frobnicate']);
     expect(unknown.code).toBe(2);
   });
 });

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { PortmandClient, PortmandEvent, EventType, Conflict } from '../../client/client.ts';
-import { CLI, cleanup, startDaemon, type Daemon } from './harness.ts';
+import { CLI, useDaemon, type Daemon } from './harness.ts';
 
 // Scans run every second (PORTMAND_SCAN_INTERVAL=1 in the harness).
 let d: Daemon;
@@ -12,8 +12,9 @@ let watcher: PortmandClient;
 const seen: PortmandEvent[] = [];
 const waiters: Array<{ match: (e: PortmandEvent) => boolean; resolve: (e: PortmandEvent) => void }> = [];
 
+const daemon = useDaemon();
 beforeAll(async () => {
-  d = await startDaemon();
+  d = daemon();
   // Registers as an operator would (no pid): the listeners this test process opens are then not the owner's.
   pm = d.client({ sendPid: false });
   watcher = d.client();
@@ -22,10 +23,6 @@ beforeAll(async () => {
     seen.push(e);
     for (const w of [...waiters]) if (w.match(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e));
   });
-});
-afterAll(async () => {
-  await d.stop();
-  cleanup(d.dir);
 });
 
 function nextEvent<T extends EventType>(type: T, match: (data: PortmandEvent<T>['data']) => boolean): Promise<PortmandEvent<T>> {

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { PortmandClient } from '../../client/client.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -112,4 +113,18 @@ export async function startDaemon(opts: { dir?: string; env?: NodeJS.ProcessEnv 
 
 export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** One daemon for a test file: started before its tests, stopped and removed after them. */
+export function useDaemon(opts: { env?: NodeJS.ProcessEnv } = {}): () => Daemon {
+  let d: Daemon | undefined;
+  beforeAll(async () => {
+    d = await startDaemon(opts);
+  });
+  afterAll(async () => {
+    if (!d) return;
+    await d.stop();
+    cleanup(d.dir);
+  });
+  return () => d!;
 }

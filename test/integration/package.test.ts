@@ -1,17 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, cleanup, startDaemon, type Daemon } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { CLI, ROOT, useDaemon } from './harness.ts';
 
-let d: Daemon;
-beforeAll(async () => {
-  d = await startDaemon();
-});
-afterAll(async () => {
-  await d.stop();
-  cleanup(d.dir);
-});
+const daemon = useDaemon();
 
 describe('the published package', () => {
   it('portmand/client imports from plain Node (compiled JS) and getPort allocates through the daemon', () => {
@@ -23,7 +16,7 @@ describe('the published package', () => {
       pm.close();
       console.log(JSON.stringify({ a, port: s.port, pid: s.pid }));
     `;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, PORTMAND_SOCKET: d.socket }, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, PORTMAND_SOCKET: daemon().socket }, encoding: 'utf8' });
     const r = JSON.parse(out) as { a: number; port: number; pid: number };
     expect(r.port).toBe(r.a);
     expect(r.pid).toBeGreaterThan(0);

@@ -1,20 +1,13 @@
 import net from 'node:net';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, startDaemon, type Daemon } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useDaemon } from './harness.ts';
 
-let d: Daemon;
-beforeAll(async () => {
-  d = await startDaemon();
-});
-afterAll(async () => {
-  await d.stop();
-  cleanup(d.dir);
-});
+const daemon = useDaemon();
 
 /** A raw NDJSON connection: write lines, read response lines in order. */
 async function raw() {
-  const sock = net.createConnection(d.socket);
+  const sock = net.createConnection(daemon().socket);
   await new Promise((r) => sock.once('connect', r));
   const lines: string[] = [];
   const waiting: Array<(l: string) => void> = [];
@@ -85,7 +78,7 @@ describe('wire protocol', () => {
   });
 
   it('garbage on one connection never disturbs the daemon or other clients', async () => {
-    const pm = d.client();
+    const pm = daemon().client();
     const c = await raw();
     for (const junk of ['[]', '[1,2]', 'null', '"str"', '{"jsonrpc":"2.0","method":7,"id":1}', '{"jsonrpc":"2.0","id":{},"method":"daemon.ping"}', '{"jsonrpc":"2.0","id":9,"method":"port.allocate","params":"x"}']) {
       c.send(junk);
