@@ -94,8 +94,13 @@ export function buildConfig(env: Env, file: { path: string; json: Record<string,
   const dupe = ranges.find((r, i) => ranges.findIndex((o) => o.name === r.name) !== i);
   if (dupe) throw new ConfigError(`${name}: range "${dupe.name}" is defined twice`);
   const stateDir = defaultStateDir(env, ctx);
+  const socketPath = defaultSocketPath(env, ctx);
+  const maxSocketBytes = ctx.platform === 'linux' ? 107 : 103;
+  if (Buffer.byteLength(socketPath) > maxSocketBytes) {
+    throw new ConfigError(`socket path ${socketPath} is ${Buffer.byteLength(socketPath)} bytes; Unix sockets allow at most ${maxSocketBytes} here: set PORTMAND_SOCKET to a shorter path`);
+  }
   return {
-    socketPath: defaultSocketPath(env, ctx),
+    socketPath,
     stateDir,
     logFile: env.PORTMAND_LOG_FILE || null,
     logLevel: env.PORTMAND_LOG_LEVEL || (typeof f.logLevel === 'string' ? f.logLevel : 'info'),

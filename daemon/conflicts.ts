@@ -4,6 +4,7 @@ import { whyTaken } from './core/allocate.ts';
 import { portUnavailable } from './core/errors.ts';
 import type { Scan } from './core/observation.ts';
 import { reconcile } from './core/reconcile.ts';
+import { pruneConflicts } from './core/retention.ts';
 import { applyResolution, planResolution } from './core/resolve.ts';
 import { pickPort } from './allocator.ts';
 import { pidAlive } from './host.ts';
@@ -19,6 +20,7 @@ export function ingestScan(registry: Registry, scan: Scan): Promise<Conflict[]> 
     const r = reconcile({ state: tx.state, listeners: scan.listeners, now: registry.now(), holdoff: registry.holdoff, deadPids });
     registry.holdoff = r.holdoff;
     tx.apply(r);
+    tx.apply({ ops: pruneConflicts(tx.state), events: [] });
     return listConflicts(registry, true);
   });
 }

@@ -128,12 +128,12 @@ export async function runDaemon(): Promise<void> {
   try {
     daemon = await startDaemon(config, log);
   } catch (err) {
-    if (STARTUP_ERRORS.some((E) => err instanceof E)) {
-      log.error((err as Error).message);
-      process.stderr.write(`portmand: ${(err as Error).message}\n`);
-      process.exit(1);
-    }
-    throw err;
+    // Known refusals get their own sentence; anything else (EACCES on the state dir, ...) is said plainly too.
+    const known = STARTUP_ERRORS.some((E) => err instanceof E);
+    const message = known ? (err as Error).message : `cannot start: ${(err as Error).message}`;
+    log.error(known ? {} : { err }, message);
+    process.stderr.write(`portmand: ${message}\n`);
+    process.exit(1);
   }
   let stopping = false;
   const stop = (signal: string) => {

@@ -159,11 +159,11 @@ describe('exit codes against a peer', () => {
   });
 
   it('check exits 0 for a port in use and says who holds it; --json prints the raw result', async () => {
-    const result = { port: 3000, available: false, reason: 'listened on', heldBy: { pid: 7, process: 'node' } };
+    const result = { port: 3000, available: false, reason: 'listening', heldBy: { pid: 7, process: 'node' } };
     const file = await startPeer(() => ({ result }));
     const human = fakeIo();
     expect(await main(['check', '3000', '--socket', file], human.io)).toBe(0);
-    expect(human.out.join('\n')).toBe('3000/tcp is not available: listened on (held by pid 7 (node))');
+    expect(human.out.join('\n')).toBe('3000/tcp is not available: listened on by pid 7 (node)');
     const machine = fakeIo();
     expect(await main(['check', '3000', '--json', '--socket', file], machine.io)).toBe(0);
     expect(JSON.parse(machine.out.join(''))).toEqual(result);

@@ -67,7 +67,7 @@ export function renderHeldBy(h: HeldBy | undefined): string {
 function renderProcess(pid: number | undefined, name: string | undefined): string {
   if (pid !== undefined && name) return `pid ${pid} (${name})`;
   if (pid !== undefined) return `pid ${pid}`;
-  return name ?? 'unknown process';
+  return name ?? 'a process it cannot name (another user\'s, unless the daemon runs as root)';
 }
 
 export function renderListener(l: Listener | undefined): string {
@@ -79,8 +79,16 @@ export function renderListener(l: Listener | undefined): string {
 export function renderCheck(r: CheckResult, protocol: string, p: Paint): string {
   const port = `${r.port}/${protocol}`;
   if (r.available) return `${port} is ${p.green('available')}`;
-  const reason = r.reason ? `: ${r.reason}` : '';
-  return `${port} is ${p.red('not available')}${reason} (held by ${renderHeldBy(r.heldBy)})`;
+  return `${port} is ${p.red('not available')}: ${whyUnavailable(r)}`;
+}
+
+function whyUnavailable(r: CheckResult): string {
+  const h = r.heldBy ?? {};
+  if (r.reason === 'assigned' && h.service) return `assigned to service ${h.service}`;
+  if (r.reason === 'reserved' && h.reservedFor) return `reserved for ${h.reservedFor}`;
+  if (r.reason === 'listening') return `listened on by ${renderProcess(h.pid, h.process)}`;
+  const who = renderHeldBy(h);
+  return who === 'unknown' ? (r.reason ?? 'in use') : `${r.reason ?? 'held'} (${who})`;
 }
 
 export function renderPorts(ports: PortInfo[], now: number, p: Paint): string {
