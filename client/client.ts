@@ -113,8 +113,10 @@ export class PortmandClient {
     return this.sendPid && params.pid === undefined ? { ...params, pid: process.pid } : params;
   }
 
-  private track<R extends { subscribed: EventType[] }>(result: R): R {
+  private track<R extends { subscribed: EventType[]; seq?: number }>(result: R): R {
     this.subscribed = result.subscribed;
+    // Resume from here after a reconnect, even if no event has arrived yet.
+    if (typeof result.seq === 'number') this.lastSeq = result.seq;
     this.conn.setPersistent(this.subscribed.length > 0);
     return result;
   }

@@ -236,7 +236,7 @@ export interface Methods {
 
   'daemon.status': { params: Record<string, never>; result: DaemonStatus };
   'daemon.ping': { params: Record<string, never>; result: 'pong' };
-  'events.subscribe': { params: { types?: EventType[]; sinceSeq?: number }; result: { subscribed: EventType[]; gap?: boolean } };
+  'events.subscribe': { params: { types?: EventType[]; sinceSeq?: number }; result: { subscribed: EventType[]; seq?: number; gap?: boolean } };
   'events.unsubscribe': { params: { types?: EventType[] }; result: { subscribed: EventType[] } };
 }
 

@@ -11,6 +11,8 @@ export const DEFAULT_RING_SIZE = 1000;
 
 export interface SubscribeResult {
   subscribed: EventType[];
+  /** Extension: the daemon's latest seq, from where a reconnecting client asks to resume. */
+  seq: number;
   /** Extension: the replay from `sinceSeq` is incomplete, events were missed. */
   gap?: boolean;
 }
@@ -21,14 +23,22 @@ export class EventBus {
   #ringStart = 0;
   readonly #conns = new Set<Connection>();
 
+  /**
+   * `firstSeq` is where counting starts. The daemon starts from its start time
+   * (in microseconds), so a seq a client saw before a restart is always below
+   * the new daemon's and its resubscription is answered with a replay and a gap
+   * flag, never mistaken for "up to date".
+   */
   constructor(
     private readonly now: () => number,
     private readonly ringSize = DEFAULT_RING_SIZE,
+    firstSeq = 0,
   ) {
     if (!Number.isSafeInteger(ringSize) || ringSize < 1) throw new RangeError('ringSize must be a positive integer');
+    this.#seq = firstSeq;
   }
 
-  /** The seq of the latest event, 0 before the first. */
+  /** The seq of the latest event; firstSeq before the first. */
   get lastSeq(): number {
     return this.#seq;
   }
@@ -63,7 +73,7 @@ export class EventBus {
     }
     this.attach(conn);
     for (const t of wanted) conn.subscriptions.add(t);
-    const result: SubscribeResult = { subscribed: subscribedOf(conn) };
+    const result: SubscribeResult = { subscribed: subscribedOf(conn), seq: this.#seq };
     if (sinceSeq !== undefined && this.#replay(conn, new Set(wanted), sinceSeq as number)) result.gap = true;
     return result;
   }

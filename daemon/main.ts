@@ -37,7 +37,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
   });
   for (const w of store.warnings) log.error({ stateDir: config.stateDir }, w);
-  const bus = new EventBus(Date.now);
+  const bus = new EventBus(Date.now, undefined, Date.now() * 1000);
   const registry = new Registry({
     store,
     publish: (e) => bus.publish(e),

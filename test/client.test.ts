@@ -242,6 +242,18 @@ describe('events', () => {
     expect(assigned).toEqual([3001, 3002]);
   });
 
+  it('resumes from the seq the subscribe reply gave, even when no event arrived before the daemon went away', async () => {
+    const file = socketPath();
+    const peer1 = await startPeer(file);
+    const pm = client(file);
+    const subscribing = pm.events.subscribe({ types: ['port_released'] });
+    reply(await peer1.next(), { subscribed: ['port_released'], seq: 17 });
+    await subscribing;
+    await peer1.stop();
+    const peer2 = await startPeer(file);
+    expect((await peer2.next()).msg.params).toEqual({ types: ['port_released'], sinceSeq: 17 });
+  });
+
   it('stops listening with off()', async () => {
     const file = socketPath();
     const peer = await startPeer(file);

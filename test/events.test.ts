@@ -73,7 +73,7 @@ describe('publish', () => {
 describe('subscribe / unsubscribe', () => {
   it('absent types means all, listed in EVENT_TYPES order', () => {
     const b = bus();
-    expect(b.subscribe(fakeConn(), undefined)).toStrictEqual({ subscribed: [...EVENT_TYPES] });
+    expect(b.subscribe(fakeConn(), undefined)).toStrictEqual({ subscribed: [...EVENT_TYPES], seq: 0 });
   });
 
   it('accumulates and reports in EVENT_TYPES order', () => {
@@ -82,6 +82,7 @@ describe('subscribe / unsubscribe', () => {
     b.subscribe(a, ['service_health']);
     expect(b.subscribe(a, ['port_released', 'service_registered'])).toStrictEqual({
       subscribed: ['service_registered', 'port_released', 'service_health'],
+      seq: 0,
     });
   });
 
@@ -129,7 +130,7 @@ describe('replay with sinceSeq', () => {
   it('sends the missed events of the requested types, oldest first, without a gap', () => {
     const b = withHistory(6);
     const a = fakeConn();
-    expect(b.subscribe(a, ['port_released'], 2)).toStrictEqual({ subscribed: ['port_released'] });
+    expect(b.subscribe(a, ['port_released'], 2)).toStrictEqual({ subscribed: ['port_released'], seq: 6 });
     expect(a.got.map((e) => e.seq)).toStrictEqual([3, 5]);
   });
 
@@ -143,7 +144,7 @@ describe('replay with sinceSeq', () => {
   it('flags a gap when the ring no longer holds seq+1 and replays what it has', () => {
     const b = withHistory(10, 4);
     const a = fakeConn();
-    expect(b.subscribe(a, undefined, 2)).toStrictEqual({ subscribed: [...EVENT_TYPES], gap: true });
+    expect(b.subscribe(a, undefined, 2)).toStrictEqual({ subscribed: [...EVENT_TYPES], seq: 10, gap: true });
     expect(a.got.map((e) => e.seq)).toStrictEqual([7, 8, 9, 10]);
   });
 
@@ -167,5 +168,19 @@ describe('replay with sinceSeq', () => {
     b.subscribe(a, undefined, 0);
     b.publish(released(9));
     expect(a.got.map((e) => e.seq)).toStrictEqual([1, 2, 3]);
+  });
+});
+
+describe('seq across a daemon restart', () => {
+  it('a seq seen from the previous daemon is answered with everything held and a gap, never as up to date', () => {
+    const before = new EventBus(() => 0, 10, 1_000);
+    for (let i = 0; i < 5; i++) before.publish({ type: 'port_released', data: { port: 3000 + i } });
+    const seen = before.lastSeq;
+    const after = new EventBus(() => 0, 10, 2_000);
+    after.publish({ type: 'port_released', data: { port: 4000 } });
+    after.publish({ type: 'port_released', data: { port: 4001 } });
+    const conn = fakeConn();
+    expect(after.subscribe(conn, undefined, seen)).toMatchObject({ seq: 2_002, gap: true });
+    expect(conn.got.map((e) => e.seq)).toEqual([2_001, 2_002]);
   });
 });

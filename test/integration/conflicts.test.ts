@@ -92,6 +92,28 @@ describe('scanner and reconciliation', () => {
   });
 });
 
+describe('drift', () => {
+  it("a service's own process listening on another port opens drift; auto moves the registration there", async () => {
+    const wanted = await listen();
+    const registered = portOf(wanted);
+    await close(wanted);
+    // The service's process: a child that listens on a port of its own choosing.
+    const child = spawn(process.execPath, ['-e', "const s = require('net').createServer().listen(0, '127.0.0.1', () => console.log(s.address().port))"]);
+    const actual = Number(await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)));
+    try {
+      const detected = nextEvent('conflict_detected', (c) => c.type === 'drift' && c.services.includes('drifter'));
+      await pm.service.register({ name: 'drifter', port: registered, pid: child.pid! });
+      const conflict = (await detected).data;
+      expect(conflict).toMatchObject({ port: registered, severity: 'warning', listener: { pid: child.pid, address: `127.0.0.1:${actual}` } });
+      const r = await pm.conflict.resolve({ conflictId: conflict.id, strategy: 'auto' });
+      expect(r).toMatchObject({ from: registered, to: actual });
+      expect((await pm.service.get({ name: 'drifter' })).port).toBe(actual);
+    } finally {
+      child.kill();
+    }
+  });
+});
+
 describe('conflict.resolve strategies', () => {
   it('auto moves the service to a free port and emits port_assigned and conflict_resolved', async () => {
     const { server, port, conflict } = await foreignOn('auto-web');

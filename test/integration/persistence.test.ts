@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PortmandClient } from '../../client/client.ts';
 import { cleanup, startDaemon, tempDir, type Daemon } from './harness.ts';
 
 const dirs: string[] = [];
@@ -60,6 +61,34 @@ describe('durability', () => {
     const aside = readdirSync(path.join(dir, 'state')).filter((f) => f.startsWith('state.json.corrupt'));
     expect(aside).toHaveLength(1);
     expect(await d.client().service.list()).toEqual([]);
+  });
+});
+
+describe('clients across a daemon restart', () => {
+  it('a client reconnects by itself and keeps receiving the events it subscribed to', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const first = await daemonIn(dir);
+    // Not first.client(): the harness closes those when it stops the daemon.
+    const pm = new PortmandClient({ socketPath: first.socket });
+    await pm.events.subscribe({ types: ['service_registered'] });
+    const names: string[] = [];
+    const after = new Promise<void>((resolve) =>
+      pm.on('service_registered', (e) => {
+        names.push(e.data.name);
+        if (e.data.name === 'after-restart') resolve();
+      }),
+    );
+    await pm.service.register({ name: 'before-restart', port: 18801 });
+    expect(await first.stop('SIGTERM')).toBe(0);
+
+    const second = await daemonIn(dir);
+    // Another client's change: pm learns of it only through its own re-subscription.
+    await second.client().service.register({ name: 'after-restart', port: 18802 });
+    await after;
+    expect(names).toEqual(['before-restart', 'after-restart']);
+    expect((await pm.service.get({ name: 'before-restart' })).port).toBe(18801);
+    pm.close();
   });
 });
 
