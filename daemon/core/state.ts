@@ -50,7 +50,19 @@ export type Op =
 export const HISTORY_LIMIT = 10_000;
 
 export function emptyState(): State {
-  return { services: {}, reservations: {}, conflicts: {}, history: [], nextConflictId: 1 };
+  return withPlainTables({ services: {}, reservations: {}, conflicts: {}, history: [], nextConflictId: 1 });
+}
+
+/**
+ * Gives the keyed tables no prototype, so that a client-chosen key such as
+ * "constructor" or "toString" finds nothing instead of Object.prototype's
+ * member. Every State the daemon holds passes through here.
+ */
+export function withPlainTables(state: State): State {
+  state.services = Object.assign(Object.create(null) as State['services'], state.services);
+  state.reservations = Object.assign(Object.create(null) as State['reservations'], state.reservations);
+  state.conflicts = Object.assign(Object.create(null) as State['conflicts'], state.conflicts);
+  return state;
 }
 
 export function portKey(protocol: Protocol, port: number): string {

@@ -2,7 +2,7 @@
 // migrations. Damage is never papered over: a torn tail is cut off, anything
 // else is moved aside and named in a warning.
 import { truncateSync } from 'node:fs';
-import { applyOp, emptyState, SCHEMA_VERSION, type Op, type State } from '../core/state.ts';
+import { applyOp, emptyState, SCHEMA_VERSION, withPlainTables, type Op, type State } from '../core/state.ts';
 import { moveAside } from './files.ts';
 import { readJournal } from './journal.ts';
 import { migrate, readSnapshot, removeSnapshotLeftovers, stateProblem, type MigrationTable } from './snapshot.ts';
@@ -76,6 +76,7 @@ export async function loadState(
   }
 
   let lastSeq = snapSeq;
+  if (version === SCHEMA_VERSION) withPlainTables(base as unknown as State);
   for (const { seq, op } of scan.entries) {
     if (seq > snapSeq) applyOp(base as unknown as State, op as Op);
     lastSeq = Math.max(lastSeq, seq);
@@ -88,5 +89,5 @@ export async function loadState(
     if (bad) throw new Error(`${stateFile}: migration from schema ${version} produced a bad state: ${bad}`);
     mustCompact = true;
   }
-  return { state: base as unknown as State, lastSeq, journalOps, warnings, mustCompact };
+  return { state: withPlainTables(base as unknown as State), lastSeq, journalOps, warnings, mustCompact };
 }
