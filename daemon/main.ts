@@ -9,7 +9,7 @@ import { ingestScan, listConflicts } from './conflicts.ts';
 import { EventBus } from './events.ts';
 import { ephemeralRange } from './host.ts';
 import { createJsonRpc } from './jsonrpc.ts';
-import { createLog, type Log } from './log.ts';
+import { createLog, withAudit, type Log } from './log.ts';
 import { bindProbe } from './probe.ts';
 import { Registry } from './registry.ts';
 import { methodTable, type RpcContext } from './rpc.ts';
@@ -70,7 +70,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   await scanner.scanNow().catch((err: Error) => log.warn({ err }, 'first scan failed; allocation relies on bind probes until one succeeds'));
 
   const rpc = createJsonRpc<RpcContext>({
-    methods: methodTable({
+    methods: withAudit(log, methodTable({
       registry,
       bus,
       version: packageVersion(),
@@ -81,7 +81,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
         await scanner.scanNow();
         return listConflicts(registry, true);
       },
-    }) as Record<string, (p: Record<string, unknown>, c: RpcContext) => unknown>,
+    }) as Record<string, (p: Record<string, unknown>, c: RpcContext) => unknown>),
     log,
   });
   const contexts = new WeakMap<Connection, RpcContext>();

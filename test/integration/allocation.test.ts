@@ -187,6 +187,15 @@ describe('services', () => {
     expect(await pm.service.unregister({ name: 'mover' })).toEqual({ name: 'mover', releasedPorts: [target] });
   });
 
+  it('every change and every refused change leaves an audit record in the log', async () => {
+    await pm.service.register({ name: 'audited', port: 18950 });
+    await expect(pm.service.unregister({ name: 'never-was' })).rejects.toMatchObject({ code: -32001 });
+    const ok = await d.waitForLog((r) => r.audit === true && r.method === 'service.register' && (r.params as { name?: string }).name === 'audited');
+    expect(ok).toMatchObject({ ok: true, conn: expect.any(Number) });
+    const refused = await d.waitForLog((r) => r.audit === true && r.method === 'service.unregister' && (r.params as { name?: string }).name === 'never-was');
+    expect(refused).toMatchObject({ ok: false, code: -32001 });
+  });
+
   it('bad params are refused with field and problem, and change nothing', async () => {
     const before = await pm.service.list();
     const e = await expectError(pm.service.register({ name: 'Bad Name!', port: 80 }), -32602);
