@@ -56,6 +56,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     } else if (s.status !== 'stopped') {
       // A registered service outlives its process: it is marked, never removed.
       update(s, { status: 'stopped' });
+      result.events.push({ type: 'service_health', data: { service: s.name, status: 'stopped', previous: s.status } });
     }
   }
 

@@ -29,12 +29,13 @@ function history(now: number, service: string, port: number | null, previous: nu
   return { at: iso(now), service, port, previous, why };
 }
 
-/** Creates or updates a service. An update keeps registeredAt and status. */
+/** Creates or updates a service. An update keeps registeredAt, and its status while the owner is the same. */
 export function registerEffects(state: State, input: ServiceInput, now: number): Effects & { service: ServiceRecord } {
   const old = state.services[input.name];
   const service: ServiceRecord = {
     ...input,
-    status: old?.status ?? 'registered',
+    // A new owner process, or one coming back from 'stopped', starts over as 'registered'.
+    status: old && old.status !== 'stopped' && old.pid === input.pid ? old.status : 'registered',
     registeredAt: old?.registeredAt ?? iso(now),
     updatedAt: iso(now),
     // An explicit registration turns an allocation-born service into a registered one.

@@ -37,6 +37,18 @@ describe('registerEffects', () => {
     expect(e.events[1]!.data).toEqual({ service: 'web', port: 8081, previous: 8080 });
   });
 
+  it('a new owner process, or a stopped service registering again, starts over as registered', () => {
+    const state = apply(emptyState(), registerEffects(emptyState(), input('web', 8080, { pid: 10 }), NOW));
+    state.services.web!.status = 'healthy';
+    apply(state, registerEffects(state, input('web', 8080, { pid: 10 }), NOW));
+    expect(state.services.web!.status).toBe('healthy');
+    apply(state, registerEffects(state, input('web', 8080, { pid: 11 }), NOW));
+    expect(state.services.web!.status).toBe('registered');
+    state.services.web!.status = 'stopped';
+    apply(state, registerEffects(state, input('web', 8080, { pid: 11 }), NOW));
+    expect(state.services.web!.status).toBe('registered');
+  });
+
   it('an explicit registration adopts a service that an allocation created', () => {
     const state = apply(emptyState(), registerEffects(emptyState(), input('job', 9000, { origin: 'allocate', expiresAt: 'x' }), NOW));
     apply(state, registerEffects(state, input('job', 9000), NOW));

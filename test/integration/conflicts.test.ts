@@ -114,6 +114,25 @@ describe('drift', () => {
   });
 });
 
+describe('owner processes', () => {
+  it('a registered service whose process dies is marked stopped after the hold-off, with a service_health event; a lease is reclaimed', async () => {
+    const spawnOwner = () => spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+    const owner = spawnOwner();
+    const leaseOwner = spawnOwner();
+    await pm.service.register({ name: 'mortal', port: 18960, pid: owner.pid! });
+    const lease = await pm.port.allocate({ service: 'mortal-lease', pid: leaseOwner.pid! });
+    const stopped = nextEvent('service_health', (h) => h.service === 'mortal');
+    const reclaimed = nextEvent('port_released', (r) => r.service === 'mortal-lease');
+    owner.kill('SIGKILL');
+    leaseOwner.kill('SIGKILL');
+    expect((await stopped).data).toEqual({ service: 'mortal', status: 'stopped', previous: 'registered' });
+    expect((await reclaimed).data.port).toBe(lease.port);
+    expect((await pm.service.get({ name: 'mortal' })).status).toBe('stopped');
+    // Registering again (the service restarted) starts over.
+    expect((await pm.service.register({ name: 'mortal', port: 18960, pid: process.pid })).status).toBe('registered');
+  });
+});
+
 describe('conflict.resolve strategies', () => {
   it('auto moves the service to a free port and emits port_assigned and conflict_resolved', async () => {
     const { server, port, conflict } = await foreignOn('auto-web');
