@@ -78,6 +78,17 @@ export interface PortInfo {
   expiresAt?: string;
   /** Extension: why the port is reserved. */
   reason?: string;
+  /** Extension: every service holding an assigned port, when more than one does (a duplicate_assignment). */
+  services?: string[];
+}
+
+export interface ReleaseResult {
+  port: number;
+  released: boolean;
+  /** Extension: the services unregistered because they held the port. */
+  unregistered?: string[];
+  /** Extension: why nothing was released. */
+  reason?: string;
 }
 
 export interface Range {
@@ -213,7 +224,7 @@ export interface Methods {
   'port.get': { params: { port: number; protocol?: Protocol }; result: PortInfo };
   'port.check': { params: { port: number; protocol?: Protocol; host?: string }; result: CheckResult };
   'port.allocate': { params: AllocateParams; result: AllocateResult };
-  'port.release': { params: { port: number; protocol?: Protocol; service?: string }; result: { port: number; released: boolean } };
+  'port.release': { params: { port: number; protocol?: Protocol; service?: string }; result: ReleaseResult };
   'port.suggest': { params: { count?: number; range?: string; near?: number; protocol?: Protocol }; result: { ports: number[] } };
   'port.reserve': {
     params: { port: number; protocol?: Protocol; for?: string; reason?: string; ttlSec?: number };

@@ -7,6 +7,7 @@ import { reconcile } from './core/reconcile.ts';
 import { pruneConflicts } from './core/retention.ts';
 import { applyResolution, planResolution } from './core/resolve.ts';
 import { pickPort } from './allocator.ts';
+import { reconcileRegistry } from './services.ts';
 import { pidAlive } from './host.ts';
 import type { Registry } from './registry.ts';
 
@@ -53,7 +54,7 @@ export function resolve(registry: Registry, p: ResolveParams & { by: string }): 
     if (plan.needsPort === 'auto' && plan.target === undefined) {
       to = await pickPort(registry, { protocol: s.protocol, host: s.host, name: s.name, avoid: [s.port] });
     } else if (plan.needsPort !== null) {
-      const taken = whyTaken(tx.state, tx.index, s.protocol, to);
+      const taken = whyTaken(tx.state, tx.index, s.protocol, to, s.name);
       const other = taken?.heldBy.service;
       // A drifted service's own process listening on the target is the point of the move.
       const ownListener = taken?.reason === 'listening' && plan.needsPort === 'auto';
@@ -65,6 +66,8 @@ export function resolve(registry: Registry, p: ResolveParams & { by: string }): 
     }
     const out = applyResolution(tx.state, plan, to, registry.now(), p.by);
     tx.apply(out);
+    // A swap can put the other service onto a shared port: say so now, not at the next scan.
+    reconcileRegistry(registry, tx);
     return out.result;
   });
 }

@@ -1,9 +1,10 @@
 // Port operations: allocate, release, reserve, suggest, and the port views.
-import type { AllocateParams, AllocateResult, PortInfo, PortState, Protocol } from '../client/protocol.ts';
+import type { AllocateParams, AllocateResult, PortInfo, PortState, Protocol, ReleaseResult } from '../client/protocol.ts';
 import { suggestPorts, whyTaken } from './core/allocate.ts';
 import { invalidParams, portUnavailable } from './core/errors.ts';
+import { toListener } from './core/owner.ts';
 import { contains } from './core/ranges.ts';
-import { registerEffects, releaseEffects, reserveEffects } from './core/services.ts';
+import { registerEffects, releaseEffects, reserveEffects, unregisterEffects } from './core/services.ts';
 import { portKey, type Reservation } from './core/state.ts';
 import { pickPort, rangeFor } from './allocator.ts';
 import type { Registry } from './registry.ts';
@@ -20,6 +21,9 @@ export function allocate(registry: Registry, p: Required<Pick<AllocateParams, 's
       if (held.protocol !== p.protocol) {
         throw invalidParams('protocol', `service "${p.service}" holds ${held.protocol} port ${held.port}; a service holds one port, so allocate the ${p.protocol} port under another name`);
       }
+      if (p.range !== undefined && !contains(rangeFor(registry, { range: p.range }).range, held.port)) {
+        throw invalidParams('range', `service "${p.service}" already holds port ${held.port}, outside ${p.range}; release it (port.release) or move it (service.setPort) first`);
+      }
       // The same service asking again gets the same port; a new ttl extends the lease.
       if (expiresAt && held.origin === 'allocate') {
         tx.apply({ ops: [{ op: 'service', name: p.service, value: { ...held, expiresAt, updatedAt: iso(now) } }], events: [] });
@@ -35,6 +39,8 @@ export function allocate(registry: Registry, p: Required<Pick<AllocateParams, 's
       name: p.service,
       lease: p.ttlSec !== undefined,
     });
+    // A lease that ran out but was not yet swept ends properly before its successor starts.
+    if (held) tx.apply(unregisterEffects(tx.state, p.service, now, 'lease-expired'));
     tx.apply(
       registerEffects(
         tx.state,
@@ -55,14 +61,17 @@ export function allocate(registry: Registry, p: Required<Pick<AllocateParams, 's
   });
 }
 
-export function release(registry: Registry, p: { port: number; protocol: Protocol; service?: string }): Promise<{ port: number; released: boolean }> {
+export function release(registry: Registry, p: { port: number; protocol: Protocol; service?: string }): Promise<ReleaseResult> {
   return registry.mutate((tx) => {
-    let holders = tx.index.holdersOf(p.protocol, p.port);
-    if (p.service !== undefined) holders = holders.filter((h) => h === p.service);
+    const all = tx.index.holdersOf(p.protocol, p.port);
+    const holders = p.service !== undefined ? all.filter((h) => h === p.service) : all;
     const reserved = p.service === undefined && tx.state.reservations[portKey(p.protocol, p.port)] !== undefined;
-    if (holders.length === 0 && !reserved) return { port: p.port, released: false };
+    if (holders.length === 0 && !reserved) {
+      const reason = all.length > 0 ? `held by ${all.join(', ')}, not ${p.service}` : 'nothing holds it';
+      return { port: p.port, released: false, reason };
+    }
     tx.apply(releaseEffects(tx.state, p.protocol, p.port, holders, registry.now()));
-    return { port: p.port, released: true };
+    return { port: p.port, released: true, ...(holders.length > 0 && { unregistered: holders }) };
   });
 }
 
@@ -72,12 +81,15 @@ export function reserve(
 ): Promise<PortInfo> {
   return registry.mutate((tx) => {
     const others = tx.index.holdersOf(p.protocol, p.port).filter((h) => h !== p.for);
-    if (others.length > 0) throw portUnavailable(p.port, `assigned to service "${others[0]}"`, { service: others[0]! });
+    if (others.length > 0) throw portUnavailable(p.port, 'assigned', { service: others[0]! });
     const now = registry.now();
+    // Reserving again updates what is given and keeps the rest.
+    const old = tx.state.reservations[portKey(p.protocol, p.port)];
     const reservation: Reservation = {
+      ...old,
       port: p.port,
       protocol: p.protocol,
-      createdAt: tx.state.reservations[portKey(p.protocol, p.port)]?.createdAt ?? iso(now),
+      createdAt: old?.createdAt ?? iso(now),
       ...(p.for !== undefined && { for: p.for }),
       ...(p.reason !== undefined && { reason: p.reason }),
       ...(p.ttlSec !== undefined && { expiresAt: iso(now + p.ttlSec * 1000) }),
@@ -97,12 +109,13 @@ export function suggest(registry: Registry, p: { count: number; range?: string; 
 export function portInfo(registry: Registry, protocol: Protocol, port: number): PortInfo {
   const holders = registry.index.holdersOf(protocol, port);
   const listener = registry.index.listenersOf(protocol, port)[0];
-  const l = listener && { ...(listener.pid !== undefined && { pid: listener.pid }), ...(listener.process && { process: listener.process }), address: `${listener.address}:${port}` };
+  const l = listener && toListener(listener);
   const r = registry.state.reservations[portKey(protocol, port)];
   const base = { port, protocol, ...(l && { listener: l }) };
   if (holders.length > 0) {
     const s = registry.state.services[holders[0]!]!;
-    return { ...base, state: 'assigned', service: s.name, ...(s.expiresAt && { expiresAt: s.expiresAt }), ...(r?.for && { reservedFor: r.for }) };
+    const shared = holders.length > 1 ? { services: holders.sort() } : {};
+    return { ...base, state: 'assigned', service: s.name, ...shared, ...(s.expiresAt && { expiresAt: s.expiresAt }), ...(r?.for && { reservedFor: r.for }) };
   }
   if (r) return { ...base, state: 'reserved', ...(r.for && { reservedFor: r.for }), ...(r.reason && { reason: r.reason }), ...(r.expiresAt && { expiresAt: r.expiresAt }) };
   return { ...base, state: listener ? 'listening' : 'free' };

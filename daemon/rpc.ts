@@ -66,7 +66,7 @@ export function methodTable(app: App): Table {
       return register(registry, {
         name: v.reqString(p, 'name', v.SERVICE_NAME),
         protocol: v.protocol(p),
-        host: v.optString(p, 'host', v.HOST) ?? '0.0.0.0',
+        host: v.optHost(p) ?? '0.0.0.0',
         ...(port !== undefined && { port }),
         ...(range !== undefined && { range }),
         ...(pid !== undefined && { pid }),
@@ -102,7 +102,7 @@ export function methodTable(app: App): Table {
     'port.get': (p) => (v.only(p, ['port', 'protocol']), portInfo(registry, v.protocol(p), v.reqPort(p))),
     'port.check': (p) => {
       v.only(p, ['port', 'protocol', 'host']);
-      return checkPort(registry, v.reqPort(p), v.protocol(p), v.optString(p, 'host', v.HOST) ?? '0.0.0.0');
+      return checkPort(registry, v.reqPort(p), v.protocol(p), v.optHost(p) ?? '0.0.0.0');
     },
     'port.allocate': (p) => {
       v.only(p, ['service', 'preferred', 'range', 'protocol', 'host', 'ttlSec', 'pid']);
@@ -113,7 +113,7 @@ export function methodTable(app: App): Table {
       return allocate(registry, {
         service: v.reqString(p, 'service', v.SERVICE_NAME),
         protocol: v.protocol(p),
-        host: v.optString(p, 'host', v.HOST) ?? '0.0.0.0',
+        host: v.optHost(p) ?? '0.0.0.0',
         ...(preferred !== undefined && { preferred }),
         ...(range !== undefined && { range }),
         ...(ttlSec !== undefined && { ttlSec }),

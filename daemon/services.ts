@@ -5,7 +5,8 @@ import { notFound, portUnavailable } from './core/errors.ts';
 import { reconcile } from './core/reconcile.ts';
 import { registerEffects, setPortEffects, toService, unregisterEffects } from './core/services.ts';
 import { portKey } from './core/state.ts';
-import { pickPort } from './allocator.ts';
+import { pickPort, rangeFor } from './allocator.ts';
+import { contains } from './core/ranges.ts';
 import type { Registry, Tx } from './registry.ts';
 
 export type RegisterRequest = RegisterParams & Required<Pick<RegisterParams, 'protocol' | 'host'>>;
@@ -25,14 +26,15 @@ export function register(registry: Registry, p: RegisterRequest): Promise<Regist
   return registry.mutate(async (tx) => {
     const old = tx.state.services[p.name];
     let port = p.port;
-    if (port === undefined && old && old.protocol === p.protocol && p.range === undefined) port = old.port;
+    // Registering again keeps the port it has, while that still fits what is asked.
+    if (port === undefined && old && old.protocol === p.protocol && (p.range === undefined || contains(rangeFor(registry, { range: p.range }).range, old.port))) port = old.port;
     if (port === undefined) {
       port = await pickPort(registry, { protocol: p.protocol, host: p.host, name: p.name, ...(p.range !== undefined && { range: p.range }) });
     } else if (p.exclusive) {
       const other = tx.index.holdersOf(p.protocol, port).find((h) => h !== p.name);
-      if (other) throw portUnavailable(port, `assigned to service "${other}"`, { service: other });
+      if (other) throw portUnavailable(port, 'assigned', { service: other });
       const r = tx.state.reservations[portKey(p.protocol, port)];
-      if (r && r.for !== p.name) throw portUnavailable(port, 'reserved', { reservedFor: r.for ?? '(unnamed reservation)' });
+      if (r && r.for !== p.name) throw portUnavailable(port, 'reserved', r.for !== undefined ? { reservedFor: r.for } : {});
     }
     const e = registerEffects(
       tx.state,
@@ -61,7 +63,7 @@ export function setPort(registry: Registry, p: { name: string; port: number }): 
     const service = tx.state.services[p.name];
     if (!service) throw notFound('service', p.name);
     if (service.port === p.port) return toService(service);
-    const taken = whyTaken(tx.state, tx.index, service.protocol, p.port);
+    const taken = whyTaken(tx.state, tx.index, service.protocol, p.port, p.name);
     if (taken) throw portUnavailable(p.port, taken.reason, taken.heldBy);
     const refused = await registry.deps.probe(p.port, service.protocol, service.host);
     if (refused) throw portUnavailable(p.port, `bind probe failed (${refused})`, {});

@@ -1,6 +1,7 @@
 // Parameter validation for the method table. Each reader returns the typed
 // value or throws -32602 naming the field and the problem, so a handler reads
 // like a schema and a bad request changes nothing.
+import { isIP } from 'node:net';
 import type { Protocol } from '../client/protocol.ts';
 import { invalidParams } from './core/errors.ts';
 
@@ -74,5 +75,9 @@ export function optStringArray(params: Params, field: string, opts: { pattern?: 
 /** Service names: the contract's 1-63 chars of a-z 0-9 . _ -, starting with a letter or digit. */
 export const SERVICE_NAME = { pattern: /^[a-z0-9][a-z0-9._-]{0,62}$/, hint: 'must be 1-63 characters of a-z 0-9 . _ - starting with a letter or digit' };
 
-/** Bind addresses: an IPv4 or IPv6 literal, or a host name. */
-export const HOST = { pattern: /^[A-Za-z0-9.:%_-]{1,253}$/, hint: 'must be an IP address or host name such as "0.0.0.0", "127.0.0.1" or "::"' };
+/** A bind address: an IPv4 or IPv6 literal (a name would need a DNS lookup, and binds to whatever it resolves to). */
+export function optHost(params: Params, field = 'host'): string | undefined {
+  const v = optString(params, field);
+  if (v !== undefined && isIP(v) === 0) throw invalidParams(field, 'must be an IP address such as "0.0.0.0", "127.0.0.1", "::" or "::1"');
+  return v;
+}

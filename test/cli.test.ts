@@ -155,7 +155,7 @@ describe('exit codes against a peer', () => {
     const file = await startPeer(() => ({ error: { code: -32002, message: 'port 80 is unavailable: reserved', data } }));
     const { io, out } = fakeIo();
     expect(await main(['allocate', 'api', '--preferred', '80', '--json', '--socket', file], io)).toBe(1);
-    expect(JSON.parse(out.join(''))).toEqual({ error: { code: -32002, message: 'port 80 is unavailable: reserved', data } });
+    expect(JSON.parse(out.join(''))).toEqual({ error: { kind: 'daemon', code: -32002, message: 'port 80 is unavailable: reserved', data } });
   });
 
   it('check exits 0 for a port in use and says who holds it; --json prints the raw result', async () => {

@@ -53,6 +53,6 @@ export const resolve: Verb = {
       newPort: v.port === undefined ? undefined : port(v.port, '--port'),
       withService: str(v.with),
     });
-    show(ctx, r, () => renderResolve(r));
+    show(ctx, r, () => renderResolve(r, ctx.values.strategy === 'swap' ? str(ctx.values.with) : undefined));
   },
 };

@@ -51,16 +51,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 function report(err: unknown, io: Io, json: boolean, verb: Verb | undefined): number {
+  // With --json a script gets an error object on stdout whatever failed; `kind` says which exit it is.
+  const jsonError = (kind: string, message: string, extra: object = {}) => json && io.out(JSON.stringify({ error: { kind, message, ...extra } }));
   if (err instanceof UsageError) {
+    jsonError('usage', err.message);
     io.err(`portmand: ${err.message}\n${usageHint(err.verb ?? verb?.name)}`);
     return EXIT.usage;
   }
   if (err instanceof ConnectionError) {
+    jsonError('unreachable', err.message, { socket: err.socketPath });
     io.err(err.message); // already names portmand and the socket
     return EXIT.unreachable;
   }
   if (err instanceof PortmandError) {
-    if (json) io.out(JSON.stringify({ error: { code: err.code, message: err.message, data: err.data ?? null } }));
+    if (json) io.out(JSON.stringify({ error: { kind: 'daemon', code: err.code, message: err.message, data: err.data ?? null } }));
     io.err(`portmand: ${err.message}${describeData(err.data, err.message)}`);
     return EXIT.daemonError;
   }

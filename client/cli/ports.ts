@@ -38,7 +38,12 @@ export const release: Verb = {
     const p = port(ctx.positionals[0], '<port>');
     const proto = protocol(ctx.values);
     const r = await ctx.client().port.release({ port: p, protocol: proto, service: str(ctx.values.service) });
-    show(ctx, r, () => (r.released ? `released ${r.port}/${proto ?? 'tcp'}` : `${r.port}/${proto ?? 'tcp'} was not held; nothing released`));
+    const what = `${r.port}/${proto ?? 'tcp'}`;
+    show(ctx, r, () =>
+      r.released
+        ? `released ${what}${r.unregistered?.length ? ` (unregistered ${r.unregistered.join(', ')})` : ''}`
+        : `nothing released: ${what}: ${r.reason ?? 'it was not held'}`,
+    );
   },
 };
 
@@ -89,7 +94,7 @@ export const suggest: Verb = {
   name: 'suggest',
   summary: 'print free ports, one a line, without allocating them',
   options: {
-    count: { type: 'string', value: 'N', help: 'how many (default 1)' },
+    count: { type: 'string', value: 'N', help: 'how many (default 5)' },
     range: RANGE,
     near: { type: 'string', value: 'N', help: 'prefer ports close to N' },
     protocol: PROTOCOL,

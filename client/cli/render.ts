@@ -28,8 +28,8 @@ function renderSeverity(severity: Severity, p: Paint): string {
   return severity;
 }
 
-export function renderServices(services: Service[], p: Paint): string {
-  if (services.length === 0) return p.dim('no services registered');
+export function renderServices(services: Service[], p: Paint, filtered = false): string {
+  if (services.length === 0) return p.dim(filtered ? 'no services match' : 'no services registered');
   const rows = [...services]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((s) => [s.name, String(s.port), s.protocol, renderStatusWord(s.status, p), s.pid ? String(s.pid) : '-', s.tags.join(',') || '-']);
@@ -39,7 +39,7 @@ export function renderServices(services: Service[], p: Paint): string {
 /** `portmand status`: the daemon, then its services. */
 export function renderStatus(status: DaemonStatus, services: Service[], now: number, p: Paint): string {
   const scan = status.lastScan
-    ? `${formatAge(status.lastScan.at, now)} (${status.lastScan.durationMs} ms, ${status.lastScan.listeners} listeners)`
+    ? `${formatAge(status.lastScan.at, now)} (${status.lastScan.durationMs} ms, ${plural(status.lastScan.listeners, 'listener')})`
     : 'not yet';
   const conflicts = status.openConflicts > 0 ? p.red(`${status.openConflicts} open`) : p.green('none');
   const head = keyValues([
@@ -97,7 +97,7 @@ export function renderPorts(ports: PortInfo[], now: number, p: Paint): string {
     String(i.port),
     i.protocol,
     i.state,
-    i.service ?? (i.reservedFor ? `(for ${i.reservedFor})` : '-'),
+    i.services?.join(',') ?? i.service ?? (i.reservedFor ? `(for ${i.reservedFor})` : '-'),
     renderListener(i.listener),
     i.expiresAt ? `expires ${formatAge(i.expiresAt, now)}` : (i.reason ?? ''),
   ]);
@@ -122,10 +122,19 @@ function renderEnding(c: Conflict, now: number): string {
   return `${strategy} ${from}->${to ?? '-'} by ${by}, ${formatAge(c.resolvedAt, now)}`;
 }
 
-export function renderResolve(r: ResolveResult): string {
+export function renderResolve(r: ResolveResult, withService?: string): string {
   const what = r.service ? r.service.name : `port ${r.from}`;
-  const moved = r.from === r.to ? `${what} stays on ${r.to}` : `moved ${what} from ${r.from} to ${r.to}`;
-  return r.conflict ? `${moved}; conflict ${r.conflict.id} resolved` : moved;
+  let moved = r.from === r.to ? `${what} keeps ${r.to}` : `moved ${what} from ${r.from} to ${r.to}`;
+  if (withService && r.from !== r.to) moved += ` and ${withService} from ${r.to} to ${r.from}`;
+  const c = r.conflict;
+  if (!c) return moved;
+  if (c.resolvedAt) return `${moved}; conflict ${c.id} resolved`;
+  if (c.acknowledged) return `${moved}, reserved for it; conflict ${c.id} acknowledged, it closes when the other listener goes away`;
+  return `${moved}; conflict ${c.id} stays open: ${c.services.join(', ')} still share port ${c.port}`;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** One line per event for `portmand watch`: local time, type, what happened. */

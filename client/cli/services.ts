@@ -31,7 +31,7 @@ export const list: Verb = {
       status: oneOf(ctx.values.status, '--status', STATUSES),
       tag: str(ctx.values.tag),
     });
-    show(ctx, services, (p) => renderServices(services, p));
+    show(ctx, services, (p) => renderServices(services, p, ctx.values.status !== undefined || ctx.values.tag !== undefined));
   },
 };
 

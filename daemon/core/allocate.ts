@@ -48,7 +48,7 @@ export function usableSpans(q: PortQuery, policy: AllocationPolicy): PortSpan[] 
 }
 
 function isFree(index: PortIndex, q: PortQuery, port: number): boolean {
-  return !index.isTaken(q.protocol, port) && !q.exclude?.has(port);
+  return !index.isTaken(q.protocol, port, q.name) && !q.exclude?.has(port);
 }
 
 function isChoosable(index: PortIndex, policy: AllocationPolicy, q: PortQuery, port: number): boolean {
@@ -82,6 +82,10 @@ export function stableSlot(name: string, spans: readonly PortSpan[]): number | n
 export function choosePort(index: PortIndex, policy: AllocationPolicy, q: PortQuery): number | null {
   const p = q.preferred;
   if (p !== undefined && p > 0 && (!q.explicitRange || contains(q.range, p)) && isFree(index, q, p)) return p;
+  // A port reserved for this very service is what the reservation was for.
+  if (q.name !== undefined) {
+    for (const r of index.reservedPortsOf(q.protocol, q.name)) if ((!q.explicitRange || contains(q.range, r)) && isFree(index, q, r)) return r;
+  }
   const spans = usableSpans(q, policy);
   if (q.name !== undefined) {
     const slot = stableSlot(q.name, spans);
@@ -113,15 +117,18 @@ export function suggestPorts(index: PortIndex, policy: AllocationPolicy, q: Port
   return out;
 }
 
-/** Why a port is not available from the registry's point of view, or null when nothing in it holds the port. */
-export function whyTaken(state: State, index: PortIndex, protocol: Protocol, port: number): { reason: string; heldBy: HeldBy } | null {
+/**
+ * Why a port is not available from the registry's point of view, or null when
+ * nothing in it holds the port. A reservation for `service` does not count.
+ */
+export function whyTaken(state: State, index: PortIndex, protocol: Protocol, port: number, service?: string): { reason: string; heldBy: HeldBy } | null {
   const holders = index.holdersOf(protocol, port);
   if (holders.length > 0) {
     const s = state.services[holders[0]!];
     return { reason: 'assigned', heldBy: { service: holders[0]!, ...(s?.pid !== undefined && { pid: s.pid }), ...(s?.process && { process: s.process }) } };
   }
   const r = state.reservations[portKey(protocol, port)];
-  if (r) return { reason: 'reserved', heldBy: { reservedFor: r.for ?? '(unnamed reservation)' } };
+  if (r && (service === undefined || r.for !== service)) return { reason: 'reserved', heldBy: r.for !== undefined ? { reservedFor: r.for } : {} };
   const l = index.listenersOf(protocol, port)[0];
   if (l) return { reason: 'listening', heldBy: { ...(l.pid !== undefined && { pid: l.pid }), ...(l.process && { process: l.process }) } };
   return null;

@@ -38,7 +38,8 @@ export function countHoldoff(
   const holdoff: Record<string, number> = {};
   const dead: ServiceRecord[] = [];
   for (const s of services) {
-    if (s.pid === undefined) continue;
+    // An adopted owner that dies is replaced by the next listener, never mourned.
+    if (s.pid === undefined || s.adopted) continue;
     const key = holdoffKey(s);
     const before = previous[key];
     if (deadPids === undefined) {

@@ -21,12 +21,14 @@ function table(): Table {
 export class PortIndex {
   private readonly tables: Record<Protocol, Table> = { tcp: table(), udp: table() };
   private readonly holders = new Map<string, Set<string>>();
+  /** Who each reservation is for, by port key (reservations without `for` are absent). */
+  private readonly reservedFor = new Map<string, string>();
   private listeners = new Map<string, Observation[]>();
 
   static build(state: State): PortIndex {
     const index = new PortIndex();
     for (const s of Object.values(state.services)) index.hold(s.protocol, s.port, s.name);
-    for (const r of Object.values(state.reservations)) index.tables[r.protocol].reserved[r.port] = 1;
+    for (const r of Object.values(state.reservations)) index.reserve(r);
     return index;
   }
 
@@ -38,8 +40,11 @@ export class PortIndex {
       if (op.value) this.hold(op.value.protocol, op.value.port, op.value.name);
     } else if (op.op === 'reservation') {
       const old = state.reservations[op.key];
-      if (old) this.tables[old.protocol].reserved[old.port] = 0;
-      if (op.value) this.tables[op.value.protocol].reserved[op.value.port] = 1;
+      if (old) {
+        this.tables[old.protocol].reserved[old.port] = 0;
+        this.reservedFor.delete(portKey(old.protocol, old.port));
+      }
+      if (op.value) this.reserve(op.value);
     }
   }
 
@@ -68,10 +73,19 @@ export class PortIndex {
     return this.tables[protocol].listening[port] === 1;
   }
 
-  /** Held by a service, reserved, or seen listening in the latest scan. */
-  isTaken(protocol: Protocol, port: number): boolean {
+  /** Held by a service, reserved (except for `service` itself), or seen listening in the latest scan. */
+  isTaken(protocol: Protocol, port: number, service?: string): boolean {
     const t = this.tables[protocol];
-    return t.held[port]! > 0 || t.reserved[port] === 1 || t.listening[port] === 1;
+    if (t.held[port]! > 0 || t.listening[port] === 1) return true;
+    return t.reserved[port] === 1 && (service === undefined || this.reservedFor.get(portKey(protocol, port)) !== service);
+  }
+
+  /** The ports reserved for a service, lowest first. */
+  reservedPortsOf(protocol: Protocol, service: string): number[] {
+    const prefix = `${protocol}/`;
+    const out: number[] = [];
+    for (const [key, name] of this.reservedFor) if (name === service && key.startsWith(prefix)) out.push(Number(key.slice(prefix.length)));
+    return out.sort((a, b) => a - b);
   }
 
   holdersOf(protocol: Protocol, port: number): string[] {
@@ -84,6 +98,11 @@ export class PortIndex {
 
   allListeners(): Observation[] {
     return [...this.listeners.values()].flat();
+  }
+
+  private reserve(r: { protocol: Protocol; port: number; for?: string }): void {
+    this.tables[r.protocol].reserved[r.port] = 1;
+    if (r.for !== undefined) this.reservedFor.set(portKey(r.protocol, r.port), r.for);
   }
 
   private hold(protocol: Protocol, port: number, name: string): void {

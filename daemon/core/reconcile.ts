@@ -60,11 +60,18 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     }
   }
 
+  // A dead adopted owner leaves the service unowned, free to adopt its successor below.
+  for (const s of [...live.values()]) {
+    if (!s.adopted || s.pid === undefined || !input.deadPids?.includes(s.pid)) continue;
+    const { pid: _pid, process: _process, adopted: _adopted, ...unowned } = s;
+    live.set(s.name, { ...unowned, updatedAt: iso(now) });
+    changed.add(s.name);
+  }
   if (listeners) {
     for (const name of live.keys()) {
       const s = live.get(name)!;
       const l = adoptable(s, [...live.values()], listeners);
-      if (l) update(s, { ...(l.pid !== undefined && { pid: l.pid }), ...(l.process !== undefined && { process: l.process }) });
+      if (l) update(s, { ...(l.pid !== undefined && { pid: l.pid }), ...(l.process !== undefined && { process: l.process }), adopted: true });
     }
   }
   for (const name of changed) if (live.has(name)) result.ops.push({ op: 'service', name, value: live.get(name)! });

@@ -151,13 +151,27 @@ function move(state: State, plan: ResolvePlan, service: ServiceRecord, conflict:
   const second = other ? setPortEffects(state, other.name, from, now, why) : { ops: [], events: [] };
   fx.ops.push(...first.ops, ...second.ops);
   fx.events.push(...first.events, ...second.events);
-  let closed: Conflict | null = null;
-  if (conflict) {
-    closed = { ...conflict, resolvedAt: iso(now), resolution: { strategy: plan.strategy, from, to, by }, outcome: 'resolved' };
-    fx.ops.push({ op: 'conflict', id: closed.id, value: closed });
-    fx.events.push({ type: 'conflict_resolved', data: closed });
+  let after: Conflict | null = null;
+  const moves = new Map([[service.name, to], ...(other ? [[other.name, from] as const] : [])]);
+  const left = conflict?.type === 'duplicate_assignment' ? holdersAfter(state, conflict, moves) : [];
+  if (conflict && left.length >= 2) {
+    // Others still share the port: the conflict stays open, with who is left in it.
+    after = { ...conflict, services: left };
+    fx.ops.push({ op: 'conflict', id: after.id, value: after });
+  } else if (conflict) {
+    after = { ...conflict, resolvedAt: iso(now), resolution: { strategy: plan.strategy, from, to, by }, outcome: 'resolved' };
+    fx.ops.push({ op: 'conflict', id: after.id, value: after });
+    fx.events.push({ type: 'conflict_resolved', data: after });
   }
-  return { ...fx, result: { conflict: closed, service: toService(first.service), from, to } };
+  return { ...fx, result: { conflict: after, service: toService(first.service), from, to } };
+}
+
+/** The services on a duplicate's port once `moves` (name -> new port) are made, sorted. */
+function holdersAfter(state: State, conflict: Conflict, moves: ReadonlyMap<string, number>): string[] {
+  return Object.values(state.services)
+    .filter((s) => s.protocol === conflict.protocol && (moves.get(s.name) ?? s.port) === conflict.port)
+    .map((s) => s.name)
+    .sort();
 }
 
 /** The registry's own view: no other service holds `port`, and no reservation is for someone else. */
@@ -167,7 +181,7 @@ function assertFree(state: State, service: ServiceRecord, port: number, partner?
   );
   if (holder) throw portUnavailable(port, 'assigned', { service: holder.name });
   const r = state.reservations[portKey(service.protocol, port)];
-  if (r && !partner && r.for !== service.name) throw portUnavailable(port, 'reserved', { reservedFor: r.for ?? '(unnamed reservation)' });
+  if (r && !partner && r.for !== service.name) throw portUnavailable(port, 'reserved', r.for !== undefined ? { reservedFor: r.for } : {});
 }
 
 function reserve(state: State, service: ServiceRecord | null, conflict: Conflict | null, port: number, now: number, by: string) {

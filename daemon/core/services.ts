@@ -21,7 +21,7 @@ const iso = (now: number) => new Date(now).toISOString();
 
 /** The wire form of a record: the contract's Service, without internal fields. */
 export function toService(r: ServiceRecord): Service {
-  const { origin: _origin, ...service } = r;
+  const { origin: _origin, adopted: _adopted, ...service } = r;
   return service;
 }
 
@@ -42,9 +42,13 @@ export function registerEffects(state: State, input: ServiceInput, now: number):
     origin: old?.origin === 'register' ? 'register' : input.origin,
   };
   const effects: Effects & { service: ServiceRecord } = { service, ops: [{ op: 'service', name: input.name, value: service }], events: [] };
-  if (!old || old.port !== input.port) {
+  const protocolChanged = old !== undefined && old.protocol !== input.protocol;
+  if (!old || old.port !== input.port || protocolChanged) {
+    // Another protocol is another port: the old one is given up, not moved.
+    if (protocolChanged) effects.events.push({ type: 'port_released', data: { port: old.port, service: input.name } });
+    const previous = old && !protocolChanged ? { previous: old.port } : {};
     effects.ops.push({ op: 'history', value: history(now, input.name, input.port, old?.port ?? null, old ? 'register:update' : input.origin) });
-    effects.events.push({ type: 'port_assigned', data: { service: input.name, port: input.port, ...(old && { previous: old.port }) } });
+    effects.events.push({ type: 'port_assigned', data: { service: input.name, port: input.port, ...previous } });
   }
   effects.events.unshift({ type: 'service_registered', data: toService(service) });
   return effects;

@@ -11,6 +11,8 @@ export type Origin = 'register' | 'allocate';
 
 export interface ServiceRecord extends Service {
   origin: Origin;
+  /** The pid and process were adopted from the first listener seen, not declared: a successor is adopted in turn. */
+  adopted?: true;
 }
 
 export interface Reservation {

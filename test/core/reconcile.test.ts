@@ -220,7 +220,7 @@ describe('reconcile: owners', () => {
   it('a service with no pid or process adopts the first listener with an identity; a second process there is foreign', () => {
     const state = stateOf({ services: [svc('web', 8080)] });
     const r = reconcile({ state, listeners: [obs(8080), obs(8080, { pid: 300, process: 'node' }), obs(8080, { pid: 301 })], now: T0 + 5, holdoff: {}, deadPids: [] });
-    expect(r.ops[0]).toEqual({ op: 'service', name: 'web', value: { ...svc('web', 8080), pid: 300, process: 'node', updatedAt: iso(T0 + 5) } });
+    expect(r.ops[0]).toEqual({ op: 'service', name: 'web', value: { ...svc('web', 8080), pid: 300, process: 'node', adopted: true, updatedAt: iso(T0 + 5) } });
     expect(r.opened).toEqual([expect.objectContaining({ type: 'foreign_listener', listener: { pid: 301, address: '0.0.0.0:8080' } })]);
   });
 
@@ -232,6 +232,22 @@ describe('reconcile: owners', () => {
     expect(first!.events).toEqual([]);
     expect(first!.ops).toHaveLength(1);
     expect(second!.ops).toEqual([]);
+  });
+});
+
+describe('reconcile: adopted owners', () => {
+  it('when an adopted owner dies, its successor on the port is adopted: no conflict, no reclaim', () => {
+    const state = stateOf({ services: [svc('web', 8080, { origin: 'allocate', pid: 300, process: 'python3', adopted: true })] });
+    const r = reconcile({ state, listeners: [obs(8080, { pid: 301, process: 'python3' })], now: T0 + 5, holdoff: {}, deadPids: [300] });
+    expect(r.ops).toEqual([{ op: 'service', name: 'web', value: { ...svc('web', 8080, { origin: 'allocate' }), pid: 301, process: 'python3', adopted: true, updatedAt: iso(T0 + 5) } }]);
+    expect(r.events).toEqual([]);
+  });
+
+  it('a dead adopted owner with no successor leaves the service unowned, never reclaimed', () => {
+    const state = stateOf({ services: [svc('web', 8080, { origin: "allocate", pid: 300, adopted: true })] });
+    const rs = rounds(state, [1, 2, 3, 4].map((i) => ({ listeners: [], deadPids: [300], now: T0 + i })));
+    expect(rs[0]!.ops).toEqual([{ op: 'service', name: 'web', value: { ...svc('web', 8080, { origin: 'allocate' }), updatedAt: iso(T0 + 1) } }]);
+    expect(rs.flatMap((r) => r.events)).toEqual([]);
   });
 });
 

@@ -145,7 +145,7 @@ describe('check, suggest, reserve, release, list', () => {
     expect((await pm.port.get({ port })).state).toBe('reserved');
     expect(await pm.port.release({ port })).toEqual({ port, released: true });
     expect((await pm.port.get({ port })).state).toBe('free');
-    expect(await pm.port.release({ port })).toEqual({ port, released: false });
+    expect(await pm.port.release({ port })).toEqual({ port, released: false, reason: 'nothing holds it' });
   });
 
   it('reserving a port another service holds is refused with -32002 and heldBy', async () => {
@@ -164,6 +164,68 @@ describe('check, suggest, reserve, release, list', () => {
   });
 });
 
+describe('reservations for a service, ranges, hosts', () => {
+  it('a port reserved for a service is the one it gets, and the one it may move to; others never get it', async () => {
+    const port = await freePort();
+    await pm.port.reserve({ port, for: 'pg' });
+    await expectError(pm.port.allocate({ service: 'intruder', range: `${port}-${port}` }), -32003);
+    expect((await pm.port.allocate({ service: 'pg' })).port).toBe(port);
+    const other = await freePort();
+    await pm.port.reserve({ port: other, for: 'cache' });
+    await pm.port.allocate({ service: 'cache', preferred: (await freePort()) });
+    expect((await pm.service.setPort({ name: 'cache', port: other })).port).toBe(other);
+  });
+
+  it('reserving again keeps what was not given', async () => {
+    const port = await freePort();
+    await pm.port.reserve({ port, for: 'pgb', reason: 'pool' });
+    expect(await pm.port.reserve({ port, ttlSec: 3600 })).toMatchObject({ reservedFor: 'pgb', reason: 'pool', expiresAt: expect.any(String) });
+  });
+
+  it('release says which services it unregistered, or why it released nothing', async () => {
+    const { port } = await pm.port.allocate({ service: 'rel-a' });
+    expect(await pm.port.release({ port, service: 'rel-b' })).toEqual({ port, released: false, reason: 'held by rel-a, not rel-b' });
+    expect(await pm.port.release({ port })).toEqual({ port, released: true, unregistered: ['rel-a'] });
+  });
+
+  it('registering again with the same range keeps the port; allocate with a range the held port is outside of is refused', async () => {
+    const base = await freePort();
+    const range = `${base}-${base + 20}`;
+    const first = await pm.service.register({ name: 'ranged', range });
+    const again = await pm.service.register({ name: 'ranged', range });
+    expect(again.port).toBe(first.port);
+    const e = await expectError(pm.port.allocate({ service: 'ranged', range: '20000-20001' }), -32602);
+    expect(e.data).toMatchObject({ field: 'range', problem: expect.stringContaining(`already holds port ${first.port}`) });
+  });
+
+  it('a host must be an IP address', async () => {
+    const e = await expectError(pm.port.check({ port: 12345, host: 'notanip' }), -32602);
+    expect(e.data).toMatchObject({ field: 'host' });
+  });
+
+  it('changing only the protocol releases the old port and assigns the new one', async () => {
+    const watcher = d.client();
+    await watcher.events.subscribe({ types: ['port_released', 'port_assigned'] });
+    const seen: string[] = [];
+    const done = new Promise<void>((resolve) =>
+      watcher.on('*', (e) => {
+        if ((e.data as { service?: string }).service !== 'proto-flip') return;
+        seen.push(`${e.type}:${JSON.stringify(e.data)}`);
+        if (e.type === 'port_assigned' && seen.length === 3) resolve();
+      }),
+    );
+    const port = await freePort();
+    await pm.service.register({ name: 'proto-flip', port, protocol: 'udp' });
+    await pm.service.register({ name: 'proto-flip', port, protocol: 'tcp' });
+    await done;
+    expect(seen).toEqual([
+      `port_assigned:${JSON.stringify({ service: 'proto-flip', port })}`,
+      `port_released:${JSON.stringify({ port, service: 'proto-flip' })}`,
+      `port_assigned:${JSON.stringify({ service: 'proto-flip', port })}`,
+    ]);
+  });
+});
+
 describe('services', () => {
   it('registering an explicit port another service holds opens a duplicate_assignment conflict; exclusive refuses', async () => {
     const port = await freePort();
@@ -173,6 +235,18 @@ describe('services', () => {
     const e = await expectError(pm.service.register({ name: 'dup-c', port, exclusive: true }), -32002);
     expect(e.data).toMatchObject({ port, heldBy: { service: expect.stringMatching(/^dup-/) } });
     await expectError(pm.service.get({ name: 'dup-c' }), -32001);
+  });
+
+  it('resolving one of three services off a shared port keeps the conflict open for the other two', async () => {
+    const port = await freePort();
+    for (const name of ['tri-a', 'tri-b', 'tri-c']) await pm.service.register({ name, port });
+    const r = await pm.conflict.resolve({ service: 'tri-c', strategy: 'auto' });
+    expect(r.conflict).toMatchObject({ resolvedAt: null, services: ['tri-a', 'tri-b'] });
+    const open = (await pm.conflict.list()).filter((c) => c.port === port);
+    expect(open).toMatchObject([{ id: r.conflict!.id, services: ['tri-a', 'tri-b'] }]);
+    const last = await pm.conflict.resolve({ service: 'tri-b', strategy: 'auto' });
+    expect(last.conflict).toMatchObject({ id: r.conflict!.id, outcome: 'resolved' });
+    expect((await pm.conflict.list()).filter((c) => c.port === port)).toEqual([]);
   });
 
   it('setPort moves a service and emits port_assigned; unregister releases its port', async () => {

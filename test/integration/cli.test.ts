@@ -41,7 +41,8 @@ describe('portmand CLI against a running daemon', () => {
     expect(JSON.parse(s.stdout)).toEqual({ ports: [18601, 18602] });
 
     const rel = await daemon().cli(['release', String(port), '--json']);
-    expect(JSON.parse(rel.stdout)).toEqual({ port, released: true });
+    expect(JSON.parse(rel.stdout)).toEqual({ port, released: true, unregistered: ['cli-job'] });
+    expect((await daemon().cli(['release', String(port)])).stdout).toContain('nothing released');
     const list = await daemon().cli(['list', '--json']);
     expect((JSON.parse(list.stdout) as Array<{ name: string }>).map((x) => x.name)).not.toContain('cli-job');
   });
@@ -87,6 +88,8 @@ describe('portmand CLI without a daemon', () => {
       expect(r.stderr).toContain(socket);
       expect(r.stderr).toMatch(/portmand daemon|npm start/);
     }
+    const j = await runCli(['status', '--json', '--socket', socket], {});
+    expect(JSON.parse(j.stdout)).toMatchObject({ error: { kind: 'unreachable', socket } });
     cleanup(dir);
   });
 
