@@ -1,7 +1,9 @@
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isAlive } from '../daemon/store/lock.ts';
 import { applyOp, SCHEMA_VERSION, type Op, type ServiceRecord } from '../daemon/core/state.ts';
 import { Store, StateDirInUseError, StateSchemaTooNewError, type StoreOptions } from '../daemon/store.ts';
 
@@ -310,5 +312,17 @@ describe('Store lock', () => {
     expect(readFileSync(join(dir, 'portmand.lock'), 'utf8')).toBe(`${process.pid}\n`);
     await store.close();
     expect(existsSync(join(dir, 'portmand.lock'))).toBe(false);
+  });
+});
+
+describe('lock liveness', () => {
+  it.skipIf(process.platform !== 'linux')('a holder killed but not yet reaped (a zombie) counts as dead', () => {
+    const child = spawn('sleep', ['60']);
+    expect(isAlive(child.pid!)).toBe(true);
+    process.kill(child.pid!, 'SIGKILL');
+    // Stay synchronous so Node cannot reap the child: it remains a zombie meanwhile.
+    const until = Date.now() + 200;
+    while (Date.now() < until && readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z');
+    expect(isAlive(child.pid!)).toBe(false);
   });
 });

@@ -106,13 +106,23 @@ function parsePid(text: string): number | null {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
 }
 
-/** EPERM means the process exists but belongs to another user: still alive. */
+/** EPERM means the process exists but belongs to another user: still alive. A zombie (killed, not yet reaped) is dead. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return isCode(err, 'EPERM');
+  }
+  return !isZombie(pid);
+}
+
+// Linux only: field 3 of /proc/<pid>/stat, after the parenthesised command name.
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 
