@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Op, State } from './core/state.ts';
 import { SCHEMA_VERSION } from './core/state.ts';
+import { BackgroundSync } from './store/background-sync.ts';
 import { fsyncDir } from './store/files.ts';
 import { encodeEntry, JournalWriter } from './store/journal.ts';
 import { loadState, type Loaded } from './store/load.ts';
@@ -61,8 +62,6 @@ interface Pending {
   reject(err: Error): void;
 }
 
-/** How long a background fdatasync waits for more writes: bounds what a power cut can lose. */
-const BACKGROUND_SYNC_DELAY_MS = 5;
 const STATE_FILE = 'state.json';
 const JOURNAL_FILE = 'journal.ndjson';
 const quiet: StoreLog = { info() {}, warn() {}, error() {} };
@@ -88,9 +87,7 @@ export class Store {
   private running = false;
   private failure: Error | null = null;
   private closed = false;
-  /** The background fdatasync in flight, and whether writes landed after it started. */
-  private syncing: Promise<void> | null = null;
-  private syncAgain = false;
+  private readonly background: BackgroundSync;
 
   private constructor(
     dir: string,
@@ -105,6 +102,11 @@ export class Store {
     this.warnings = loaded.warnings;
     this.lastSeq = loaded.lastSeq;
     this.journalOps = loaded.journalOps;
+    this.background = new BackgroundSync(
+      () => journal.sync(),
+      () => this.stats.syncs++,
+      (err) => this.fail(err, []),
+    );
   }
 
   /** Locks the directory (creating it), loads and recovers the state. */
@@ -177,7 +179,7 @@ export class Store {
     try {
       if (!this.failure) await this.compact();
     } finally {
-      await this.syncSettled().catch(() => undefined);
+      await this.background.settled().catch(() => undefined);
       this.journal.close();
       this.lock.release();
     }
@@ -210,7 +212,7 @@ export class Store {
       if (this.settings.sync === 'ack') {
         await this.journal.sync();
         this.stats.syncs++;
-      } else this.syncInBackground();
+      } else this.background.request();
     } catch (err) {
       this.fail(err, batch);
       return;
@@ -220,35 +222,6 @@ export class Store {
     this.stats.ops += count;
     this.stats.batches++;
     for (const p of batch) p.resolve();
-  }
-
-  // One fdatasync at a time, a few ms after the write that asked for it: writes
-  // landing meanwhile share it, and appends rarely hit a page under writeback
-  // (which would stall the write, and the reply, behind the disk).
-  private syncInBackground(): void {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return;
-    }
-    this.syncing = new Promise<void>((resolve) => setTimeout(resolve, BACKGROUND_SYNC_DELAY_MS)).then(() => this.journal.sync()).then(
-      () => {
-        this.syncing = null;
-        this.stats.syncs++;
-        if (this.syncAgain && !this.failure) {
-          this.syncAgain = false;
-          this.syncInBackground();
-        }
-      },
-      (err: unknown) => {
-        this.syncing = null;
-        this.fail(err, []);
-      },
-    );
-  }
-
-  /** Waits until no background fdatasync is in flight (before the journal is truncated or closed). */
-  private async syncSettled(): Promise<void> {
-    while (this.syncing) await this.syncing;
   }
 
   private compactDue(): boolean {
@@ -263,7 +236,7 @@ export class Store {
     const waiters = this.compactWaiters.splice(0);
     const seq = this.lastSeq;
     try {
-      await this.syncSettled();
+      await this.background.settled();
       await writeSnapshot(this.stateFile, {
         schemaVersion: SCHEMA_VERSION,
         seq,
