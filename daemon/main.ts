@@ -7,6 +7,7 @@ import { portKey } from './core/state.ts';
 import { reserveEffects } from './core/services.ts';
 import { ingestScan, listConflicts } from './conflicts.ts';
 import { EventBus } from './events.ts';
+import { HealthMonitor, realProbe } from './health.ts';
 import { ephemeralRange } from './host.ts';
 import { createJsonRpc } from './jsonrpc.ts';
 import { createLog, withAudit, type Log } from './log.ts';
@@ -67,6 +68,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     },
     log,
   });
+  const health = new HealthMonitor({ registry, probe: realProbe, intervalSec: config.healthIntervalSec, log });
   await scanner.scanNow().catch((err: Error) => log.warn({ err }, 'first scan failed; allocation relies on bind probes until one succeeds'));
 
   const rpc = createJsonRpc<RpcContext>({
@@ -81,6 +83,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
         await scanner.scanNow();
         return listConflicts(registry, true);
       },
+      checkHealth: (names) => health.checkNow(names),
     }) as Record<string, (p: Record<string, unknown>, c: RpcContext) => unknown>),
     log,
   });
@@ -97,6 +100,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     onClose: (conn) => bus.detach(conn),
   });
   scanner.start();
+  health.start();
   const sweep = setInterval(() => {
     sweepExpired(registry).catch((err: Error) => log.error({ err }, 'lease sweep failed'));
   }, SWEEP_MS);
@@ -108,6 +112,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     async stop() {
       clearInterval(sweep);
       scanner.stop();
+      health.stop();
       await server.close();
       await store.close();
     },

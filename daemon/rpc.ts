@@ -1,7 +1,7 @@
 // The method table: each handler validates its params, calls one operation,
 // and returns the contract's result. Errors thrown here are DomainErrors;
 // jsonrpc.ts maps them (and anything unexpected) onto the wire.
-import type { Conflict, DaemonStatus, HealthCheck, Methods, Strategy } from '../client/protocol.ts';
+import type { Conflict, DaemonStatus, HealthResult, HealthCheck, Methods, Strategy } from '../client/protocol.ts';
 import { conflictHistory, listConflicts, resolve } from './conflicts.ts';
 import { invalidParams, notFound } from './core/errors.ts';
 import type { EventBus } from './events.ts';
@@ -26,6 +26,8 @@ export interface App {
   stateFile: string;
   /** Scans now, reconciles, and returns the open conflicts. */
   detect: () => Promise<Conflict[]>;
+  /** Runs the health checks of the named services (all with one when none are named) now. */
+  checkHealth: (names?: string[]) => Promise<HealthResult[]>;
 }
 
 const MAX_TTL = 365 * 24 * 3600;
@@ -48,11 +50,18 @@ function healthCheck(p: v.Params): HealthCheck | undefined {
   return { type, url, ...common };
 }
 
-// Health and statistics methods arrive with their own modules; until then they answer -32601.
+// Statistics methods arrive with their own module; until then they answer -32601.
 type Table = { [M in keyof Methods]?: Handler<RpcContext> };
 
 export function methodTable(app: App): Table {
   const { registry } = app;
+  /** The name of a registered service that has a health check, or -32001 saying which is missing. */
+  const withCheck = (name: string): string => {
+    const s = registry.state.services[name];
+    if (!s) throw notFound('service', name);
+    if (!s.healthCheck) throw notFound('health check', name);
+    return name;
+  };
   return {
     'service.register': (p) => {
       v.only(p, ['name', 'port', 'protocol', 'host', 'pid', 'process', 'healthCheck', 'tags', 'range', 'exclusive']);
@@ -176,6 +185,24 @@ export function methodTable(app: App): Table {
       const since = v.optString(p, 'since');
       if (since !== undefined && Number.isNaN(Date.parse(since))) throw invalidParams('since', 'must be an ISO-8601 date or time');
       return conflictHistory(registry, { limit: v.optInt(p, 'limit', 1, 10_000) ?? 100, ...(since !== undefined && { since }) });
+    },
+
+    'health.list': (p) => {
+      v.only(p, []);
+      return [...registry.health.values()].map(({ history: _h, ...latest }) => latest).sort((a, b) => a.service.localeCompare(b.service));
+    },
+    'health.get': (p) => {
+      v.only(p, ['service']);
+      const name = withCheck(v.reqString(p, 'service'));
+      const result = registry.health.get(name);
+      if (!result) throw notFound('health result', name);
+      return result;
+    },
+    'health.check': async (p) => {
+      v.only(p, ['service']);
+      const name = v.optString(p, 'service');
+      const results = await app.checkHealth(name !== undefined ? [withCheck(name)] : undefined);
+      return results.map(({ history: _h, ...latest }) => latest);
     },
 
     'daemon.status': (p): DaemonStatus => {

@@ -11,6 +11,7 @@ import { globalHelp, usageHint, verbHelp } from './help.ts';
 import { allocate, check, ports, release, reserve, suggest } from './ports.ts';
 import { list, register, status, unregister } from './services.ts';
 import { watch } from './watch.ts';
+import { health } from './health.ts';
 
 export type { Io } from './args.ts';
 
@@ -18,7 +19,7 @@ export type { Io } from './args.ts';
 export const VERBS: readonly Verb[] = [
   daemon, status, list, register, unregister,
   allocate, release, check, reserve, suggest, ports,
-  conflicts, resolve, watch,
+  conflicts, resolve, watch, health,
 ];
 
 export const EXIT = { ok: 0, daemonError: 1, usage: 2, unreachable: 3 } as const;

@@ -1,0 +1,34 @@
+// `portmand health`: the latest health check results, or fresh ones with --check.
+import { formatAge, table, type Paint } from '../format.ts';
+import type { HealthResult } from '../protocol.ts';
+import type { Verb } from './args.ts';
+import { show } from './show.ts';
+
+export const health: Verb = {
+  name: 'health',
+  args: '[service]',
+  summary: 'show health check results (with --check: run the checks now)',
+  options: { check: { type: 'boolean', help: 'run the checks now instead of showing the latest results' } },
+  positionals: { min: 0, max: 1 },
+  async run(ctx) {
+    const pm = ctx.client();
+    const name = ctx.positionals[0];
+    let results: HealthResult[];
+    if (ctx.values.check) results = await pm.health.check(name !== undefined ? { service: name } : {});
+    else if (name !== undefined) results = [await pm.health.get({ service: name })];
+    else results = await pm.health.list();
+    show(ctx, name !== undefined && !ctx.values.check ? results[0] : results, (p) => renderHealth(results, ctx.io.now(), p));
+  },
+};
+
+export function renderHealth(results: HealthResult[], now: number, p: Paint): string {
+  if (results.length === 0) return p.dim('no health results (register a service with a healthCheck)');
+  const rows = results.map((r) => [
+    r.service,
+    r.status === 'healthy' ? p.green(r.status) : p.red(r.status),
+    r.latencyMs === null ? '-' : `${r.latencyMs} ms`,
+    formatAge(r.checkedAt, now),
+    r.error ?? '',
+  ]);
+  return table(['SERVICE', 'STATUS', 'LATENCY', 'CHECKED', 'ERROR'], rows);
+}
