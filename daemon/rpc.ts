@@ -11,6 +11,7 @@ import { checkPort } from './allocator.ts';
 import type { Registry } from './registry.ts';
 import type { Connection } from './server.ts';
 import { getService, listServices, register, setPort, unregister } from './services.ts';
+import { conflictsStats, rangeStats, servicesStats } from './stats.ts';
 import * as v from './validate.ts';
 
 export interface RpcContext {
@@ -50,7 +51,6 @@ function healthCheck(p: v.Params): HealthCheck | undefined {
   return { type, url, ...common };
 }
 
-// Statistics methods arrive with their own module; until then they answer -32601.
 type Table = { [M in keyof Methods]?: Handler<RpcContext> };
 
 export function methodTable(app: App): Table {
@@ -204,6 +204,10 @@ export function methodTable(app: App): Table {
       const results = await app.checkHealth(name !== undefined ? [withCheck(name)] : undefined);
       return results.map(({ history: _h, ...latest }) => latest);
     },
+
+    'stats.ports': (p) => (v.only(p, []), rangeStats(registry)),
+    'stats.services': (p) => (v.only(p, []), servicesStats(registry)),
+    'stats.conflicts': (p) => (v.only(p, []), conflictsStats(registry)),
 
     'daemon.status': (p): DaemonStatus => {
       v.only(p, []);

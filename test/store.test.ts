@@ -180,22 +180,42 @@ describe('Store recovery', () => {
     expect(readdirSync(dir).sort()).toEqual(['state.json']); // lock released, nothing moved
   });
 
-  it('migrates an older snapshot and its journal, then saves the current version', async () => {
+  it('migrates a schema 1 snapshot and its journal to schema 2 (an empty status log), then saves schema 2', async () => {
     const dir = tempDir();
-    // A fake v0 in which services were a list without `origin`.
-    const v0State = { services: [{ ...service('api', 3000), origin: undefined }], reservations: {}, conflicts: {}, history: [], nextConflictId: 1 };
-    writeFileSync(join(dir, 'state.json'), JSON.stringify({ schemaVersion: SCHEMA_VERSION - 1, seq: 0, savedAt: 'x', state: v0State }));
+    const v1State = { services: { api: service('api', 3000) }, reservations: {}, conflicts: {}, history: [], nextConflictId: 1 };
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ schemaVersion: 1, seq: 1, savedAt: 'x', state: v1State }));
+    // A schema 1 journal: a service op after the snapshot, and one the snapshot already holds (seq 1).
+    const journal = [put('old', 2999), put('web', 3001)].map((op, i) => JSON.stringify({ seq: i + 1, ...op })).join('\n');
+    writeFileSync(join(dir, 'journal.ndjson'), `${journal}\n`);
+    const store = await openStore({ dir });
+    expect(ports(store)).toEqual({ api: 3000, web: 3001 });
+    expect(store.state.statusLog).toEqual([]);
+    const saved = JSON.parse(readFileSync(store.stateFile, 'utf8'));
+    expect(saved.schemaVersion).toBe(2);
+    expect(saved.state.statusLog).toEqual([]);
+    // The migrated state takes the new op, and keeps it across a restart.
+    await commit(store, { op: 'status', value: { at: '2025-01-01T00:00:00.000Z', service: 'api', status: 'healthy' } });
+    await store.close();
+    const again = await openStore({ dir });
+    expect(again.state.statusLog).toEqual([{ at: '2025-01-01T00:00:00.000Z', service: 'api', status: 'healthy' }]);
+    expect(again.warnings).toEqual([]);
+  });
+
+  it('applies a custom migration table from an older version', async () => {
+    const dir = tempDir();
+    const old = { services: { api: { ...service('api', 3000), origin: undefined } }, reservations: {}, conflicts: {}, history: [], nextConflictId: 1 };
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ schemaVersion: SCHEMA_VERSION - 1, seq: 0, savedAt: 'x', state: old }));
     const migrations = {
-      [SCHEMA_VERSION - 1]: (old: Record<string, unknown>) => ({
-        ...old,
+      [SCHEMA_VERSION - 1]: (s: Record<string, unknown>) => ({
+        ...s,
+        statusLog: [],
         services: Object.fromEntries(
-          Object.values(old.services as Record<string, ServiceRecord>).map((s) => [s.name, { ...s, origin: s.origin ?? 'register' }]),
+          Object.values(s.services as Record<string, ServiceRecord>).map((x) => [x.name, { ...x, origin: x.origin ?? 'register' }]),
         ),
       }),
     };
     const store = await openStore({ dir, migrations });
     expect(store.state.services.api?.origin).toBe('register');
-    expect(store.state.services.api?.port).toBe(3000);
     const saved = JSON.parse(readFileSync(store.stateFile, 'utf8'));
     expect(saved.schemaVersion).toBe(SCHEMA_VERSION);
     expect(saved.state.services.api.origin).toBe('register');
@@ -203,7 +223,8 @@ describe('Store recovery', () => {
 
   it('refuses to open an older snapshot that no migration covers', async () => {
     const dir = tempDir();
-    const old = JSON.stringify({ schemaVersion: SCHEMA_VERSION - 1, seq: 0, savedAt: 'x', state: {} });
+    const state = { services: {}, reservations: {}, conflicts: {}, history: [], nextConflictId: 1 };
+    const old = JSON.stringify({ schemaVersion: SCHEMA_VERSION - 1, seq: 0, savedAt: 'x', state });
     writeFileSync(join(dir, 'state.json'), old);
     await expect(Store.open({ dir, migrations: {} })).rejects.toThrow(/no migration from state schema version/);
     expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(old);

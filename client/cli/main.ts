@@ -12,6 +12,7 @@ import { allocate, check, ports, release, reserve, suggest } from './ports.ts';
 import { list, register, status, unregister } from './services.ts';
 import { watch } from './watch.ts';
 import { health } from './health.ts';
+import { stats } from './stats.ts';
 
 export type { Io } from './args.ts';
 
@@ -19,7 +20,7 @@ export type { Io } from './args.ts';
 export const VERBS: readonly Verb[] = [
   daemon, status, list, register, unregister,
   allocate, release, check, reserve, suggest, ports,
-  conflicts, resolve, watch, health,
+  conflicts, resolve, watch, health, stats,
 ];
 
 export const EXIT = { ok: 0, daemonError: 1, usage: 2, unreachable: 3 } as const;

@@ -1,7 +1,7 @@
 // Health decisions: what a probe result means for a service's status, and
 // which services are due for a check. The probing itself is the shell's.
 import type { HealthResult, ServiceStatus } from '../../client/protocol.ts';
-import type { Effects, ServiceRecord, State } from './state.ts';
+import { statusOp, type Effects, type ServiceRecord, type State } from './state.ts';
 
 /** How many past results health.get returns per service. */
 export const HEALTH_HISTORY = 20;
@@ -56,7 +56,10 @@ export function healthEffects(state: State, result: HealthResult, now: number): 
   const s = state.services[result.service];
   if (!s || s.status === result.status) return { ops: [], events: [] };
   return {
-    ops: [{ op: 'service', name: s.name, value: { ...s, status: result.status, updatedAt: new Date(now).toISOString() } }],
+    ops: [
+      { op: 'service', name: s.name, value: { ...s, status: result.status, updatedAt: new Date(now).toISOString() } },
+      statusOp(s.name, result.status, now),
+    ],
     events: [
       {
         type: 'service_health',

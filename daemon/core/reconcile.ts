@@ -6,7 +6,7 @@ import { conflictKey, drifts, duplicates, foreignListeners, LISTENER_TYPES, rese
 import { adoptable, countHoldoff, DEFAULT_HOLDOFF_ROUNDS, holdoffKey, leaseExpired } from './lifecycle.ts';
 import type { Observation } from './observation.ts';
 import { unregisterEffects } from './services.ts';
-import { portKey, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
+import { portKey, statusOp, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ReconcileInput {
   state: State;
@@ -33,6 +33,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   const result: ReconcileResult = { ops: [], events: [], opened: [], closed: [], holdoff: {} };
   const live = new Map(sortedByName(Object.values(state.services)).map((s) => [s.name, s]));
   const changed = new Set<string>();
+  const stopped: string[] = [];
   const release = (s: ServiceRecord, why: string) => {
     const fx = unregisterEffects(state, s.name, now, why);
     result.ops.push(...fx.ops);
@@ -56,6 +57,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     } else if (s.status !== 'stopped') {
       // A registered service outlives its process: it is marked, never removed.
       update(s, { status: 'stopped' });
+      stopped.push(s.name);
       result.events.push({ type: 'service_health', data: { service: s.name, status: 'stopped', previous: s.status } });
     }
   }
@@ -75,6 +77,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     }
   }
   for (const name of changed) if (live.has(name)) result.ops.push({ op: 'service', name, value: live.get(name)! });
+  for (const name of stopped) result.ops.push(statusOp(name, 'stopped', now));
 
   const reservations = liveReservations(state, now, result);
   const services = [...live.values()];

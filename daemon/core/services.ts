@@ -2,7 +2,7 @@
 // unregister, release, reserve. The registry has already chosen and checked
 // any port; these only say what changes and what to announce.
 import type { HealthCheck, Protocol, Service } from '../../client/protocol.ts';
-import { portKey, type AssignmentEvent, type Effects, type Origin, type Reservation, type ServiceRecord, type State } from './state.ts';
+import { portKey, statusOp, type AssignmentEvent, type Effects, type Origin, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ServiceInput {
   name: string;
@@ -32,16 +32,19 @@ function history(now: number, service: string, port: number | null, previous: nu
 /** Creates or updates a service. An update keeps registeredAt, and its status while the owner is the same. */
 export function registerEffects(state: State, input: ServiceInput, now: number): Effects & { service: ServiceRecord } {
   const old = state.services[input.name];
+  // A new service, a new owner process, or one coming back from 'stopped' starts over as 'registered'.
+  const startsOver = !old || old.status === 'stopped' || old.pid !== input.pid;
   const service: ServiceRecord = {
     ...input,
-    // A new owner process, or one coming back from 'stopped', starts over as 'registered'.
-    status: old && old.status !== 'stopped' && old.pid === input.pid ? old.status : 'registered',
+    status: startsOver ? 'registered' : old.status,
     registeredAt: old?.registeredAt ?? iso(now),
     updatedAt: iso(now),
     // An explicit registration turns an allocation-born service into a registered one.
     origin: old?.origin === 'register' ? 'register' : input.origin,
   };
   const effects: Effects & { service: ServiceRecord } = { service, ops: [{ op: 'service', name: input.name, value: service }], events: [] };
+  // Logged even when the status was already 'registered': each start-over is a (re)start for stats.services.
+  if (startsOver) effects.ops.push(statusOp(input.name, 'registered', now));
   const protocolChanged = old !== undefined && old.protocol !== input.protocol;
   if (!old || old.port !== input.port || protocolChanged) {
     // Another protocol is another port: the old one is given up, not moved.

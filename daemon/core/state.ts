@@ -2,9 +2,10 @@
 // changes it. Every mutation is an `Op`: the registry applies ops to memory and
 // the store appends the same ops to its journal, so replaying the journal at
 // start rebuilds exactly the state that was acknowledged.
-import type { Conflict, EventData, EventType, Protocol, Service } from '../../client/protocol.ts';
+import type { Conflict, EventData, EventType, Protocol, Service, ServiceStatus } from '../../client/protocol.ts';
 
-export const SCHEMA_VERSION = 1;
+/** 2: adds `statusLog`. */
+export const SCHEMA_VERSION = 2;
 
 /** How a service came to exist: registered on purpose, or created by a port.allocate. */
 export type Origin = 'register' | 'allocate';
@@ -33,11 +34,19 @@ export interface AssignmentEvent {
   why: string;
 }
 
+/** One line of status history: a service's status was set at `at`; uptime statistics are computed from these. */
+export interface StatusEvent {
+  at: string;
+  service: string;
+  status: ServiceStatus;
+}
+
 export interface State {
   services: Record<string, ServiceRecord>;
   reservations: Record<string, Reservation>;
   conflicts: Record<string, Conflict>;
   history: AssignmentEvent[];
+  statusLog: StatusEvent[];
   nextConflictId: number;
 }
 
@@ -46,13 +55,17 @@ export type Op =
   | { op: 'reservation'; key: string; value: Reservation | null }
   | { op: 'conflict'; id: string; value: Conflict | null }
   | { op: 'history'; value: AssignmentEvent }
+  | { op: 'status'; value: StatusEvent }
   | { op: 'nextConflictId'; value: number };
 
 /** The most assignment-history lines kept; older ones are dropped first. */
 export const HISTORY_LIMIT = 10_000;
 
+/** The most status-log lines kept; older ones are dropped first. */
+export const STATUS_LOG_LIMIT = 10_000;
+
 export function emptyState(): State {
-  return withPlainTables({ services: {}, reservations: {}, conflicts: {}, history: [], nextConflictId: 1 });
+  return withPlainTables({ services: {}, reservations: {}, conflicts: {}, history: [], statusLog: [], nextConflictId: 1 });
 }
 
 /**
@@ -87,10 +100,19 @@ export function applyOp(state: State, op: Op): void {
       state.history.push(op.value);
       if (state.history.length > HISTORY_LIMIT) state.history.splice(0, state.history.length - HISTORY_LIMIT);
       return;
+    case 'status':
+      state.statusLog.push(op.value);
+      if (state.statusLog.length > STATUS_LOG_LIMIT) state.statusLog.splice(0, state.statusLog.length - STATUS_LOG_LIMIT);
+      return;
     case 'nextConflictId':
       state.nextConflictId = op.value;
       return;
   }
+}
+
+/** The op recording that `service` now has `status`. */
+export function statusOp(service: string, status: ServiceStatus, now: number): Op {
+  return { op: 'status', value: { at: new Date(now).toISOString(), service, status } };
 }
 
 function setOrDelete<T>(table: Record<string, T>, key: string, value: T | null): void {

@@ -66,6 +66,7 @@ const OP_KEYS: Record<Op['op'], string | null> = {
   reservation: 'key',
   conflict: 'id',
   history: null,
+  status: null,
   nextConflictId: null,
 };
 

@@ -28,8 +28,11 @@ export interface StoredSnapshot {
 export type Migration = (state: Record<string, unknown>) => Record<string, unknown>;
 export type MigrationTable = Readonly<Record<number, Migration>>;
 
-/** Keyed by the version migrated from. Empty while SCHEMA_VERSION is 1. */
-export const MIGRATIONS: MigrationTable = {};
+/** Keyed by the version migrated from. */
+export const MIGRATIONS: MigrationTable = {
+  // 1 -> 2: the status log starts empty; uptime is known from the upgrade on.
+  1: (state) => ({ ...state, statusLog: Array.isArray(state.statusLog) ? state.statusLog : [] }),
+};
 
 /** The file was written by a newer portmand; opening it could lose what that version stored. */
 export class StateSchemaTooNewError extends Error {
@@ -65,8 +68,9 @@ export async function readSnapshot(path: string): Promise<SnapshotRead> {
   if (problem) return { kind: 'corrupt', problem };
   const snapshot = db.data as StoredSnapshot;
   if (snapshot.schemaVersion > SCHEMA_VERSION) throw new StateSchemaTooNewError(path, snapshot.schemaVersion);
-  if (snapshot.schemaVersion === SCHEMA_VERSION) {
-    const bad = stateProblem(snapshot.state);
+  // An older snapshot is checked against its own version's shape, so that damage is moved aside, not migrated.
+  if (snapshot.schemaVersion >= 1) {
+    const bad = stateProblem(snapshot.state, snapshot.schemaVersion);
     if (bad) return { kind: 'corrupt', problem: bad };
   }
   return { kind: 'ok', snapshot };
@@ -80,12 +84,13 @@ function envelopeProblem(data: unknown): string | null {
   return null;
 }
 
-/** Checks the shape the current code relies on; records themselves are trusted. */
-export function stateProblem(state: Record<string, unknown>): string | null {
+/** Checks the shape that schema `version` (1 and up) promises; records themselves are trusted. */
+export function stateProblem(state: Record<string, unknown>, version = SCHEMA_VERSION): string | null {
   for (const table of ['services', 'reservations', 'conflicts'] as const) {
     if (!isObject(state[table])) return `state.${table} is not an object`;
   }
   if (!Array.isArray(state.history)) return 'state.history is not an array';
+  if (version >= 2 && !Array.isArray(state.statusLog)) return 'state.statusLog is not an array';
   if (!Number.isSafeInteger(state.nextConflictId)) return 'state.nextConflictId is not an integer';
   return null;
 }

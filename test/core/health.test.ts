@@ -49,7 +49,10 @@ describe('healthResult and healthEffects', () => {
     const down = healthResult('web', { ok: false, latencyMs: null, error: 'ECONNREFUSED' }, T0, undefined);
     const e = healthEffects(state, down, T0);
     expect(e.events).toEqual([{ type: 'service_health', data: { service: 'web', status: 'unhealthy', previous: 'registered', error: 'ECONNREFUSED' } }]);
-    expect(e.ops).toEqual([{ op: 'service', name: 'web', value: { ...state.services.web, status: 'unhealthy', updatedAt: iso(T0) } }]);
+    expect(e.ops).toEqual([
+      { op: 'service', name: 'web', value: { ...state.services.web, status: 'unhealthy', updatedAt: iso(T0) } },
+      { op: 'status', value: { at: iso(T0), service: 'web', status: 'unhealthy' } },
+    ]);
     state.services.web!.status = 'unhealthy';
     expect(healthEffects(state, down, T0 + 1)).toEqual({ ops: [], events: [] });
   });

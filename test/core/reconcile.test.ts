@@ -305,8 +305,9 @@ describe('reconcile: leases and hold-off', () => {
   it('marks a registered service stopped after the hold-off, never removes it, and says so once', () => {
     const state = stateOf({ services: [svc('web', 8080, { pid: 55, status: 'healthy' })] });
     const rs = rounds(state, [1, 2, 3, 4].map((i) => ({ listeners: [], deadPids: [55], now: T0 + i })));
-    expect(rs.map((r) => r.ops.length)).toEqual([0, 0, 1, 0]);
+    expect(rs.map((r) => r.ops.length)).toEqual([0, 0, 2, 0]);
     expect(rs[2]!.ops[0]).toEqual({ op: 'service', name: 'web', value: { ...svc('web', 8080, { pid: 55 }), status: 'stopped', updatedAt: iso(T0 + 3) } });
+    expect(rs[2]!.ops[1]).toEqual({ op: 'status', value: { at: iso(T0 + 3), service: 'web', status: 'stopped' } });
     expect(rs.flatMap((r) => r.events)).toEqual([{ type: 'service_health', data: { service: 'web', status: 'stopped', previous: 'healthy' } }]);
   });
 });

@@ -26,6 +26,7 @@ describe('registerEffects', () => {
     const state = apply(emptyState(), e);
     expect(state.services.web).toMatchObject({ port: 8080, status: 'registered', registeredAt: '2026-03-01T12:00:00.000Z' });
     expect(state.history).toEqual([{ at: '2026-03-01T12:00:00.000Z', service: 'web', port: 8080, previous: null, why: 'register' }]);
+    expect(state.statusLog).toEqual([{ at: '2026-03-01T12:00:00.000Z', service: 'web', status: 'registered' }]);
   });
 
   it('updating a service keeps registeredAt and status, and reports the previous port', () => {
@@ -42,11 +43,17 @@ describe('registerEffects', () => {
     state.services.web!.status = 'healthy';
     apply(state, registerEffects(state, input('web', 8080, { pid: 10 }), NOW));
     expect(state.services.web!.status).toBe('healthy');
-    apply(state, registerEffects(state, input('web', 8080, { pid: 11 }), NOW));
+    apply(state, registerEffects(state, input('web', 8080, { pid: 11 }), NOW + 1));
     expect(state.services.web!.status).toBe('registered');
     state.services.web!.status = 'stopped';
-    apply(state, registerEffects(state, input('web', 8080, { pid: 11 }), NOW));
+    apply(state, registerEffects(state, input('web', 8080, { pid: 11 }), NOW + 2));
     expect(state.services.web!.status).toBe('registered');
+    // Each start-over is logged (stats.services counts them as restarts); the same owner again is not.
+    expect(state.statusLog.map((e) => [e.at, e.status])).toEqual([
+      ['2026-03-01T12:00:00.000Z', 'registered'],
+      ['2026-03-01T12:00:00.001Z', 'registered'],
+      ['2026-03-01T12:00:00.002Z', 'registered'],
+    ]);
   });
 
   it('an explicit registration adopts a service that an allocation created', () => {
