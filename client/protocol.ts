@@ -114,7 +114,8 @@ export interface RegisterParams {
   host?: string;
   pid?: number;
   process?: string;
-  healthCheck?: HealthCheck;
+  /** Omitted keeps the service's check on an update; null removes it (extension). */
+  healthCheck?: HealthCheck | null;
   tags?: string[];
   range?: string;
   exclusive?: boolean;

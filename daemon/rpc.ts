@@ -35,9 +35,10 @@ const MAX_TTL = 365 * 24 * 3600;
 const STRATEGIES: readonly Strategy[] = ['auto', 'manual', 'swap', 'reserve'];
 const TAG = { pattern: /^[\w.:/-]{1,64}$/, hint: 'must be 1-64 characters of letters, digits, . _ : / -', max: 64 };
 
-function healthCheck(p: v.Params): HealthCheck | undefined {
+/** The healthCheck param: undefined keeps the service's check, null removes it. */
+function healthCheck(p: v.Params): HealthCheck | null | undefined {
   const h = p.healthCheck;
-  if (h === undefined) return undefined;
+  if (h === undefined || h === null) return h;
   if (typeof h !== 'object' || h === null || Array.isArray(h)) throw invalidParams('healthCheck', 'must be an object { type: "http", url } or { type: "tcp" }');
   const hc = h as v.Params;
   const type = v.optEnum(hc, 'type', ['http', 'tcp'] as const);

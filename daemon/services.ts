@@ -1,5 +1,5 @@
 // Service operations: register, move, unregister, and the service views.
-import type { Conflict, RegisterParams, RegisterResult, Service, ServiceDetail, ServiceStatus } from '../client/protocol.ts';
+import type { Conflict, HealthCheck, RegisterParams, RegisterResult, Service, ServiceDetail, ServiceStatus } from '../client/protocol.ts';
 import { whyTaken } from './core/allocate.ts';
 import { notFound, portUnavailable } from './core/errors.ts';
 import { reconcile } from './core/reconcile.ts';
@@ -9,7 +9,7 @@ import { pickPort, rangeFor } from './allocator.ts';
 import { contains } from './core/ranges.ts';
 import type { Registry, Tx } from './registry.ts';
 
-export type RegisterRequest = RegisterParams & Required<Pick<RegisterParams, 'protocol' | 'host'>>;
+export type RegisterRequest = Omit<RegisterParams, 'healthCheck'> & Required<Pick<RegisterParams, 'protocol' | 'host'>> & { healthCheck?: HealthCheck | null };
 
 function openConflictsOf(registry: Registry, name: string): Conflict[] {
   return Object.values(registry.state.conflicts).filter((c) => c.resolvedAt === null && c.services.includes(name));
@@ -36,6 +36,8 @@ export function register(registry: Registry, p: RegisterRequest): Promise<Regist
       const r = tx.state.reservations[portKey(p.protocol, port)];
       if (r && r.for !== p.name) throw portUnavailable(port, 'reserved', r.for !== undefined ? { reservedFor: r.for } : {});
     }
+    // Like tags, an omitted check is kept; null removes it.
+    const check = p.healthCheck === null ? undefined : (p.healthCheck ?? old?.healthCheck);
     const e = registerEffects(
       tx.state,
       {
@@ -45,7 +47,7 @@ export function register(registry: Registry, p: RegisterRequest): Promise<Regist
         host: p.host,
         ...(p.pid !== undefined && { pid: p.pid }),
         ...(p.process !== undefined && { process: p.process }),
-        ...(p.healthCheck !== undefined && { healthCheck: p.healthCheck }),
+        ...(check && { healthCheck: check }),
         tags: p.tags ?? old?.tags ?? [],
         origin: 'register',
       },

@@ -180,7 +180,7 @@ describe('Store recovery', () => {
     expect(readdirSync(dir).sort()).toEqual(['state.json']); // lock released, nothing moved
   });
 
-  it('migrates a schema 1 snapshot and its journal to schema 2 (an empty status log), then saves schema 2', async () => {
+  it("migrates a schema 1 snapshot and its journal to schema 2 (a status log seeded with each service's status), then saves schema 2", async () => {
     const dir = tempDir();
     const v1State = { services: { api: service('api', 3000) }, reservations: {}, conflicts: {}, history: [], nextConflictId: 1 };
     writeFileSync(join(dir, 'state.json'), JSON.stringify({ schemaVersion: 1, seq: 1, savedAt: 'x', state: v1State }));
@@ -189,15 +189,20 @@ describe('Store recovery', () => {
     writeFileSync(join(dir, 'journal.ndjson'), `${journal}\n`);
     const store = await openStore({ dir });
     expect(ports(store)).toEqual({ api: 3000, web: 3001 });
-    expect(store.state.statusLog).toEqual([]);
+    // Uptime counts from the upgrade on: each service's status then is its first line.
+    const seeded = store.state.statusLog.map(({ service, status }) => ({ service, status }));
+    expect(seeded).toEqual([
+      { service: 'api', status: 'registered' },
+      { service: 'web', status: 'registered' },
+    ]);
     const saved = JSON.parse(readFileSync(store.stateFile, 'utf8'));
     expect(saved.schemaVersion).toBe(2);
-    expect(saved.state.statusLog).toEqual([]);
+    expect(saved.state.statusLog).toHaveLength(2);
     // The migrated state takes the new op, and keeps it across a restart.
     await commit(store, { op: 'status', value: { at: '2025-01-01T00:00:00.000Z', service: 'api', status: 'healthy' } });
     await store.close();
     const again = await openStore({ dir });
-    expect(again.state.statusLog).toEqual([{ at: '2025-01-01T00:00:00.000Z', service: 'api', status: 'healthy' }]);
+    expect(again.state.statusLog.at(-1)).toEqual({ at: '2025-01-01T00:00:00.000Z', service: 'api', status: 'healthy' });
     expect(again.warnings).toEqual([]);
   });
 

@@ -30,7 +30,8 @@ export function checkTarget(s: ServiceRecord): CheckTarget | null {
 export function dueForCheck(state: State, lastCheckedAt: ReadonlyMap<string, number>, now: number, defaultIntervalSec: number): string[] {
   const due: string[] = [];
   for (const s of Object.values(state.services)) {
-    if (!s.healthCheck) continue;
+    // A stopped service's owner is gone: probing it would only argue with reconcile.
+    if (!s.healthCheck || s.status === 'stopped') continue;
     const last = lastCheckedAt.get(s.name);
     const interval = (s.healthCheck.intervalSec ?? defaultIntervalSec) * 1000;
     if (last === undefined || now - last >= interval) due.push(s.name);
@@ -54,7 +55,8 @@ function stripHistory(r: HealthResult): Omit<HealthResult, 'service' | 'history'
 /** A status change is durable and announced; the same status again changes nothing. */
 export function healthEffects(state: State, result: HealthResult, now: number): Effects {
   const s = state.services[result.service];
-  if (!s || s.status === result.status) return { ops: [], events: [] };
+  // 'stopped' is reconcile's verdict on the owner process; only a new registration lifts it.
+  if (!s || s.status === result.status || s.status === 'stopped') return { ops: [], events: [] };
   return {
     ops: [
       { op: 'service', name: s.name, value: { ...s, status: result.status, updatedAt: new Date(now).toISOString() } },

@@ -32,11 +32,17 @@ function history(now: number, service: string, port: number | null, previous: nu
 /** Creates or updates a service. An update keeps registeredAt, and its status while the owner is the same. */
 export function registerEffects(state: State, input: ServiceInput, now: number): Effects & { service: ServiceRecord } {
   const old = state.services[input.name];
+  // Registering again without naming an owner keeps the one adopted from the port's listener.
+  const keepAdopted = old?.adopted === true && input.pid === undefined && input.process === undefined && old.port === input.port;
+  const owner = keepAdopted ? { pid: old.pid, process: old.process, adopted: true as const } : {};
   // A new service, a new owner process, or one coming back from 'stopped' starts over as 'registered'.
-  const startsOver = !old || old.status === 'stopped' || old.pid !== input.pid;
+  const startsOver = !old || old.status === 'stopped' || old.pid !== (keepAdopted ? old.pid : input.pid);
+  // Without a check nothing keeps a healthy/unhealthy verdict true: it goes back to unjudged.
+  const checkRemoved = !startsOver && !input.healthCheck && (old.status === 'healthy' || old.status === 'unhealthy');
   const service: ServiceRecord = {
     ...input,
-    status: startsOver ? 'registered' : old.status,
+    ...owner,
+    status: startsOver || checkRemoved ? 'registered' : old.status,
     registeredAt: old?.registeredAt ?? iso(now),
     updatedAt: iso(now),
     // An explicit registration turns an allocation-born service into a registered one.
@@ -44,7 +50,7 @@ export function registerEffects(state: State, input: ServiceInput, now: number):
   };
   const effects: Effects & { service: ServiceRecord } = { service, ops: [{ op: 'service', name: input.name, value: service }], events: [] };
   // Logged even when the status was already 'registered': each start-over is a (re)start for stats.services.
-  if (startsOver) effects.ops.push(statusOp(input.name, 'registered', now));
+  if (startsOver || checkRemoved) effects.ops.push(statusOp(input.name, 'registered', now, startsOver && old !== undefined));
   const protocolChanged = old !== undefined && old.protocol !== input.protocol;
   if (!old || old.port !== input.port || protocolChanged) {
     // Another protocol is another port: the old one is given up, not moved.

@@ -39,6 +39,8 @@ export interface StatusEvent {
   at: string;
   service: string;
   status: ServiceStatus;
+  /** Set when the service started over: registered again by a new owner, or back from 'stopped'. */
+  restart?: true;
 }
 
 export interface State {
@@ -62,7 +64,9 @@ export type Op =
 export const HISTORY_LIMIT = 10_000;
 
 /** The most status-log lines kept; older ones are dropped first. */
-export const STATUS_LOG_LIMIT = 10_000;
+export const STATUS_LOG_LIMIT = 50_000;
+/** The most status-log lines kept per service, so that one flapping service cannot push out everyone's history. */
+export const STATUS_LOG_PER_SERVICE = 500;
 
 export function emptyState(): State {
   return withPlainTables({ services: {}, reservations: {}, conflicts: {}, history: [], statusLog: [], nextConflictId: 1 });
@@ -101,8 +105,7 @@ export function applyOp(state: State, op: Op): void {
       if (state.history.length > HISTORY_LIMIT) state.history.splice(0, state.history.length - HISTORY_LIMIT);
       return;
     case 'status':
-      state.statusLog.push(op.value);
-      if (state.statusLog.length > STATUS_LOG_LIMIT) state.statusLog.splice(0, state.statusLog.length - STATUS_LOG_LIMIT);
+      appendStatus(state.statusLog, op.value);
       return;
     case 'nextConflictId':
       state.nextConflictId = op.value;
@@ -111,8 +114,17 @@ export function applyOp(state: State, op: Op): void {
 }
 
 /** The op recording that `service` now has `status`. */
-export function statusOp(service: string, status: ServiceStatus, now: number): Op {
-  return { op: 'status', value: { at: new Date(now).toISOString(), service, status } };
+export function statusOp(service: string, status: ServiceStatus, now: number, restart = false): Op {
+  return { op: 'status', value: { at: new Date(now).toISOString(), service, status, ...(restart && { restart: true as const }) } };
+}
+
+// Status lines are rare (changes only), so a scan for the service's oldest line is cheap enough.
+function appendStatus(log: StatusEvent[], e: StatusEvent): void {
+  log.push(e);
+  let mine = 0;
+  for (const x of log) if (x.service === e.service) mine++;
+  if (mine > STATUS_LOG_PER_SERVICE) log.splice(log.findIndex((x) => x.service === e.service), 1);
+  if (log.length > STATUS_LOG_LIMIT) log.splice(0, log.length - STATUS_LOG_LIMIT);
 }
 
 function setOrDelete<T>(table: Record<string, T>, key: string, value: T | null): void {

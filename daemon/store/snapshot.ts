@@ -30,9 +30,17 @@ export type MigrationTable = Readonly<Record<number, Migration>>;
 
 /** Keyed by the version migrated from. */
 export const MIGRATIONS: MigrationTable = {
-  // 1 -> 2: the status log starts empty; uptime is known from the upgrade on.
-  1: (state) => ({ ...state, statusLog: Array.isArray(state.statusLog) ? state.statusLog : [] }),
+  // 1 -> 2: the status log starts with each service's status at the upgrade, so uptime counts from then on.
+  1: (state) => ({ ...state, statusLog: Array.isArray(state.statusLog) ? state.statusLog : seedStatusLog(state.services) }),
 };
+
+function seedStatusLog(services: unknown): Array<{ at: string; service: string; status: string }> {
+  const at = new Date().toISOString();
+  if (typeof services !== 'object' || services === null) return [];
+  return Object.values(services as Record<string, { name?: unknown; status?: unknown }>).flatMap((s) =>
+    typeof s?.name === 'string' && typeof s.status === 'string' ? [{ at, service: s.name, status: s.status }] : [],
+  );
+}
 
 /** The file was written by a newer portmand; opening it could lose what that version stored. */
 export class StateSchemaTooNewError extends Error {

@@ -57,3 +57,13 @@ describe('healthResult and healthEffects', () => {
     expect(healthEffects(state, down, T0 + 1)).toEqual({ ops: [], events: [] });
   });
 });
+
+describe('stopped services', () => {
+  it('are not due for checks, and a probe result never overrides stopped', () => {
+    const state = emptyState();
+    state.services.gone = svc('gone', { status: 'stopped', healthCheck: { type: 'tcp' } });
+    expect(dueForCheck(state, new Map(), T0, 30)).toEqual([]);
+    const up = healthResult('gone', { ok: true, latencyMs: 1 }, T0, undefined);
+    expect(healthEffects(state, up, T0)).toEqual({ ops: [], events: [] });
+  });
+});

@@ -30,24 +30,26 @@ describe('registerEffects', () => {
   });
 
   it('updating a service keeps registeredAt and status, and reports the previous port', () => {
-    const state = apply(emptyState(), registerEffects(emptyState(), input('web', 8080), NOW));
+    const check = { healthCheck: { type: 'tcp' as const } };
+    const state = apply(emptyState(), registerEffects(emptyState(), input('web', 8080, check), NOW));
     state.services.web!.status = 'healthy';
-    const e = registerEffects(state, input('web', 8081), NOW + 1000);
+    const e = registerEffects(state, input('web', 8081, check), NOW + 1000);
     apply(state, e);
     expect(state.services.web).toMatchObject({ port: 8081, status: 'healthy', registeredAt: '2026-03-01T12:00:00.000Z', updatedAt: '2026-03-01T12:00:01.000Z' });
     expect(e.events[1]!.data).toEqual({ service: 'web', port: 8081, previous: 8080 });
   });
 
   it('a new owner process, or a stopped service registering again, starts over as registered', () => {
-    const state = apply(emptyState(), registerEffects(emptyState(), input('web', 8080, { pid: 10 }), NOW));
+    const state = apply(emptyState(), registerEffects(emptyState(), input('web', 8080, { pid: 10, healthCheck: { type: 'tcp' } }), NOW));
     state.services.web!.status = 'healthy';
-    apply(state, registerEffects(state, input('web', 8080, { pid: 10 }), NOW));
+    apply(state, registerEffects(state, input('web', 8080, { pid: 10, healthCheck: { type: 'tcp' } }), NOW));
     expect(state.services.web!.status).toBe('healthy');
     apply(state, registerEffects(state, input('web', 8080, { pid: 11 }), NOW + 1));
     expect(state.services.web!.status).toBe('registered');
     state.services.web!.status = 'stopped';
     apply(state, registerEffects(state, input('web', 8080, { pid: 11 }), NOW + 2));
     expect(state.services.web!.status).toBe('registered');
+    expect(state.statusLog.map((e) => e.restart ?? false)).toEqual([false, true, true]);
     // Each start-over is logged (stats.services counts them as restarts); the same owner again is not.
     expect(state.statusLog.map((e) => [e.at, e.status])).toEqual([
       ['2026-03-01T12:00:00.000Z', 'registered'],
@@ -93,5 +95,25 @@ describe('moving and removing', () => {
     apply(state, releaseEffects(state, 'tcp', 8080, ['web', 'web2'], NOW));
     expect(state.services).toEqual({});
     expect(state.reservations).toEqual({});
+  });
+});
+
+describe('re-registration keeps what it should', () => {
+  it('an adopted owner survives a re-registration that names no owner: no restart, same status', () => {
+    const state = apply(emptyState(), registerEffects(emptyState(), input('web', 8080, { healthCheck: { type: 'tcp' } }), NOW));
+    Object.assign(state.services.web!, { pid: 42, process: 'node', adopted: true, status: 'healthy' });
+    const e = registerEffects(state, input('web', 8080, { tags: ['deployed'], healthCheck: { type: 'tcp' } }), NOW + 1);
+    apply(state, e);
+    expect(state.services.web).toMatchObject({ pid: 42, process: 'node', adopted: true, status: 'healthy', tags: ['deployed'] });
+    expect(e.ops.filter((op) => op.op === 'status')).toEqual([]);
+  });
+
+  it('removing the health check sends a judged service back to registered, not counted as a restart', () => {
+    const state = apply(emptyState(), registerEffects(emptyState(), input('web', 8080, { healthCheck: { type: 'tcp' } }), NOW));
+    state.services.web!.status = 'unhealthy';
+    const e = registerEffects(state, input('web', 8080), NOW + 1);
+    apply(state, e);
+    expect(state.services.web!.status).toBe('registered');
+    expect(state.statusLog.at(-1)).toEqual({ at: '2026-03-01T12:00:00.001Z', service: 'web', status: 'registered' });
   });
 });

@@ -63,7 +63,7 @@ describe('portStats', () => {
 function svc(name: string, bornAgo: number, status: ServiceRecord['status'] = 'healthy'): ServiceRecord {
   return { name, port: 8000, protocol: 'tcp', host: '0.0.0.0', status, tags: [], registeredAt: iso(T0 - bornAgo), updatedAt: iso(T0), origin: 'register' };
 }
-const st = (service: string, ago: number, status: StatusEvent['status']): StatusEvent => ({ at: iso(T0 - ago), service, status });
+const st = (service: string, ago: number, status: StatusEvent['status'], restart = false): StatusEvent => ({ at: iso(T0 - ago), service, status, ...(restart && { restart: true as const }) });
 
 describe('serviceStats', () => {
   const services = [svc('web', 10 * HOUR), svc('plain', HOUR, 'registered'), svc('fresh', 0), svc('reborn', 30 * MIN, 'unhealthy'), svc('flappy', 5 * HOUR, 'registered')];
@@ -81,14 +81,15 @@ describe('serviceStats', () => {
     st('flappy', 5 * HOUR, 'registered'),
     st('flappy', 4 * HOUR, 'healthy'),
     st('flappy', 3 * HOUR, 'stopped'),
-    st('flappy', 2 * HOUR, 'registered'), // back from stopped: a restart
+    st('flappy', 2 * HOUR, 'registered', true), // back from stopped: a restart
     st('flappy', HOUR, 'healthy'),
-    st('flappy', 30 * MIN, 'registered'), // a new owner pid: a restart
+    st('flappy', 30 * MIN, 'registered', true), // a new owner pid: a restart
   ];
   const history = [
     line(6 * HOUR, 102, 101, 'flappy'), // before its registration
     line(5 * HOUR, 100, null, 'flappy'),
     line(4 * HOUR, 101, 100, 'flappy'),
+    line(3.5 * HOUR, 101, 101, 'flappy'), // a protocol change on the same port: no move
     line(3 * HOUR, 101, 100, 'web'),
   ];
   const result = (latencies: Array<number | null>): HealthResult => ({

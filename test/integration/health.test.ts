@@ -92,4 +92,12 @@ describe('health checks', () => {
     const missing = await daemon().cli(['health', 'plain-h']);
     expect(missing.code).toBe(1);
   });
+
+  it('registering again without healthCheck keeps the check; healthCheck: null removes it', async () => {
+    await pm.service.register({ name: 'kept-h', port: 18991, healthCheck: { type: 'tcp' } });
+    expect((await pm.service.register({ name: 'kept-h', port: 18991, tags: ['v2'] })).healthCheck).toEqual({ type: 'tcp' });
+    const removed = await pm.service.register({ name: 'kept-h', port: 18991, healthCheck: null });
+    expect(removed.healthCheck).toBeUndefined();
+    await expect(pm.health.check({ service: 'kept-h' })).rejects.toMatchObject({ code: -32001, data: { kind: 'health check' } });
+  });
 });
