@@ -49,8 +49,9 @@ export function registerEffects(state: State, input: ServiceInput, now: number):
     origin: old?.origin === 'register' ? 'register' : input.origin,
   };
   const effects: Effects & { service: ServiceRecord } = { service, ops: [{ op: 'service', name: input.name, value: service }], events: [] };
-  // Logged even when the status was already 'registered': each start-over is a (re)start for stats.services.
-  if (startsOver || checkRemoved) effects.ops.push(statusOp(input.name, 'registered', now, startsOver && old !== undefined));
+  // A start-over is logged even when the status was already 'registered': it is a restart for stats.services.
+  // A brand-new service logs nothing: 'registered' is unjudged time, and allocations come by the thousand.
+  if (old && (startsOver || checkRemoved)) effects.ops.push(statusOp(input.name, 'registered', now, startsOver));
   const protocolChanged = old !== undefined && old.protocol !== input.protocol;
   if (!old || old.port !== input.port || protocolChanged) {
     // Another protocol is another port: the old one is given up, not moved.
