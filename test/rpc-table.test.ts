@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { methodTable, type App } from '../daemon/rpc.ts';
+
+// Every method of the contract (PROTOCOL.md "Methods"), in its order.
+const CONTRACT = [
+  'service.register', 'service.list', 'service.get', 'service.setPort', 'service.unregister', 'service.restart',
+  'port.list', 'port.get', 'port.check', 'port.allocate', 'port.release', 'port.suggest', 'port.reserve', 'range.list',
+  'conflict.list', 'conflict.detect', 'conflict.resolve', 'conflict.history',
+  'health.list', 'health.get', 'health.check',
+  'stats.ports', 'stats.services', 'stats.conflicts',
+  'daemon.status', 'daemon.ping', 'events.subscribe', 'events.unsubscribe',
+];
+
+describe('the method table', () => {
+  it('routes every method of the contract, and nothing else', () => {
+    const table = methodTable({ registry: {} } as unknown as App);
+    expect(Object.keys(table).sort()).toEqual([...CONTRACT].sort());
+  });
+});
