@@ -1,5 +1,6 @@
 // Facts about the host the allocator must respect.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { PortSpan } from './core/ranges.ts';
@@ -29,12 +30,27 @@ function valid(start: number | undefined, end: number | undefined): PortSpan | n
   return { start: start!, end: end! };
 }
 
-/** True when a process with this pid exists (signal 0 checks without sending). */
+/**
+ * True when a process with this pid exists (signal 0 checks without sending).
+ * EPERM means it belongs to another user: alive. A zombie (killed, not yet
+ * reaped by its parent) is dead, or a daemon killed a moment ago would still
+ * hold its state dir and its leases.
+ */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+// Linux only: field 3 of /proc/<pid>/stat, after the parenthesised command name.
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAlive } from '../daemon/store/lock.ts';
+import { pidAlive } from '../daemon/host.ts';
 import { applyOp, SCHEMA_VERSION, type Op, type ServiceRecord } from '../daemon/core/state.ts';
 import { Store, StateDirInUseError, StateSchemaTooNewError, type StoreOptions } from '../daemon/store.ts';
 
@@ -341,14 +341,14 @@ describe('Store lock', () => {
   });
 });
 
-describe('lock liveness', () => {
+describe('pid liveness (locks and lease owners)', () => {
   it.skipIf(process.platform !== 'linux')('a holder killed but not yet reaped (a zombie) counts as dead', () => {
     const child = spawn('sleep', ['60']);
-    expect(isAlive(child.pid!)).toBe(true);
+    expect(pidAlive(child.pid!)).toBe(true);
     process.kill(child.pid!, 'SIGKILL');
     // Stay synchronous so Node cannot reap the child: it remains a zombie meanwhile.
     const until = Date.now() + 200;
     while (Date.now() < until && readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z');
-    expect(isAlive(child.pid!)).toBe(false);
+    expect(pidAlive(child.pid!)).toBe(false);
   });
 });

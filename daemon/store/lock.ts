@@ -6,6 +6,7 @@
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { pidAlive } from '../host.ts';
 import { isCode } from './files.ts';
 
 /** Another live process (or this one) already holds the state directory. */
@@ -43,7 +44,7 @@ export async function acquireLock(dir: string): Promise<DirLock> {
       const seen = readText(lockPath);
       if (seen === null) continue; // released meanwhile
       const pid = parsePid(seen);
-      if (pid !== null && pid !== process.pid && isAlive(pid)) throw new StateDirInUseError(dir, pid);
+      if (pid !== null && pid !== process.pid && pidAlive(pid)) throw new StateDirInUseError(dir, pid);
       if (takeOver(lockPath, draft, seen)) return held(lockPath, mine);
       await delay(RETRY_MS);
     }
@@ -59,7 +60,7 @@ function takeOver(lockPath: string, draft: string, stale: string): boolean {
   if (!tryLink(draft, guard)) {
     const guardPid = parsePid(readText(guard) ?? '');
     // A guard left by a crash (it is held for microseconds) would block every start.
-    if (guardPid === null || !isAlive(guardPid)) unlinkQuietly(guard);
+    if (guardPid === null || !pidAlive(guardPid)) unlinkQuietly(guard);
     return false;
   }
   try {
@@ -104,26 +105,6 @@ function readText(path: string): string | null {
 function parsePid(text: string): number | null {
   const pid = Number(text.trim());
   return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
-}
-
-/** EPERM means the process exists but belongs to another user: still alive. A zombie (killed, not yet reaped) is dead. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return isCode(err, 'EPERM');
-  }
-  return !isZombie(pid);
-}
-
-// Linux only: field 3 of /proc/<pid>/stat, after the parenthesised command name.
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
-  }
 }
 
 function unlinkQuietly(path: string): void {
