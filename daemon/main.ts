@@ -15,7 +15,7 @@ import { bindProbe } from './probe.ts';
 import { Registry } from './registry.ts';
 import { methodTable, type RpcContext } from './rpc.ts';
 import { defaultScanSource, Scanner } from './scanner.ts';
-import { SocketInUseError, SocketPathError, startServer, type Connection } from './server.ts';
+import { SocketInUseError, SocketPathError, startServer } from './server.ts';
 import { StateDirInUseError, StateSchemaTooNewError, Store } from './store.ts';
 import { sweepExpired } from './sweep.ts';
 
@@ -87,16 +87,11 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     }) as Record<string, (p: Record<string, unknown>, c: RpcContext) => unknown>),
     log,
   });
-  const contexts = new WeakMap<Connection, RpcContext>();
   const server = await startServer({
     socketPath: config.socketPath,
     groupAccess: config.groupAccess,
     log,
-    handleLine: (line, conn) => {
-      let ctx = contexts.get(conn);
-      if (!ctx) contexts.set(conn, (ctx = { conn }));
-      return rpc.handleLine(line, ctx);
-    },
+    handleLine: (line, conn) => rpc.handleLine(line, { conn }),
     onClose: (conn) => bus.detach(conn),
   });
   scanner.start();

@@ -1,22 +1,21 @@
 // Port operations: allocate, release, reserve, suggest, and the port views.
 import type { AllocateParams, AllocateResult, PortInfo, PortState, Protocol, ReleaseResult } from '../client/protocol.ts';
-import { suggestPorts, whyTaken } from './core/allocate.ts';
+import { suggestPorts } from './core/allocate.ts';
 import { invalidParams, portUnavailable } from './core/errors.ts';
+import { expired } from './core/lifecycle.ts';
 import { toListener } from './core/owner.ts';
 import { contains } from './core/ranges.ts';
 import { registerEffects, releaseEffects, reserveEffects, unregisterEffects } from './core/services.ts';
-import { portKey, type Reservation } from './core/state.ts';
+import { iso, portKey, type Reservation } from './core/state.ts';
 import { pickPort, rangeFor } from './allocator.ts';
 import type { Registry } from './registry.ts';
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export function allocate(registry: Registry, p: Required<Pick<AllocateParams, 'service' | 'protocol' | 'host'>> & AllocateParams): Promise<AllocateResult> {
   return registry.mutate(async (tx) => {
     const now = registry.now();
     const expiresAt = p.ttlSec !== undefined ? iso(now + p.ttlSec * 1000) : undefined;
     const held = tx.state.services[p.service];
-    const live = held && !(held.expiresAt && Date.parse(held.expiresAt) <= now);
+    const live = held && !expired(held, now);
     if (held && live) {
       if (held.protocol !== p.protocol) {
         throw invalidParams('protocol', `service "${p.service}" holds ${held.protocol} port ${held.port}; a service holds one port, so allocate the ${p.protocol} port under another name`);

@@ -55,6 +55,10 @@ export interface Verb {
   run(ctx: Context): Promise<number | void>;
 }
 
+/** Options several verbs take, spelled the same everywhere. */
+export const PROTOCOL_OPTION = { type: 'string', value: 'P', help: 'tcp (default) or udp' } as const;
+export const RANGE_OPTION = { type: 'string', value: 'R', help: 'a range name (see range.list) or START-END' } as const;
+
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   socket: { type: 'string', value: 'PATH', help: 'daemon socket (default: $PORTMAND_SOCKET or the per-user path)' },
   json: { type: 'boolean', help: 'machine-readable JSON output' },

@@ -1,10 +1,8 @@
 // Verbs about ports: allocate, release, check, reserve, suggest, ports.
-import { int, oneOf, port, protocol, str, type Verb } from './args.ts';
+import { int, oneOf, port, protocol, PROTOCOL_OPTION, RANGE_OPTION, str, type Verb } from './args.ts';
 import { renderCheck, renderPorts } from './render.ts';
 import { show } from './show.ts';
 
-const PROTOCOL = { type: 'string', value: 'P', help: 'tcp (default) or udp' } as const;
-const RANGE = { type: 'string', value: 'R', help: 'a range name (see range.list) or START-END' } as const;
 const TTL = { type: 'string', value: 'SEC', help: 'lease: give the port back after SEC seconds' } as const;
 const DAY_SECONDS = 86_400;
 
@@ -13,7 +11,7 @@ export const allocate: Verb = {
   args: '<service>',
   summary: 'allocate a port for a service (registering it if new) and print the port',
   details: 'Prints only the port number, so `PORT=$(portmand allocate web)` works.\nThe same service asking again gets the same port back.',
-  options: { preferred: { type: 'string', value: 'N', help: 'try this port first' }, range: RANGE, protocol: PROTOCOL, ttl: TTL },
+  options: { preferred: { type: 'string', value: 'N', help: 'try this port first' }, range: RANGE_OPTION, protocol: PROTOCOL_OPTION, ttl: TTL },
   positionals: { min: 1, max: 1 },
   async run(ctx) {
     const v = ctx.values;
@@ -32,7 +30,7 @@ export const release: Verb = {
   name: 'release',
   args: '<port>',
   summary: 'release an allocated port',
-  options: { service: { type: 'string', value: 'S', help: 'only if this service holds it' }, protocol: PROTOCOL },
+  options: { service: { type: 'string', value: 'S', help: 'only if this service holds it' }, protocol: PROTOCOL_OPTION },
   positionals: { min: 1, max: 1 },
   async run(ctx) {
     const p = port(ctx.positionals[0], '<port>');
@@ -51,7 +49,7 @@ export const check: Verb = {
   name: 'check',
   args: '<port>',
   summary: 'say whether a port is available (exit 0 either way)',
-  options: { protocol: PROTOCOL, host: { type: 'string', value: 'H', help: 'address to check (default: all)' } },
+  options: { protocol: PROTOCOL_OPTION, host: { type: 'string', value: 'H', help: 'address to check (default: all)' } },
   positionals: { min: 1, max: 1 },
   async run(ctx) {
     const proto = protocol(ctx.values);
@@ -68,7 +66,7 @@ export const reserve: Verb = {
     for: { type: 'string', value: 'S', help: 'the service it is kept for' },
     reason: { type: 'string', value: 'TEXT', help: 'why, for the next person' },
     ttl: { type: 'string', value: 'SEC', help: 'end the reservation after SEC seconds' },
-    protocol: PROTOCOL,
+    protocol: PROTOCOL_OPTION,
   },
   positionals: { min: 1, max: 1 },
   async run(ctx) {
@@ -95,9 +93,9 @@ export const suggest: Verb = {
   summary: 'print free ports, one a line, without allocating them',
   options: {
     count: { type: 'string', value: 'N', help: 'how many (default 5)' },
-    range: RANGE,
+    range: RANGE_OPTION,
     near: { type: 'string', value: 'N', help: 'prefer ports close to N' },
-    protocol: PROTOCOL,
+    protocol: PROTOCOL_OPTION,
   },
   positionals: { min: 0, max: 0 },
   async run(ctx) {
@@ -117,7 +115,7 @@ export const ports: Verb = {
   summary: 'list assigned, reserved and listening ports with their process',
   options: {
     state: { type: 'string', value: 'S', help: 'only assigned, reserved, listening or free' },
-    range: RANGE,
+    range: RANGE_OPTION,
   },
   positionals: { min: 0, max: 0 },
   async run(ctx) {

@@ -1,6 +1,6 @@
 // Verbs about services: status, list, register, unregister.
 import type { RegisterParams } from '../protocol.ts';
-import { oneOf, port, protocol, str, UsageError, type Verb } from './args.ts';
+import { oneOf, port, protocol, PROTOCOL_OPTION, str, UsageError, type Verb } from './args.ts';
 import { renderServices, renderStatus } from './render.ts';
 import { show } from './show.ts';
 
@@ -41,7 +41,7 @@ export const register: Verb = {
   summary: 'register a service (or update it); without --port the daemon allocates one',
   options: {
     port: { type: 'string', value: 'N', help: 'the port it uses (recorded as is; a clash opens a conflict)' },
-    protocol: { type: 'string', value: 'P', help: 'tcp (default) or udp' },
+    protocol: PROTOCOL_OPTION,
     host: { type: 'string', value: 'H', help: 'bind address (default 0.0.0.0)' },
     'health-url': { type: 'string', value: 'URL', help: 'HTTP health check URL' },
     tag: { type: 'string', multiple: true, value: 'T', help: 'a tag (repeatable)' },

@@ -7,9 +7,9 @@ import type { ServiceRecord } from './state.ts';
 
 export const DEFAULT_HOLDOFF_ROUNDS = 3;
 
-/** True when the service's lease (port.allocate ttlSec) has run out at `now`. */
-export function leaseExpired(s: ServiceRecord, now: number): boolean {
-  return s.expiresAt !== undefined && Date.parse(s.expiresAt) <= now;
+/** True when a lease (port.allocate ttlSec) or a reservation (port.reserve ttlSec) has run out at `now`. */
+export function expired(x: { expiresAt?: string }, now: number): boolean {
+  return x.expiresAt !== undefined && Date.parse(x.expiresAt) <= now;
 }
 
 /** Hold-off counters are keyed by service and pid, so a re-registration with a new pid starts afresh. */

@@ -3,10 +3,10 @@
 // round is a table-driven test (the lesson of Kubernetes' port repair loop).
 import type { Conflict } from '../../client/protocol.ts';
 import { conflictKey, drifts, duplicates, foreignListeners, LISTENER_TYPES, reservedInUse, SEVERITY, type Wanted } from './detect.ts';
-import { adoptable, countHoldoff, DEFAULT_HOLDOFF_ROUNDS, holdoffKey, leaseExpired } from './lifecycle.ts';
+import { adoptable, countHoldoff, DEFAULT_HOLDOFF_ROUNDS, holdoffKey, expired } from './lifecycle.ts';
 import type { Observation } from './observation.ts';
 import { unregisterEffects } from './services.ts';
-import { portKey, statusOp, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
+import { iso, portKey, statusOp, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ReconcileInput {
   state: State;
@@ -26,8 +26,6 @@ export interface ReconcileResult extends Effects {
   holdoff: Record<string, number>;
 }
 
-const iso = (now: number) => new Date(now).toISOString();
-
 export function reconcile(input: ReconcileInput): ReconcileResult {
   const { state, listeners, now } = input;
   const result: ReconcileResult = { ops: [], events: [], opened: [], closed: [], holdoff: {} };
@@ -45,7 +43,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     changed.add(s.name);
   };
 
-  for (const s of live.values()) if (leaseExpired(s, now)) release(s, 'lease-expired');
+  for (const s of live.values()) if (expired(s, now)) release(s, 'lease-expired');
 
   const rounds = input.holdoffRounds ?? DEFAULT_HOLDOFF_ROUNDS;
   const round = countHoldoff([...live.values()], input.holdoff, input.deadPids, listeners, rounds);
@@ -101,7 +99,7 @@ function sortedByName<T extends { name: string }>(xs: T[]): T[] {
 function liveReservations(state: State, now: number, result: Effects): Reservation[] {
   const kept: Reservation[] = [];
   for (const [key, r] of Object.entries(state.reservations).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (r.expiresAt !== undefined && Date.parse(r.expiresAt) <= now) {
+    if (expired(r, now)) {
       result.ops.push({ op: 'reservation', key, value: null });
       result.events.push({ type: 'port_released', data: { port: r.port } });
     } else kept.push(r);

@@ -1,11 +1,11 @@
 // conflict.resolve in two pure steps, so the shell can probe ports in between:
 // planResolution says what would move and whether a port must be found;
 // applyResolution, given that port, says what changes and what to announce.
-import type { Conflict, Protocol, ResolveResult, Service, Strategy } from '../../client/protocol.ts';
+import type { Conflict, Protocol, ResolveResult, Strategy } from '../../client/protocol.ts';
 import { cannotResolve, invalidParams, notFound, portUnavailable } from './errors.ts';
 import { portOfAddress } from './owner.ts';
 import { setPortEffects, toService } from './services.ts';
-import { portKey, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
+import { iso, portKey, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ResolveRequest {
   service?: string;
@@ -206,4 +206,3 @@ function reserve(state: State, service: ServiceRecord | null, conflict: Conflict
   return { ...fx, result: { conflict: acknowledged, service: service ? toService(service) : null, from: port, to: port } };
 }
 
-const iso = (now: number) => new Date(now).toISOString();

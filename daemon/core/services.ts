@@ -2,7 +2,7 @@
 // unregister, release, reserve. The registry has already chosen and checked
 // any port; these only say what changes and what to announce.
 import type { HealthCheck, Protocol, Service } from '../../client/protocol.ts';
-import { portKey, statusOp, type AssignmentEvent, type Effects, type Origin, type Reservation, type ServiceRecord, type State } from './state.ts';
+import { iso, portKey, statusOp, type AssignmentEvent, type Effects, type Origin, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ServiceInput {
   name: string;
@@ -16,8 +16,6 @@ export interface ServiceInput {
   origin: Origin;
   expiresAt?: string;
 }
-
-const iso = (now: number) => new Date(now).toISOString();
 
 /** The wire form of a record: the contract's Service, without internal fields. */
 export function toService(r: ServiceRecord): Service {

@@ -113,9 +113,12 @@ export function applyOp(state: State, op: Op): void {
   }
 }
 
+/** State keeps times as ISO-8601 strings, as the wire does; `now` comes in as ms. */
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
 /** The op recording that `service` now has `status`. */
 export function statusOp(service: string, status: ServiceStatus, now: number, restart = false): Op {
-  return { op: 'status', value: { at: new Date(now).toISOString(), service, status, ...(restart && { restart: true as const }) } };
+  return { op: 'status', value: { at: iso(now), service, status, ...(restart && { restart: true as const }) } };
 }
 
 // Status lines are rare (changes only), so a scan for the service's oldest line is cheap enough.
