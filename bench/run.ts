@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { JSONFile } from 'lowdb/node';
 import { Low } from 'lowdb';
 import { PortmandClient } from '../client/client.ts';
-import { timeSource } from '../daemon/scan/timing.ts';
-import { procSource } from '../daemon/scan/proc-source.ts';
-import { ssSource } from '../daemon/scan/ss-source.ts';
-import { systeminformationSource } from '../daemon/scan/sysinfo-source.ts';
+import { timeSource } from './scan-timing.ts';
+import { procSource } from '../daemon/host/scan/proc-source.ts';
+import { ssSource } from '../daemon/host/scan/ss-source.ts';
+import { systeminformationSource } from '../daemon/host/scan/sysinfo-source.ts';
 import { fmt, summary } from './stats.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `portmand` command. Everything but process wiring lives in cli/main.ts.
-import { shouldColor } from './format.ts';
+import { shouldColor } from './cli/format.ts';
 import { main } from './cli/main.ts';
 
 const exitCode = await main(process.argv.slice(2), {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Protocol, Range } from '../client/protocol.ts';
 import { defaultSocketPath, defaultStateDir, type PathContext } from '../client/paths.ts';
 import { BUILTIN_RANGES } from './core/ranges.ts';
-import type { SyncMode } from './store.ts';
+import type { SyncMode } from './store/store.ts';
 
 export interface ConfiguredReservation {
   port: number;

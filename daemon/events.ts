@@ -5,7 +5,7 @@
 import { EVENT_METHOD, EVENT_TYPES, type EventType, type PortmandEvent } from '../client/protocol.ts';
 import { invalidParams } from './core/errors.ts';
 import type { EmittedEvent } from './core/state.ts';
-import type { Connection } from './server.ts';
+import type { Connection } from './transport/server.ts';
 
 export const DEFAULT_RING_SIZE = 1000;
 

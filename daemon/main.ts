@@ -4,20 +4,21 @@ import { packageVersion } from '../client/version.ts';
 import { ConfigError, readConfig, type Config } from './config.ts';
 import { BROWSER_UNSAFE_PORTS } from './core/allocate.ts';
 import { portKey } from './core/state.ts';
-import { reserveEffects } from './core/services.ts';
-import { ingestScan, listConflicts } from './conflicts.ts';
+import { reserveEffects } from './core/service-effects.ts';
+import { ingestScan, listConflicts } from './ops/conflicts.ts';
 import { EventBus } from './events.ts';
 import { HealthMonitor, realProbe } from './health.ts';
-import { ephemeralRange } from './host.ts';
-import { createJsonRpc } from './jsonrpc.ts';
+import { ephemeralRange } from './host/process.ts';
+import { createJsonRpc } from './transport/jsonrpc.ts';
 import { createLog, withAudit, type Log } from './log.ts';
-import { bindProbe } from './probe.ts';
+import { bindProbe } from './host/bind-probe.ts';
 import { Registry } from './registry.ts';
-import { methodTable, type RpcContext } from './rpc.ts';
+import type { RpcContext } from './rpc/app.ts';
+import { methodTable } from './rpc/table.ts';
 import { defaultScanSource, Scanner } from './scanner.ts';
-import { SocketInUseError, SocketPathError, startServer } from './server.ts';
-import { StateDirInUseError, StateSchemaTooNewError, Store } from './store.ts';
-import { sweepExpired } from './sweep.ts';
+import { SocketInUseError, SocketPathError, startServer } from './transport/server.ts';
+import { StateDirInUseError, StateSchemaTooNewError, Store } from './store/store.ts';
+import { sweepExpired } from './ops/sweep.ts';
 
 /** How often expired leases and reservations are looked for. */
 const SWEEP_MS = 1000;
@@ -84,7 +85,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
         return listConflicts(registry, true);
       },
       checkHealth: (names) => health.checkNow(names),
-    }) as Record<string, (p: Record<string, unknown>, c: RpcContext) => unknown>),
+    })),
     log,
   });
   const server = await startServer({

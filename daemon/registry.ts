@@ -8,7 +8,7 @@ import type { AllocationPolicy } from './core/allocate.ts';
 import type { Scan } from './core/observation.ts';
 import { PortIndex } from './core/portindex.ts';
 import { applyOp, type EmittedEvent, type Effects, type Op, type State } from './core/state.ts';
-import type { PortProbe } from './probe.ts';
+import type { PortProbe } from './host/bind-probe.ts';
 
 export interface RegistryStore {
   readonly state: State;

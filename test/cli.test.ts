@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseCommandLine, UsageError } from '../client/cli/args.ts';
 import { main, VERBS, type Io } from '../client/cli/main.ts';
 import { renderCheck, renderConflicts, renderEvent, renderServices, renderStatus } from '../client/cli/render.ts';
-import { formatAge, formatDuration, paint, shouldColor, table } from '../client/format.ts';
+import { formatAge, formatDuration, paint, shouldColor, table } from '../client/cli/format.ts';
 import type { Conflict, DaemonStatus, Service } from '../client/protocol.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');

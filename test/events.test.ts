@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, type PortmandEvent } from '../client/protocol.ts';
 import { DomainError } from '../daemon/core/errors.ts';
 import { EventBus } from '../daemon/events.ts';
-import type { Connection } from '../daemon/server.ts';
+import type { Connection } from '../daemon/transport/server.ts';
 
 /** A connection that records what it was sent. */
 function fakeConn(id = 1): Connection & { got: PortmandEvent[]; closed: boolean } {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { methodTable, type App } from '../daemon/rpc.ts';
+import type { App } from '../daemon/rpc/app.ts';
+import { methodTable } from '../daemon/rpc/table.ts';
 
 // Every method of the contract (PROTOCOL.md "Methods"), in its order.
 const CONTRACT = [

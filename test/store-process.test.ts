@@ -6,10 +6,10 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Store } from '../daemon/store.ts';
+import { Store } from '../daemon/store/store.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const storeUrl = pathToFileURL(join(root, 'daemon/store.ts')).href;
+const storeUrl = pathToFileURL(join(root, 'daemon/store/store.ts')).href;
 const stateUrl = pathToFileURL(join(root, 'daemon/core/state.ts')).href;
 const dirs: string[] = [];
 

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pidAlive } from '../daemon/host.ts';
+import { pidAlive } from '../daemon/host/process.ts';
 import { applyOp, SCHEMA_VERSION, type Op, type ServiceRecord } from '../daemon/core/state.ts';
-import { Store, StateDirInUseError, StateSchemaTooNewError, type StoreOptions } from '../daemon/store.ts';
+import { Store, StateDirInUseError, StateSchemaTooNewError, type StoreOptions } from '../daemon/store/store.ts';
 
 const dirs: string[] = [];
 const open: Store[] = [];

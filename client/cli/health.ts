@@ -1,5 +1,5 @@
 // `portmand health`: the latest health check results, or fresh ones with --check.
-import { formatAge, table, type Paint } from '../format.ts';
+import { formatAge, table, type Paint } from './format.ts';
 import type { HealthResult } from '../protocol.ts';
 import type { Verb } from './args.ts';
 import { show } from './show.ts';

@@ -13,7 +13,7 @@ import type {
   ServiceStatus,
   Severity,
 } from '../protocol.ts';
-import { formatAge, formatDuration, keyValues, table, type Paint } from '../format.ts';
+import { formatAge, formatDuration, keyValues, table, type Paint } from './format.ts';
 
 export function renderStatusWord(status: ServiceStatus, p: Paint): string {
   if (status === 'healthy') return p.green(status);

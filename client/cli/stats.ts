@@ -1,5 +1,5 @@
 // `portmand stats`: port use per range, service uptime, conflict counts.
-import { formatDuration, keyValues, table, type Paint } from '../format.ts';
+import { formatDuration, keyValues, table, type Paint } from './format.ts';
 import type { ConflictStats, RangeStats, ServiceStats, ServiceStatus } from '../protocol.ts';
 import type { Verb } from './args.ts';
 import { show } from './show.ts';

@@ -1,6 +1,6 @@
 // `portmand watch`: one line per event until SIGINT; survives daemon restarts
 // because the client reconnects and re-subscribes with the last seq it saw.
-import { paint } from '../format.ts';
+import { paint } from './format.ts';
 import { EVENT_TYPES } from '../protocol.ts';
 import { eventTypes, type Verb } from './args.ts';
 import { renderEvent } from './render.ts';

@@ -5,7 +5,7 @@ import type { Conflict } from '../../client/protocol.ts';
 import { conflictKey, drifts, duplicates, foreignListeners, LISTENER_TYPES, reservedInUse, SEVERITY, type Wanted } from './detect.ts';
 import { adoptable, countHoldoff, DEFAULT_HOLDOFF_ROUNDS, holdoffKey, expired } from './lifecycle.ts';
 import type { Observation } from './observation.ts';
-import { unregisterEffects } from './services.ts';
+import { unregisterEffects } from './service-effects.ts';
 import { iso, portKey, statusOp, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ReconcileInput {

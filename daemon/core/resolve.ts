@@ -4,7 +4,7 @@
 import type { Conflict, Protocol, ResolveResult, Strategy } from '../../client/protocol.ts';
 import { cannotResolve, invalidParams, notFound, portUnavailable } from './errors.ts';
 import { portOfAddress } from './owner.ts';
-import { setPortEffects, toService } from './services.ts';
+import { setPortEffects, toService } from './service-effects.ts';
 import { iso, portKey, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ResolveRequest {

@@ -6,7 +6,7 @@
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { pidAlive } from '../host.ts';
+import { pidAlive } from '../host/process.ts';
 import { isCode } from './files.ts';
 
 /** Another live process (or this one) already holds the state directory. */

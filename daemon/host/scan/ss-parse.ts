@@ -1,0 +1,35 @@
+// Pure parsing of `ss -H -ltunp` (iproute2): listening TCP and bound UDP.
+import { normaliseAddress, observation } from '../../core/listeners.ts';
+import type { Observation } from '../../core/observation.ts';
+
+// Netid, State, Recv-Q, Send-Q, Local, Peer, then the process column, whose
+// names may contain spaces (a process.title of "my svc").
+const LINE = /^(\S+)\s+(\S+)\s+\S+\s+\S+\s+(\S+)\s+(\S+)\s*(.*)$/;
+const USER = /\("(.*?)",pid=(\d+),fd=\d+\)/g;
+
+/** Records from `ss -H -ltunp` text (a header line, if present, is skipped). */
+export function parseSsListening(text: string): Observation[] {
+  const out: Observation[] = [];
+  for (const line of text.split('\n')) {
+    const m = LINE.exec(line.trim());
+    if (!m) continue;
+    const [, netid, state, local, peer, users] = m as unknown as [string, string, string, string, string, string];
+    const listening = (netid === 'tcp' && state === 'LISTEN') || (netid === 'udp' && state === 'UNCONN' && peer.endsWith(':*'));
+    const cut = local.lastIndexOf(':');
+    const port = Number(local.slice(cut + 1));
+    if (!listening || cut < 0 || !Number.isInteger(port) || port <= 0) continue;
+    const { address, family } = normaliseAddress(local.slice(0, cut));
+    out.push(observation({ protocol: netid === 'tcp' ? 'tcp' : 'udp', address, port, family }, lowestUser(users)));
+  }
+  return out;
+}
+
+/** The lowest-pid process in ss's `users:(("name",pid=N,fd=M),...)` column. */
+export function lowestUser(users: string): { pid?: number; process?: string } {
+  let best: { pid?: number; process?: string } = {};
+  for (const [, name, pid] of users.matchAll(USER)) {
+    const n = Number(pid);
+    if (best.pid === undefined || n < best.pid) best = { pid: n, process: name ?? '' };
+  }
+  return best;
+}

@@ -1,0 +1,145 @@
+// Port operations: allocate, release, reserve, suggest, and the port views.
+import type { AllocateParams, AllocateResult, PortInfo, PortState, Protocol, ReleaseResult } from '../../client/protocol.ts';
+import { suggestPorts } from '../core/allocate.ts';
+import { invalidParams, portUnavailable } from '../core/errors.ts';
+import { expired } from '../core/lifecycle.ts';
+import { toListener } from '../core/owner.ts';
+import { contains } from '../core/ranges.ts';
+import { registerEffects, releaseEffects, reserveEffects, unregisterEffects } from '../core/service-effects.ts';
+import { iso, portKey, type Reservation } from '../core/state.ts';
+import { pickPort, rangeFor } from './allocator.ts';
+import type { Registry } from '../registry.ts';
+
+export function allocate(registry: Registry, p: Required<Pick<AllocateParams, 'service' | 'protocol' | 'host'>> & AllocateParams): Promise<AllocateResult> {
+  return registry.mutate(async (tx) => {
+    const now = registry.now();
+    const expiresAt = p.ttlSec !== undefined ? iso(now + p.ttlSec * 1000) : undefined;
+    const held = tx.state.services[p.service];
+    const live = held && !expired(held, now);
+    if (held && live) {
+      if (held.protocol !== p.protocol) {
+        throw invalidParams('protocol', `service "${p.service}" holds ${held.protocol} port ${held.port}; a service holds one port, so allocate the ${p.protocol} port under another name`);
+      }
+      if (p.range !== undefined && !contains(rangeFor(registry, { range: p.range }).range, held.port)) {
+        throw invalidParams('range', `service "${p.service}" already holds port ${held.port}, outside ${p.range}; release it (port.release) or move it (service.setPort) first`);
+      }
+      // The same service asking again gets the same port; a new ttl extends the lease.
+      if (expiresAt && held.origin === 'allocate') {
+        tx.apply({ ops: [{ op: 'service', name: p.service, value: { ...held, expiresAt, updatedAt: iso(now) } }], events: [] });
+        return { port: held.port, service: p.service, expiresAt };
+      }
+      return { port: held.port, service: p.service, ...(held.expiresAt && { expiresAt: held.expiresAt }) };
+    }
+    const port = await pickPort(registry, {
+      protocol: p.protocol,
+      host: p.host,
+      ...(p.range !== undefined && { range: p.range }),
+      ...(p.preferred !== undefined && { preferred: p.preferred }),
+      name: p.service,
+      lease: p.ttlSec !== undefined,
+    });
+    // A lease that ran out but was not yet swept ends properly before its successor starts.
+    if (held) tx.apply(unregisterEffects(tx.state, p.service, now, 'lease-expired'));
+    tx.apply(
+      registerEffects(
+        tx.state,
+        {
+          name: p.service,
+          port,
+          protocol: p.protocol,
+          host: p.host,
+          ...(p.pid !== undefined && { pid: p.pid }),
+          tags: held?.tags ?? [],
+          origin: 'allocate',
+          ...(expiresAt && { expiresAt }),
+        },
+        now,
+      ),
+    );
+    return { port, service: p.service, ...(expiresAt && { expiresAt }) };
+  });
+}
+
+export function release(registry: Registry, p: { port: number; protocol: Protocol; service?: string }): Promise<ReleaseResult> {
+  return registry.mutate((tx) => {
+    const all = tx.index.holdersOf(p.protocol, p.port);
+    const holders = p.service !== undefined ? all.filter((h) => h === p.service) : all;
+    const reserved = p.service === undefined && tx.state.reservations[portKey(p.protocol, p.port)] !== undefined;
+    if (holders.length === 0 && !reserved) {
+      const reason = all.length > 0 ? `held by ${all.join(', ')}, not ${p.service}` : 'nothing holds it';
+      return { port: p.port, released: false, reason };
+    }
+    tx.apply(releaseEffects(tx.state, p.protocol, p.port, holders, registry.now()));
+    return { port: p.port, released: true, ...(holders.length > 0 && { unregistered: holders }) };
+  });
+}
+
+export function reserve(
+  registry: Registry,
+  p: { port: number; protocol: Protocol; for?: string; reason?: string; ttlSec?: number },
+): Promise<PortInfo> {
+  return registry.mutate((tx) => {
+    const others = tx.index.holdersOf(p.protocol, p.port).filter((h) => h !== p.for);
+    if (others.length > 0) throw portUnavailable(p.port, 'assigned', { service: others[0]! });
+    const now = registry.now();
+    // Reserving again updates what is given and keeps the rest.
+    const old = tx.state.reservations[portKey(p.protocol, p.port)];
+    const reservation: Reservation = {
+      ...old,
+      port: p.port,
+      protocol: p.protocol,
+      createdAt: old?.createdAt ?? iso(now),
+      ...(p.for !== undefined && { for: p.for }),
+      ...(p.reason !== undefined && { reason: p.reason }),
+      ...(p.ttlSec !== undefined && { expiresAt: iso(now + p.ttlSec * 1000) }),
+    };
+    tx.apply(reserveEffects(reservation));
+    return portInfo(registry, p.protocol, p.port);
+  });
+}
+
+export function suggest(registry: Registry, p: { count: number; range?: string; near?: number; protocol: Protocol }): { ports: number[] } {
+  const { range, explicit } = rangeFor(registry, p.range !== undefined ? { range: p.range } : {});
+  const q = { protocol: p.protocol, range, explicitRange: explicit };
+  return { ports: suggestPorts(registry.index, registry.deps.policy, q, p.count, p.near) };
+}
+
+/** What is known about one port. */
+export function portInfo(registry: Registry, protocol: Protocol, port: number): PortInfo {
+  const holders = registry.index.holdersOf(protocol, port);
+  const listener = registry.index.listenersOf(protocol, port)[0];
+  const l = listener && toListener(listener);
+  const r = registry.state.reservations[portKey(protocol, port)];
+  const base = { port, protocol, ...(l && { listener: l }) };
+  if (holders.length > 0) {
+    const s = registry.state.services[holders[0]!]!;
+    const shared = holders.length > 1 ? { services: holders.sort() } : {};
+    return { ...base, state: 'assigned', service: s.name, ...shared, ...(s.expiresAt && { expiresAt: s.expiresAt }), ...(r?.for && { reservedFor: r.for }) };
+  }
+  if (r) return { ...base, state: 'reserved', ...(r.for && { reservedFor: r.for }), ...(r.reason && { reason: r.reason }), ...(r.expiresAt && { expiresAt: r.expiresAt }) };
+  return { ...base, state: listener ? 'listening' : 'free' };
+}
+
+/** Every assigned, reserved and listening port (and free ones when asked for), by port. */
+export function listPorts(registry: Registry, p: { state?: PortState; range?: string; limit: number }): PortInfo[] {
+  const span = p.range !== undefined ? rangeFor(registry, { range: p.range }).range : null;
+  const inRange = (port: number) => !span || contains(span, port);
+  if (p.state === 'free') {
+    const { range } = rangeFor(registry, p.range !== undefined ? { range: p.range } : {});
+    const out: PortInfo[] = [];
+    for (let port = Math.max(range.start, 1); port <= range.end && out.length < p.limit; port++) {
+      if (!registry.index.isTaken('tcp', port)) out.push({ port, protocol: 'tcp', state: 'free' });
+    }
+    return out;
+  }
+  const keys = new Map<string, { protocol: Protocol; port: number }>();
+  const add = (protocol: Protocol, port: number) => inRange(port) && keys.set(portKey(protocol, port), { protocol, port });
+  for (const s of Object.values(registry.state.services)) add(s.protocol, s.port);
+  for (const r of Object.values(registry.state.reservations)) add(r.protocol, r.port);
+  for (const o of registry.index.allListeners()) add(o.protocol, o.port);
+  const infos = [...keys.values()].map((k) => portInfo(registry, k.protocol, k.port));
+  return infos
+    .filter((i) => p.state === undefined || i.state === p.state)
+    .sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol))
+    .slice(0, p.limit);
+}

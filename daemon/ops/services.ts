@@ -1,0 +1,99 @@
+// Service operations: register, move, unregister, and the service views.
+import type { Conflict, HealthCheck, RegisterParams, RegisterResult, Service, ServiceDetail, ServiceStatus } from '../../client/protocol.ts';
+import { whyTaken } from '../core/allocate.ts';
+import { notFound, portUnavailable } from '../core/errors.ts';
+import { reconcile } from '../core/reconcile.ts';
+import { registerEffects, setPortEffects, toService, unregisterEffects } from '../core/service-effects.ts';
+import { portKey } from '../core/state.ts';
+import { pickPort, rangeFor } from './allocator.ts';
+import { contains } from '../core/ranges.ts';
+import type { Registry, Tx } from '../registry.ts';
+
+export type RegisterRequest = Omit<RegisterParams, 'healthCheck'> & Required<Pick<RegisterParams, 'protocol' | 'host'>> & { healthCheck?: HealthCheck | null };
+
+function openConflictsOf(registry: Registry, name: string): Conflict[] {
+  return Object.values(registry.state.conflicts).filter((c) => c.resolvedAt === null && c.services.includes(name));
+}
+
+/** Opens or updates the conflicts a registry change caused (duplicates), without waiting for a scan. */
+export function reconcileRegistry(registry: Registry, tx: Tx): void {
+  const r = reconcile({ state: tx.state, listeners: null, now: registry.now(), holdoff: registry.holdoff });
+  registry.holdoff = r.holdoff;
+  tx.apply(r);
+}
+
+export function register(registry: Registry, p: RegisterRequest): Promise<RegisterResult> {
+  return registry.mutate(async (tx) => {
+    const old = tx.state.services[p.name];
+    let port = p.port;
+    // Registering again keeps the port it has, while that still fits what is asked.
+    if (port === undefined && old && old.protocol === p.protocol && (p.range === undefined || contains(rangeFor(registry, { range: p.range }).range, old.port))) port = old.port;
+    if (port === undefined) {
+      port = await pickPort(registry, { protocol: p.protocol, host: p.host, name: p.name, ...(p.range !== undefined && { range: p.range }) });
+    } else if (p.exclusive) {
+      const other = tx.index.holdersOf(p.protocol, port).find((h) => h !== p.name);
+      if (other) throw portUnavailable(port, 'assigned', { service: other });
+      const r = tx.state.reservations[portKey(p.protocol, port)];
+      if (r && r.for !== p.name) throw portUnavailable(port, 'reserved', r.for !== undefined ? { reservedFor: r.for } : {});
+    }
+    // Like tags, an omitted check is kept; null removes it.
+    const check = p.healthCheck === null ? undefined : (p.healthCheck ?? old?.healthCheck);
+    const e = registerEffects(
+      tx.state,
+      {
+        name: p.name,
+        port,
+        protocol: p.protocol,
+        host: p.host,
+        ...(p.pid !== undefined && { pid: p.pid }),
+        ...(p.process !== undefined && { process: p.process }),
+        ...(check && { healthCheck: check }),
+        tags: p.tags ?? old?.tags ?? [],
+        origin: 'register',
+      },
+      registry.now(),
+    );
+    tx.apply(e);
+    reconcileRegistry(registry, tx);
+    const conflicts = openConflictsOf(registry, p.name);
+    return { ...toService(tx.state.services[p.name]!), ...(conflicts.length > 0 && { conflicts }) };
+  });
+}
+
+export function setPort(registry: Registry, p: { name: string; port: number }): Promise<Service> {
+  return registry.mutate(async (tx) => {
+    const service = tx.state.services[p.name];
+    if (!service) throw notFound('service', p.name);
+    if (service.port === p.port) return toService(service);
+    const taken = whyTaken(tx.state, tx.index, service.protocol, p.port, p.name);
+    if (taken) throw portUnavailable(p.port, taken.reason, taken.heldBy);
+    const refused = await registry.deps.probe(p.port, service.protocol, service.host);
+    if (refused) throw portUnavailable(p.port, `bind probe failed (${refused})`, {});
+    tx.apply(setPortEffects(tx.state, p.name, p.port, registry.now(), 'setPort'));
+    reconcileRegistry(registry, tx);
+    return toService(tx.state.services[p.name]!);
+  });
+}
+
+export function unregister(registry: Registry, name: string): Promise<{ name: string; releasedPorts: number[] }> {
+  return registry.mutate((tx) => {
+    if (!tx.state.services[name]) throw notFound('service', name);
+    const e = unregisterEffects(tx.state, name, registry.now(), 'unregister');
+    tx.apply(e);
+    reconcileRegistry(registry, tx);
+    return { name, releasedPorts: e.releasedPorts };
+  });
+}
+
+export function listServices(registry: Registry, p: { status?: ServiceStatus; tag?: string }): Service[] {
+  return Object.values(registry.state.services)
+    .filter((s) => (p.status === undefined || s.status === p.status) && (p.tag === undefined || s.tags.includes(p.tag)))
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map(toService);
+}
+
+export function getService(registry: Registry, name: string): ServiceDetail {
+  const s = registry.state.services[name];
+  if (!s) throw notFound('service', name);
+  return { ...toService(s), conflicts: openConflictsOf(registry, name), health: registry.health.get(name) ?? null };
+}

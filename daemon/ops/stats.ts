@@ -1,0 +1,34 @@
+// The statistics methods: gather the registry's plain data and hand it to
+// core/stats.ts, which does the counting.
+import type { ConflictStats, RangeStats } from '../../client/protocol.ts';
+import { conflictStats, portStats, serviceStats, type ServiceStatsResult } from '../core/stats.ts';
+import type { Registry } from '../registry.ts';
+
+export function rangeStats(registry: Registry): { ranges: RangeStats[] } {
+  const { state } = registry;
+  return {
+    ranges: portStats({
+      ranges: registry.deps.ranges,
+      services: Object.values(state.services),
+      reservations: Object.values(state.reservations),
+      listeners: registry.lastScan?.listeners ?? [],
+      history: state.history,
+      now: registry.now(),
+    }),
+  };
+}
+
+export function servicesStats(registry: Registry): ServiceStatsResult {
+  const { state } = registry;
+  return serviceStats({
+    services: Object.values(state.services),
+    statusLog: state.statusLog,
+    history: state.history,
+    health: registry.health,
+    now: registry.now(),
+  });
+}
+
+export function conflictsStats(registry: Registry): ConflictStats {
+  return conflictStats(Object.values(registry.state.conflicts));
+}

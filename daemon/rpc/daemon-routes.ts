@@ -1,0 +1,25 @@
+// daemon.* routes: what the daemon says of itself.
+import { listConflicts } from '../ops/conflicts.ts';
+import type { App, Routes } from './app.ts';
+import * as v from './validate.ts';
+
+export function daemonRoutes(app: App): Routes<'daemon.status' | 'daemon.ping'> {
+  const { registry } = app;
+  return {
+    'daemon.status': (p) => {
+      v.only(p, []);
+      const scan = registry.lastScan;
+      return {
+        version: app.version,
+        pid: process.pid,
+        uptimeSec: Math.round((registry.now() - app.startedAt) / 1000),
+        socket: app.socketPath,
+        stateFile: app.stateFile,
+        services: Object.keys(registry.state.services).length,
+        openConflicts: listConflicts(registry, true).length,
+        lastScan: scan && { at: new Date(scan.at).toISOString(), durationMs: scan.durationMs, listeners: scan.listeners.length },
+      };
+    },
+    'daemon.ping': () => 'pong',
+  };
+}

@@ -1,0 +1,34 @@
+// health.* routes.
+import { notFound } from '../core/errors.ts';
+import type { App, Routes } from './app.ts';
+import * as v from './validate.ts';
+
+export function healthRoutes(app: App): Routes<'health.list' | 'health.get' | 'health.check'> {
+  const { registry } = app;
+  /** The name of a registered service that has a health check, or -32001 saying which is missing. */
+  const withCheck = (name: string): string => {
+    const s = registry.state.services[name];
+    if (!s) throw notFound('service', name);
+    if (!s.healthCheck) throw notFound('health check', name);
+    return name;
+  };
+  return {
+    'health.list': (p) => {
+      v.only(p, []);
+      return [...registry.health.values()].map(({ history: _h, ...latest }) => latest).sort((a, b) => a.service.localeCompare(b.service));
+    },
+    'health.get': (p) => {
+      v.only(p, ['service']);
+      const name = withCheck(v.reqString(p, 'service'));
+      const result = registry.health.get(name);
+      if (!result) throw notFound('health result', name);
+      return result;
+    },
+    'health.check': async (p) => {
+      v.only(p, ['service']);
+      const name = v.optString(p, 'service');
+      const results = await app.checkHealth(name !== undefined ? [withCheck(name)] : undefined);
+      return results.map(({ history: _h, ...latest }) => latest);
+    },
+  };
+}
