@@ -66,7 +66,9 @@ function port(value: unknown, what: string): number {
 
 const SOCKET_MODES: Record<string, number> = { '0600': 0o600, '0660': 0o660, '0666': 0o666 };
 
-function socketSettings(raw: unknown, file: string): Config['socket'] {
+// A group without a mode means the group should get in: 0660.
+function socketSettings(raw: unknown, file: string, envGroup: string | undefined): Config['socket'] {
+  if (envGroup) raw = { ...(typeof raw === 'object' && raw !== null ? raw : {}), group: envGroup };
   if (raw === undefined) return { group: null, mode: null };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: "socket" must be an object { group?, mode? }`);
   const { group, mode, ...rest } = raw as Record<string, unknown>;
@@ -74,7 +76,7 @@ function socketSettings(raw: unknown, file: string): Config['socket'] {
   if (unknown !== undefined) throw new ConfigError(`${file}: socket.${unknown} is not a known key (group, mode)`);
   if (group !== undefined && (typeof group !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(group))) throw new ConfigError(`${file}: socket.group must be a group name, got ${JSON.stringify(group)}`);
   if (mode !== undefined && (typeof mode !== 'string' || !(mode in SOCKET_MODES))) throw new ConfigError(`${file}: socket.mode must be one of ${Object.keys(SOCKET_MODES).join(', ')}, got ${JSON.stringify(mode)}`);
-  return { group: group ?? null, mode: mode === undefined ? null : (SOCKET_MODES[mode] as number) };
+  return { group: group ?? null, mode: mode === undefined ? (group === undefined ? null : 0o660) : (SOCKET_MODES[mode] as number) };
 }
 
 function fileRanges(raw: unknown, file: string): Range[] {
@@ -131,7 +133,7 @@ export function buildConfig(env: Env, file: { path: string; json: Record<string,
     ranges,
     reservations: fileReservations(f.reservations, name),
     groupAccess: f.groupAccess === true,
-    socket: socketSettings(f.socket, name),
+    socket: socketSettings(f.socket, name, env.PORTMAND_SOCKET_GROUP),
     listenFd: null,
     logOutput: logOutput(env, stdoutIsTTY),
     sync: syncMode(env.PORTMAND_SYNC ?? f.sync ?? 'background'),

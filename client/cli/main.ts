@@ -13,6 +13,7 @@ import { list, register, status, unregister } from './services.ts';
 import { watch } from './watch.ts';
 import { health } from './health.ts';
 import { stats } from './stats.ts';
+import { service } from './service.ts';
 
 export type { Io } from './args.ts';
 
@@ -21,6 +22,7 @@ export const VERBS: readonly Verb[] = [
   daemon, status, list, register, unregister,
   allocate, release, check, reserve, suggest, ports,
   conflicts, resolve, watch, health, stats,
+  service,
 ];
 
 export const EXIT = { ok: 0, daemonError: 1, usage: 2, unreachable: 3 } as const;
