@@ -3,7 +3,7 @@
 import { packageVersion } from '../version.ts';
 import { PortmandClient } from '../client.ts';
 import { ConnectionError, PortmandError } from '../errors.ts';
-import { currentSocketPath } from '../paths.ts';
+import { currentClientSocket } from '../paths.ts';
 import { parseCommandLine, UsageError, type Context, type Io, type Verb } from './args.ts';
 import { conflicts, resolve } from './conflicts.ts';
 import { daemon } from './daemon.ts';
@@ -37,11 +37,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (line.kind === 'version') return (io.out(packageVersion()), EXIT.ok);
     verb = line.verb;
     if (line.values.help) return (io.out(verbHelp(verb)), EXIT.ok);
-    const socketPath = typeof line.values.socket === 'string' ? line.values.socket : currentSocketPath();
+    const found = typeof line.values.socket === 'string' ? { path: line.values.socket, source: 'flag' as const } : currentClientSocket();
+    const socketPath = found.path;
     const ctx: Context = {
       io,
       json: line.values.json === true,
       socketPath,
+      socketSource: found.source,
       values: line.values,
       positionals: line.positionals,
       client: (options) => (client ??= new PortmandClient({ socketPath, sendPid: false, ...options })),

@@ -34,7 +34,9 @@ describe('socket activation', () => {
       const r = await runCli(['status', '--json'], { PORTMAND_SOCKET: socket });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout).daemon.socket).toBe(socket);
+      expect(JSON.parse(r.stdout)).toMatchObject({ daemon: { socket }, client: { socket, source: 'env' } });
+      // status says which socket it talks to, and why that one.
+      expect((await runCli(['status'], { PORTMAND_SOCKET: socket })).stdout).toContain(`socket:      ${socket} (from $PORTMAND_SOCKET)`);
       expect(lines.map((l) => JSON.parse(l)).find((rec) => rec.msg === 'listening')).toMatchObject({ activated: true });
       proc.kill('SIGTERM');
       expect(await exited).toBe(0);
