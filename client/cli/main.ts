@@ -14,6 +14,7 @@ import { watch } from './watch.ts';
 import { health } from './health.ts';
 import { stats } from './stats.ts';
 import { service } from './service.ts';
+import { logs } from './logs.ts';
 
 export type { Io } from './args.ts';
 
@@ -22,7 +23,7 @@ export const VERBS: readonly Verb[] = [
   daemon, status, list, register, unregister,
   allocate, release, check, reserve, suggest, ports,
   conflicts, resolve, watch, health, stats,
-  service,
+  service, logs,
 ];
 
 export const EXIT = { ok: 0, daemonError: 1, usage: 2, unreachable: 3 } as const;
