@@ -15,6 +15,7 @@ import { health } from './health.ts';
 import { stats } from './stats.ts';
 import { service } from './service.ts';
 import { logs } from './logs.ts';
+import { completionVerb } from './completion.ts';
 
 export type { Io } from './args.ts';
 
@@ -23,7 +24,7 @@ export const VERBS: readonly Verb[] = [
   daemon, status, list, register, unregister,
   allocate, release, check, reserve, suggest, ports,
   conflicts, resolve, watch, health, stats,
-  service, logs,
+  service, logs, completionVerb(() => VERBS),
 ];
 
 export const EXIT = { ok: 0, daemonError: 1, usage: 2, unreachable: 3 } as const;
