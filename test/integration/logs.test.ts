@@ -64,6 +64,14 @@ describe('a configuration error', () => {
     const r = await runCli(['daemon'], { PORTMAND_CONFIG: config, PORTMAND_SOCKET: path.join(dir, 'x.sock'), PORTMAND_STATE_DIR: path.join(dir, 'xs') });
     expect(r.code).toBe(78);
     expect(r.stderr).toContain('socket.mode');
+  });
+
+  it('a socket group the host does not have exits 78 too (restarting cannot fix it)', async () => {
+    const config = path.join(dir, 'nogroup.json');
+    writeFileSync(config, JSON.stringify({ socket: { group: 'pm-no-such-group' } }));
+    const r = await runCli(['daemon'], { PORTMAND_CONFIG: config, PORTMAND_SOCKET: path.join(dir, 'y.sock'), PORTMAND_STATE_DIR: path.join(dir, 'ys') });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain('socket.group "pm-no-such-group"');
     cleanup(dir);
   });
 });
