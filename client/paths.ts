@@ -1,6 +1,7 @@
 // Where the daemon's socket and state live. The rules are pure functions of
 // the environment so that the daemon (config.ts) and every client compute the
 // same paths from the same inputs, and tests can feed any environment.
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -20,11 +21,35 @@ const SOCKET_FILE = 'portmand.sock';
 export function defaultSocketPath(env: Env, ctx: PathContext): string {
   const explicit = nonEmpty(env.PORTMAND_SOCKET);
   if (explicit) return explicit;
-  if (ctx.uid === 0) return `/run/${APP}/${SOCKET_FILE}`;
+  if (ctx.uid === 0) return systemSocketPath(ctx);
   const runtime = absolute(env.XDG_RUNTIME_DIR);
   if (runtime) return join(runtime, APP, SOCKET_FILE);
   if (ctx.platform === 'darwin') return join(macSupportDir(ctx.home), SOCKET_FILE);
   return join(xdgStateHome(env, ctx.home), APP, SOCKET_FILE);
+}
+
+/** The system daemon's socket: /run on Linux; macOS has /var/run only. */
+export function systemSocketPath(ctx: Pick<PathContext, 'platform'>): string {
+  return ctx.platform === 'darwin' ? `/var/run/${APP}/${SOCKET_FILE}` : `/run/${APP}/${SOCKET_FILE}`;
+}
+
+/** Where a client's socket path came from, for `status` and error messages. */
+export type SocketSource = 'env' | 'user' | 'system';
+
+/**
+ * The socket a client talks to: $PORTMAND_SOCKET; else, for root, the system
+ * socket; else the per-user socket if it is there; else the system socket if
+ * that is there (a host-wide daemon serves everyone in its socket group);
+ * else the per-user path, which the "not running" message then names.
+ */
+export function clientSocket(env: Env, ctx: PathContext, exists: (path: string) => boolean): { path: string; source: SocketSource } {
+  if (nonEmpty(env.PORTMAND_SOCKET)) return { path: env.PORTMAND_SOCKET as string, source: 'env' };
+  if (ctx.uid === 0) return { path: systemSocketPath(ctx), source: 'system' };
+  const user = defaultSocketPath(env, ctx);
+  if (exists(user)) return { path: user, source: 'user' };
+  const system = systemSocketPath(ctx);
+  if (exists(system)) return { path: system, source: 'system' };
+  return { path: user, source: 'user' };
 }
 
 /** The daemon's state directory: $PORTMAND_STATE_DIR, else the per-platform default. */
@@ -41,9 +66,13 @@ export function processPathContext(): PathContext {
   return { platform: process.platform, uid: process.getuid?.(), home: os.homedir() };
 }
 
-/** The socket path this process uses when none is given (reads process.env). */
+/** The socket path a client in this process uses when none is given (reads process.env and the file system). */
 export function currentSocketPath(): string {
-  return defaultSocketPath(process.env, processPathContext());
+  return currentClientSocket().path;
+}
+
+export function currentClientSocket(): { path: string; source: SocketSource } {
+  return clientSocket(process.env, processPathContext(), existsSync);
 }
 
 /** The state directory this process would use (reads process.env). */

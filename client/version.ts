@@ -1,5 +1,6 @@
 // The package version, for `portmand --version` and daemon.status.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /** Reads package.json next to the sources (client/) or the build (dist/client/). */
 export function packageVersion(): string {
@@ -12,4 +13,18 @@ export function packageVersion(): string {
     }
   }
   return 'unknown';
+}
+
+/** The installed package's root directory (holding package.json, dist/, systemd/, launchd/). */
+export function packageRoot(): string {
+  for (const rel of ['../', '../../']) {
+    const dir = new URL(rel, import.meta.url);
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string };
+      if (pkg.name === 'portmand') return fileURLToPath(dir).replace(/\/$/, '');
+    } catch {
+      // the layout differs between source and dist/: try the next candidate
+    }
+  }
+  throw new Error('cannot find the portmand package directory');
 }

@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { Protocol, Range } from '../client/protocol.ts';
 import { defaultSocketPath, defaultStateDir, type PathContext } from '../client/paths.ts';
 import { BUILTIN_RANGES } from './core/ranges.ts';
+import { logOutput, type LogOutput } from './log-output.ts';
+import { inheritedSocketFd } from './transport/activation.ts';
 import type { SyncMode } from './store/store.ts';
 
 export interface ConfiguredReservation {
@@ -28,6 +30,12 @@ export interface Config {
   reservations: ConfiguredReservation[];
   /** Let the socket's group connect (mode 0660 instead of 0600). */
   groupAccess: boolean;
+  /** Config `socket`: the group and mode of a socket the daemon binds itself. */
+  socket: { group: string | null; mode: number | null };
+  /** A listening socket inherited from systemd (LISTEN_FDS), or null. */
+  listenFd: number | null;
+  /** Where and how log lines go (pretty on a terminal, the journal under systemd). */
+  logOutput: LogOutput;
   /** 'ack': fdatasync before each reply; 'background' (default): right after it. Both survive a daemon crash. */
   sync: SyncMode;
   /** Keep automatic allocations out of the OS's ephemeral port range. */
@@ -54,6 +62,21 @@ function syncMode(value: unknown): SyncMode {
 function port(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) throw new ConfigError(`${what} must be a port 1..65535, got ${JSON.stringify(value)}`);
   return value;
+}
+
+const SOCKET_MODES: Record<string, number> = { '0600': 0o600, '0660': 0o660, '0666': 0o666 };
+
+// A group without a mode means the group should get in: 0660.
+function socketSettings(raw: unknown, file: string, envGroup: string | undefined): Config['socket'] {
+  if (envGroup) raw = { ...(typeof raw === 'object' && raw !== null ? raw : {}), group: envGroup };
+  if (raw === undefined) return { group: null, mode: null };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: "socket" must be an object { group?, mode? }`);
+  const { group, mode, ...rest } = raw as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new ConfigError(`${file}: socket.${unknown} is not a known key (group, mode)`);
+  if (group !== undefined && (typeof group !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(group))) throw new ConfigError(`${file}: socket.group must be a group name, got ${JSON.stringify(group)}`);
+  if (mode !== undefined && (typeof mode !== 'string' || !(mode in SOCKET_MODES))) throw new ConfigError(`${file}: socket.mode must be one of ${Object.keys(SOCKET_MODES).join(', ')}, got ${JSON.stringify(mode)}`);
+  return { group: group ?? null, mode: mode === undefined ? (group === undefined ? null : 0o660) : (SOCKET_MODES[mode] as number) };
 }
 
 function fileRanges(raw: unknown, file: string): Range[] {
@@ -87,7 +110,7 @@ function fileReservations(raw: unknown, file: string): ConfiguredReservation[] {
 }
 
 /** Builds the configuration from environment variables and the parsed config file (pure). */
-export function buildConfig(env: Env, file: { path: string; json: Record<string, unknown> } | null, ctx: PathContext): Config {
+export function buildConfig(env: Env, file: { path: string; json: Record<string, unknown> } | null, ctx: PathContext, stdoutIsTTY = false): Config {
   const f = file?.json ?? {};
   const name = file?.path ?? 'config';
   const ranges = [...BUILTIN_RANGES, ...fileRanges(f.ranges, name)];
@@ -110,6 +133,9 @@ export function buildConfig(env: Env, file: { path: string; json: Record<string,
     ranges,
     reservations: fileReservations(f.reservations, name),
     groupAccess: f.groupAccess === true,
+    socket: socketSettings(f.socket, name, env.PORTMAND_SOCKET_GROUP),
+    listenFd: null,
+    logOutput: logOutput(env, stdoutIsTTY),
     sync: syncMode(env.PORTMAND_SYNC ?? f.sync ?? 'background'),
     avoidEphemeral: f.avoidEphemeral !== false,
   };
@@ -136,5 +162,15 @@ export function readConfig(env: Env = process.env): Config {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`config file ${filePath} must hold a JSON object`);
     file = { path: filePath, json: json as Record<string, unknown> };
   }
-  return buildConfig(env, file, ctx);
+  const config = buildConfig(env, file, ctx, process.stdout.isTTY === true);
+  try {
+    config.listenFd = inheritedSocketFd(env, process.pid);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  // Like sd_listen_fds(1): the variables describe us, not the commands we run.
+  delete env.LISTEN_FDS;
+  delete env.LISTEN_PID;
+  delete env.LISTEN_FDNAMES;
+  return config;
 }

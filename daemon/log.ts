@@ -1,14 +1,51 @@
-// Logging: pino to stdout, and to PORTMAND_LOG_FILE when set (reopened on
-// SIGHUP so logrotate can move the file away).
+// Logging: pino records to stdout (pretty on a terminal, JSON lines for the
+// journal or a pipe) and to PORTMAND_LOG_FILE when set (always JSON; reopened
+// on SIGHUP so logrotate can move the file away).
+import cron from 'node-cron';
 import { pino, type Logger } from 'pino';
+import { paint } from '../client/cli/format.ts';
+import { formatLogRecord, parseLogLine } from '../client/log-format.ts';
+import type { LogOutput } from './log-output.ts';
 
 export type Log = Logger;
 
-export function createLog(opts: { level: string; file: string | null }): { log: Log; reopen: () => void } {
-  if (!opts.file) return { log: pino({ level: opts.level, base: { pid: process.pid } }), reopen: () => undefined };
-  const file = pino.destination({ dest: opts.file, mkdir: true, sync: true });
-  const streams = pino.multistream([{ level: opts.level as pino.Level, stream: process.stdout }, { level: opts.level as pino.Level, stream: file }]);
-  return { log: pino({ level: opts.level, base: { pid: process.pid } }, streams), reopen: () => file.reopen() };
+export interface LogOptions {
+  level: string;
+  file: string | null;
+  output: LogOutput;
+  /** Where stdout lines go (process.stdout; a test passes its own). */
+  stdout?: { write(text: string): unknown };
+}
+
+export function createLog(opts: LogOptions): { log: Log; reopen: () => void } {
+  const level = opts.level as pino.Level;
+  const out = opts.stdout ?? process.stdout;
+  const streams: pino.StreamEntry[] = [];
+  streams.push({ level, stream: opts.output.format === 'pretty' ? prettyStream(out, opts.output.color) : out });
+  const file = opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: true }) : null;
+  if (file) streams.push({ level, stream: file });
+  const log = pino({ level, base: { pid: process.pid } }, pino.multistream(streams));
+  return { log, reopen: () => file?.reopen() };
+}
+
+/** A pino destination that turns each JSON line into one escaped, optionally coloured, human line. */
+function prettyStream(out: { write(text: string): unknown }, color: boolean): { write(line: string): void } {
+  const p = paint(color);
+  return { write: (line) => void out.write(`${formatLogRecord(parseLogLine(line), p)}\n`) };
+}
+
+/**
+ * node-cron prints its own warnings and task errors with console.* and ANSI
+ * colours; route everything it says through pino instead, so the journal
+ * and the log file hold JSON only.
+ */
+export function routeCronLogs(log: Log): void {
+  cron.setLogger({
+    info: (message) => log.debug({ source: 'node-cron' }, String(message)),
+    debug: (message) => log.debug({ source: 'node-cron' }, String(message)),
+    warn: (message) => log.warn({ source: 'node-cron' }, String(message)),
+    error: (message, err) => log.error({ source: 'node-cron', err: err ?? (message instanceof Error ? message : undefined) }, String(message instanceof Error ? message.message : message)),
+  });
 }
 
 type Handler<C> = (params: Record<string, unknown>, ctx: C) => unknown;

@@ -10,7 +10,8 @@ import { EventBus } from './events.ts';
 import { HealthMonitor, realProbe } from './health.ts';
 import { ephemeralRange } from './host/process.ts';
 import { createJsonRpc } from './transport/jsonrpc.ts';
-import { createLog, withAudit, type Log } from './log.ts';
+import { createLog, routeCronLogs, withAudit, type Log } from './log.ts';
+import { groupId, UnknownGroupError } from './host/groups.ts';
 import { bindProbe } from './host/bind-probe.ts';
 import { Registry } from './registry.ts';
 import type { RpcContext } from './rpc/app.ts';
@@ -24,7 +25,7 @@ import { sweepExpired } from './ops/sweep.ts';
 const SWEEP_MS = 1000;
 
 /** Errors that mean "cannot start" and deserve a one-line message, not a stack. */
-const STARTUP_ERRORS = [ConfigError, StateDirInUseError, StateSchemaTooNewError, SocketInUseError, SocketPathError];
+const STARTUP_ERRORS = [ConfigError, UnknownGroupError, StateDirInUseError, StateSchemaTooNewError, SocketInUseError, SocketPathError];
 
 export interface RunningDaemon {
   config: Config;
@@ -91,6 +92,9 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   const server = await startServer({
     socketPath: config.socketPath,
     groupAccess: config.groupAccess,
+    socketMode: config.socket.mode ?? undefined,
+    socketGid: config.socket.group === null ? undefined : await groupId(config.socket.group),
+    listenFd: config.listenFd ?? undefined,
     log,
     handleLine: (line, conn) => rpc.handleLine(line, { conn }),
     onClose: (conn) => bus.detach(conn),
@@ -124,7 +128,8 @@ export async function runDaemon(): Promise<void> {
     process.stderr.write(`portmand: ${(err as Error).message}\n`);
     process.exit(78);
   }
-  const { log, reopen } = createLog({ level: config.logLevel, file: config.logFile });
+  const { log, reopen } = createLog({ level: config.logLevel, file: config.logFile, output: config.logOutput });
+  routeCronLogs(log);
   let daemon: RunningDaemon;
   try {
     daemon = await startDaemon(config, log);
@@ -134,7 +139,8 @@ export async function runDaemon(): Promise<void> {
     const message = known ? (err as Error).message : `cannot start: ${(err as Error).message}`;
     log.error(known ? {} : { err }, message);
     process.stderr.write(`portmand: ${message}\n`);
-    process.exit(1);
+    // A missing socket group is a configuration error too: restarting cannot fix it (RestartPreventExitStatus=78).
+    process.exit(err instanceof UnknownGroupError ? 78 : 1);
   }
   let stopping = false;
   const stop = (signal: string) => {

@@ -37,6 +37,8 @@ export interface Context {
   io: Io;
   json: boolean;
   socketPath: string;
+  /** How socketPath was chosen: --socket, $PORTMAND_SOCKET, or found (per-user, then system). */
+  socketSource?: 'flag' | 'env' | 'user' | 'system';
   values: Values;
   positionals: string[];
   client(options?: Pick<ClientOptions, 'onConnectionState'>): PortmandClient;
@@ -60,7 +62,7 @@ export const PROTOCOL_OPTION = { type: 'string', value: 'P', help: 'tcp (default
 export const RANGE_OPTION = { type: 'string', value: 'R', help: 'a range name (see range.list) or START-END' } as const;
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  socket: { type: 'string', value: 'PATH', help: 'daemon socket (default: $PORTMAND_SOCKET or the per-user path)' },
+  socket: { type: 'string', value: 'PATH', help: 'daemon socket (default: $PORTMAND_SOCKET, else the per-user socket if present, else the system one)' },
   json: { type: 'boolean', help: 'machine-readable JSON output' },
   help: { type: 'boolean', short: 'h', help: 'show help' },
   version: { type: 'boolean', help: 'print the version' },

@@ -1,9 +1,16 @@
 // Text for humans: colours, tables, durations. Pure functions of their
 // arguments (colour is a flag the caller decides), so tests use plain data.
 
-/** Colour only on a terminal, and never when NO_COLOR is set to anything (no-color.org). */
+/**
+ * Colour on a terminal unless NO_COLOR is set to anything (no-color.org) or
+ * TERM=dumb; FORCE_COLOR (not "0"/"false") forces it on, even in a pipe, and
+ * wins over both, as in Node's own tty.hasColors().
+ */
 export function shouldColor(stream: { isTTY?: boolean }, env: Readonly<Record<string, string | undefined>>): boolean {
-  return stream.isTTY === true && !env.NO_COLOR;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
+  if (env.NO_COLOR || env.TERM === 'dumb') return false;
+  return stream.isTTY === true;
 }
 
 export interface Paint {

@@ -3,7 +3,7 @@
 import { packageVersion } from '../version.ts';
 import { PortmandClient } from '../client.ts';
 import { ConnectionError, PortmandError } from '../errors.ts';
-import { currentSocketPath } from '../paths.ts';
+import { currentClientSocket } from '../paths.ts';
 import { parseCommandLine, UsageError, type Context, type Io, type Verb } from './args.ts';
 import { conflicts, resolve } from './conflicts.ts';
 import { daemon } from './daemon.ts';
@@ -13,6 +13,9 @@ import { list, register, status, unregister } from './services.ts';
 import { watch } from './watch.ts';
 import { health } from './health.ts';
 import { stats } from './stats.ts';
+import { service } from './service.ts';
+import { logs } from './logs.ts';
+import { completionVerb } from './completion.ts';
 
 export type { Io } from './args.ts';
 
@@ -21,6 +24,7 @@ export const VERBS: readonly Verb[] = [
   daemon, status, list, register, unregister,
   allocate, release, check, reserve, suggest, ports,
   conflicts, resolve, watch, health, stats,
+  service, logs, completionVerb(() => VERBS),
 ];
 
 export const EXIT = { ok: 0, daemonError: 1, usage: 2, unreachable: 3 } as const;
@@ -35,11 +39,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (line.kind === 'version') return (io.out(packageVersion()), EXIT.ok);
     verb = line.verb;
     if (line.values.help) return (io.out(verbHelp(verb)), EXIT.ok);
-    const socketPath = typeof line.values.socket === 'string' ? line.values.socket : currentSocketPath();
+    const found = typeof line.values.socket === 'string' ? { path: line.values.socket, source: 'flag' as const } : currentClientSocket();
+    const socketPath = found.path;
     const ctx: Context = {
       io,
       json: line.values.json === true,
       socketPath,
+      socketSource: found.source,
       values: line.values,
       positionals: line.positionals,
       client: (options) => (client ??= new PortmandClient({ socketPath, sendPid: false, ...options })),

@@ -37,7 +37,7 @@ export function renderServices(services: Service[], p: Paint, filtered = false):
 }
 
 /** `portmand status`: the daemon, then its services. */
-export function renderStatus(status: DaemonStatus, services: Service[], now: number, p: Paint): string {
+export function renderStatus(status: DaemonStatus, services: Service[], now: number, p: Paint, socketNote?: string): string {
   const scan = status.lastScan
     ? `${formatAge(status.lastScan.at, now)} (${status.lastScan.durationMs} ms, ${plural(status.lastScan.listeners, 'listener')})`
     : 'not yet';
@@ -45,7 +45,7 @@ export function renderStatus(status: DaemonStatus, services: Service[], now: num
   const head = keyValues([
     ['daemon', `${p.green('running')}, version ${status.version}, pid ${status.pid}`],
     ['uptime', formatDuration(status.uptimeSec)],
-    ['socket', status.socket],
+    ['socket', socketNote ? `${status.socket} (${socketNote})` : status.socket],
     ['state file', status.stateFile],
     ['last scan', scan],
     ['conflicts', conflicts],

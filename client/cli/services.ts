@@ -4,6 +4,14 @@ import { oneOf, port, protocol, PROTOCOL_OPTION, str, UsageError, type Verb } fr
 import { renderServices, renderStatus } from './render.ts';
 import { show } from './show.ts';
 
+/** Says which socket `status` talks to, and why that one. */
+const SOCKET_NOTES = {
+  flag: 'from --socket',
+  env: 'from $PORTMAND_SOCKET',
+  user: 'per-user daemon',
+  system: 'system daemon',
+} as const;
+
 const STATUSES = ['registered', 'healthy', 'unhealthy', 'stopped'] as const;
 
 export const status: Verb = {
@@ -14,7 +22,8 @@ export const status: Verb = {
   async run(ctx) {
     const pm = ctx.client();
     const [daemon, services] = await Promise.all([pm.daemon.status(), pm.service.list()]);
-    show(ctx, { daemon, services }, (p) => renderStatus(daemon, services, ctx.io.now(), p));
+    const via = ctx.socketSource && { socket: ctx.socketPath, source: ctx.socketSource };
+    show(ctx, { daemon, services, ...(via && { client: via }) }, (p) => renderStatus(daemon, services, ctx.io.now(), p, via && SOCKET_NOTES[via.source]));
   },
 };
 

@@ -2,9 +2,10 @@
 // that a dead daemon's leftover never blocks), and one Connection per client.
 // Framing and flow control live in connection.ts; what a line means is
 // handleLine's business.
-import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { listenOnFd } from './activation.ts';
 import { DEFAULT_MAX_QUEUED_BYTES, readLines, SocketConnection, type Connection, type ServerLog } from './connection.ts';
 
 export type { Connection } from './connection.ts';
@@ -16,6 +17,12 @@ export interface ServerOptions {
   log: ServerLog;
   /** Let the socket's group connect too (mode 0660 instead of 0600). */
   groupAccess?: boolean;
+  /** The socket file's mode (config `socket.mode`); wins over groupAccess. */
+  socketMode?: number;
+  /** Give the socket file to this group (config `socket.group`). */
+  socketGid?: number;
+  /** An inherited listening socket (systemd activation): used as is, never unlinked. */
+  listenFd?: number;
   maxLineBytes?: number;
   maxQueuedBytes?: number;
   onClose?(conn: Connection): void;
@@ -45,7 +52,8 @@ export class SocketPathError extends Error {
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { socketPath, log } = opts;
-  await prepareSocketPath(socketPath);
+  const mode = opts.socketMode ?? (opts.groupAccess ? 0o660 : 0o600);
+  if (opts.listenFd === undefined) await prepareSocketPath(socketPath, mode);
   const conns = new Set<SocketConnection>();
   let nextId = 1;
   const server = net.createServer((socket) => {
@@ -57,25 +65,32 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
     readLines(socket, conn, opts);
   });
-  await listen(server, socketPath, opts.groupAccess ? 0o007 : 0o077);
+  if (opts.listenFd !== undefined) {
+    await listenOnFd(server, opts.listenFd);
+  } else {
+    await listen(server, socketPath, 0o777 & ~mode);
+    if (opts.socketGid !== undefined) await chown(socketPath, -1, opts.socketGid);
+    await chmod(socketPath, mode);
+  }
   server.on('error', (err) => log.error({ err }, 'socket server error'));
-  await chmod(socketPath, opts.groupAccess ? 0o660 : 0o600);
-  log.info({ socket: socketPath }, 'listening');
+  log.info({ socket: socketPath, activated: opts.listenFd !== undefined }, 'listening');
 
   return {
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const conn of conns) conn.close();
       await closed;
-      await unlink(socketPath).catch(ignoreMissing);
+      // An activated socket belongs to the manager, which keeps it for the next start.
+      if (opts.listenFd === undefined) await unlink(socketPath).catch(ignoreMissing);
     },
     connections: () => conns.values(),
   };
 }
 
 /** Makes the parent dir and clears a stale socket file; refuses a live socket or a non-socket. */
-async function prepareSocketPath(socketPath: string): Promise<void> {
-  await mkdir(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+async function prepareSocketPath(socketPath: string, mode: number): Promise<void> {
+  // Others who may open the socket must be able to pass through its directory.
+  await mkdir(path.dirname(socketPath), { recursive: true, mode: mode & 0o077 ? 0o711 : 0o700 });
   let isSocket: boolean;
   try {
     isSocket = (await lstat(socketPath)).isSocket();
