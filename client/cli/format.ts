@@ -17,14 +17,20 @@ export interface Paint {
   bold(s: string): string;
 }
 
-const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
+type Style = Exclude<keyof Paint, 'columns'>;
+/** SGR open and close codes of each style: the only escape sequences the CLI writes itself. */
+const STYLES: Readonly<Record<Style, readonly [number, number]>> = {
+  red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39], dim: [2, 22], bold: [1, 22],
+};
+const sgr = ([open, close]: readonly [number, number]) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
 const plain = (s: string) => s;
 
 /** ANSI styles when `color`, identity functions otherwise; `columns` when drawing on a terminal. */
 export function paint(color: boolean, columns?: number): Paint {
   const width = columns !== undefined && columns > 0 ? { columns } : {};
   if (!color) return { ...width, red: plain, green: plain, yellow: plain, cyan: plain, dim: plain, bold: plain };
-  return { ...width, red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), cyan: sgr(36, 39), dim: sgr(2, 22), bold: sgr(1, 22) };
+  const { red, green, yellow, cyan, dim, bold } = STYLES;
+  return { ...width, red: sgr(red), green: sgr(green), yellow: sgr(yellow), cyan: sgr(cyan), dim: sgr(dim), bold: sgr(bold) };
 }
 
 const ANSI = /\x1b\[[0-9;]*m/g;
@@ -55,7 +61,7 @@ export function escapeStrings<T>(value: T): T {
 }
 
 // Exactly the sequences paint() writes; nothing else reaches the terminal raw.
-const OWN_STYLE = /\x1b\[(?:1|2|22|31|32|33|36|39)m/y;
+const OWN_STYLE = new RegExp(`\\x1b\\[(?:${[...new Set(Object.values(STYLES).flat())].join('|')})m`, 'y');
 
 /**
  * The last step before a line is written: control characters are escaped
