@@ -7,6 +7,7 @@ const exitCode = await main(process.argv.slice(2), {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   color: shouldColor(process.stdout, process.env),
+  columns: process.stdout.isTTY ? process.stdout.columns : undefined,
   env: process.env,
   now: () => Date.now(),
   untilStopped: () =>

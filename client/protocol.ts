@@ -180,7 +180,10 @@ export interface RangeStats {
   free: number;
   utilisation: number;
   trendPerDay: number;
+  /** Null when the range is not filling, or there is too little history to forecast (see historySec). */
   exhaustsAt: string | null;
+  /** Extension: how far back the assignment history the trend rests on reaches, in seconds. */
+  historySec: number;
 }
 
 export interface ServiceStats {
@@ -305,3 +308,32 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** The largest request line the daemon reads (1 MiB). */
 export const MAX_LINE_BYTES = 1024 * 1024;
+
+/**
+ * Limits both ends enforce. The daemon validates params against them and the
+ * CLI checks its options with the same numbers, so a value the CLI accepts is
+ * one the daemon accepts (and the CLI says so before connecting).
+ */
+export const LIMITS = {
+  /** port.suggest `count`: 1..this; 5 when omitted. */
+  suggestCount: 100,
+  suggestCountDefault: 5,
+  /** port.list `limit`: 1..this; 1,000 for state "free" when omitted, else all. */
+  listLimit: 65_536,
+  listFreeDefault: 1_000,
+  /** conflict.history `limit`: 1..this; 100 when omitted. */
+  historyLimit: 10_000,
+  historyDefault: 100,
+  /** Lease and reservation `ttlSec`: 1..this (a year). */
+  ttlSec: 365 * 86_400,
+  /** Free text: port.reserve `reason`, service.register `process` (characters; no control characters). */
+  reasonChars: 500,
+  processChars: 255,
+  /** service.register `tags`: at most this many, each at most tagChars. */
+  tags: 32,
+  tagChars: 64,
+  /** conflict.resolve `by`: a user name of at most this many characters. */
+  userNameChars: 32,
+  /** stats.ports gives no exhaustsAt until its assignment history spans this long (a day). */
+  forecastMinHistorySec: 86_400,
+} as const;

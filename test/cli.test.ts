@@ -8,9 +8,10 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCommandLine, UsageError } from '../client/cli/args.ts';
 import { main, VERBS, type Io } from '../client/cli/main.ts';
-import { renderCheck, renderConflicts, renderEvent, renderServices, renderStatus } from '../client/cli/render.ts';
-import { formatAge, formatDuration, paint, shouldColor, table } from '../client/cli/format.ts';
-import type { Conflict, DaemonStatus, Service } from '../client/protocol.ts';
+import { renderCheck, renderConflicts, renderEvent, renderPorts, renderServices, renderStatus } from '../client/cli/render.ts';
+import { escapeControl, escapeStrings, fitWidths, formatAge, formatDuration, paint, shouldColor, table, terminalText } from '../client/cli/format.ts';
+import { renderStats, type AllStats } from '../client/cli/stats.ts';
+import { LIMITS, type Conflict, type DaemonStatus, type PortInfo, type Service } from '../client/protocol.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const NOW = Date.parse('2025-01-01T12:00:00Z');
@@ -76,7 +77,6 @@ function runCli(args: string[], env: Record<string, string> = {}): Promise<{ cod
 
 describe('parsing', () => {
   it.each([
-    [[], /missing command/],
     [['frob'], /unknown command "frob"/],
     [['allocate'], /missing <service>/],
     [['allocate', 'web', '--bogus'], /--bogus/],
@@ -292,5 +292,250 @@ describe('formatting', () => {
     expect(history).toContain('auto 3000->3001 by cli, 30m ago');
     const line = renderEvent({ type: 'port_assigned', seq: 3, time: new Date(NOW).toISOString(), data: { service: 'web', port: 3001, previous: 3000 } }, paint(false));
     expect(line).toMatch(/^\d\d:\d\d:\d\d {2}port_assigned {9}web -> 3001 \(was 3000\)$/);
+  });
+});
+
+// Issue 6 §6: the command line itself.
+describe('help and strict options', () => {
+  it('portmand with no arguments prints the help and exits 0', async () => {
+    const { io, out, err } = fakeIo();
+    expect(await main([], io)).toBe(0);
+    expect(out.join('\n')).toMatch(/^portmand: [\s\S]*Usage: portmand <command>[\s\S]*Commands:/);
+    expect(err).toEqual([]);
+  });
+
+  it('portmand help [verb] prints the global or the verb help; an unknown verb is a usage error', async () => {
+    const global = fakeIo();
+    expect(await main(['help'], global.io)).toBe(0);
+    expect(global.out.join('\n')).toContain('Commands:');
+    const verb = fakeIo();
+    expect(await main(['help', 'check'], verb.io)).toBe(0);
+    expect(verb.out.join('\n')).toMatch(/^Usage: portmand check <port>[\s\S]*--quiet/);
+    const bad = fakeIo();
+    expect(await main(['help', 'frob'], bad.io)).toBe(2);
+    expect(bad.err.join('\n')).toContain('unknown command "frob"');
+  });
+
+  // `status --version` used to run status and ignore the flag.
+  it.each(VERBS.flatMap((v) => [[v.name, '--version'] as const, [v.name, '--bogus'] as const]))('%s %s exits 2 naming the flag', async (name, flag) => {
+    const { io, out, err } = fakeIo();
+    expect(await main([name, flag, '--socket', socketPath()], io)).toBe(2);
+    expect(out).toEqual([]);
+    expect(err.join('\n')).toContain(flag);
+    expect(err.join('\n')).toContain(`portmand ${name} --help`);
+  });
+
+  it('the daemon verb documents every environment variable the daemon reads', () => {
+    const config = readFileSync(path.join(ROOT, 'daemon/config.ts'), 'utf8');
+    const read = new Set(config.match(/PORTMAND_[A-Z_]+/g));
+    const documented = VERBS.find((v) => v.name === 'daemon')!.details!;
+    expect(read.size).toBeGreaterThan(5);
+    for (const name of read) expect(documented).toContain(name);
+  });
+});
+
+// One argument line per verb that needs no more than a peer answering with an error.
+const SAMPLE: Record<string, string[]> = {
+  status: ['status'], list: ['list'], register: ['register', 'web'], unregister: ['unregister', 'web'],
+  allocate: ['allocate', 'web'], release: ['release', '3000'], check: ['check', '3000'], reserve: ['reserve', '3000'],
+  suggest: ['suggest'], ports: ['ports'], conflicts: ['conflicts'], resolve: ['resolve', 'web', '--strategy', 'auto'],
+  health: ['health'], stats: ['stats'], watch: ['watch'],
+};
+
+describe('every verb', () => {
+  it('has a sample line here (the daemon verb runs the daemon and is left out)', () => {
+    expect(Object.keys(SAMPLE).sort()).toEqual(VERBS.map((v) => v.name).filter((n) => n !== 'daemon').sort());
+  });
+
+  it.each(Object.entries(SAMPLE))('%s: a daemon error exits 1; with --json it is a JSON error object on stdout', async (_, argv) => {
+    const file = await startPeer(() => ({ error: { code: -32001, message: 'not found', data: { name: 'web' } } }));
+    const human = fakeIo();
+    expect(await main([...argv, '--socket', file], human.io)).toBe(1);
+    expect(human.err.join('\n')).toContain('not found');
+    const machine = fakeIo();
+    expect(await main([...argv, '--json', '--socket', file], machine.io)).toBe(1);
+    expect(JSON.parse(machine.out.join('\n'))).toMatchObject({ error: { kind: 'daemon', code: -32001 } });
+  });
+
+  it.each(Object.entries(SAMPLE))('%s: no daemon exits 3; with --json a JSON error says so', async (_, argv) => {
+    const { io, out } = fakeIo();
+    expect(await main([...argv, '--json', '--socket', socketPath()], io)).toBe(3);
+    expect(JSON.parse(out.join('\n'))).toMatchObject({ error: { kind: 'unreachable' } });
+  });
+});
+
+describe('check -q', () => {
+  it.each([
+    [false, ['-q'], 1],
+    [true, ['-q'], 0],
+    [false, ['--quiet'], 1],
+    [false, [], 0],
+  ])('available=%s with %j exits %d', async (available, flags, code) => {
+    const file = await startPeer(() => ({ result: { port: 3000, available, ...(!available && { reason: 'listening', heldBy: { pid: 7 } }) } }));
+    const { io, out } = fakeIo();
+    expect(await main(['check', '3000', ...flags, '--socket', file], io)).toBe(code);
+    expect(out.length).toBe(flags.length ? 0 : 1);
+  });
+});
+
+describe('register', () => {
+  it('prints a critical conflict as critical, a warning as a warning', async () => {
+    const conflict = (id: string, severity: Conflict['severity'], type: Conflict['type']): Conflict => ({
+      id, port: 3000, protocol: 'tcp', type, severity, services: ['web'], listener: { pid: 9, process: 'python3', address: '0.0.0.0:3000' },
+      detectedAt: '2025-01-01T12:00:00Z', resolvedAt: null, resolution: null,
+    });
+    const result = { ...svc('web', 3000), conflicts: [conflict('c1', 'critical', 'foreign_listener'), conflict('c2', 'warning', 'drift')] };
+    const file = await startPeer(() => ({ result }));
+    const { io, out } = fakeIo();
+    expect(await main(['register', 'web', '--port', '3000', '--socket', file], io)).toBe(0);
+    const [, critical, warning] = out.join('\n').split('\n');
+    expect(critical).toMatch(/^critical: foreign_listener on 3000\/tcp with web and pid 9 \(python3\) on 0\.0\.0\.0:3000 \(conflict c1\)$/);
+    expect(warning).toMatch(/^warning: drift on 3000\/tcp/);
+  });
+});
+
+// Issue 11 item 13: one set of limits for the CLI and the daemon.
+describe('limits', () => {
+  it('suggest --count past the daemon maximum is refused by the CLI with the daemon numbers', async () => {
+    const { io, err } = fakeIo();
+    expect(await main(['suggest', '--count', String(LIMITS.suggestCount + 1), '--socket', socketPath()], io)).toBe(2);
+    expect(err.join('\n')).toContain(`--count must be a whole number from 1 to ${LIMITS.suggestCount}`);
+    expect(LIMITS.suggestCount).toBe(100);
+  });
+
+  it('reserve --reason past the length limit is refused before connecting', async () => {
+    const { io, err } = fakeIo();
+    expect(await main(['reserve', '3000', '--reason', 'x'.repeat(LIMITS.reasonChars + 1), '--socket', socketPath()], io)).toBe(2);
+    expect(err.join('\n')).toContain('--reason');
+  });
+});
+
+function svc(name: string, port: number, over: Partial<Service> = {}): Service {
+  return { name, port, protocol: 'tcp', host: '0.0.0.0', status: 'healthy', tags: [], registeredAt: '', updatedAt: '', ...over };
+}
+
+const ESC_CLEAR = '\x1b[2J';
+// A raw control character of any kind (the escaped form "\u001b" is text and fine).
+const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+
+// Issue 11 item 1: text other users control must not act on the terminal.
+describe('terminal safety', () => {
+  it('escapes C0, C1, DEL and bidi controls, showing tabs as \\t', () => {
+    expect(escapeControl(`a\tb\nc${ESC_CLEAR}\x7f\x9b\u202eend`)).toBe('a\\tb\\nc\\u001b[2J\\u007f\\u009b\\u202eend');
+    expect(escapeControl('plain text, ünïcödé')).toBe('plain text, ünïcödé');
+    expect(escapeStrings({ [`k${ESC_CLEAR}`]: [`v${ESC_CLEAR}`, 1, null] })).toEqual({ 'k\\u001b[2J': ['v\\u001b[2J', 1, null] });
+  });
+
+  it('terminalText keeps newlines and the CLI own colours, and only when colouring', () => {
+    const p = paint(true);
+    const text = `${p.red('bad')}\n${ESC_CLEAR}\x1b[8mhidden\x1b]0;title\x07`;
+    expect(terminalText(text, true)).toBe(`${p.red('bad')}\n\\u001b[2J\\u001b[8mhidden\\u001b]0;title\\u0007`);
+    expect(terminalText(text, false)).not.toMatch(RAW_CONTROL);
+  });
+
+  it('JSON text keeps its value, with DEL and C1 written as \\u escapes', () => {
+    const value = { reason: `x${ESC_CLEAR}\x9b31m\x7f\u2028` };
+    const text = terminalText(JSON.stringify(value, null, 2), true);
+    expect(text).not.toMatch(RAW_CONTROL);
+    expect(JSON.parse(text)).toEqual(value);
+  });
+
+  const hostile = `evil${ESC_CLEAR}\x9b2J\x1b]0;pwned\x07`;
+  const port = (over: Partial<PortInfo>): PortInfo => ({ port: 3000, protocol: 'tcp', state: 'reserved', ...over });
+  const cases: Array<[string, string[], (method: string) => unknown]> = [
+    ['ports: a reservation reason and a process name', ['ports'], () => [port({ reason: hostile }), port({ port: 3001, state: 'listening', listener: { pid: 5, process: hostile, address: '0.0.0.0:3001' } })]],
+    [
+      'conflicts --all: who resolved it',
+      ['conflicts', '--all'],
+      () => [{ id: 'c1', port: 3000, protocol: 'tcp', type: 'drift', severity: 'info', services: ['web'], detectedAt: '2025-01-01T11:00:00Z', resolvedAt: '2025-01-01T11:30:00Z', resolution: { strategy: 'auto', from: 3000, to: 3001, by: hostile }, outcome: 'resolved' }],
+    ],
+    ['health: a check error', ['health'], () => [{ service: 'web', status: 'unhealthy', latencyMs: null, checkedAt: '2025-01-01T11:59:00Z', error: hostile }]],
+    ['check: a process name', ['check', '3000'], () => ({ port: 3000, available: false, reason: 'listening', heldBy: { pid: 5, process: hostile } })],
+    ['status: a service process', ['status'], (m) => (m === 'daemon.status' ? { version: '1', pid: 1, uptimeSec: 1, socket: hostile, stateFile: 's', services: 1, openConflicts: 0, lastScan: null } : [svc('web', 3000, { tags: [hostile] })])],
+  ];
+
+  it.each(cases)('%s: no raw control character is printed, and --json keeps the exact value', async (_, argv, answer) => {
+    const file = await startPeer((method) => ({ result: answer(method) }));
+    for (const color of [false, true]) {
+      const { io, out } = fakeIo();
+      io.color = color;
+      expect(await main([...argv, '--socket', file], io)).toBe(0);
+      const text = out.join('\n');
+      expect(text.replace(/\x1b\[(?:1|2|22|31|32|33|36|39)m/g, '')).not.toMatch(RAW_CONTROL);
+      expect(text).toContain('evil\\u001b[2J\\u009b2J\\u001b]0;pwned\\u0007');
+    }
+    const machine = fakeIo();
+    expect(await main([...argv, '--json', '--socket', file], machine.io)).toBe(0);
+    const json = machine.out.join('\n');
+    expect(json).not.toMatch(RAW_CONTROL);
+    expect(json).toContain('\\u001b[2J');
+  });
+
+  it('a daemon error message that repeats hostile input is escaped too', async () => {
+    const file = await startPeer(() => ({ error: { code: -32001, message: `service "${hostile}" not found`, data: { name: hostile } } }));
+    const { io, err } = fakeIo();
+    expect(await main(['unregister', 'x', '--socket', file], io)).toBe(1);
+    expect(err.join('\n')).not.toMatch(RAW_CONTROL);
+    expect(err.join('\n')).toContain('evil\\u001b[2J');
+  });
+
+  it('watch prints an event with a hostile health error escaped', async () => {
+    const ev = { type: 'service_health', seq: 1, time: '2025-01-01T12:00:00.000Z', data: { service: 'web', status: 'unhealthy', previous: 'healthy', error: hostile } };
+    const file = await startPeer((method, _params, socket) => {
+      setImmediate(() => socket.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'event', params: ev })}\n`));
+      return method === 'events.subscribe' ? { result: { subscribed: ['service_health'] } } : { error: { code: -32601, message: 'no' } };
+    });
+    const { io, out, stop, printed } = fakeIo();
+    const exit = main(['watch', '--socket', file], io);
+    await printed;
+    stop();
+    expect(await exit).toBe(0);
+    expect(out.join('\n')).not.toMatch(RAW_CONTROL);
+    expect(out.join('\n')).toContain('(evil\\u001b[2J');
+  });
+});
+
+describe('fitting tables to the terminal', () => {
+  it('narrows the widest columns until the table fits, keeping header widths', () => {
+    expect(fitWidths([5, 40, 30], ['PORT', 'PROCESS', 'NOTE'], 50)).toEqual([5, 20, 21]);
+    expect(fitWidths([5, 10], ['PORT', 'NAME'], 80)).toEqual([5, 10]);
+    // It cannot go below the floors: the table runs over rather than become unreadable.
+    expect(fitWidths([5, 40], ['PORT', 'PROCESS'], 3)).toEqual([5, 7]);
+  });
+
+  it('cuts cells that do not fit with an ellipsis; no line is wider than the terminal', () => {
+    const ports: PortInfo[] = [
+      { port: 3000, protocol: 'tcp', state: 'listening', listener: { pid: 123456, process: 'a-very-long-process-name-indeed', address: '[::ffff:127.0.0.1]:3000' } },
+      { port: 3001, protocol: 'tcp', state: 'reserved', reservedFor: 'database', reason: 'kept for the reporting database that runs at night' },
+    ];
+    const wide = renderPorts(ports, NOW, paint(false));
+    expect(Math.max(...wide.split('\n').map((l) => l.length))).toBeGreaterThan(90);
+    for (const columns of [90, 80, 60]) {
+      const lines = renderPorts(ports, NOW, paint(false, columns)).split('\n');
+      expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(columns);
+      expect(lines.join('\n')).toContain('…');
+      expect(lines[0]).toMatch(/^PORT {2}PROTO {2}STATE/);
+    }
+    expect(table(['A', 'B'], [['x', 'y']], [], 80)).toBe('A  B\nx  y');
+  });
+});
+
+describe('stats forecast wording', () => {
+  const stats = (historySec: number, exhaustsAt: string | null): AllStats => ({
+    ports: { ranges: [{ name: 'dev', start: 3000, end: 3999, size: 1000, assigned: 1, reserved: 0, listening: 0, free: 999, utilisation: 0.001, trendPerDay: 1 / 7, exhaustsAt, historySec }] },
+    services: { byStatus: {}, services: [] },
+    conflicts: { open: 0, resolved: 0, vanished: 0, byType: {}, bySeverity: {}, meanTimeToResolveSec: null, topPorts: [] },
+  });
+
+  it('says there is no forecast yet, and why, when the history is short', () => {
+    const text = renderStats(stats(30, null), paint(false));
+    expect(text).toMatch(/dev .* -$/m);
+    expect(text).toContain('FULL BY: no forecast until there is 1d of allocation history (30s so far)');
+  });
+
+  it('prints the date once the daemon gives one', () => {
+    const text = renderStats(stats(3 * 86_400, '2025-03-01T00:00:00.000Z'), paint(false));
+    expect(text).toContain('2025-03-01');
+    expect(text).not.toContain('no forecast');
   });
 });

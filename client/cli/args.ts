@@ -26,6 +26,8 @@ export interface Io {
   out(text: string): void;
   err(text: string): void;
   color: boolean;
+  /** The terminal's width when stdout is one (tables are fitted to it); undefined otherwise. */
+  columns?: number;
   env: Readonly<Record<string, string | undefined>>;
   now(): number;
   /** Resolves when the user asks a long-running verb to stop (SIGINT/SIGTERM). */
@@ -70,7 +72,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
 
 export type CommandLine =
   | { kind: 'verb'; verb: Verb; values: Values; positionals: string[] }
-  | { kind: 'help'; values: Values }
+  | { kind: 'help'; values: Values; verb?: Verb }
   | { kind: 'version'; values: Values };
 
 /** Splits argv into a verb and its options; global options may come before or after the verb. */
@@ -78,11 +80,12 @@ export function parseCommandLine(argv: string[], verbs: readonly Verb[]): Comman
   const at = findVerb(argv);
   if (at < 0) {
     const values = strictParse(argv, GLOBAL_OPTIONS).values;
-    if (values.help) return { kind: 'help', values };
-    if (values.version) return { kind: 'version', values };
-    throw new UsageError('missing command');
+    if (values.version && !values.help) return { kind: 'version', values };
+    // Bare `portmand` is a question, not a mistake: the answer is the help.
+    return { kind: 'help', values };
   }
   const name = argv[at] as string;
+  if (name === 'help') return parseHelpLine([...argv.slice(0, at), ...argv.slice(at + 1)], verbs);
   const verb = verbs.find((v) => v.name === name);
   if (!verb) throw new UsageError(`unknown command "${name}"`);
   try {
@@ -93,8 +96,22 @@ export function parseCommandLine(argv: string[], verbs: readonly Verb[]): Comman
   }
 }
 
+// `portmand help [verb]`.
+function parseHelpLine(args: string[], verbs: readonly Verb[]): CommandLine {
+  const { values, positionals } = strictParse(args, VERB_GLOBAL_OPTIONS);
+  if (positionals.length > 1) throw new UsageError(`help: unexpected argument "${positionals[1]}"`);
+  const name = positionals[0];
+  if (name === undefined) return { kind: 'help', values };
+  const verb = verbs.find((v) => v.name === name);
+  if (!verb) throw new UsageError(`help: unknown command "${name}"`);
+  return { kind: 'help', values, verb };
+}
+
+/** The global options a verb takes: --version stands alone, so `status --version` is a usage error. */
+export const VERB_GLOBAL_OPTIONS: Record<string, OptionSpec> = Object.fromEntries(Object.entries(GLOBAL_OPTIONS).filter(([name]) => name !== 'version'));
+
 function parseVerbLine(args: string[], verb: Verb): CommandLine {
-  const { values, positionals } = strictParse(args, { ...GLOBAL_OPTIONS, ...verb.options });
+  const { values, positionals } = strictParse(args, { ...VERB_GLOBAL_OPTIONS, ...verb.options });
   if (!values.help) {
     const { min, max } = verb.positionals;
     if (positionals.length < min) throw new UsageError(`${verb.name}: missing ${verb.args ?? 'argument'}`);

@@ -13,7 +13,7 @@ export const conflicts: Verb = {
     const all = ctx.values.all === true;
     const pm = ctx.client();
     const list = all ? await pm.conflict.history() : await pm.conflict.list({ open: true });
-    show(ctx, list, (p) => renderConflicts(list, ctx.io.now(), p, all));
+    show(ctx, list, (safe, p) => renderConflicts(safe, ctx.io.now(), p, all));
   },
 };
 
@@ -46,13 +46,14 @@ export const resolve: Verb = {
     if (!strategy) throw new UsageError('resolve: --strategy is required');
     if (strategy === 'manual' && v.port === undefined) throw new UsageError('resolve: --strategy manual needs --port N');
     if (strategy === 'swap' && v.with === undefined) throw new UsageError('resolve: --strategy swap needs --with S');
+    const withService = str(v.with);
     const r = await ctx.client().conflict.resolve({
       service,
       conflictId,
       strategy,
       newPort: v.port === undefined ? undefined : port(v.port, '--port'),
-      withService: str(v.with),
+      withService,
     });
-    show(ctx, r, () => renderResolve(r, ctx.values.strategy === 'swap' ? str(ctx.values.with) : undefined));
+    show(ctx, r, (safe) => renderResolve(safe, strategy === 'swap' ? withService : undefined));
   },
 };

@@ -14,6 +14,8 @@ export function shouldColor(stream: { isTTY?: boolean }, env: Readonly<Record<st
 }
 
 export interface Paint {
+  /** The terminal's width when output goes to one; tables are fitted to it. */
+  columns?: number;
   red(s: string): string;
   green(s: string): string;
   yellow(s: string): string;
@@ -22,16 +24,75 @@ export interface Paint {
   bold(s: string): string;
 }
 
-const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
+type Style = Exclude<keyof Paint, 'columns'>;
+/** SGR open and close codes of each style: the only escape sequences the CLI writes itself. */
+const STYLES: Readonly<Record<Style, readonly [number, number]>> = {
+  red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39], dim: [2, 22], bold: [1, 22],
+};
+const sgr = ([open, close]: readonly [number, number]) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
 const plain = (s: string) => s;
 
-/** ANSI styles when `color`, identity functions otherwise. */
-export function paint(color: boolean): Paint {
-  if (!color) return { red: plain, green: plain, yellow: plain, cyan: plain, dim: plain, bold: plain };
-  return { red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), cyan: sgr(36, 39), dim: sgr(2, 22), bold: sgr(1, 22) };
+/** ANSI styles when `color`, identity functions otherwise; `columns` when drawing on a terminal. */
+export function paint(color: boolean, columns?: number): Paint {
+  const width = columns !== undefined && columns > 0 ? { columns } : {};
+  if (!color) return { ...width, red: plain, green: plain, yellow: plain, cyan: plain, dim: plain, bold: plain };
+  const { red, green, yellow, cyan, dim, bold } = STYLES;
+  return { ...width, red: sgr(red), green: sgr(green), yellow: sgr(yellow), cyan: sgr(cyan), dim: sgr(dim), bold: sgr(bold) };
 }
 
 const ANSI = /\x1b\[[0-9;]*m/g;
+
+// C0 and C1 controls, DEL, and the Unicode format characters that reorder or
+// break lines (bidi overrides and isolates, line and paragraph separators).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Readonly<Record<string, string>> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const escapeChar = (c: string) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/**
+ * A string from the daemon, the OS or another user, made safe to print:
+ * every control character written out (ESC as \u001b, tab as \t), so it
+ * shows as text instead of acting on the terminal.
+ */
+export function escapeControl(s: string): string {
+  return s.replace(CONTROL, escapeChar);
+}
+
+/** `value` with every string in it (keys too) passed through escapeControl. */
+export function escapeStrings<T>(value: T): T {
+  if (typeof value === 'string') return escapeControl(value) as T;
+  if (Array.isArray(value)) return value.map((x: unknown) => escapeStrings(x)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [escapeControl(k), escapeStrings(v)])) as T;
+  }
+  return value;
+}
+
+// Exactly the sequences paint() writes; nothing else reaches the terminal raw.
+const OWN_STYLE = new RegExp(`\\x1b\\[(?:${[...new Set(Object.values(STYLES).flat())].join('|')})m`, 'y');
+
+/**
+ * The last step before a line is written: control characters are escaped
+ * except newlines and, when `color`, paint()'s own colour codes. The \uXXXX
+ * form keeps JSON text valid JSON with the same value (JSON.stringify leaves
+ * DEL, C1 and U+2028 raw), so --json output goes through here as well.
+ */
+export function terminalText(text: string, color: boolean): string {
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(CONTROL)) {
+    const at = m.index;
+    if (at < last) continue;
+    const c = m[0];
+    out += text.slice(last, at);
+    last = at + 1;
+    if (c === '\n') out += c;
+    else if (c === '\x1b' && color && ((OWN_STYLE.lastIndex = at), OWN_STYLE.test(text))) {
+      out += text.slice(at, OWN_STYLE.lastIndex);
+      last = OWN_STYLE.lastIndex;
+    } else out += escapeChar(c);
+  }
+  return out + text.slice(last);
+}
 
 /** The width a string takes on screen, not counting colour codes. */
 export function visibleWidth(s: string): number {
@@ -40,22 +101,54 @@ export function visibleWidth(s: string): number {
 
 export type Align = 'left' | 'right';
 
+const GAP = 2;
+
 /**
  * Columns padded to their widest cell, separated by two spaces; no trailing
  * blanks. `align` gives per-column alignment (numbers read best on the right).
+ * With `maxWidth` (a terminal's columns) the widest columns are narrowed until
+ * the table fits, and cells that no longer fit end in "…".
  */
-export function table(headers: string[], rows: string[][], align: Align[] = []): string {
+export function table(headers: string[], rows: string[][], align: Align[] = [], maxWidth?: number): string {
   const all = [headers, ...rows];
-  const widths = headers.map((_, c) => Math.max(...all.map((r) => visibleWidth(r[c] ?? ''))));
+  const natural = headers.map((_, c) => Math.max(...all.map((r) => visibleWidth(r[c] ?? ''))));
+  const widths = maxWidth === undefined ? natural : fitWidths(natural, headers, maxWidth);
   const line = (cells: string[]) =>
     cells
       .map((cell, c) => {
-        const pad = ' '.repeat((widths[c] ?? 0) - visibleWidth(cell));
-        return align[c] === 'right' ? pad + cell : cell + pad;
+        const width = widths[c] ?? 0;
+        const text = visibleWidth(cell) > width ? elide(cell, width) : cell;
+        const pad = ' '.repeat(width - visibleWidth(text));
+        return align[c] === 'right' ? pad + text : text + pad;
       })
-      .join('  ')
+      .join(' '.repeat(GAP))
       .trimEnd();
   return all.map((r) => line(headers.map((_, c) => r[c] ?? ''))).join('\n');
+}
+
+/**
+ * Takes one column from the widest at a time until the columns and gaps fit
+ * `maxWidth`. A column keeps at least its header's width (and 6): past that the
+ * table is allowed to run over rather than become unreadable.
+ */
+export function fitWidths(natural: readonly number[], headers: readonly string[], maxWidth: number): number[] {
+  const widths = [...natural];
+  const floor = widths.map((w, c) => Math.min(w, Math.max(6, (headers[c] ?? '').length)));
+  let excess = widths.reduce((a, b) => a + b, 0) + GAP * Math.max(0, widths.length - 1) - maxWidth;
+  while (excess > 0) {
+    let widest = -1;
+    for (let c = 0; c < widths.length; c++) if (widths[c]! > floor[c]! && (widest < 0 || widths[c]! > widths[widest]!)) widest = c;
+    if (widest < 0) break;
+    widths[widest]!--;
+    excess--;
+  }
+  return widths;
+}
+
+// Colour is dropped from a cell that is cut: a cut-off code would bleed.
+function elide(cell: string, width: number): string {
+  const plainText = cell.replace(ANSI, '');
+  return width <= 1 ? plainText.slice(0, width) : `${plainText.slice(0, width - 1)}…`;
 }
 
 /** Seconds as the two largest units: "3d 4h", "2h 5m", "4m 3s", "42s". */

@@ -17,7 +17,11 @@ export const health: Verb = {
     if (ctx.values.check) results = await pm.health.check(name !== undefined ? { service: name } : {});
     else if (name !== undefined) results = [await pm.health.get({ service: name })];
     else results = await pm.health.list();
-    show(ctx, name !== undefined && !ctx.values.check ? results[0] : results, (p) => renderHealth(results, ctx.io.now(), p));
+    // `health <service>` prints health.get's one result as JSON; the table takes a list either way.
+    const one = name !== undefined && !ctx.values.check;
+    show<HealthResult | HealthResult[]>(ctx, one ? (results[0] as HealthResult) : results, (safe, p) =>
+      renderHealth(Array.isArray(safe) ? safe : [safe], ctx.io.now(), p),
+    );
   },
 };
 
@@ -30,5 +34,5 @@ export function renderHealth(results: HealthResult[], now: number, p: Paint): st
     formatAge(r.checkedAt, now),
     r.error ?? '',
   ]);
-  return table(['SERVICE', 'STATUS', 'LATENCY', 'CHECKED', 'ERROR'], rows);
+  return table(['SERVICE', 'STATUS', 'LATENCY', 'CHECKED', 'ERROR'], rows, [], p.columns);
 }

@@ -1,9 +1,10 @@
 // Help text, generated from the verb table so it cannot drift from the parser.
-import { GLOBAL_OPTIONS, type OptionSpec, type Verb } from './args.ts';
+import { GLOBAL_OPTIONS, VERB_GLOBAL_OPTIONS, type OptionSpec, type Verb } from './args.ts';
 
 export const EXIT_CODES = `Exit codes:
-  0  success (check exits 0 whether or not the port is available)
-  1  the daemon answered with an error (with --json: {"error":{code,message,data}} on stdout)
+  0  success (check exits 0 whether or not the port is available, unless -q)
+  1  the daemon answered with an error (with --json: {"error":{code,message,data}} on stdout);
+     check -q: the port is not available
   2  usage error: unknown command or option, bad value
   3  the daemon is not reachable (start it with \`portmand daemon\` or \`npm start\`)`;
 
@@ -23,7 +24,7 @@ export function globalHelp(verbs: readonly Verb[]): string {
     '',
     EXIT_CODES,
     '',
-    "Run 'portmand <command> --help' for a command's options.",
+    "Run 'portmand help <command>' or 'portmand <command> --help' for a command's options.",
   ].join('\n');
 }
 
@@ -37,7 +38,7 @@ export function verbHelp(verb: Verb): string {
     ...(own ? ['', 'Options:', optionLines(verb.options)] : []),
     '',
     'Global options:',
-    optionLines(GLOBAL_OPTIONS),
+    optionLines(VERB_GLOBAL_OPTIONS),
   ].join('\n');
 }
 

@@ -7,6 +7,7 @@ import { currentClientSocket } from '../paths.ts';
 import { parseCommandLine, UsageError, type Context, type Io, type Verb } from './args.ts';
 import { conflicts, resolve } from './conflicts.ts';
 import { daemon } from './daemon.ts';
+import { escapeControl, escapeStrings, terminalText } from './format.ts';
 import { globalHelp, usageHint, verbHelp } from './help.ts';
 import { allocate, check, ports, release, reserve, suggest } from './ports.ts';
 import { list, register, status, unregister } from './services.ts';
@@ -30,12 +31,13 @@ export const VERBS: readonly Verb[] = [
 export const EXIT = { ok: 0, daemonError: 1, usage: 2, unreachable: 3 } as const;
 
 /** Runs one command line and resolves to the process exit code. */
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(argv: string[], rawIo: Io): Promise<number> {
+  const io = terminalSafe(rawIo);
   let verb: Verb | undefined;
   let client: PortmandClient | undefined;
   try {
     const line = parseCommandLine(argv, VERBS);
-    if (line.kind === 'help') return (io.out(globalHelp(VERBS)), EXIT.ok);
+    if (line.kind === 'help') return (io.out(line.verb ? verbHelp(line.verb) : globalHelp(VERBS)), EXIT.ok);
     if (line.kind === 'version') return (io.out(packageVersion()), EXIT.ok);
     verb = line.verb;
     if (line.values.help) return (io.out(verbHelp(verb)), EXIT.ok);
@@ -58,6 +60,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
+/**
+ * Every line the CLI writes passes here, whatever verb wrote it: control
+ * characters in it are escaped, except newlines and the CLI's own colours.
+ * Verbs also escape the data they draw (see show.ts); this is the backstop
+ * that a new verb cannot forget. JSON text keeps its value (see terminalText).
+ */
+function terminalSafe(io: Io): Io {
+  return { ...io, out: (text) => io.out(terminalText(text, io.color)), err: (text) => io.err(terminalText(text, io.color)) };
+}
+
 function report(err: unknown, io: Io, json: boolean, verb: Verb | undefined): number {
   // With --json a script gets an error object on stdout whatever failed; `kind` says which exit it is.
   const jsonError = (kind: string, message: string, extra: object = {}) => json && io.out(JSON.stringify({ error: { kind, message, ...extra } }));
@@ -73,7 +85,9 @@ function report(err: unknown, io: Io, json: boolean, verb: Verb | undefined): nu
   }
   if (err instanceof PortmandError) {
     if (json) io.out(JSON.stringify({ error: { kind: 'daemon', code: err.code, message: err.message, data: err.data ?? null } }));
-    io.err(`portmand: ${err.message}${describeData(err.data, err.message)}`);
+    // The message and data may repeat what a client stored: escaped like any other daemon text.
+    const message = escapeControl(err.message);
+    io.err(`portmand: ${message}${describeData(err.data && escapeStrings(err.data), message)}`);
     return EXIT.daemonError;
   }
   // Anything else (the daemon verb failing to start, a bug): the message, and the stack on request.

@@ -1,10 +1,10 @@
 // Verbs about ports: allocate, release, check, reserve, suggest, ports.
-import { int, oneOf, port, protocol, PROTOCOL_OPTION, RANGE_OPTION, str, type Verb } from './args.ts';
+import { LIMITS } from '../protocol.ts';
+import { int, oneOf, port, protocol, PROTOCOL_OPTION, RANGE_OPTION, str, UsageError, type Verb } from './args.ts';
 import { renderCheck, renderPorts } from './render.ts';
 import { show } from './show.ts';
 
 const TTL = { type: 'string', value: 'SEC', help: 'lease: give the port back after SEC seconds' } as const;
-const DAY_SECONDS = 86_400;
 
 export const allocate: Verb = {
   name: 'allocate',
@@ -20,9 +20,9 @@ export const allocate: Verb = {
       preferred: v.preferred === undefined ? undefined : port(v.preferred, '--preferred'),
       range: str(v.range),
       protocol: protocol(v),
-      ttlSec: int(v.ttl, '--ttl', 1, 365 * DAY_SECONDS, true),
+      ttlSec: int(v.ttl, '--ttl', 1, LIMITS.ttlSec, true),
     });
-    show(ctx, r, () => String(r.port));
+    show(ctx, r, (safe) => String(safe.port));
   },
 };
 
@@ -37,10 +37,10 @@ export const release: Verb = {
     const proto = protocol(ctx.values);
     const r = await ctx.client().port.release({ port: p, protocol: proto, service: str(ctx.values.service) });
     const what = `${r.port}/${proto ?? 'tcp'}`;
-    show(ctx, r, () =>
-      r.released
-        ? `released ${what}${r.unregistered?.length ? ` (unregistered ${r.unregistered.join(', ')})` : ''}`
-        : `nothing released: ${what}: ${r.reason ?? 'it was not held'}`,
+    show(ctx, r, (safe) =>
+      safe.released
+        ? `released ${what}${safe.unregistered?.length ? ` (unregistered ${safe.unregistered.join(', ')})` : ''}`
+        : `nothing released: ${what}: ${safe.reason ?? 'it was not held'}`,
     );
   },
 };
@@ -48,13 +48,19 @@ export const release: Verb = {
 export const check: Verb = {
   name: 'check',
   args: '<port>',
-  summary: 'say whether a port is available (exit 0 either way)',
-  options: { protocol: PROTOCOL_OPTION, host: { type: 'string', value: 'H', help: 'address to check (default: all)' } },
+  summary: 'say whether a port is available (exit 0 either way; with -q, exit 1 when it is not)',
+  details: 'For scripts: `if portmand check -q 3000; then ...` runs the branch only when 3000 is free.',
+  options: {
+    protocol: PROTOCOL_OPTION,
+    host: { type: 'string', value: 'H', help: 'address to check (default: all)' },
+    quiet: { type: 'boolean', short: 'q', help: 'print nothing; exit 0 when available, 1 when not' },
+  },
   positionals: { min: 1, max: 1 },
   async run(ctx) {
     const proto = protocol(ctx.values);
     const r = await ctx.client().port.check({ port: port(ctx.positionals[0], '<port>'), protocol: proto, host: str(ctx.values.host) });
-    show(ctx, r, (p) => renderCheck(r, proto ?? 'tcp', p));
+    if (ctx.values.quiet) return r.available ? 0 : 1;
+    show(ctx, r, (safe, p) => renderCheck(safe, proto ?? 'tcp', p));
   },
 };
 
@@ -64,7 +70,7 @@ export const reserve: Verb = {
   summary: 'reserve a port so that it is never allocated',
   options: {
     for: { type: 'string', value: 'S', help: 'the service it is kept for' },
-    reason: { type: 'string', value: 'TEXT', help: 'why, for the next person' },
+    reason: { type: 'string', value: 'TEXT', help: `why, for the next person (at most ${LIMITS.reasonChars} characters)` },
     ttl: { type: 'string', value: 'SEC', help: 'end the reservation after SEC seconds' },
     protocol: PROTOCOL_OPTION,
   },
@@ -75,24 +81,32 @@ export const reserve: Verb = {
       port: port(ctx.positionals[0], '<port>'),
       protocol: protocol(v),
       for: str(v.for),
-      reason: str(v.reason),
-      ttlSec: int(v.ttl, '--ttl', 1, 365 * DAY_SECONDS, true),
+      reason: reason(v.reason),
+      ttlSec: int(v.ttl, '--ttl', 1, LIMITS.ttlSec, true),
     });
-    show(ctx, r, () => {
-      const parts = [`reserved ${r.port}/${r.protocol}`];
-      if (r.reservedFor) parts.push(`for ${r.reservedFor}`);
-      if (r.reason) parts.push(`(${r.reason})`);
-      if (r.expiresAt) parts.push(`until ${r.expiresAt}`);
+    show(ctx, r, (safe) => {
+      const parts = [`reserved ${safe.port}/${safe.protocol}`];
+      if (safe.reservedFor) parts.push(`for ${safe.reservedFor}`);
+      if (safe.reason) parts.push(`(${safe.reason})`);
+      if (safe.expiresAt) parts.push(`until ${safe.expiresAt}`);
       return parts.join(' ');
     });
   },
 };
 
+// The daemon checks the length too (and refuses control characters); checking here exits 2 before connecting.
+function reason(value: string | boolean | string[] | undefined): string | undefined {
+  const text = str(value);
+  if (text === undefined) return undefined;
+  if (text.length > LIMITS.reasonChars) throw new UsageError(`--reason must be at most ${LIMITS.reasonChars} characters, got ${text.length}`);
+  return text;
+}
+
 export const suggest: Verb = {
   name: 'suggest',
   summary: 'print free ports, one a line, without allocating them',
   options: {
-    count: { type: 'string', value: 'N', help: 'how many (default 5)' },
+    count: { type: 'string', value: 'N', help: `how many, 1 to ${LIMITS.suggestCount} (default ${LIMITS.suggestCountDefault})` },
     range: RANGE_OPTION,
     near: { type: 'string', value: 'N', help: 'prefer ports close to N' },
     protocol: PROTOCOL_OPTION,
@@ -101,12 +115,12 @@ export const suggest: Verb = {
   async run(ctx) {
     const v = ctx.values;
     const r = await ctx.client().port.suggest({
-      count: int(v.count, '--count', 1, 1000, true),
+      count: int(v.count, '--count', 1, LIMITS.suggestCount, true),
       range: str(v.range),
       near: v.near === undefined ? undefined : port(v.near, '--near'),
       protocol: protocol(v),
     });
-    show(ctx, r, () => r.ports.join('\n'));
+    show(ctx, r, (safe) => safe.ports.join('\n'));
   },
 };
 
@@ -121,6 +135,6 @@ export const ports: Verb = {
   async run(ctx) {
     const state = oneOf(ctx.values.state, '--state', ['assigned', 'reserved', 'listening', 'free'] as const);
     const r = await ctx.client().port.list({ state, range: str(ctx.values.range) });
-    show(ctx, r, (p) => renderPorts(r, ctx.io.now(), p));
+    show(ctx, r, (safe, p) => renderPorts(safe, ctx.io.now(), p));
   },
 };

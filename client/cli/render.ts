@@ -33,7 +33,7 @@ export function renderServices(services: Service[], p: Paint, filtered = false):
   const rows = [...services]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((s) => [s.name, String(s.port), s.protocol, renderStatusWord(s.status, p), s.pid ? String(s.pid) : '-', s.tags.join(',') || '-']);
-  return table(['NAME', 'PORT', 'PROTO', 'STATUS', 'PID', 'TAGS'], rows, ['left', 'right']);
+  return table(['NAME', 'PORT', 'PROTO', 'STATUS', 'PID', 'TAGS'], rows, ['left', 'right'], p.columns);
 }
 
 /** `portmand status`: the daemon, then its services. */
@@ -101,7 +101,7 @@ export function renderPorts(ports: PortInfo[], now: number, p: Paint): string {
     renderListener(i.listener),
     i.expiresAt ? `expires ${formatAge(i.expiresAt, now)}` : (i.reason ?? ''),
   ]);
-  return table(['PORT', 'PROTO', 'STATE', 'SERVICE', 'PROCESS', 'NOTE'], rows, ['right']);
+  return table(['PORT', 'PROTO', 'STATE', 'SERVICE', 'PROCESS', 'NOTE'], rows, ['right'], p.columns);
 }
 
 /** Open conflicts, or with `history` the resolved and vanished ones too. */
@@ -112,7 +112,15 @@ export function renderConflicts(conflicts: Conflict[], now: number, p: Paint, hi
     const row = [c.id, `${c.port}/${c.protocol}`, c.type, renderSeverity(c.severity, p), c.services.join(',') || '-', renderListener(c.listener), formatAge(c.detectedAt, now)];
     return history ? [...row, renderEnding(c, now)] : row;
   });
-  return table(history ? [...headers, 'ENDED'] : headers, rows);
+  return table(history ? [...headers, 'ENDED'] : headers, rows, [], p.columns);
+}
+
+/** A conflict the registration opened, labelled by how bad it is: a critical one is an error, not a warning. */
+export function renderConflictLine(c: Conflict, p: Paint): string {
+  const text = `${c.type} on ${c.port}/${c.protocol} with ${c.services.join(', ')}${c.listener ? ` and ${renderListener(c.listener)}` : ''} (conflict ${c.id})`;
+  if (c.severity === 'critical') return p.red(`critical: ${text}`);
+  if (c.severity === 'warning') return p.yellow(`warning: ${text}`);
+  return `note: ${text}`;
 }
 
 function renderEnding(c: Conflict, now: number): string {

@@ -1,7 +1,7 @@
 // Verbs about services: status, list, register, unregister.
-import type { RegisterParams } from '../protocol.ts';
-import { oneOf, port, protocol, PROTOCOL_OPTION, str, UsageError, type Verb } from './args.ts';
-import { renderServices, renderStatus } from './render.ts';
+import { LIMITS, type RegisterParams } from '../protocol.ts';
+import { oneOf, port, protocol, PROTOCOL_OPTION, str, UsageError, type Values, type Verb } from './args.ts';
+import { renderConflictLine, renderServices, renderStatus } from './render.ts';
 import { show } from './show.ts';
 
 /** Says which socket `status` talks to, and why that one. */
@@ -23,7 +23,9 @@ export const status: Verb = {
     const pm = ctx.client();
     const [daemon, services] = await Promise.all([pm.daemon.status(), pm.service.list()]);
     const via = ctx.socketSource && { socket: ctx.socketPath, source: ctx.socketSource };
-    show(ctx, { daemon, services, ...(via && { client: via }) }, (p) => renderStatus(daemon, services, ctx.io.now(), p, via && SOCKET_NOTES[via.source]));
+    show(ctx, { daemon, services, ...(via && { client: via }) }, (safe, p) =>
+      renderStatus(safe.daemon, safe.services, ctx.io.now(), p, via && SOCKET_NOTES[via.source]),
+    );
   },
 };
 
@@ -40,7 +42,7 @@ export const list: Verb = {
       status: oneOf(ctx.values.status, '--status', STATUSES),
       tag: str(ctx.values.tag),
     });
-    show(ctx, services, (p) => renderServices(services, p, ctx.values.status !== undefined || ctx.values.tag !== undefined));
+    show(ctx, services, (safe, p) => renderServices(safe, p, ctx.values.status !== undefined || ctx.values.tag !== undefined));
   },
 };
 
@@ -68,18 +70,23 @@ export const register: Verb = {
       protocol: protocol(v),
       host: str(v.host),
       healthCheck: url ? { type: 'http', url } : undefined,
-      tags: Array.isArray(v.tag) ? v.tag : undefined,
+      tags: tags(v.tag),
       range: str(v.range),
       exclusive: v.exclusive === true ? true : undefined,
     };
     const s = await ctx.client().service.register(params);
-    show(ctx, s, (p) => {
-      const line = `registered ${s.name} on ${s.port}/${s.protocol}`;
-      const conflicts = (s.conflicts ?? []).map((c) => p.yellow(`warning: ${c.type} on ${c.port}/${c.protocol} with ${c.services.join(', ')} (conflict ${c.id})`));
-      return [line, ...conflicts].join('\n');
+    show(ctx, s, (safe, p) => {
+      const line = `registered ${safe.name} on ${safe.port}/${safe.protocol}`;
+      return [line, ...(safe.conflicts ?? []).map((c) => renderConflictLine(c, p))].join('\n');
     });
   },
 };
+
+function tags(value: Values[string]): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  if (value.length > LIMITS.tags) throw new UsageError(`--tag may be given at most ${LIMITS.tags} times`);
+  return value;
+}
 
 export const unregister: Verb = {
   name: 'unregister',
@@ -89,6 +96,6 @@ export const unregister: Verb = {
   positionals: { min: 1, max: 1 },
   async run(ctx) {
     const r = await ctx.client().service.unregister({ name: ctx.positionals[0] as string });
-    show(ctx, r, () => `unregistered ${r.name}${r.releasedPorts.length ? ` (released ${r.releasedPorts.join(', ')})` : ''}`);
+    show(ctx, r, (safe) => `unregistered ${safe.name}${safe.releasedPorts.length ? ` (released ${safe.releasedPorts.join(', ')})` : ''}`);
   },
 };

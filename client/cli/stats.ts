@@ -1,6 +1,6 @@
 // `portmand stats`: port use per range, service uptime, conflict counts.
 import { formatDuration, keyValues, table, type Paint } from './format.ts';
-import type { ConflictStats, RangeStats, ServiceStats, ServiceStatus } from '../protocol.ts';
+import { LIMITS, type ConflictStats, type RangeStats, type ServiceStats, type ServiceStatus } from '../protocol.ts';
 import type { Verb } from './args.ts';
 import { show } from './show.ts';
 
@@ -20,7 +20,7 @@ export const stats: Verb = {
     const pm = ctx.client();
     const [ports, services, conflicts] = await Promise.all([pm.stats.ports(), pm.stats.services(), pm.stats.conflicts()]);
     const all: AllStats = { ports, services, conflicts };
-    show(ctx, all, (p) => renderStats(all, p));
+    show(ctx, all, (safe, p) => renderStats(safe, p));
   },
 };
 
@@ -28,10 +28,10 @@ export const stats: Verb = {
 const pct = (x: number | null) => (x === null ? '-' : x > 0 && x < 0.001 ? '<0.1%' : `${(x * 100).toFixed(1)}%`);
 
 export function renderStats(s: AllStats, p: Paint): string {
-  return [p.bold('Ports'), renderRanges(s.ports.ranges), '', p.bold('Services'), renderServiceStats(s.services, p), '', p.bold('Conflicts'), renderConflictStats(s.conflicts)].join('\n');
+  return [p.bold('Ports'), renderRanges(s.ports.ranges, p), '', p.bold('Services'), renderServiceStats(s.services, p), '', p.bold('Conflicts'), renderConflictStats(s.conflicts)].join('\n');
 }
 
-function renderRanges(ranges: RangeStats[]): string {
+function renderRanges(ranges: RangeStats[], p: Paint): string {
   const rows = ranges.map((r) => [
     r.name,
     `${r.start}-${r.end}`,
@@ -44,7 +44,16 @@ function renderRanges(ranges: RangeStats[]): string {
     r.exhaustsAt ? r.exhaustsAt.slice(0, 10) : '-',
   ]);
   const headers = ['RANGE', 'PORTS', 'ASSIGNED', 'RESERVED', 'LISTENING', 'FREE', 'USED', 'TREND/DAY', 'FULL BY'];
-  return table(headers, rows, ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right']);
+  const t = table(headers, rows, ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'], p.columns);
+  return [t, ...forecastNote(ranges, p)].join('\n');
+}
+
+// A "-" under FULL BY means "not filling" unless the daemon has not watched long enough to tell.
+function forecastNote(ranges: RangeStats[], p: Paint): string[] {
+  const young = ranges.find((r) => r.exhaustsAt === null && r.historySec < LIMITS.forecastMinHistorySec);
+  if (!young) return [];
+  const have = young.historySec > 0 ? `${formatDuration(young.historySec)} so far` : 'none yet';
+  return [p.dim(`FULL BY: no forecast until there is ${formatDuration(LIMITS.forecastMinHistorySec)} of allocation history (${have})`)];
 }
 
 function renderServiceStats(s: AllStats['services'], p: Paint): string {
@@ -59,7 +68,7 @@ function renderServiceStats(s: AllStats['services'], p: Paint): string {
     String(x.portChanges),
     x.meanLatencyMs === null ? '-' : `${x.meanLatencyMs} ms`,
   ]);
-  const t = table(['NAME', 'UP 1H', 'UP 24H', 'UP 7D', 'RESTARTS', 'PORT CHANGES', 'LATENCY'], rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right']);
+  const t = table(['NAME', 'UP 1H', 'UP 24H', 'UP 7D', 'RESTARTS', 'PORT CHANGES', 'LATENCY'], rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right'], p.columns);
   return `${counts}\n${t}`;
 }
 

@@ -1,9 +1,10 @@
 // `portmand watch`: one line per event until SIGINT; survives daemon restarts
 // because the client reconnects and re-subscribes with the last seq it saw.
-import { paint } from './format.ts';
+import { escapeStrings } from './format.ts';
 import { EVENT_TYPES } from '../protocol.ts';
 import { eventTypes, type Verb } from './args.ts';
 import { renderEvent } from './render.ts';
+import { terminalPaint } from './show.ts';
 
 export const watch: Verb = {
   name: 'watch',
@@ -13,12 +14,12 @@ export const watch: Verb = {
   positionals: { min: 0, max: 0 },
   async run(ctx) {
     const types = eventTypes(ctx.values.types);
-    const p = paint(ctx.io.color);
+    const p = terminalPaint(ctx);
     const pm = ctx.client({
       onConnectionState: (state) =>
         ctx.io.err(state === 'disconnected' ? `portmand: lost the daemon at ${ctx.socketPath}; reconnecting` : 'portmand: reconnected'),
     });
-    pm.on('*', (e) => ctx.io.out(ctx.json ? JSON.stringify(e) : renderEvent(e, p)));
+    pm.on('*', (e) => ctx.io.out(ctx.json ? JSON.stringify(e) : renderEvent(escapeStrings(e), p)));
     const r = await pm.events.subscribe(types ? { types } : {});
     // On stderr even with --json: stdout stays pure NDJSON, and a script can wait for this line.
     ctx.io.err(p.dim(`watching ${r.subscribed.length === EVENT_TYPES.length ? 'all events' : r.subscribed.join(', ')}; Ctrl-C to stop`));

@@ -1,6 +1,7 @@
 // Health decisions: what a probe result means for a service's status, and
 // which services are due for a check. The probing itself is the shell's.
 import type { HealthResult, ServiceStatus } from '../../client/protocol.ts';
+import { probeErrorText } from './probe-error.ts';
 import { iso, statusOp, type Effects, type ServiceRecord, type State } from './state.ts';
 
 /** How many past results health.get returns per service. */
@@ -42,7 +43,7 @@ export function dueForCheck(state: State, lastCheckedAt: ReadonlyMap<string, num
 /** The result record for a probe outcome, with the previous results as its history (newest first). */
 export function healthResult(name: string, outcome: ProbeOutcome, now: number, previous: HealthResult | undefined): HealthResult {
   const status: ServiceStatus = outcome.ok ? 'healthy' : 'unhealthy';
-  const entry = { status, latencyMs: outcome.latencyMs, checkedAt: iso(now), ...(outcome.error !== undefined && { error: outcome.error }) };
+  const entry = { status, latencyMs: outcome.latencyMs, checkedAt: iso(now), ...(outcome.error !== undefined && { error: probeErrorText(outcome.error) }) };
   const older = previous ? [stripHistory(previous), ...(previous.history ?? [])] : [];
   return { service: name, ...entry, history: older.slice(0, HEALTH_HISTORY - 1) };
 }

@@ -1,7 +1,18 @@
 // The statistics of stats.ports, stats.services and stats.conflicts: plain
 // aggregates over the state, the latest scan and the durable histories. Pure:
 // time comes in as `now`, so every figure is a table-driven test.
-import type { Conflict, ConflictStats, ConflictType, HealthResult, Range, RangeStats, ServiceStats, ServiceStatus, Severity } from '../../client/protocol.ts';
+import {
+  LIMITS,
+  type Conflict,
+  type ConflictStats,
+  type ConflictType,
+  type HealthResult,
+  type Range,
+  type RangeStats,
+  type ServiceStats,
+  type ServiceStatus,
+  type Severity,
+} from '../../client/protocol.ts';
 import { contains } from './ranges.ts';
 import type { AssignmentEvent, ServiceRecord, StatusEvent } from './state.ts';
 
@@ -9,6 +20,12 @@ const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 /** The window trendPerDay looks back over. */
 export const TREND_DAYS = 7;
+/**
+ * A straight line drawn through a few days of history says nothing about
+ * years ahead: no exhaustion date further out than this many times the span
+ * of history the trend rests on.
+ */
+export const FORECAST_HORIZON_FACTOR = 10;
 export const UPTIME_WINDOWS = { '1h': HOUR, '24h': DAY, '7d': 7 * DAY } as const;
 
 export interface PortStatsInput {
@@ -32,6 +49,7 @@ export function portStats(input: PortStatsInput): RangeStats[] {
   const listening = new Set(input.listeners.map((l) => l.port).filter((p) => !assigned.has(p) && !reserved.has(p)));
   const since = input.now - TREND_DAYS * DAY;
   const recent = input.history.filter((h) => inWindow(h.at, since, input.now));
+  const historyMs = historySpan(input.history, input.now);
   return input.ranges.map((range) => {
     const size = range.end - range.start + 1;
     const count = (ports: Set<number>) => [...ports].filter((p) => contains(range, p)).length;
@@ -51,9 +69,36 @@ export function portStats(input: PortStatsInput): RangeStats[] {
       free,
       utilisation: (size - free) / size,
       trendPerDay,
-      exhaustsAt: trendPerDay > 0 ? new Date(input.now + (free / trendPerDay) * DAY).toISOString() : null,
+      exhaustsAt: exhaustion(free, trendPerDay, historyMs, input.now),
+      historySec: Math.floor(historyMs / 1000),
     };
   });
+}
+
+/**
+ * When the range runs out at today's trend, or null when it is not filling or
+ * the forecast would mean nothing: under LIMITS.forecastMinHistorySec of
+ * history (one allocation in the first 30 s would otherwise predict a date
+ * centuries away), or further out than FORECAST_HORIZON_FACTOR times the
+ * history it rests on. A full range that is still filling is full now.
+ */
+function exhaustion(free: number, trendPerDay: number, historyMs: number, now: number): string | null {
+  if (trendPerDay <= 0) return null;
+  if (free === 0) return new Date(now).toISOString();
+  if (historyMs < LIMITS.forecastMinHistorySec * 1000) return null;
+  const aheadMs = (free / trendPerDay) * DAY;
+  if (aheadMs > FORECAST_HORIZON_FACTOR * Math.min(historyMs, TREND_DAYS * DAY)) return null;
+  return new Date(now + aheadMs).toISOString();
+}
+
+/** How far back the assignment history reaches from `now` (0 with none). */
+function historySpan(history: readonly AssignmentEvent[], now: number): number {
+  let oldest = now;
+  for (const h of history) {
+    const t = Date.parse(h.at);
+    if (t < oldest) oldest = t;
+  }
+  return now - oldest;
 }
 
 /**

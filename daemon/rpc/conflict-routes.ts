@@ -1,5 +1,5 @@
 // conflict.* routes.
-import type { Strategy } from '../../client/protocol.ts';
+import { LIMITS, type Strategy } from '../../client/protocol.ts';
 import { conflictHistory, listConflicts, resolve } from '../ops/conflicts.ts';
 import { invalidParams } from '../core/errors.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
@@ -23,7 +23,8 @@ export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
       const withService = v.optString(p, 'withService');
       return resolve(registry, {
         strategy,
-        by: v.optString(p, 'by', { max: 100 }) ?? 'operator',
+        // A name, not free text; the access issue replaces it with the caller's user name.
+        by: v.optString(p, 'by', v.USER_NAME) ?? 'operator',
         ...(service !== undefined && { service }),
         ...(conflictId !== undefined && { conflictId }),
         ...(newPort !== undefined && { newPort }),
@@ -34,7 +35,7 @@ export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
       v.only(p, ['limit', 'since']);
       const since = v.optString(p, 'since');
       if (since !== undefined && Number.isNaN(Date.parse(since))) throw invalidParams('since', 'must be an ISO-8601 date or time');
-      return conflictHistory(registry, { limit: v.optInt(p, 'limit', 1, 10_000) ?? 100, ...(since !== undefined && { since }) });
+      return conflictHistory(registry, { limit: v.optInt(p, 'limit', 1, LIMITS.historyLimit) ?? LIMITS.historyDefault, ...(since !== undefined && { since }) });
     },
   };
 }

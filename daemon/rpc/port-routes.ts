@@ -1,10 +1,9 @@
 // port.* and range.list routes.
 import { checkPort } from '../ops/allocator.ts';
 import { allocate, listPorts, portInfo, release, reserve, suggest } from '../ops/ports.ts';
+import { LIMITS } from '../../client/protocol.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
 import * as v from './validate.ts';
-
-const MAX_TTL = 365 * 24 * 3600;
 
 export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
   const { registry } = app;
@@ -13,7 +12,7 @@ export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
       v.only(p, ['state', 'range', 'limit']);
       const state = v.optEnum(p, 'state', ['assigned', 'reserved', 'listening', 'free'] as const);
       const range = v.optString(p, 'range');
-      const limit = v.optInt(p, 'limit', 1, 65536) ?? (state === 'free' ? 1000 : 65536);
+      const limit = v.optInt(p, 'limit', 1, LIMITS.listLimit) ?? (state === 'free' ? LIMITS.listFreeDefault : LIMITS.listLimit);
       return listPorts(registry, { limit, ...(state && { state }), ...(range !== undefined && { range }) });
     },
     'port.get': (p) => (v.only(p, ['port', 'protocol']), portInfo(registry, v.protocol(p), v.reqPort(p))),
@@ -25,7 +24,7 @@ export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
       v.only(p, ['service', 'preferred', 'range', 'protocol', 'host', 'ttlSec', 'pid']);
       const preferred = v.optPort(p, 'preferred');
       const range = v.optString(p, 'range');
-      const ttlSec = v.optInt(p, 'ttlSec', 1, MAX_TTL);
+      const ttlSec = v.optInt(p, 'ttlSec', 1, LIMITS.ttlSec);
       const pid = v.optInt(p, 'pid', 1, 2 ** 31 - 1);
       return allocate(registry, {
         service: v.reqString(p, 'service', v.SERVICE_NAME),
@@ -47,7 +46,7 @@ export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
       const range = v.optString(p, 'range');
       const near = v.optPort(p, 'near');
       return suggest(registry, {
-        count: v.optInt(p, 'count', 1, 100) ?? 5,
+        count: v.optInt(p, 'count', 1, LIMITS.suggestCount) ?? LIMITS.suggestCountDefault,
         protocol: v.protocol(p),
         ...(range !== undefined && { range }),
         ...(near !== undefined && { near }),
@@ -56,8 +55,8 @@ export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
     'port.reserve': (p) => {
       v.only(p, ['port', 'protocol', 'for', 'reason', 'ttlSec']);
       const forName = v.optString(p, 'for', v.SERVICE_NAME);
-      const reason = v.optString(p, 'reason', { max: 500 });
-      const ttlSec = v.optInt(p, 'ttlSec', 1, MAX_TTL);
+      const reason = v.optString(p, 'reason', { max: LIMITS.reasonChars });
+      const ttlSec = v.optInt(p, 'ttlSec', 1, LIMITS.ttlSec);
       return reserve(registry, {
         port: v.reqPort(p),
         protocol: v.protocol(p),

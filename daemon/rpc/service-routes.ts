@@ -1,11 +1,11 @@
 // service.* routes.
-import type { HealthCheck } from '../../client/protocol.ts';
+import { LIMITS, type HealthCheck } from '../../client/protocol.ts';
 import { invalidParams, notFound } from '../core/errors.ts';
 import { getService, listServices, register, setPort, unregister } from '../ops/services.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
 import * as v from './validate.ts';
 
-const TAG = { pattern: /^[\w.:/-]{1,64}$/, hint: 'must be 1-64 characters of letters, digits, . _ : / -', max: 64 };
+const TAG = { pattern: new RegExp(`^[\\w.:/-]{1,${LIMITS.tagChars}}$`), hint: `must be 1-${LIMITS.tagChars} characters of letters, digits, . _ : / -` };
 
 /** The healthCheck param: undefined keeps the service's check, null removes it. */
 function healthCheck(p: v.Params): HealthCheck | null | undefined {
@@ -32,9 +32,9 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       const range = v.optString(p, 'range');
       const port = v.optPort(p);
       const pid = v.optInt(p, 'pid', 1, 2 ** 31 - 1);
-      const proc = v.optString(p, 'process', { max: 255 });
+      const proc = v.optString(p, 'process', { max: LIMITS.processChars });
       const hc = healthCheck(p);
-      const tags = v.optStringArray(p, 'tags', { ...TAG, max: 32 });
+      const tags = v.optStringArray(p, 'tags', { ...TAG, max: LIMITS.tags });
       const exclusive = v.optBool(p, 'exclusive');
       return register(registry, {
         name: v.reqString(p, 'name', v.SERVICE_NAME),

@@ -2,7 +2,7 @@
 // value or throws -32602 naming the field and the problem, so a handler reads
 // like a schema and a bad request changes nothing.
 import { isIP } from 'node:net';
-import type { Protocol } from '../../client/protocol.ts';
+import { LIMITS, type Protocol } from '../../client/protocol.ts';
 import { invalidParams } from '../core/errors.ts';
 
 export type Params = Record<string, unknown>;
@@ -14,10 +14,17 @@ export function only(params: Params, allowed: readonly string[]): void {
   }
 }
 
+/**
+ * C0 and C1 controls and DEL. No parameter has a use for them, and stored
+ * text is printed on terminals later, where they would be commands.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 export function optString(params: Params, field: string, opts: { pattern?: RegExp; hint?: string; max?: number } = {}): string | undefined {
   const v = params[field];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw invalidParams(field, 'must be a string');
+  if (CONTROL.test(v)) throw invalidParams(field, 'must not contain control characters');
   if (opts.max !== undefined && v.length > opts.max) throw invalidParams(field, `must be at most ${opts.max} characters`);
   if (opts.pattern && !opts.pattern.test(v)) throw invalidParams(field, opts.hint ?? `must match ${opts.pattern}`);
   return v;
@@ -68,12 +75,24 @@ export function optStringArray(params: Params, field: string, opts: { pattern?: 
   if (v === undefined) return undefined;
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalidParams(field, 'must be an array of strings');
   if (opts.max !== undefined && v.length > opts.max) throw invalidParams(field, `must have at most ${opts.max} entries`);
+  if ((v as string[]).some((x) => CONTROL.test(x))) throw invalidParams(field, 'entries must not contain control characters');
   for (const x of v as string[]) if (opts.pattern && !opts.pattern.test(x)) throw invalidParams(field, opts.hint ?? `entries must match ${opts.pattern}`);
   return v as string[];
 }
 
 /** Service names: the contract's 1-63 chars of a-z 0-9 . _ -, starting with a letter or digit. */
 export const SERVICE_NAME = { pattern: /^[a-z0-9][a-z0-9._-]{0,62}$/, hint: 'must be 1-63 characters of a-z 0-9 . _ - starting with a letter or digit' };
+
+/**
+ * Who resolved a conflict: a plain user-name-like token, never free text.
+ * The access issue replaces the client-supplied value with the caller's own
+ * user name (from the socket's peer credentials); until then this keeps
+ * anything but a name out of the record.
+ */
+export const USER_NAME = {
+  pattern: new RegExp(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,${LIMITS.userNameChars - 1}}$`),
+  hint: `must be a user name: 1-${LIMITS.userNameChars} characters of letters, digits, . _ - not starting with . or -`,
+};
 
 /** A bind address: an IPv4 or IPv6 literal (a name would need a DNS lookup, and binds to whatever it resolves to). */
 export function optHost(params: Params, field = 'host'): string | undefined {

@@ -51,6 +51,24 @@ describe('portStats', () => {
     expect(row!.assigned + row!.reserved + row!.listening + row!.free).toBe(row!.size);
   });
 
+  // Issue 6: one allocation 30 s after start printed "FULL BY 2488-01-11".
+  it.each([
+    ['30 s of history: no forecast, however the trend looks', [line(30_000, 8000, null)], 30, null],
+    ['just under a day: still none', [line(DAY - 1000, 8000, null), line(HOUR, 8001, null)], DAY / 1000 - 1, null],
+    [
+      'three days, filling within ten times that: a date',
+      [line(3 * DAY, 8000, null), line(DAY, 8001, null), line(HOUR, 8002, null)],
+      3 * DAY / 1000,
+      iso(T0 + (7 / (3 / 7)) * DAY),
+    ],
+    ['a day of history, one allocation: full in 63 days is beyond ten days, no date', [line(DAY, 8000, null)], DAY / 1000, null],
+  ])('forecast: %s', (_, history, historySec, exhaustsAt) => {
+    const services = history.flatMap((h) => (h.port === null ? [] : [at(h.port)]));
+    const [row] = portStats(ports({ services, history }));
+    expect(row!.trendPerDay).toBeGreaterThan(0);
+    expect(row).toMatchObject({ historySec, exhaustsAt });
+  });
+
   it('gives one row per range, overlapping ones counted independently', () => {
     const rows = portStats(ports({ ranges: [WEB, { name: 'wide', start: 0, end: 65535, purpose: '' }], services: [at(8000), at(40000)] }));
     expect(rows.map((r) => [r.name, r.size, r.assigned, r.free])).toEqual([
