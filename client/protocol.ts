@@ -305,3 +305,6 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** The largest request line the daemon reads (1 MiB). */
 export const MAX_LINE_BYTES = 1024 * 1024;
+
+/** The longest a health check may wait for its answer (healthCheck.timeoutMs), so no check holds a probe or a caller for long. */
+export const MAX_HEALTH_TIMEOUT_MS = 30_000;

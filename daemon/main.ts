@@ -7,7 +7,8 @@ import { portKey } from './core/state.ts';
 import { reserveEffects } from './core/service-effects.ts';
 import { ingestScan, listConflicts } from './ops/conflicts.ts';
 import { EventBus } from './events.ts';
-import { HealthMonitor, realProbe } from './health.ts';
+import { HealthMonitor } from './health.ts';
+import { hostAccess, probeThrough, vetTarget } from './host/health-probe.ts';
 import { ephemeralRange } from './host/process.ts';
 import { createJsonRpc } from './transport/jsonrpc.ts';
 import { createLog, withAudit, type Log } from './log.ts';
@@ -40,9 +41,13 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   });
   for (const w of store.warnings) log.error({ stateDir: config.stateDir }, w);
   const bus = new EventBus(Date.now, undefined, Date.now() * 1000);
+  let health: HealthMonitor | undefined;
   const registry = new Registry({
     store,
-    publish: (e) => bus.publish(e),
+    publish: (e) => {
+      bus.publish(e);
+      health?.observe(e);
+    },
     probe: bindProbe,
     now: Date.now,
     policy: { ephemeral: config.avoidEphemeral ? await ephemeralRange() : null, unsafe: BROWSER_UNSAFE_PORTS },
@@ -69,7 +74,9 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     },
     log,
   });
-  const health = new HealthMonitor({ registry, probe: realProbe, intervalSec: config.healthIntervalSec, log });
+  const access = hostAccess(config.health.allowRemote);
+  const monitor = new HealthMonitor({ registry, probe: probeThrough(access), intervalSec: config.healthIntervalSec, log });
+  health = monitor;
   await scanner.scanNow().catch((err: Error) => log.warn({ err }, 'first scan failed; allocation relies on bind probes until one succeeds'));
 
   const rpc = createJsonRpc<RpcContext>({
@@ -84,7 +91,11 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
         await scanner.scanNow();
         return listConflicts(registry, true);
       },
-      checkHealth: (names) => health.checkNow(names),
+      health: monitor,
+      healthTargetRefusal: async (target) => {
+        const vetted = await vetTarget(target, access);
+        return 'refused' in vetted ? vetted.refused : null;
+      },
     })),
     log,
   });
@@ -96,7 +107,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     onClose: (conn) => bus.detach(conn),
   });
   scanner.start();
-  health.start();
+  monitor.start();
   const sweep = setInterval(() => {
     sweepExpired(registry).catch((err: Error) => log.error({ err }, 'lease sweep failed'));
   }, SWEEP_MS);
@@ -107,8 +118,8 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     config,
     async stop() {
       clearInterval(sweep);
-      scanner.stop();
-      health.stop();
+      void scanner.stop();
+      void monitor.stop();
       await server.close();
       await store.close();
     },
