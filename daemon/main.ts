@@ -9,6 +9,7 @@ import { ingestScan, listConflicts } from './ops/conflicts.ts';
 import { EventBus } from './events.ts';
 import { HealthMonitor } from './health.ts';
 import { hostAccess, probeThrough, vetTarget } from './host/health-probe.ts';
+import { InFlight } from './inflight.ts';
 import { ephemeralRange } from './host/process.ts';
 import { createJsonRpc } from './transport/jsonrpc.ts';
 import { createLog, withAudit, type Log } from './log.ts';
@@ -79,8 +80,9 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   health = monitor;
   await scanner.scanNow().catch((err: Error) => log.warn({ err }, 'first scan failed; allocation relies on bind probes until one succeeds'));
 
+  const requests = new InFlight();
   const rpc = createJsonRpc<RpcContext>({
-    methods: withAudit(log, methodTable({
+    methods: requests.gate(withAudit(log, methodTable({
       registry,
       bus,
       version: packageVersion(),
@@ -96,30 +98,36 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
         const vetted = await vetTarget(target, access);
         return 'refused' in vetted ? vetted.refused : null;
       },
-    })),
+    }))),
     log,
   });
   const server = await startServer({
     socketPath: config.socketPath,
     groupAccess: config.groupAccess,
     log,
-    handleLine: (line, conn) => rpc.handleLine(line, { conn }),
+    handleLine: (line, conn) => requests.track(rpc.handleLine(line, { conn })),
     onClose: (conn) => bus.detach(conn),
   });
   scanner.start();
   monitor.start();
+  // One sweep at a time, and the one running is awaited by stop().
+  let sweeping: Promise<void> | null = null;
   const sweep = setInterval(() => {
-    sweepExpired(registry).catch((err: Error) => log.error({ err }, 'lease sweep failed'));
+    sweeping ??= sweepExpired(registry)
+      .catch((err: Error) => log.error({ err }, 'lease sweep failed'))
+      .finally(() => (sweeping = null));
   }, SWEEP_MS);
   sweep.unref();
   log.info({ socket: config.socketPath, stateDir: config.stateDir, services: Object.keys(store.state.services).length }, 'portmand ready');
 
   return {
     config,
+    // Nothing may write once the store closes: new requests are refused, the
+    // schedules stop, and the requests, scans, probes and sweep already
+    // running finish (probes are aborted) before the store is closed.
     async stop() {
       clearInterval(sweep);
-      void scanner.stop();
-      void monitor.stop();
+      await Promise.all([requests.close(), scanner.stop(), monitor.stop(), sweeping]);
       await server.close();
       await store.close();
     },
@@ -136,28 +144,23 @@ export async function runDaemon(): Promise<void> {
     process.exit(78);
   }
   const { log, reopen } = createLog({ level: config.logLevel, file: config.logFile });
-  let daemon: RunningDaemon;
-  try {
-    daemon = await startDaemon(config, log);
-  } catch (err) {
-    // Known refusals get their own sentence; anything else (EACCES on the state dir, ...) is said plainly too.
-    const known = STARTUP_ERRORS.some((E) => err instanceof E);
-    const message = known ? (err as Error).message : `cannot start: ${(err as Error).message}`;
-    log.error(known ? {} : { err }, message);
-    process.stderr.write(`portmand: ${message}\n`);
-    process.exit(1);
-  }
+  // A signal during start-up is taken once the daemon is up (the default action would leave the lock behind).
+  let started: Promise<RunningDaemon> | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    daemon.stop().then(
-      () => process.exit(0),
-      (err: Error) => {
-        log.error({ err }, 'unclean stop');
-        process.exit(1);
-      },
+    void started!.then(
+      (daemon) =>
+        daemon.stop().then(
+          () => process.exit(0),
+          (err: Error) => {
+            log.error({ err }, 'unclean stop');
+            process.exit(1);
+          },
+        ),
+      () => undefined, // start-up failed: reported below, and that path exits
     );
   };
   process.on('SIGINT', () => stop('SIGINT'));
@@ -166,4 +169,15 @@ export async function runDaemon(): Promise<void> {
     reopen();
     log.info('log file reopened');
   });
+  try {
+    started = startDaemon(config, log);
+    await started;
+  } catch (err) {
+    // Known refusals get their own sentence; anything else (EACCES on the state dir, ...) is said plainly too.
+    const known = STARTUP_ERRORS.some((E) => err instanceof E);
+    const message = known ? (err as Error).message : `cannot start: ${(err as Error).message}`;
+    log.error(known ? {} : { err }, message);
+    process.stderr.write(`portmand: ${message}\n`);
+    process.exit(1);
+  }
 }
