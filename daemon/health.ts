@@ -82,12 +82,12 @@ export class HealthMonitor implements HealthResults {
    */
   observe(e: EmittedEvent): void {
     if (e.type !== 'service_unregistered' && e.type !== 'service_registered') return;
-    const { state } = this.opts.registry;
-    for (const [name, run] of this.runs) {
-      const s = state.services[name];
-      if (!sameTarget(s ? checkTarget(s) : null, run.target)) run.controller.abort(GONE);
-    }
-    this.forgetGone();
+    // Only the named service: bulk registration must not cost a pass over every check.
+    const { name } = e.data;
+    const s = this.opts.registry.state.services[name];
+    const run = this.runs.get(name);
+    if (run && !sameTarget(s ? checkTarget(s) : null, run.target)) run.controller.abort(GONE);
+    if (!s?.healthCheck) this.forget(name);
   }
 
   async checkNow(names?: string[]): Promise<HealthResult[]> {
@@ -172,11 +172,13 @@ export class HealthMonitor implements HealthResults {
   private forgetGone(): void {
     const { state } = this.opts.registry;
     for (const name of [...this.latest.keys(), ...this.lastCheckedAt.keys()]) {
-      if (!state.services[name]?.healthCheck) {
-        this.latest.delete(name);
-        this.lastCheckedAt.delete(name);
-        this.slow.delete(name);
-      }
+      if (!state.services[name]?.healthCheck) this.forget(name);
     }
+  }
+
+  private forget(name: string): void {
+    this.latest.delete(name);
+    this.lastCheckedAt.delete(name);
+    this.slow.delete(name);
   }
 }
