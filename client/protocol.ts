@@ -334,6 +334,8 @@ export const LIMITS = {
   tagChars: 64,
   /** conflict.resolve `by`: a user name of at most this many characters. */
   userNameChars: 32,
+  /** healthCheck.timeoutMs: 1..this, so no check holds a probe slot or a caller for long. */
+  healthTimeoutMs: 30_000,
   /** stats.ports gives no exhaustsAt until its assignment history spans this long (a day). */
   forecastMinHistorySec: 86_400,
 } as const;

@@ -40,6 +40,15 @@ export interface Config {
   sync: SyncMode;
   /** Keep automatic allocations out of the OS's ephemeral port range. */
   avoidEphemeral: boolean;
+  health: HealthConfig;
+}
+
+/** The config file's `health` object. */
+export interface HealthConfig {
+  /** Let health checks reach addresses that are not this host's (default false). */
+  allowRemote: boolean;
+  failuresBeforeUnhealthy?: number;
+  successesBeforeHealthy?: number;
 }
 
 export class ConfigError extends Error {
@@ -109,6 +118,26 @@ function fileReservations(raw: unknown, file: string): ConfiguredReservation[] {
   });
 }
 
+function fileHealth(raw: unknown, file: string): HealthConfig {
+  if (raw === undefined) return { allowRemote: false };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: health must be an object { allowRemote?, failuresBeforeUnhealthy?, successesBeforeHealthy? }`);
+  const h = raw as Record<string, unknown>;
+  const out: HealthConfig = { allowRemote: false };
+  for (const [key, value] of Object.entries(h)) {
+    const where = `${file}: health.${key}`;
+    if (key === 'allowRemote') {
+      if (typeof value !== 'boolean') throw new ConfigError(`${where} must be true or false, got ${JSON.stringify(value)}`);
+      out.allowRemote = value;
+    } else if (key === 'failuresBeforeUnhealthy' || key === 'successesBeforeHealthy') {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100) throw new ConfigError(`${where} must be a whole number 1..100, got ${JSON.stringify(value)}`);
+      out[key] = value;
+    } else {
+      throw new ConfigError(`${where} is not a known key (expected: allowRemote, failuresBeforeUnhealthy, successesBeforeHealthy)`);
+    }
+  }
+  return out;
+}
+
 /** Builds the configuration from environment variables and the parsed config file (pure). */
 export function buildConfig(env: Env, file: { path: string; json: Record<string, unknown> } | null, ctx: PathContext, stdoutIsTTY = false): Config {
   const f = file?.json ?? {};
@@ -138,6 +167,7 @@ export function buildConfig(env: Env, file: { path: string; json: Record<string,
     logOutput: logOutput(env, stdoutIsTTY),
     sync: syncMode(env.PORTMAND_SYNC ?? f.sync ?? 'background'),
     avoidEphemeral: f.avoidEphemeral !== false,
+    health: fileHealth(f.health, name),
   };
 }
 

@@ -1,146 +1,184 @@
-// Health checks: HTTP and TCP probes of registered services, on a schedule
-// (each service's intervalSec, else PORTMAND_HEALTH_INTERVAL) and on demand,
-// with bounded concurrency and never two probes of one service at once.
-import net from 'node:net';
+// The health monitor: runs the HTTP and TCP probes of registered services on
+// a schedule (each service's intervalSec, else PORTMAND_HEALTH_INTERVAL) and
+// on demand, and owns their results. Each service has at most one probe in
+// flight; a probe is aborted when its service goes away or its check changes,
+// and its result then is dropped. Slots are shared fairly (health-slots.ts).
 import cron, { type ScheduledTask } from 'node-cron';
 import type { HealthResult } from '../client/protocol.ts';
-import { checkTarget, dueForCheck, healthEffects, healthResult, type CheckTarget, type ProbeOutcome } from './core/health.ts';
+import { checkTarget, dueForCheck, healthEffects, healthResult, sameTarget, type CheckTarget, type ProbeOutcome } from './core/health.ts';
+import type { EmittedEvent } from './core/state.ts';
+import { ProbeSlots, DEFAULT_SLOT_LIMITS, type Priority, type SlotLimits } from './health-slots.ts';
+import type { HealthProbe } from './host/health-probe.ts';
 import type { Registry } from './registry.ts';
-
-export type HealthProbe = (target: CheckTarget) => Promise<ProbeOutcome>;
-
-/** How many probes run at once; the rest wait their turn. */
-const CONCURRENCY = 8;
-
-const elapsed = (t0: number) => Math.round((performance.now() - t0) * 10) / 10;
-
-async function probeHttp(t: Extract<CheckTarget, { type: 'http' }>): Promise<ProbeOutcome> {
-  const t0 = performance.now();
-  try {
-    const res = await fetch(t.url, { signal: AbortSignal.timeout(t.timeoutMs), redirect: 'manual' });
-    await res.body?.cancel();
-    const latencyMs = elapsed(t0);
-    return res.status < 400 ? { ok: true, latencyMs } : { ok: false, latencyMs, error: `HTTP ${res.status}` };
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer within ${t.timeoutMs} ms` : (e.cause?.code ?? e.message);
-    return { ok: false, latencyMs: null, error: why };
-  }
-}
-
-function probeTcp(t: Extract<CheckTarget, { type: 'tcp' }>): Promise<ProbeOutcome> {
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: t.host, port: t.port });
-    const done = (outcome: ProbeOutcome) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(outcome);
-    };
-    const timer = setTimeout(() => done({ ok: false, latencyMs: null, error: `no connection within ${t.timeoutMs} ms` }), t.timeoutMs);
-    socket.once('connect', () => done({ ok: true, latencyMs: elapsed(t0) }));
-    socket.once('error', (err: NodeJS.ErrnoException) => done({ ok: false, latencyMs: null, error: err.code ?? err.message }));
-  });
-}
-
-export const realProbe: HealthProbe = (t) => (t.type === 'http' ? probeHttp(t) : probeTcp(t));
 
 export interface HealthOptions {
   registry: Registry;
   probe: HealthProbe;
   intervalSec: number;
   log: { warn(obj: object, msg: string): void };
+  slots?: SlotLimits;
 }
 
-export class HealthMonitor {
-  private readonly lastCheckedAt = new Map<string, number>();
-  private readonly inFlight = new Map<string, Promise<HealthResult | null>>();
-  private readonly waiting: Array<() => void> = [];
-  private running = 0;
-  private task: ScheduledTask | null = null;
+/** What the routes may ask of the monitor. */
+export interface HealthResults {
+  /** The latest result per service, with its recent history. */
+  readonly results: ReadonlyMap<string, HealthResult>;
+  /** Checks the named services now (all with a check when none are named), each within its own timeoutMs. */
+  checkNow(names?: string[]): Promise<HealthResult[]>;
+}
 
-  constructor(private readonly opts: HealthOptions) {}
+/** The abort reason of a probe whose result nobody wants any more: it is dropped, not recorded. */
+const GONE = new Error('health check withdrawn');
+
+interface Run {
+  target: CheckTarget;
+  controller: AbortController;
+  promise: Promise<HealthResult | null>;
+  deadline?: ReturnType<typeof setTimeout>;
+}
+
+export class HealthMonitor implements HealthResults {
+  private readonly latest = new Map<string, HealthResult>();
+  private readonly lastCheckedAt = new Map<string, number>();
+  /** Services whose last probe outlasted the fast lane: scheduled after the others. */
+  private readonly slow = new Set<string>();
+  private readonly runs = new Map<string, Run>();
+  private readonly slots: ProbeSlots;
+  private readonly slowAfterMs: number;
+  private task: ScheduledTask | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: HealthOptions) {
+    this.slots = new ProbeSlots(opts.slots ?? DEFAULT_SLOT_LIMITS);
+    this.slowAfterMs = (opts.slots ?? DEFAULT_SLOT_LIMITS).slowAfterMs;
+  }
+
+  get results(): ReadonlyMap<string, HealthResult> {
+    return this.latest;
+  }
 
   /** Ticks every second and checks whatever is due. */
   start(): void {
-    if (this.task) return;
-    this.task = cron.schedule('* * * * * *', () => void this.checkDue(), {
+    if (this.task || this.stopped) return;
+    this.task = cron.schedule('* * * * * *', () => this.checkDue(), {
       suppressMissedWarning: true,
       logger: { info: () => {}, debug: () => {}, warn: () => {}, error: (msg) => this.opts.log.warn({ err: msg }, 'node-cron error') },
     });
   }
 
-  stop(): void {
+  /** Stops the schedule, aborts every probe and resolves once none can write any more. */
+  async stop(): Promise<void> {
+    this.stopped = true;
     this.task?.destroy();
     this.task = null;
+    const running = [...this.runs.values()];
+    for (const run of running) run.controller.abort(GONE);
+    await Promise.allSettled(running.map((r) => r.promise));
   }
 
-  /** Checks the named services now (all with a check when none are named); resolves to their results. */
+  /**
+   * Called with every published event: a probe of a service that went away,
+   * or whose check changed, is aborted (its connection closed) and forgotten.
+   */
+  observe(e: EmittedEvent): void {
+    if (e.type !== 'service_unregistered' && e.type !== 'service_registered') return;
+    // Only the named service: bulk registration must not cost a pass over every check.
+    const { name } = e.data;
+    const s = this.opts.registry.state.services[name];
+    const run = this.runs.get(name);
+    if (run && !sameTarget(s ? checkTarget(s) : null, run.target)) run.controller.abort(GONE);
+    if (!s?.healthCheck) this.forget(name);
+  }
+
   async checkNow(names?: string[]): Promise<HealthResult[]> {
-    const state = this.opts.registry.state;
+    if (this.stopped) return [];
+    const { state } = this.opts.registry;
     const targets = names ?? Object.values(state.services).filter((s) => s.healthCheck).map((s) => s.name);
-    const results = await Promise.all(targets.map((n) => this.check(n)));
+    const results = await Promise.all(targets.map((n) => this.begin(n, 'asked')?.promise ?? null));
     return results.filter((r): r is HealthResult => r !== null);
   }
 
-  private async checkDue(): Promise<void> {
+  private checkDue(): void {
+    if (this.stopped) return;
     const { registry, intervalSec } = this.opts;
     this.forgetGone();
-    const due = dueForCheck(registry.state, this.lastCheckedAt, registry.now(), intervalSec).filter((n) => !this.inFlight.has(n));
-    await Promise.all(due.map((n) => this.check(n))).catch((err: Error) => this.opts.log.warn({ err }, 'health check round failed'));
-  }
-
-  // One probe per service at a time: a second caller shares the first's result.
-  private check(name: string): Promise<HealthResult | null> {
-    const running = this.inFlight.get(name);
-    if (running) return running;
-    const p = this.run(name).finally(() => this.inFlight.delete(name));
-    this.inFlight.set(name, p);
-    return p;
-  }
-
-  private async run(name: string): Promise<HealthResult | null> {
-    const { registry } = this.opts;
-    await this.slot();
-    try {
-      const service = registry.state.services[name];
-      const target = service && checkTarget(service);
-      if (!target) return null;
-      this.lastCheckedAt.set(name, registry.now());
-      const outcome = await this.opts.probe(target);
-      return await registry.mutate((tx) => {
-        if (!tx.state.services[name]) return null; // unregistered while probing
-        const result = healthResult(name, outcome, registry.now(), registry.health.get(name));
-        registry.health.set(name, result);
-        tx.apply(healthEffects(tx.state, result, registry.now()));
-        return result;
-      });
-    } finally {
-      this.release();
+    const due = dueForCheck(registry.state, this.lastCheckedAt, registry.now(), intervalSec).filter((n) => !this.runs.has(n));
+    for (const name of due) {
+      this.begin(name, this.slow.has(name) ? 'slow' : 'scheduled')?.promise.catch((err: Error) => this.opts.log.warn({ err, service: name }, 'health check failed'));
     }
+  }
+
+  /**
+   * Starts a probe of `name`, or joins the one in flight. A caller who asked
+   * gets an answer within the check's timeoutMs from now: waiting for a slot
+   * counts, and the run is cut short at that deadline.
+   */
+  private begin(name: string, priority: Priority): Run | null {
+    let run = this.runs.get(name);
+    if (!run) {
+      const s = this.opts.registry.state.services[name];
+      const target = s ? checkTarget(s) : null;
+      if (!target) return null;
+      const controller = new AbortController();
+      const started: Run = { target, controller, promise: Promise.resolve(null) };
+      started.promise = this.execute(name, target, priority, controller).finally(() => {
+        clearTimeout(started.deadline);
+        if (this.runs.get(name) === started) this.runs.delete(name);
+      });
+      this.runs.set(name, started);
+      run = started;
+    }
+    if (priority === 'asked' && run.deadline === undefined) {
+      const { controller } = run;
+      const ms = run.target.timeoutMs;
+      run.deadline = setTimeout(() => controller.abort(new Error(`no answer within ${ms} ms`)), ms);
+    }
+    return run;
+  }
+
+  private async execute(name: string, target: CheckTarget, priority: Priority, controller: AbortController): Promise<HealthResult | null> {
+    const { registry } = this.opts;
+    const signal = controller.signal;
+    let outcome: ProbeOutcome;
+    try {
+      const lease = await this.slots.acquire(priority, signal, () => controller.abort(new Error(`no answer within ${this.slowAfterMs} ms while too many slow checks run`)));
+      const t0 = performance.now();
+      try {
+        this.lastCheckedAt.set(name, registry.now());
+        outcome = await this.opts.probe(target, signal);
+      } finally {
+        lease.release();
+      }
+      if (performance.now() - t0 > this.slowAfterMs) this.slow.add(name);
+      else this.slow.delete(name);
+    } catch (reason) {
+      // Aborted while waiting for a slot: a deadline is an answer, anything else is not.
+      if (reason === GONE || !(reason instanceof Error)) return null;
+      this.lastCheckedAt.set(name, registry.now());
+      outcome = { ok: false, latencyMs: null, error: reason.message };
+    }
+    if (this.stopped || signal.reason === GONE) return null;
+    return registry.mutate((tx) => {
+      const s = tx.state.services[name];
+      // Unregistered or changed while probing: this result is about something that no longer exists.
+      if (!s || !sameTarget(checkTarget(s), target)) return null;
+      const result = healthResult(name, outcome, registry.now(), this.latest.get(name));
+      this.latest.set(name, result);
+      tx.apply(healthEffects(tx.state, result, registry.now()));
+      return result;
+    });
   }
 
   private forgetGone(): void {
-    const { registry } = this.opts;
-    for (const name of [...registry.health.keys()]) {
-      if (!registry.state.services[name]?.healthCheck) {
-        registry.health.delete(name);
-        this.lastCheckedAt.delete(name);
-      }
+    const { state } = this.opts.registry;
+    for (const name of [...this.latest.keys(), ...this.lastCheckedAt.keys()]) {
+      if (!state.services[name]?.healthCheck) this.forget(name);
     }
   }
 
-  private slot(): Promise<void> {
-    if (this.running < CONCURRENCY) {
-      this.running++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running--;
+  private forget(name: string): void {
+    this.latest.delete(name);
+    this.lastCheckedAt.delete(name);
+    this.slow.delete(name);
   }
 }

@@ -7,7 +7,9 @@ import { portKey } from './core/state.ts';
 import { reserveEffects } from './core/service-effects.ts';
 import { ingestScan, listConflicts } from './ops/conflicts.ts';
 import { EventBus } from './events.ts';
-import { HealthMonitor, realProbe } from './health.ts';
+import { HealthMonitor } from './health.ts';
+import { hostAccess, probeThrough, vetTarget } from './host/health-probe.ts';
+import { InFlight } from './inflight.ts';
 import { ephemeralRange } from './host/process.ts';
 import { createJsonRpc } from './transport/jsonrpc.ts';
 import { createLog, routeCronLogs, withAudit, type Log } from './log.ts';
@@ -41,9 +43,13 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   });
   for (const w of store.warnings) log.error({ stateDir: config.stateDir }, w);
   const bus = new EventBus(Date.now, undefined, Date.now() * 1000);
+  let health: HealthMonitor | undefined;
   const registry = new Registry({
     store,
-    publish: (e) => bus.publish(e),
+    publish: (e) => {
+      bus.publish(e);
+      health?.observe(e);
+    },
     probe: bindProbe,
     now: Date.now,
     policy: { ephemeral: config.avoidEphemeral ? await ephemeralRange() : null, unsafe: BROWSER_UNSAFE_PORTS },
@@ -70,11 +76,14 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     },
     log,
   });
-  const health = new HealthMonitor({ registry, probe: realProbe, intervalSec: config.healthIntervalSec, log });
+  const access = hostAccess(config.health.allowRemote);
+  const monitor = new HealthMonitor({ registry, probe: probeThrough(access), intervalSec: config.healthIntervalSec, log });
+  health = monitor;
   await scanner.scanNow().catch((err: Error) => log.warn({ err }, 'first scan failed; allocation relies on bind probes until one succeeds'));
 
+  const requests = new InFlight();
   const rpc = createJsonRpc<RpcContext>({
-    methods: withAudit(log, methodTable({
+    methods: requests.gate(withAudit(log, methodTable({
       registry,
       bus,
       version: packageVersion(),
@@ -85,8 +94,12 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
         await scanner.scanNow();
         return listConflicts(registry, true);
       },
-      checkHealth: (names) => health.checkNow(names),
-    })),
+      health: monitor,
+      healthTargetRefusal: async (target) => {
+        const vetted = await vetTarget(target, access);
+        return 'refused' in vetted ? vetted.refused : null;
+      },
+    }))),
     log,
   });
   const server = await startServer({
@@ -96,23 +109,29 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     socketGid: config.socket.group === null ? undefined : await groupId(config.socket.group),
     listenFd: config.listenFd ?? undefined,
     log,
-    handleLine: (line, conn) => rpc.handleLine(line, { conn }),
+    handleLine: (line, conn) => requests.track(rpc.handleLine(line, { conn })),
     onClose: (conn) => bus.detach(conn),
   });
   scanner.start();
-  health.start();
+  monitor.start();
+  // One sweep at a time, and the one running is awaited by stop().
+  let sweeping: Promise<void> | null = null;
   const sweep = setInterval(() => {
-    sweepExpired(registry).catch((err: Error) => log.error({ err }, 'lease sweep failed'));
+    sweeping ??= sweepExpired(registry)
+      .catch((err: Error) => log.error({ err }, 'lease sweep failed'))
+      .finally(() => (sweeping = null));
   }, SWEEP_MS);
   sweep.unref();
   log.info({ socket: config.socketPath, stateDir: config.stateDir, services: Object.keys(store.state.services).length }, 'portmand ready');
 
   return {
     config,
+    // Nothing may write once the store closes: new requests are refused, the
+    // schedules stop, and the requests, scans, probes and sweep already
+    // running finish (probes are aborted) before the store is closed.
     async stop() {
       clearInterval(sweep);
-      scanner.stop();
-      health.stop();
+      await Promise.all([requests.close(), scanner.stop(), monitor.stop(), sweeping]);
       await server.close();
       await store.close();
     },
@@ -130,9 +149,34 @@ export async function runDaemon(): Promise<void> {
   }
   const { log, reopen } = createLog({ level: config.logLevel, file: config.logFile, output: config.logOutput });
   routeCronLogs(log);
-  let daemon: RunningDaemon;
+  // A signal during start-up is taken once the daemon is up (the default action would leave the lock behind).
+  let started: Promise<RunningDaemon> | undefined;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    void started!.then(
+      (daemon) =>
+        daemon.stop().then(
+          () => process.exit(0),
+          (err: Error) => {
+            log.error({ err }, 'unclean stop');
+            process.exit(1);
+          },
+        ),
+      () => undefined, // start-up failed: reported below, and that path exits
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => {
+    reopen();
+    log.info('log file reopened');
+  });
   try {
-    daemon = await startDaemon(config, log);
+    started = startDaemon(config, log);
+    await started;
   } catch (err) {
     // Known refusals get their own sentence; anything else (EACCES on the state dir, ...) is said plainly too.
     const known = STARTUP_ERRORS.some((E) => err instanceof E);
@@ -142,23 +186,4 @@ export async function runDaemon(): Promise<void> {
     // A missing socket group is a configuration error too: restarting cannot fix it (RestartPreventExitStatus=78).
     process.exit(err instanceof UnknownGroupError ? 78 : 1);
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    daemon.stop().then(
-      () => process.exit(0),
-      (err: Error) => {
-        log.error({ err }, 'unclean stop');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGHUP', () => {
-    reopen();
-    log.info('log file reopened');
-  });
 }

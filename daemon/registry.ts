@@ -3,7 +3,7 @@
 // to the store, and are acknowledged and announced only once durable. The
 // lock is released before the disk write completes so that concurrent
 // requests share one group commit.
-import type { HealthResult, Range } from '../client/protocol.ts';
+import type { Range } from '../client/protocol.ts';
 import type { AllocationPolicy } from './core/allocate.ts';
 import type { Scan } from './core/observation.ts';
 import { PortIndex } from './core/portindex.ts';
@@ -39,8 +39,6 @@ export class Registry {
   lastScan: Scan | null = null;
   /** Leak hold-off counters carried from one reconcile to the next (not durable, by design). */
   holdoff: Record<string, number> = {};
-  /** Latest health result per service. */
-  readonly health = new Map<string, HealthResult>();
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(readonly deps: RegistryDeps) {

@@ -30,6 +30,7 @@ export class Scanner {
   private next: Promise<Scan> | null = null;
   private lastTickRunAt: number | null = null;
   private last: Scan | null = null;
+  private stopped = false;
 
   constructor(opts: ScannerOptions) {
     this.opts = opts;
@@ -57,14 +58,17 @@ export class Scanner {
     });
   }
 
-  /** Stops the schedule. A run in progress still completes. */
-  stop(): void {
+  /** Stops the schedule and refuses new scans; resolves once the runs in progress (and their onScan) are over. */
+  async stop(): Promise<void> {
+    this.stopped = true;
     this.task?.destroy();
     this.task = null;
+    await Promise.allSettled([this.current, this.next]);
   }
 
   /** Scans now: waits for a run in progress, then runs a fresh one. Rejects if that run fails. */
   scanNow(): Promise<Scan> {
+    if (this.stopped) return Promise.reject(new Error('the scanner is stopped'));
     if (!this.current) return this.begin();
     this.next ??= this.current.then(
       () => this.afterCurrent(),

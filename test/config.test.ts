@@ -47,3 +47,20 @@ describe('buildConfig', () => {
     expect(() => buildConfig(env, json ? file(json) : null, user)).toThrow(message);
   });
 });
+
+describe('the health key', () => {
+  it('defaults to local checks only; allowRemote lets checks reach other hosts', () => {
+    expect(buildConfig({}, null, user).health).toEqual({ allowRemote: false });
+    expect(buildConfig({}, file({ health: { allowRemote: true, failuresBeforeUnhealthy: 3 } }), user).health).toEqual({ allowRemote: true, failuresBeforeUnhealthy: 3 });
+  });
+
+  it.each([
+    [{ health: true }, /health must be an object/],
+    [{ health: { allowRemote: 'yes' } }, /health\.allowRemote must be true or false, got "yes"/],
+    [{ health: { successesBeforeHealthy: 0 } }, /health\.successesBeforeHealthy must be a whole number 1\.\.100/],
+    [{ health: { allowremote: true } }, /health\.allowremote is not a known key/],
+  ])('%o is a configuration error naming the key', (json, message) => {
+    expect(() => buildConfig({}, file(json), user)).toThrow(ConfigError);
+    expect(() => buildConfig({}, file(json), user)).toThrow(message);
+  });
+});

@@ -1,6 +1,6 @@
 // Health decisions: what a probe result means for a service's status, and
 // which services are due for a check. The probing itself is the shell's.
-import type { HealthResult, ServiceStatus } from '../../client/protocol.ts';
+import { LIMITS, type HealthResult, type ServiceStatus } from '../../client/protocol.ts';
 import { probeErrorText } from './probe-error.ts';
 import { iso, statusOp, type Effects, type ServiceRecord, type State } from './state.ts';
 
@@ -17,14 +17,30 @@ export interface ProbeOutcome {
 /** Where a check goes: the URL, or the service's own port on the loopback of its bind address. */
 export type CheckTarget = { type: 'http'; url: string; timeoutMs: number } | { type: 'tcp'; host: string; port: number; timeoutMs: number };
 
-export function checkTarget(s: ServiceRecord): CheckTarget | null {
+export function checkTarget(s: Pick<ServiceRecord, 'host' | 'port' | 'healthCheck'>): CheckTarget | null {
   const hc = s.healthCheck;
   if (!hc) return null;
-  const timeoutMs = hc.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // A check stored before the cap existed is held to it too.
+  const timeoutMs = Math.min(hc.timeoutMs ?? DEFAULT_TIMEOUT_MS, LIMITS.healthTimeoutMs);
   if (hc.type === 'http') return { type: 'http', url: hc.url, timeoutMs };
   // A wildcard bind is reached on the loopback of its family.
   const host = s.host === '0.0.0.0' ? '127.0.0.1' : s.host === '::' ? '::1' : s.host;
   return { type: 'tcp', host, port: s.port, timeoutMs };
+}
+
+/** Whether two targets probe the same thing the same way (a probe of a changed check is stale). */
+export function sameTarget(a: CheckTarget | null, b: CheckTarget | null): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The host a target connects to: the URL's host name or address, or the TCP address. Null for a URL that does not parse. */
+export function targetHost(t: CheckTarget): string | null {
+  if (t.type === 'tcp') return t.host;
+  try {
+    return new URL(t.url).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return null;
+  }
 }
 
 /** The services with a check whose interval has passed since their last one (never checked: due now). */

@@ -1,5 +1,5 @@
 // Service operations: register, move, unregister, and the service views.
-import type { Conflict, HealthCheck, RegisterParams, RegisterResult, Service, ServiceDetail, ServiceStatus } from '../../client/protocol.ts';
+import type { Conflict, HealthCheck, HealthResult, RegisterParams, RegisterResult, Service, ServiceDetail, ServiceStatus } from '../../client/protocol.ts';
 import { whyTaken } from '../core/allocate.ts';
 import { notFound, portUnavailable } from '../core/errors.ts';
 import { reconcile } from '../core/reconcile.ts';
@@ -92,8 +92,8 @@ export function listServices(registry: Registry, p: { status?: ServiceStatus; ta
     .map(toService);
 }
 
-export function getService(registry: Registry, name: string): ServiceDetail {
+export function getService(registry: Registry, name: string, health: ReadonlyMap<string, HealthResult>): ServiceDetail {
   const s = registry.state.services[name];
   if (!s) throw notFound('service', name);
-  return { ...toService(s), conflicts: openConflictsOf(registry, name), health: registry.health.get(name) ?? null };
+  return { ...toService(s), conflicts: openConflictsOf(registry, name), health: health.get(name) ?? null };
 }

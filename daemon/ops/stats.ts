@@ -1,6 +1,6 @@
 // The statistics methods: gather the registry's plain data and hand it to
 // core/stats.ts, which does the counting.
-import type { ConflictStats, RangeStats } from '../../client/protocol.ts';
+import type { ConflictStats, HealthResult, RangeStats } from '../../client/protocol.ts';
 import { conflictStats, portStats, serviceStats, type ServiceStatsResult } from '../core/stats.ts';
 import type { Registry } from '../registry.ts';
 
@@ -18,13 +18,13 @@ export function rangeStats(registry: Registry): { ranges: RangeStats[] } {
   };
 }
 
-export function servicesStats(registry: Registry): ServiceStatsResult {
+export function servicesStats(registry: Registry, health: ReadonlyMap<string, HealthResult>): ServiceStatsResult {
   const { state } = registry;
   return serviceStats({
     services: Object.values(state.services),
     statusLog: state.statusLog,
     history: state.history,
-    health: registry.health,
+    health,
     now: registry.now(),
   });
 }

@@ -1,8 +1,10 @@
 // What the routes receive, and the types that make the route table complete:
 // every method of the contract must have a handler, and each handler must
 // return that method's result. The compiler checks both.
-import type { Conflict, HealthResult, MethodName, ResultOf } from '../../client/protocol.ts';
+import type { Conflict, MethodName, ResultOf } from '../../client/protocol.ts';
+import type { CheckTarget } from '../core/health.ts';
 import type { EventBus } from '../events.ts';
+import type { HealthResults } from '../health.ts';
 import type { Registry } from '../registry.ts';
 import type { Connection } from '../transport/server.ts';
 import type { Params } from './validate.ts';
@@ -20,8 +22,10 @@ export interface App {
   stateFile: string;
   /** Scans now, reconciles, and returns the open conflicts. */
   detect: () => Promise<Conflict[]>;
-  /** Runs the health checks of the named services (all with one when none are named) now. */
-  checkHealth: (names?: string[]) => Promise<HealthResult[]>;
+  /** The health monitor: its results, and checks on demand. */
+  health: HealthResults;
+  /** Why a health check may not probe this target (not this host's, unresolvable, ...), or null. */
+  healthTargetRefusal: (target: CheckTarget) => Promise<string | null>;
 }
 
 /** One method's handler: raw named params in (validated here), the contract's result out. */

@@ -4,7 +4,7 @@ import type { App, Routes } from './app.ts';
 import * as v from './validate.ts';
 
 export function healthRoutes(app: App): Routes<'health.list' | 'health.get' | 'health.check'> {
-  const { registry } = app;
+  const { registry, health } = app;
   /** The name of a registered service that has a health check, or -32001 saying which is missing. */
   const withCheck = (name: string): string => {
     const s = registry.state.services[name];
@@ -15,19 +15,19 @@ export function healthRoutes(app: App): Routes<'health.list' | 'health.get' | 'h
   return {
     'health.list': (p) => {
       v.only(p, []);
-      return [...registry.health.values()].map(({ history: _h, ...latest }) => latest).sort((a, b) => a.service.localeCompare(b.service));
+      return [...health.results.values()].map(({ history: _h, ...latest }) => latest).sort((a, b) => a.service.localeCompare(b.service));
     },
     'health.get': (p) => {
       v.only(p, ['service']);
       const name = withCheck(v.reqString(p, 'service'));
-      const result = registry.health.get(name);
+      const result = health.results.get(name);
       if (!result) throw notFound('health result', name);
       return result;
     },
     'health.check': async (p) => {
       v.only(p, ['service']);
       const name = v.optString(p, 'service');
-      const results = await app.checkHealth(name !== undefined ? [withCheck(name)] : undefined);
+      const results = await health.checkNow(name !== undefined ? [withCheck(name)] : undefined);
       return results.map(({ history: _h, ...latest }) => latest);
     },
   };

@@ -1,6 +1,7 @@
 // service.* routes.
 import { LIMITS, type HealthCheck } from '../../client/protocol.ts';
-import { invalidParams, notFound } from '../core/errors.ts';
+import { checkTarget } from '../core/health.ts';
+import { DomainError, invalidParams, notFound } from '../core/errors.ts';
 import { getService, listServices, register, setPort, unregister } from '../ops/services.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
 import * as v from './validate.ts';
@@ -13,10 +14,26 @@ function healthCheck(p: v.Params): HealthCheck | null | undefined {
   if (h === undefined || h === null) return h;
   if (typeof h !== 'object' || h === null || Array.isArray(h)) throw invalidParams('healthCheck', 'must be an object { type: "http", url } or { type: "tcp" }');
   const hc = h as v.Params;
+  return inField('healthCheck', () => readHealthCheck(hc));
+}
+
+/** Runs `read`, naming a refused field by its path under `parent`. */
+function inField<T>(parent: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof DomainError && typeof err.data.field === 'string' && !err.data.field.startsWith(`${parent}.`)) {
+      throw invalidParams(`${parent}.${err.data.field}`, String(err.data.problem));
+    }
+    throw err;
+  }
+}
+
+function readHealthCheck(hc: v.Params): HealthCheck {
   const type = v.optEnum(hc, 'type', ['http', 'tcp'] as const);
   if (!type) throw invalidParams('healthCheck.type', 'is required: "http" or "tcp"');
   const intervalSec = v.optInt(hc, 'intervalSec', 1, 86_400);
-  const timeoutMs = v.optInt(hc, 'timeoutMs', 1, 600_000);
+  const timeoutMs = v.optInt(hc, 'timeoutMs', 1, LIMITS.healthTimeoutMs);
   const common = { ...(intervalSec !== undefined && { intervalSec }), ...(timeoutMs !== undefined && { timeoutMs }) };
   if (type === 'tcp') return { type, ...common };
   const url = v.optString(hc, 'url', { pattern: /^https?:\/\/\S+$/, hint: 'must be an http:// or https:// URL' });
@@ -24,10 +41,22 @@ function healthCheck(p: v.Params): HealthCheck | null | undefined {
   return { type, url, ...common };
 }
 
+/**
+ * Refuses a check that would probe something other than this host (unless the
+ * operator allows it): -32602 on the URL, or on `host` for a TCP check, which
+ * connects to the service's own address. The probe checks again each time.
+ */
+async function vetHealthCheck(app: App, check: HealthCheck | undefined, host: string): Promise<void> {
+  const target = check && checkTarget({ host, port: 0, healthCheck: check });
+  if (!target) return;
+  const why = await app.healthTargetRefusal(target);
+  if (why !== null) throw invalidParams(target.type === 'http' ? 'healthCheck.url' : 'host', why);
+}
+
 export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
   const { registry } = app;
   return {
-    'service.register': (p) => {
+    'service.register': async (p) => {
       v.only(p, ['name', 'port', 'protocol', 'host', 'pid', 'process', 'healthCheck', 'tags', 'range', 'exclusive']);
       const range = v.optString(p, 'range');
       const port = v.optPort(p);
@@ -36,10 +65,14 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       const hc = healthCheck(p);
       const tags = v.optStringArray(p, 'tags', { ...TAG, max: LIMITS.tags });
       const exclusive = v.optBool(p, 'exclusive');
+      const name = v.reqString(p, 'name', v.SERVICE_NAME);
+      const host = v.optHost(p) ?? '0.0.0.0';
+      // An update without healthCheck keeps the service's check: it is vetted against the new host too.
+      await vetHealthCheck(app, hc === null ? undefined : (hc ?? registry.state.services[name]?.healthCheck), host);
       return register(registry, {
-        name: v.reqString(p, 'name', v.SERVICE_NAME),
+        name,
         protocol: v.protocol(p),
-        host: v.optHost(p) ?? '0.0.0.0',
+        host,
         ...(port !== undefined && { port }),
         ...(range !== undefined && { range }),
         ...(pid !== undefined && { pid }),
@@ -55,7 +88,7 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       const tag = v.optString(p, 'tag');
       return listServices(registry, { ...(status && { status }), ...(tag !== undefined && { tag }) });
     },
-    'service.get': (p) => (v.only(p, ['name']), getService(registry, v.reqString(p, 'name'))),
+    'service.get': (p) => (v.only(p, ['name']), getService(registry, v.reqString(p, 'name'), app.health.results)),
     'service.setPort': (p) => (v.only(p, ['name', 'port']), setPort(registry, { name: v.reqString(p, 'name'), port: v.reqPort(p) })),
     'service.unregister': (p) => (v.only(p, ['name']), unregister(registry, v.reqString(p, 'name'))),
     'service.restart': (p) => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LIMITS } from '../../client/protocol.ts';
 import { checkTarget, dueForCheck, HEALTH_HISTORY, healthEffects, healthResult } from '../../daemon/core/health.ts';
 import { emptyState, type ServiceRecord } from '../../daemon/core/state.ts';
 
@@ -65,5 +66,11 @@ describe('stopped services', () => {
     expect(dueForCheck(state, new Map(), T0, 30)).toEqual([]);
     const up = healthResult('gone', { ok: true, latencyMs: 1 }, T0, undefined);
     expect(healthEffects(state, up, T0)).toEqual({ ops: [], events: [] });
+  });
+});
+
+describe('the timeout cap', () => {
+  it('holds a check stored before the cap existed to LIMITS.healthTimeoutMs', () => {
+    expect(checkTarget(svc('old', { healthCheck: { type: 'tcp', timeoutMs: 600_000 } }))).toMatchObject({ timeoutMs: LIMITS.healthTimeoutMs });
   });
 });
