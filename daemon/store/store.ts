@@ -44,7 +44,7 @@ export interface StoreOptions {
   migrations?: MigrationTable;
 }
 
-/** Counters for tests and `daemon.status`: how the disk has been used since open. */
+/** How the disk has been used since open. Only tests read these; nothing reports them to clients. */
 export interface StoreStats {
   /** Journal writes; each one carries every append that was waiting. */
   batches: number;
@@ -234,9 +234,13 @@ export class Store {
 
   private async compactNow(): Promise<void> {
     const waiters = this.compactWaiters.splice(0);
-    const seq = this.lastSeq;
+    let seq: number;
     try {
       await this.background.settled();
+      // Read in the same tick as the state is serialised: ops appended during
+      // the wait above are in that state, so the seq must cover them, or replay
+      // would apply them a second time from the journal.
+      seq = this.lastSeq;
       await writeSnapshot(this.stateFile, {
         schemaVersion: SCHEMA_VERSION,
         seq,
