@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -104,8 +104,38 @@ describe('Store persistence', () => {
     const dir = join(tempDir(), 'nested', 'state');
     const store = await openStore({ dir });
     expect(existsSync(store.stateFile)).toBe(true);
-    const { statSync } = await import('node:fs');
     expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it('writes every state file 0600, whatever the umask allows', async () => {
+    const dir = join(tempDir(), 'state');
+    const previous = process.umask(0o022);
+    try {
+      const store = await openStore({ dir });
+      await commit(store, put('api', 3000));
+      await store.compact();
+      await commit(store, put('web', 3001));
+      const mode = (f: string) => (statSync(join(dir, f)).mode & 0o777).toString(8);
+      expect(Object.fromEntries(readdirSync(dir).map((f) => [f, mode(f)]))).toEqual({ 'state.json': '600', 'journal.ndjson': '600', 'portmand.lock': '600' });
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('tightens state files an older version left 0644, and warns of a state dir others can write to', async () => {
+    const dir = tempDir();
+    const first = await openStore({ dir });
+    await commit(first, put('api', 3000));
+    await first.close();
+    chmodSync(join(dir, 'state.json'), 0o644);
+    writeFileSync(join(dir, 'journal.ndjson'), '', { mode: 0o644 });
+    chmodSync(join(dir, 'journal.ndjson'), 0o644);
+    chmodSync(dir, 0o777);
+    const warned: string[] = [];
+    await openStore({ dir, log: { info() {}, warn: (m) => warned.push(m), error() {} } });
+    expect((statSync(join(dir, 'state.json')).mode & 0o777).toString(8)).toBe('600');
+    expect((statSync(join(dir, 'journal.ndjson')).mode & 0o777).toString(8)).toBe('600');
+    expect(warned).toEqual([`state dir ${dir} is writable by all users (mode 0777): others could replace the state files; make it 0700 (chmod 700)`]);
   });
 });
 

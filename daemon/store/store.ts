@@ -8,12 +8,11 @@
 // power cut can lose at most the writes of the last fdatasync in flight;
 // 'ack' fdatasyncs before resolving. Appends made while a write is in flight
 // share the next write (group commit).
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Op, State } from '../core/state.ts';
 import { SCHEMA_VERSION } from '../core/state.ts';
 import { BackgroundSync } from './background-sync.ts';
-import { fsyncDir } from './files.ts';
+import { fsyncDir, makePrivateDir, makePrivateFile } from './files.ts';
 import { encodeEntry, JournalWriter } from './journal.ts';
 import { loadState, type Loaded } from './load.ts';
 import { acquireLock, type DirLock } from './lock.ts';
@@ -118,11 +117,13 @@ export class Store {
       compactAfterBytes: options.compactAfterBytes ?? 64 * 1024 * 1024,
       log: options.log ?? quiet,
     };
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const loose = makePrivateDir(dir);
+    if (loose) settings.log.warn(loose);
     const lock = await acquireLock(dir);
     let journal: JournalWriter | undefined;
     try {
       const journalFile = join(dir, JOURNAL_FILE);
+      makePrivateFile(join(dir, STATE_FILE)); // until the next compaction replaces it
       const loaded = await loadState(join(dir, STATE_FILE), journalFile, options.migrations ?? MIGRATIONS, settings.log);
       journal = JournalWriter.open(journalFile);
       const store = new Store(dir, loaded, journal, lock, settings);
