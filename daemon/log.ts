@@ -4,10 +4,14 @@ import { pino, type Logger } from 'pino';
 
 export type Log = Logger;
 
-export function createLog(opts: { level: string; file: string | null }): { log: Log; reopen: () => void } {
+/** pino's levels, and 'silent' for none: config.ts refuses anything else, naming where it came from. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function createLog(opts: { level: LogLevel; file: string | null }): { log: Log; reopen: () => void } {
   if (!opts.file) return { log: pino({ level: opts.level, base: { pid: process.pid } }), reopen: () => undefined };
   const file = pino.destination({ dest: opts.file, mkdir: true, sync: true });
-  const streams = pino.multistream([{ level: opts.level as pino.Level, stream: process.stdout }, { level: opts.level as pino.Level, stream: file }]);
+  const streams = pino.multistream([{ level: opts.level, stream: process.stdout }, { level: opts.level, stream: file }]);
   return { log: pino({ level: opts.level, base: { pid: process.pid } }, streams), reopen: () => file.reopen() };
 }
 

@@ -29,6 +29,7 @@ export interface StoreLog {
 
 /** See the durability contract at the top of this file. */
 export type SyncMode = 'ack' | 'background';
+export const SYNC_MODES: readonly SyncMode[] = ['ack', 'background'];
 
 export interface StoreOptions {
   dir: string;
