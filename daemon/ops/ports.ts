@@ -12,8 +12,9 @@ import { processStart } from '../host/process.ts';
 import type { Registry } from '../registry.ts';
 
 export async function allocate(registry: Registry, p: Required<Pick<AllocateParams, 'service' | 'protocol' | 'host'>> & AllocateParams): Promise<AllocateResult> {
-  // Read before the lock: on macOS it runs `ps`.
-  const pidStart = p.pid !== undefined ? await processStart(p.pid) : null;
+  // Read before the lock (on macOS it runs `ps`), and not for a live lease asked for again: it keeps its record.
+  const before = registry.state.services[p.service];
+  const pidStart = p.pid !== undefined && !(before && !expired(before, registry.now())) ? await processStart(p.pid) : null;
   return registry.mutate(async (tx) => {
     const now = registry.now();
     const expiresAt = p.ttlSec !== undefined ? iso(now + p.ttlSec * 1000) : undefined;
