@@ -7,9 +7,10 @@ import path from 'node:path';
 import type { Protocol, Range } from '../client/protocol.ts';
 import { defaultSocketPath, defaultStateDir, type PathContext } from '../client/paths.ts';
 import { BUILTIN_RANGES } from './core/ranges.ts';
+import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { logOutput, type LogOutput } from './log-output.ts';
+import { SYNC_MODES, type SyncMode } from './store/store.ts';
 import { inheritedSocketFd } from './transport/activation.ts';
-import type { SyncMode } from './store/store.ts';
 
 export interface ConfiguredReservation {
   port: number;
@@ -22,7 +23,7 @@ export interface Config {
   socketPath: string;
   stateDir: string;
   logFile: string | null;
-  logLevel: string;
+  logLevel: LogLevel;
   configFile: string | null;
   scanIntervalSec: number;
   healthIntervalSec: number;
@@ -56,21 +57,66 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+type ConfigFile = { path: string; json: Record<string, unknown> };
 
-function positiveInt(value: unknown, what: string): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new ConfigError(`${what} must be a whole number of seconds >= 1, got ${JSON.stringify(value)}`);
+/** A day: an interval must stay far below the 2^31-1 ms a timer holds (setInterval turns longer ones into 1 ms). */
+const MAX_INTERVAL_SEC = 86_400;
+
+// The readers: every setting, from the environment or the file, is read by one
+// of these, and a bad value is refused with a message naming where it came
+// from (the variable, or the file and key).
+
+/** A whole number in [min, max], as a number or as decimal digits (the environment's form). */
+function int(value: unknown, where: string, min: number, max: number, unit = ''): number {
+  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${where} must be a whole number${unit} from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
   return n;
 }
 
-function syncMode(value: unknown): SyncMode {
-  if (value !== 'ack' && value !== 'background') throw new ConfigError(`PORTMAND_SYNC / sync must be "ack" or "background", got ${JSON.stringify(value)}`);
+function oneOf<T extends string>(value: unknown, where: string, choices: readonly T[]): T {
+  if (!choices.includes(value as T)) throw new ConfigError(`${where} must be one of ${choices.map((c) => `"${c}"`).join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
+/** true or false, as a boolean or as the word (the environment's form). */
+function bool(value: unknown, where: string): boolean {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new ConfigError(`${where} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+function text(value: unknown, where: string): string {
+  if (typeof value !== 'string') throw new ConfigError(`${where} must be a string, got ${JSON.stringify(value)}`);
   return value;
 }
 
-function port(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) throw new ConfigError(`${what} must be a port 1..65535, got ${JSON.stringify(value)}`);
-  return value;
+/**
+ * A setting's raw value and where it came from: the environment variable when
+ * it is set and not empty, else the file's key, else undefined.
+ */
+function setting(env: Env, file: ConfigFile | null, envName: string | null, key: string | null): { value: unknown; where: string } | undefined {
+  if (envName !== null && env[envName] !== undefined && env[envName] !== '') return { value: env[envName], where: envName };
+  if (key !== null && file && file.json[key] !== undefined) return { value: file.json[key], where: `${file.path}: ${key}` };
+  return undefined;
+}
+
+function read<T>(env: Env, file: ConfigFile | null, envName: string | null, key: string | null, fallback: T, reader: (value: unknown, where: string) => T): T {
+  const s = setting(env, file, envName, key);
+  return s === undefined ? fallback : reader(s.value, s.where);
+}
+
+const port = (value: unknown, where: string): number => int(value, where, 1, 65535);
+const seconds = (value: unknown, where: string): number => int(value, where, 1, MAX_INTERVAL_SEC, ' of seconds');
+
+function list(raw: unknown, where: string, shape: string): Array<Record<string, unknown>> {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw new ConfigError(`${where} must be an array of ${shape}`);
+  return raw.map((r: unknown, i) => {
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new ConfigError(`${where}[${i}] must be an object ${shape}`);
+    return r as Record<string, unknown>;
+  });
 }
 
 const SOCKET_MODES: Record<string, number> = { '0600': 0o600, '0660': 0o660, '0666': 0o666 };
@@ -89,31 +135,25 @@ function socketSettings(raw: unknown, file: string, envGroup: string | undefined
 }
 
 function fileRanges(raw: unknown, file: string): Range[] {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw new ConfigError(`${file}: "ranges" must be an array of { name, start, end, purpose? }`);
-  return raw.map((r: Record<string, unknown>, i) => {
+  return list(raw, `${file}: ranges`, '{ name, start, end, purpose? }').map((r, i) => {
     const where = `${file}: ranges[${i}]`;
-    if (typeof r?.name !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(r.name)) throw new ConfigError(`${where}.name must be 1-63 chars of a-z 0-9 . _ -`);
+    if (typeof r.name !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(r.name)) throw new ConfigError(`${where}.name must be 1-63 chars of a-z 0-9 . _ -`);
     if (BUILTIN_RANGES.some((b) => b.name === r.name)) throw new ConfigError(`${where}.name "${r.name}" is a built-in range name`);
     const start = port(r.start, `${where}.start`);
     const end = port(r.end, `${where}.end`);
     if (start > end) throw new ConfigError(`${where}: start ${start} is after end ${end}`);
-    return { name: r.name, start, end, purpose: typeof r.purpose === 'string' ? r.purpose : 'configured' };
+    return { name: r.name, start, end, purpose: r.purpose === undefined ? 'configured' : text(r.purpose, `${where}.purpose`) };
   });
 }
 
 function fileReservations(raw: unknown, file: string): ConfiguredReservation[] {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw new ConfigError(`${file}: "reservations" must be an array of { port, protocol?, for?, reason? }`);
-  return raw.map((r: Record<string, unknown>, i) => {
+  return list(raw, `${file}: reservations`, '{ port, protocol?, for?, reason? }').map((r, i) => {
     const where = `${file}: reservations[${i}]`;
-    const protocol = r?.protocol ?? 'tcp';
-    if (protocol !== 'tcp' && protocol !== 'udp') throw new ConfigError(`${where}.protocol must be "tcp" or "udp"`);
     return {
-      port: port(r?.port, `${where}.port`),
-      protocol,
-      ...(typeof r.for === 'string' && { for: r.for }),
-      ...(typeof r.reason === 'string' && { reason: r.reason }),
+      port: port(r.port, `${where}.port`),
+      protocol: r.protocol === undefined ? 'tcp' : oneOf<Protocol>(r.protocol, `${where}.protocol`, ['tcp', 'udp']),
+      ...(r.for !== undefined && { for: text(r.for, `${where}.for`) }),
+      ...(r.reason !== undefined && { reason: text(r.reason, `${where}.reason`) }),
     };
   });
 }
@@ -126,8 +166,7 @@ function fileHealth(raw: unknown, file: string): HealthConfig {
   for (const [key, value] of Object.entries(h)) {
     const where = `${file}: health.${key}`;
     if (key === 'allowRemote') {
-      if (typeof value !== 'boolean') throw new ConfigError(`${where} must be true or false, got ${JSON.stringify(value)}`);
-      out.allowRemote = value;
+      out.allowRemote = bool(value, where);
     } else if (key === 'failuresBeforeUnhealthy' || key === 'successesBeforeHealthy') {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100) throw new ConfigError(`${where} must be a whole number 1..100, got ${JSON.stringify(value)}`);
       out[key] = value;
@@ -139,7 +178,7 @@ function fileHealth(raw: unknown, file: string): HealthConfig {
 }
 
 /** Builds the configuration from environment variables and the parsed config file (pure). */
-export function buildConfig(env: Env, file: { path: string; json: Record<string, unknown> } | null, ctx: PathContext, stdoutIsTTY = false): Config {
+export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext, stdoutIsTTY = false): Config {
   const f = file?.json ?? {};
   const name = file?.path ?? 'config';
   const ranges = [...BUILTIN_RANGES, ...fileRanges(f.ranges, name)];
@@ -155,18 +194,18 @@ export function buildConfig(env: Env, file: { path: string; json: Record<string,
     socketPath,
     stateDir,
     logFile: env.PORTMAND_LOG_FILE || null,
-    logLevel: env.PORTMAND_LOG_LEVEL || (typeof f.logLevel === 'string' ? f.logLevel : 'info'),
+    logLevel: read(env, file, 'PORTMAND_LOG_LEVEL', 'logLevel', 'info', (v, w) => oneOf(v, w, LOG_LEVELS)),
     configFile: file?.path ?? null,
-    scanIntervalSec: positiveInt(env.PORTMAND_SCAN_INTERVAL ?? f.scanIntervalSec ?? 10, 'PORTMAND_SCAN_INTERVAL / scanIntervalSec'),
-    healthIntervalSec: positiveInt(env.PORTMAND_HEALTH_INTERVAL ?? f.healthIntervalSec ?? 30, 'PORTMAND_HEALTH_INTERVAL / healthIntervalSec'),
+    scanIntervalSec: read(env, file, 'PORTMAND_SCAN_INTERVAL', 'scanIntervalSec', 10, seconds),
+    healthIntervalSec: read(env, file, 'PORTMAND_HEALTH_INTERVAL', 'healthIntervalSec', 30, seconds),
     ranges,
     reservations: fileReservations(f.reservations, name),
-    groupAccess: f.groupAccess === true,
+    groupAccess: read(env, file, null, 'groupAccess', false, bool),
     socket: socketSettings(f.socket, name, env.PORTMAND_SOCKET_GROUP),
     listenFd: null,
     logOutput: logOutput(env, stdoutIsTTY),
-    sync: syncMode(env.PORTMAND_SYNC ?? f.sync ?? 'background'),
-    avoidEphemeral: f.avoidEphemeral !== false,
+    sync: read(env, file, 'PORTMAND_SYNC', 'sync', 'background', (v, w) => oneOf(v, w, SYNC_MODES)),
+    avoidEphemeral: read(env, file, null, 'avoidEphemeral', true, bool),
     health: fileHealth(f.health, name),
   };
 }
@@ -175,7 +214,7 @@ export function buildConfig(env: Env, file: { path: string; json: Record<string,
 export function readConfig(env: Env = process.env): Config {
   const ctx: PathContext = { platform: process.platform, uid: process.getuid?.() ?? -1, home: os.homedir() };
   const filePath = env.PORTMAND_CONFIG ? path.resolve(env.PORTMAND_CONFIG) : null;
-  let file: { path: string; json: Record<string, unknown> } | null = null;
+  let file: ConfigFile | null = null;
   if (filePath) {
     let text: string;
     try {

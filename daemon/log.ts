@@ -9,8 +9,12 @@ import type { LogOutput } from './log-output.ts';
 
 export type Log = Logger;
 
+/** pino's levels, and 'silent' for none: config.ts refuses anything else, naming where it came from. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export interface LogOptions {
-  level: string;
+  level: LogLevel;
   file: string | null;
   output: LogOutput;
   /** Where stdout lines go (process.stdout; a test passes its own). */
@@ -18,12 +22,14 @@ export interface LogOptions {
 }
 
 export function createLog(opts: LogOptions): { log: Log; reopen: () => void } {
-  const level = opts.level as pino.Level;
+  const level = opts.level;
+  // The logger's own level filters first; 'silent' is a logger level only, so its streams take any.
+  const streamLevel: pino.Level = level === 'silent' ? 'fatal' : level;
   const out = opts.stdout ?? process.stdout;
   const streams: pino.StreamEntry[] = [];
-  streams.push({ level, stream: opts.output.format === 'pretty' ? prettyStream(out, opts.output.color) : out });
+  streams.push({ level: streamLevel, stream: opts.output.format === 'pretty' ? prettyStream(out, opts.output.color) : out });
   const file = opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: true }) : null;
-  if (file) streams.push({ level, stream: file });
+  if (file) streams.push({ level: streamLevel, stream: file });
   const log = pino({ level, base: { pid: process.pid } }, pino.multistream(streams));
   return { log, reopen: () => file?.reopen() };
 }

@@ -138,16 +138,30 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   };
 }
 
+/** sysexits' EX_CONFIG: the units do not restart on it (RestartPreventExitStatus=78), as a restart would fail the same way. */
+const EX_CONFIG = 78;
+
+/** A log file that cannot be opened is a configuration error: it names the setting. */
+function openLog(config: Config): ReturnType<typeof createLog> {
+  try {
+    return createLog({ level: config.logLevel, file: config.logFile, output: config.logOutput });
+  } catch (err) {
+    throw new ConfigError(`cannot open the log file ${config.logFile} (PORTMAND_LOG_FILE): ${(err as Error).message}`);
+  }
+}
+
 /** `portmand daemon` / `npm start`: runs in the foreground until SIGINT or SIGTERM. */
 export async function runDaemon(): Promise<void> {
   let config: Config;
+  let logging: ReturnType<typeof createLog>;
   try {
     config = readConfig();
+    logging = openLog(config);
   } catch (err) {
     process.stderr.write(`portmand: ${(err as Error).message}\n`);
-    process.exit(78);
+    process.exit(err instanceof ConfigError ? EX_CONFIG : 1);
   }
-  const { log, reopen } = createLog({ level: config.logLevel, file: config.logFile, output: config.logOutput });
+  const { log, reopen } = logging;
   routeCronLogs(log);
   // A signal during start-up is taken once the daemon is up (the default action would leave the lock behind).
   let started: Promise<RunningDaemon> | undefined;
@@ -183,7 +197,7 @@ export async function runDaemon(): Promise<void> {
     const message = known ? (err as Error).message : `cannot start: ${(err as Error).message}`;
     log.error(known ? {} : { err }, message);
     process.stderr.write(`portmand: ${message}\n`);
-    // A missing socket group is a configuration error too: restarting cannot fix it (RestartPreventExitStatus=78).
-    process.exit(err instanceof UnknownGroupError ? 78 : 1);
+    // A missing socket group is a configuration error too: restarting cannot fix it.
+    process.exit(err instanceof ConfigError || err instanceof UnknownGroupError ? EX_CONFIG : 1);
   }
 }

@@ -78,6 +78,51 @@ for (let w = 0; w < 4; w++) void writer();
     }
   });
 
+  it('replays history exactly after kill -9 right after a compaction under concurrent load', async () => {
+    const dir = tempDir();
+    const state = join(dir, 'state');
+    // History lines are appended, not keyed: an op replayed twice shows up as a duplicate line.
+    const { proc, lines, exited } = child(
+      dir,
+      `
+const store = await Store.open({ dir: process.argv[2] + '/state', compactAfterOps: 40 });
+const line = (i) => ({ op: 'history', value: { at, service: 'h' + i, port: 1, previous: null, why: 'load' } });
+let next = 0;
+let compactions = 0;
+const writer = async () => {
+  for (;;) {
+    const i = next++;
+    await commit(store, line(i));
+    process.stdout.write('acked ' + i + '\\n');
+    if (store.stats.compactions !== compactions) process.stdout.write('compacted ' + (compactions = store.stats.compactions) + '\\n');
+    // Like requests from sockets, the next op arrives from the event loop, also while a compaction waits.
+    await new Promise((r) => setImmediate(r));
+  }
+};
+for (let w = 0; w < 8; w++) void writer();
+`,
+    );
+    const acked: number[] = [];
+    for await (const line of lines) {
+      const [what, n] = line.split(' ');
+      if (what === 'acked') acked.push(Number(n));
+      if (what === 'compacted' && Number(n) >= 5) proc.kill('SIGKILL');
+    }
+    expect(await exited).toBe('SIGKILL');
+
+    const store = await Store.open({ dir: state });
+    try {
+      const seen = store.state.history.map((h) => h.service);
+      const counts = new Map<string, number>();
+      for (const s of seen) counts.set(s, (counts.get(s) ?? 0) + 1);
+      expect([...counts].filter(([, n]) => n > 1)).toEqual([]);
+      const have = new Set(seen);
+      expect(acked.filter((i) => !have.has(`h${i}`))).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('rejects every waiting append when a write fails, then refuses more', async () => {
     const dir = tempDir();
     const state = join(dir, 'state');

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -33,6 +33,8 @@ function service(name: string, port: number): ServiceRecord {
 }
 
 const put = (name: string, port: number): Op => ({ op: 'service', name, value: service(name, port) });
+/** A history line: unlike a service op, applying it twice leaves a trace. */
+const line = (name: string): Op => ({ op: 'history', value: { at: '2025-01-01T00:00:00.000Z', service: name, port: 1, previous: null, why: 'test' } });
 
 /** What the registry does: apply to the live state, then make durable. */
 function commit(store: Store, ...ops: Op[]): Promise<void> {
@@ -102,8 +104,38 @@ describe('Store persistence', () => {
     const dir = join(tempDir(), 'nested', 'state');
     const store = await openStore({ dir });
     expect(existsSync(store.stateFile)).toBe(true);
-    const { statSync } = await import('node:fs');
     expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it('writes every state file 0600, whatever the umask allows', async () => {
+    const dir = join(tempDir(), 'state');
+    const previous = process.umask(0o022);
+    try {
+      const store = await openStore({ dir });
+      await commit(store, put('api', 3000));
+      await store.compact();
+      await commit(store, put('web', 3001));
+      const mode = (f: string) => (statSync(join(dir, f)).mode & 0o777).toString(8);
+      expect(Object.fromEntries(readdirSync(dir).map((f) => [f, mode(f)]))).toEqual({ 'state.json': '600', 'journal.ndjson': '600', 'portmand.lock': '600' });
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('tightens state files an older version left 0644, and warns of a state dir others can write to', async () => {
+    const dir = tempDir();
+    const first = await openStore({ dir });
+    await commit(first, put('api', 3000));
+    await first.close();
+    chmodSync(join(dir, 'state.json'), 0o644);
+    writeFileSync(join(dir, 'journal.ndjson'), '', { mode: 0o644 });
+    chmodSync(join(dir, 'journal.ndjson'), 0o644);
+    chmodSync(dir, 0o777);
+    const warned: string[] = [];
+    await openStore({ dir, log: { info() {}, warn: (m) => warned.push(m), error() {} } });
+    expect((statSync(join(dir, 'state.json')).mode & 0o777).toString(8)).toBe('600');
+    expect((statSync(join(dir, 'journal.ndjson')).mode & 0o777).toString(8)).toBe('600');
+    expect(warned).toEqual([`state dir ${dir} is writable by all users (mode 0777): others could replace the state files; make it 0700 (chmod 700)`]);
   });
 });
 
@@ -167,6 +199,19 @@ describe('Store recovery', () => {
     expect(store.warnings[0]).toMatch(/line 2/);
     expect(ports(store)).toEqual({ api: 3000 });
     expect(journalLines(store)).toEqual([]);
+  });
+
+  it('replays only the journal ops after the seq the snapshot holds', async () => {
+    const dir = tempDir();
+    const held = ['a', 'b'].map((n) => (line(n) as Extract<Op, { op: 'history' }>).value);
+    const state = { services: {}, reservations: {}, conflicts: {}, history: held, statusLog: [], nextConflictId: 1 };
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ schemaVersion: SCHEMA_VERSION, seq: 2, savedAt: '2025-01-01T00:00:00.000Z', state }));
+    // A crash between the snapshot's rename and the journal's truncation leaves ops 1 and 2 in both.
+    const journal = ['a', 'b', 'c', 'd'].map((n, i) => JSON.stringify({ seq: i + 1, ...line(n) })).join('\n');
+    writeFileSync(join(dir, 'journal.ndjson'), `${journal}\n`);
+    const store = await openStore({ dir });
+    expect(store.state.history.map((h) => h.service)).toEqual(['a', 'b', 'c', 'd']);
+    expect(store.warnings).toEqual([]);
   });
 
   it('refuses a snapshot from a newer schema and leaves it untouched', async () => {
@@ -294,6 +339,20 @@ describe('Store writes', () => {
     await commit(store, put('after', 3));
     const again = await openStore({ dir: crashCopy(store) });
     expect(ports(again)).toEqual({ before: 1, during: 2, after: 3 });
+  });
+
+  it('replays exactly: an op appended while a compaction waits is in the snapshot or the journal, never both', async () => {
+    const dir = tempDir();
+    const store = await openStore({ dir });
+    await commit(store, line('before'));
+    await new Promise((r) => setImmediate(r)); // the writer is idle: compact() starts a run of its own
+    const compaction = store.compact();
+    await Promise.resolve(); // the compaction has started and waits for the background sync
+    const during = commit(store, line('during'));
+    await Promise.all([compaction, during]);
+    await commit(store, line('after'));
+    const again = await openStore({ dir: crashCopy(store) });
+    expect(again.state.history.map((h) => h.service)).toEqual(['before', 'during', 'after']);
   });
 
   it('rejects appends after close', async () => {

@@ -17,6 +17,21 @@ export function holdoffKey(s: ServiceRecord): string {
   return `${s.name}:${s.pid}`;
 }
 
+/** Start marks of running pids, as the shell read them this round; a pid left out was not read. */
+export type PidStarts = ReadonlyMap<number, string>;
+
+/**
+ * True when the process running under a service's pid is not the one that
+ * registered: it started at another time, so the pid was reused and the owner
+ * is dead. A record without a mark (written by an older portmand), or a pid
+ * whose mark was not read, trusts the bare pid as before.
+ */
+export function pidReused(s: Pick<ServiceRecord, 'pid' | 'pidStart'>, starts: PidStarts | undefined): boolean {
+  if (s.pid === undefined || s.pidStart === undefined) return false;
+  const now = starts?.get(s.pid);
+  return now !== undefined && now !== s.pidStart;
+}
+
 export interface HoldoffRound {
   holdoff: Record<string, number>;
   /** Services whose owner has now been dead for the whole hold-off. */
@@ -25,8 +40,9 @@ export interface HoldoffRound {
 
 /**
  * Counts consecutive rounds in which each service's owner pid was reported
- * dead. A pid seen alive or listening drops its counter. Without `deadPids`
- * nobody looked, so counters are carried over unchanged and nobody is dead.
+ * dead, or found reused (see pidReused). A pid seen alive or listening drops
+ * its counter. Without `deadPids` nobody looked, so counters are carried over
+ * unchanged and nobody is dead.
  */
 export function countHoldoff(
   services: readonly ServiceRecord[],
@@ -34,6 +50,7 @@ export function countHoldoff(
   deadPids: readonly number[] | undefined,
   listeners: readonly Observation[] | null,
   rounds: number,
+  starts?: PidStarts,
 ): HoldoffRound {
   const holdoff: Record<string, number> = {};
   const dead: ServiceRecord[] = [];
@@ -46,7 +63,7 @@ export function countHoldoff(
       if (before !== undefined) holdoff[key] = before;
       continue;
     }
-    const alive = !deadPids.includes(s.pid) || (listeners ?? []).some((l) => l.pid === s.pid);
+    const alive = !pidReused(s, starts) && (!deadPids.includes(s.pid) || (listeners ?? []).some((l) => l.pid === s.pid));
     if (alive) continue;
     // Capped, so a service that stays dead yields the same output every round.
     const count = Math.min((before ?? 0) + 1, rounds);

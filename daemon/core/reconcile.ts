@@ -3,7 +3,7 @@
 // round is a table-driven test (the lesson of Kubernetes' port repair loop).
 import type { Conflict } from '../../client/protocol.ts';
 import { conflictKey, drifts, duplicates, foreignListeners, LISTENER_TYPES, reservedInUse, SEVERITY, type Wanted } from './detect.ts';
-import { adoptable, countHoldoff, DEFAULT_HOLDOFF_ROUNDS, holdoffKey, expired } from './lifecycle.ts';
+import { adoptable, countHoldoff, DEFAULT_HOLDOFF_ROUNDS, holdoffKey, expired, type PidStarts } from './lifecycle.ts';
 import type { Observation } from './observation.ts';
 import { unregisterEffects } from './service-effects.ts';
 import { iso, portKey, statusOp, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
@@ -17,6 +17,8 @@ export interface ReconcileInput {
   holdoff: Record<string, number>;
   /** Owner pids the shell found not running; undefined = not checked this round. */
   deadPids?: number[];
+  /** Start marks of the owner pids that run, to tell a reused pid from its owner; undefined = not read. */
+  pidStarts?: PidStarts;
   holdoffRounds?: number;
 }
 
@@ -46,7 +48,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   for (const s of live.values()) if (expired(s, now)) release(s, 'lease-expired');
 
   const rounds = input.holdoffRounds ?? DEFAULT_HOLDOFF_ROUNDS;
-  const round = countHoldoff([...live.values()], input.holdoff, input.deadPids, listeners, rounds);
+  const round = countHoldoff([...live.values()], input.holdoff, input.deadPids, listeners, rounds, input.pidStarts);
   result.holdoff = round.holdoff;
   for (const s of round.dead) {
     if (s.origin === 'allocate') {

@@ -10,6 +10,8 @@ export interface ServiceInput {
   protocol: Protocol;
   host: string;
   pid?: number;
+  /** The pid's start mark, read by the shell when the service was registered. */
+  pidStart?: string;
   process?: string;
   healthCheck?: HealthCheck;
   tags: string[];
@@ -19,7 +21,7 @@ export interface ServiceInput {
 
 /** The wire form of a record: the contract's Service, without internal fields. */
 export function toService(r: ServiceRecord): Service {
-  const { origin: _origin, adopted: _adopted, ...service } = r;
+  const { origin: _origin, adopted: _adopted, pidStart: _pidStart, ...service } = r;
   return service;
 }
 
@@ -33,8 +35,10 @@ export function registerEffects(state: State, input: ServiceInput, now: number):
   // Registering again without naming an owner keeps the one adopted from the port's listener.
   const keepAdopted = old?.adopted === true && input.pid === undefined && input.process === undefined && old.port === input.port;
   const owner = keepAdopted ? { pid: old.pid, process: old.process, adopted: true as const } : {};
-  // A new service, a new owner process, or one coming back from 'stopped' starts over as 'registered'.
-  const startsOver = !old || old.status === 'stopped' || old.pid !== (keepAdopted ? old.pid : input.pid);
+  // A new service, a new owner process (another pid, or the same pid started again), or one coming back from 'stopped' starts over as 'registered'.
+  const otherStart = old?.pidStart !== undefined && input.pidStart !== undefined && old.pidStart !== input.pidStart;
+  const newOwner = !keepAdopted && (old?.pid !== input.pid || otherStart);
+  const startsOver = !old || old.status === 'stopped' || newOwner;
   // Without a check nothing keeps a healthy/unhealthy verdict true: it goes back to unjudged.
   const checkRemoved = !startsOver && !input.healthCheck && (old.status === 'healthy' || old.status === 'unhealthy');
   const service: ServiceRecord = {

@@ -14,6 +14,8 @@ export interface ServiceRecord extends Service {
   origin: Origin;
   /** The pid and process were adopted from the first listener seen, not declared: a successor is adopted in turn. */
   adopted?: true;
+  /** When `pid`'s process started (an opaque mark from the OS), so a later process that reuses the pid is not taken for the owner. */
+  pidStart?: string;
 }
 
 export interface Reservation {

@@ -8,17 +8,20 @@ import { pruneConflicts } from '../core/retention.ts';
 import { applyResolution, planResolution } from '../core/resolve.ts';
 import { pickPort } from './allocator.ts';
 import { reconcileRegistry } from './services.ts';
-import { pidAlive } from '../host/process.ts';
+import { pidAlive, processStarts } from '../host/process.ts';
 import type { Registry } from '../registry.ts';
 
 /** Reconciles the registry with a completed scan; returns the conflicts still open. */
-export function ingestScan(registry: Registry, scan: Scan): Promise<Conflict[]> {
+export async function ingestScan(registry: Registry, scan: Scan): Promise<Conflict[]> {
+  // Read before the lock (on macOS it runs `ps`): a pid that registers meanwhile is simply not checked this round.
+  const marked = Object.values(registry.state.services).flatMap((s) => (s.pid !== undefined && s.pidStart !== undefined ? [s.pid] : []));
+  const pidStarts = await processStarts([...new Set(marked)]);
   return registry.mutate((tx) => {
     registry.lastScan = scan;
     tx.index.setListeners(scan.listeners);
     const pids = new Set(Object.values(tx.state.services).flatMap((s) => (s.pid !== undefined ? [s.pid] : [])));
     const deadPids = [...pids].filter((pid) => !pidAlive(pid));
-    const r = reconcile({ state: tx.state, listeners: scan.listeners, now: registry.now(), holdoff: registry.holdoff, deadPids });
+    const r = reconcile({ state: tx.state, listeners: scan.listeners, now: registry.now(), holdoff: registry.holdoff, deadPids, pidStarts });
     registry.holdoff = r.holdoff;
     tx.apply(r);
     tx.apply({ ops: pruneConflicts(tx.state), events: [] });

@@ -8,9 +8,13 @@ import { contains } from '../core/ranges.ts';
 import { registerEffects, releaseEffects, reserveEffects, unregisterEffects } from '../core/service-effects.ts';
 import { iso, portKey, type Reservation } from '../core/state.ts';
 import { pickPort, rangeFor } from './allocator.ts';
+import { processStart } from '../host/process.ts';
 import type { Registry } from '../registry.ts';
 
-export function allocate(registry: Registry, p: Required<Pick<AllocateParams, 'service' | 'protocol' | 'host'>> & AllocateParams): Promise<AllocateResult> {
+export async function allocate(registry: Registry, p: Required<Pick<AllocateParams, 'service' | 'protocol' | 'host'>> & AllocateParams): Promise<AllocateResult> {
+  // Read before the lock (on macOS it runs `ps`), and not for a live lease asked for again: it keeps its record.
+  const before = registry.state.services[p.service];
+  const pidStart = p.pid !== undefined && !(before && !expired(before, registry.now())) ? await processStart(p.pid) : null;
   return registry.mutate(async (tx) => {
     const now = registry.now();
     const expiresAt = p.ttlSec !== undefined ? iso(now + p.ttlSec * 1000) : undefined;
@@ -49,6 +53,7 @@ export function allocate(registry: Registry, p: Required<Pick<AllocateParams, 's
           protocol: p.protocol,
           host: p.host,
           ...(p.pid !== undefined && { pid: p.pid }),
+          ...(pidStart !== null && { pidStart }),
           tags: held?.tags ?? [],
           origin: 'allocate',
           ...(expiresAt && { expiresAt }),

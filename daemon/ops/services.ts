@@ -7,6 +7,7 @@ import { registerEffects, setPortEffects, toService, unregisterEffects } from '.
 import { portKey } from '../core/state.ts';
 import { pickPort, rangeFor } from './allocator.ts';
 import { contains } from '../core/ranges.ts';
+import { processStart } from '../host/process.ts';
 import type { Registry, Tx } from '../registry.ts';
 
 export type RegisterRequest = Omit<RegisterParams, 'healthCheck'> & Required<Pick<RegisterParams, 'protocol' | 'host'>> & { healthCheck?: HealthCheck | null };
@@ -22,7 +23,8 @@ export function reconcileRegistry(registry: Registry, tx: Tx): void {
   tx.apply(r);
 }
 
-export function register(registry: Registry, p: RegisterRequest): Promise<RegisterResult> {
+export async function register(registry: Registry, p: RegisterRequest): Promise<RegisterResult> {
+  const pidStart = p.pid !== undefined ? await processStart(p.pid) : null;
   return registry.mutate(async (tx) => {
     const old = tx.state.services[p.name];
     let port = p.port;
@@ -46,6 +48,7 @@ export function register(registry: Registry, p: RegisterRequest): Promise<Regist
         protocol: p.protocol,
         host: p.host,
         ...(p.pid !== undefined && { pid: p.pid }),
+        ...(pidStart !== null && { pidStart }),
         ...(p.process !== undefined && { process: p.process }),
         ...(check && { healthCheck: check }),
         tags: p.tags ?? old?.tags ?? [],

@@ -1,9 +1,9 @@
 // The append-only journal: one JSON line per op, `{"seq":N,"op":...}` with the
 // op's own fields inline. Reading tells a torn tail (an interrupted write that
 // was never acknowledged) apart from damage in the middle of the file.
-import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fdatasync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { Op } from '../core/state.ts';
-import { isCode } from './files.ts';
+import { isCode, PRIVATE_FILE } from './files.ts';
 
 export interface JournalEntry {
   seq: number;
@@ -94,7 +94,8 @@ export class JournalWriter {
   ) {}
 
   static open(path: string): JournalWriter {
-    const fd = openSync(path, 'a', 0o600);
+    const fd = openSync(path, 'a', PRIVATE_FILE);
+    fchmodSync(fd, PRIVATE_FILE); // a journal from an older portmand may be 0644
     return new JournalWriter(fd, fstatSync(fd).size);
   }
 

@@ -2,11 +2,12 @@
 // by lowdb. lowdb replaces the file by rename but never fsyncs, so it writes
 // `state.json.next` and we make that durable before renaming it into place.
 import { existsSync, renameSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
-import { Low } from 'lowdb';
+import { Low, type Adapter } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { SCHEMA_VERSION, type State } from '../core/state.ts';
-import { fsyncDir, fsyncFile } from './files.ts';
+import { fsyncDir, PRIVATE_FILE } from './files.ts';
 
 export interface Snapshot {
   schemaVersion: number;
@@ -119,16 +120,40 @@ export function migrate(
 }
 
 /**
- * Writes and fsyncs the snapshot. lowdb serialises `snapshot` before its first
- * await, so the caller may keep mutating the state once this has been called.
+ * Writes and fsyncs the snapshot. It is serialised before the first await, so
+ * the caller may keep mutating the state once this has been called.
  */
 export async function writeSnapshot(path: string, snapshot: Snapshot): Promise<void> {
   const next = `${path}.next`;
-  const db = new Low<Snapshot>(new JSONFile<Snapshot>(next), snapshot);
+  const db = new Low<Snapshot>(new PrivateJSONFile<Snapshot>(next), snapshot);
   await db.write();
-  await fsyncFile(next);
   renameSync(next, path);
   await fsyncDir(dirname(path));
+}
+
+/**
+ * lowdb's JSONFile writes through a temp file created with the umask's mode
+ * (0644 as a rule); the state is as private as the journal, so this adapter
+ * creates the file 0600 and makes it durable itself.
+ */
+class PrivateJSONFile<T> implements Adapter<T> {
+  constructor(private readonly path: string) {}
+
+  read(): Promise<T | null> {
+    return new JSONFile<T>(this.path).read();
+  }
+
+  async write(data: T): Promise<void> {
+    const text = JSON.stringify(data, null, 2); // before any await: see writeSnapshot
+    const handle = await open(this.path, 'w', PRIVATE_FILE);
+    try {
+      await handle.chmod(PRIVATE_FILE); // a leftover file keeps its old mode through open
+      await handle.writeFile(text);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  }
 }
 
 /** Removes what an interrupted snapshot write may have left; the journal still has its ops. */

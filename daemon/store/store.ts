@@ -8,12 +8,11 @@
 // power cut can lose at most the writes of the last fdatasync in flight;
 // 'ack' fdatasyncs before resolving. Appends made while a write is in flight
 // share the next write (group commit).
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Op, State } from '../core/state.ts';
 import { SCHEMA_VERSION } from '../core/state.ts';
 import { BackgroundSync } from './background-sync.ts';
-import { fsyncDir } from './files.ts';
+import { fsyncDir, makePrivateDir, makePrivateFile } from './files.ts';
 import { encodeEntry, JournalWriter } from './journal.ts';
 import { loadState, type Loaded } from './load.ts';
 import { acquireLock, type DirLock } from './lock.ts';
@@ -30,6 +29,7 @@ export interface StoreLog {
 
 /** See the durability contract at the top of this file. */
 export type SyncMode = 'ack' | 'background';
+export const SYNC_MODES: readonly SyncMode[] = ['ack', 'background'];
 
 export interface StoreOptions {
   dir: string;
@@ -44,7 +44,7 @@ export interface StoreOptions {
   migrations?: MigrationTable;
 }
 
-/** Counters for tests and `daemon.status`: how the disk has been used since open. */
+/** How the disk has been used since open. Only tests read these; nothing reports them to clients. */
 export interface StoreStats {
   /** Journal writes; each one carries every append that was waiting. */
   batches: number;
@@ -118,11 +118,13 @@ export class Store {
       compactAfterBytes: options.compactAfterBytes ?? 64 * 1024 * 1024,
       log: options.log ?? quiet,
     };
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const loose = makePrivateDir(dir);
+    if (loose) settings.log.warn(loose);
     const lock = await acquireLock(dir);
     let journal: JournalWriter | undefined;
     try {
       const journalFile = join(dir, JOURNAL_FILE);
+      makePrivateFile(join(dir, STATE_FILE)); // until the next compaction replaces it
       const loaded = await loadState(join(dir, STATE_FILE), journalFile, options.migrations ?? MIGRATIONS, settings.log);
       journal = JournalWriter.open(journalFile);
       const store = new Store(dir, loaded, journal, lock, settings);
@@ -234,9 +236,13 @@ export class Store {
 
   private async compactNow(): Promise<void> {
     const waiters = this.compactWaiters.splice(0);
-    const seq = this.lastSeq;
+    let seq: number;
     try {
       await this.background.settled();
+      // Read in the same tick as the state is serialised: ops appended during
+      // the wait above are in that state, so the seq must cover them, or replay
+      // would apply them a second time from the journal.
+      seq = this.lastSeq;
       await writeSnapshot(this.stateFile, {
         schemaVersion: SCHEMA_VERSION,
         seq,

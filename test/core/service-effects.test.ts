@@ -57,6 +57,17 @@ describe('registerEffects', () => {
     ]);
   });
 
+  it('the same pid started again (a reused pid) is a new owner; an unknown start is not', () => {
+    const state = apply(emptyState(), registerEffects(emptyState(), input('web', 8080, { pid: 10, pidStart: 'linux:5', healthCheck: { type: 'tcp' } }), NOW));
+    state.services.web!.status = 'healthy';
+    apply(state, registerEffects(state, input('web', 8080, { pid: 10, healthCheck: { type: 'tcp' } }), NOW + 1));
+    expect(state.services.web!.status).toBe('healthy');
+    apply(state, registerEffects(state, input('web', 8080, { pid: 10, pidStart: 'linux:5', healthCheck: { type: 'tcp' } }), NOW + 2));
+    apply(state, registerEffects(state, input('web', 8080, { pid: 10, pidStart: 'linux:9', healthCheck: { type: 'tcp' } }), NOW + 3));
+    expect(state.services.web!.status).toBe('registered');
+    expect(state.statusLog).toEqual([{ at: '2026-03-01T12:00:00.003Z', service: 'web', status: 'registered', restart: true }]);
+  });
+
   it('an explicit registration adopts a service that an allocation created', () => {
     const state = apply(emptyState(), registerEffects(emptyState(), input('job', 9000, { origin: 'allocate', expiresAt: 'x' }), NOW));
     apply(state, registerEffects(state, input('job', 9000), NOW));
@@ -67,6 +78,8 @@ describe('registerEffects', () => {
   it('the wire form hides internal fields', () => {
     const state = apply(emptyState(), registerEffects(emptyState(), input('web', 8080), NOW));
     expect(toService(state.services.web!)).not.toHaveProperty('origin');
+    const owned = apply(emptyState(), registerEffects(emptyState(), input('web', 8080, { pid: 10, pidStart: 'linux:5' }), NOW));
+    expect(toService(owned.services.web!)).not.toHaveProperty('pidStart');
   });
 });
 
