@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Protocol, Range } from '../client/protocol.ts';
+import { PROTOCOLS, type Protocol, type Range } from '../client/protocol.ts';
 import { defaultSocketPath, defaultStateDir, type PathContext } from '../client/paths.ts';
 import { BUILTIN_RANGES } from './core/ranges.ts';
 import type { SyncMode } from './store/store.ts';
@@ -70,13 +70,17 @@ function fileRanges(raw: unknown, file: string): Range[] {
   });
 }
 
+function isProtocol(value: unknown): value is Protocol {
+  return (PROTOCOLS as readonly unknown[]).includes(value);
+}
+
 function fileReservations(raw: unknown, file: string): ConfiguredReservation[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) throw new ConfigError(`${file}: "reservations" must be an array of { port, protocol?, for?, reason? }`);
   return raw.map((r: Record<string, unknown>, i) => {
     const where = `${file}: reservations[${i}]`;
-    const protocol = r?.protocol ?? 'tcp';
-    if (protocol !== 'tcp' && protocol !== 'udp') throw new ConfigError(`${where}.protocol must be "tcp" or "udp"`);
+    const protocol: unknown = r?.protocol ?? 'tcp';
+    if (!isProtocol(protocol)) throw new ConfigError(`${where}.protocol must be one of ${PROTOCOLS.map((p) => `"${p}"`).join(', ')}`);
     return {
       port: port(r?.port, `${where}.port`),
       protocol,

@@ -1,10 +1,10 @@
 // Verbs about ports: allocate, release, check, reserve, suggest, ports.
+import { MAX_TTL_SEC, PORT_STATES } from '../protocol.ts';
 import { int, oneOf, port, protocol, PROTOCOL_OPTION, RANGE_OPTION, str, type Verb } from './args.ts';
 import { renderCheck, renderPorts } from './render.ts';
 import { show } from './show.ts';
 
 const TTL = { type: 'string', value: 'SEC', help: 'lease: give the port back after SEC seconds' } as const;
-const DAY_SECONDS = 86_400;
 
 export const allocate: Verb = {
   name: 'allocate',
@@ -20,7 +20,7 @@ export const allocate: Verb = {
       preferred: v.preferred === undefined ? undefined : port(v.preferred, '--preferred'),
       range: str(v.range),
       protocol: protocol(v),
-      ttlSec: int(v.ttl, '--ttl', 1, 365 * DAY_SECONDS, true),
+      ttlSec: int(v.ttl, '--ttl', 1, MAX_TTL_SEC, true),
     });
     show(ctx, r, () => String(r.port));
   },
@@ -76,7 +76,7 @@ export const reserve: Verb = {
       protocol: protocol(v),
       for: str(v.for),
       reason: str(v.reason),
-      ttlSec: int(v.ttl, '--ttl', 1, 365 * DAY_SECONDS, true),
+      ttlSec: int(v.ttl, '--ttl', 1, MAX_TTL_SEC, true),
     });
     show(ctx, r, () => {
       const parts = [`reserved ${r.port}/${r.protocol}`];
@@ -119,7 +119,7 @@ export const ports: Verb = {
   },
   positionals: { min: 0, max: 0 },
   async run(ctx) {
-    const state = oneOf(ctx.values.state, '--state', ['assigned', 'reserved', 'listening', 'free'] as const);
+    const state = oneOf(ctx.values.state, '--state', PORT_STATES);
     const r = await ctx.client().port.list({ state, range: str(ctx.values.range) });
     show(ctx, r, (p) => renderPorts(r, ctx.io.now(), p));
   },

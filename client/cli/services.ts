@@ -1,10 +1,8 @@
 // Verbs about services: status, list, register, unregister.
-import type { RegisterParams } from '../protocol.ts';
+import { SERVICE_STATUSES, type RegisterParams } from '../protocol.ts';
 import { oneOf, port, protocol, PROTOCOL_OPTION, str, UsageError, type Verb } from './args.ts';
 import { renderServices, renderStatus } from './render.ts';
 import { show } from './show.ts';
-
-const STATUSES = ['registered', 'healthy', 'unhealthy', 'stopped'] as const;
 
 export const status: Verb = {
   name: 'status',
@@ -22,13 +20,13 @@ export const list: Verb = {
   name: 'list',
   summary: 'list registered services',
   options: {
-    status: { type: 'string', value: 'S', help: 'only services with this status (registered, healthy, unhealthy, stopped)' },
+    status: { type: 'string', value: 'S', help: `only services with this status (${SERVICE_STATUSES.join(', ')})` },
     tag: { type: 'string', value: 'T', help: 'only services with this tag' },
   },
   positionals: { min: 0, max: 0 },
   async run(ctx) {
     const services = await ctx.client().service.list({
-      status: oneOf(ctx.values.status, '--status', STATUSES),
+      status: oneOf(ctx.values.status, '--status', SERVICE_STATUSES),
       tag: str(ctx.values.tag),
     });
     show(ctx, services, (p) => renderServices(services, p, ctx.values.status !== undefined || ctx.values.tag !== undefined));

@@ -1,7 +1,7 @@
 // conflict.resolve in two pure steps, so the shell can probe ports in between:
 // planResolution says what would move and whether a port must be found;
 // applyResolution, given that port, says what changes and what to announce.
-import type { Conflict, Protocol, ResolveResult, Strategy } from '../../client/protocol.ts';
+import { SEVERITIES, type Conflict, type Protocol, type ResolveResult, type Strategy } from '../../client/protocol.ts';
 import { cannotResolve, invalidParams, notFound, portUnavailable } from './errors.ts';
 import { portOfAddress } from './owner.ts';
 import { setPortEffects, toService } from './service-effects.ts';
@@ -30,8 +30,6 @@ export interface ResolvePlan {
   target?: number;
   other?: ServiceRecord;
 }
-
-const RANK = { critical: 0, warning: 1, info: 2 } as const;
 
 /** Whether a strategy can act on a conflict of this type at all. */
 function applies(strategy: Strategy, c: Conflict): boolean {
@@ -94,7 +92,7 @@ function findConflict(state: State, req: ResolveRequest): Conflict | null {
   const candidates = Object.values(state.conflicts).filter(
     (c) => c.resolvedAt === null && c.services.includes(name) && applies(req.strategy, c),
   );
-  candidates.sort((a, b) => RANK[a.severity] - RANK[b.severity] || a.detectedAt.localeCompare(b.detectedAt) || idNumber(a) - idNumber(b));
+  candidates.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.detectedAt.localeCompare(b.detectedAt) || idNumber(a) - idNumber(b));
   return candidates[0] ?? null;
 }
 

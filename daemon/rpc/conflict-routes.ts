@@ -1,11 +1,9 @@
 // conflict.* routes.
-import type { Strategy } from '../../client/protocol.ts';
+import { STRATEGIES } from '../../client/protocol.ts';
 import { conflictHistory, listConflicts, resolve } from '../ops/conflicts.ts';
 import { invalidParams } from '../core/errors.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
 import * as v from './validate.ts';
-
-const STRATEGIES: readonly Strategy[] = ['auto', 'manual', 'swap', 'reserve'];
 
 export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
   const { registry } = app;

@@ -1,17 +1,16 @@
 // port.* and range.list routes.
+import { MAX_TTL_SEC, PORT_STATES } from '../../client/protocol.ts';
 import { checkPort } from '../ops/allocator.ts';
 import { allocate, listPorts, portInfo, release, reserve, suggest } from '../ops/ports.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
 import * as v from './validate.ts';
-
-const MAX_TTL = 365 * 24 * 3600;
 
 export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
   const { registry } = app;
   return {
     'port.list': (p) => {
       v.only(p, ['state', 'range', 'limit']);
-      const state = v.optEnum(p, 'state', ['assigned', 'reserved', 'listening', 'free'] as const);
+      const state = v.optEnum(p, 'state', PORT_STATES);
       const range = v.optString(p, 'range');
       const limit = v.optInt(p, 'limit', 1, 65536) ?? (state === 'free' ? 1000 : 65536);
       return listPorts(registry, { limit, ...(state && { state }), ...(range !== undefined && { range }) });
@@ -25,7 +24,7 @@ export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
       v.only(p, ['service', 'preferred', 'range', 'protocol', 'host', 'ttlSec', 'pid']);
       const preferred = v.optPort(p, 'preferred');
       const range = v.optString(p, 'range');
-      const ttlSec = v.optInt(p, 'ttlSec', 1, MAX_TTL);
+      const ttlSec = v.optInt(p, 'ttlSec', 1, MAX_TTL_SEC);
       const pid = v.optInt(p, 'pid', 1, 2 ** 31 - 1);
       return allocate(registry, {
         service: v.reqString(p, 'service', v.SERVICE_NAME),
@@ -57,7 +56,7 @@ export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
       v.only(p, ['port', 'protocol', 'for', 'reason', 'ttlSec']);
       const forName = v.optString(p, 'for', v.SERVICE_NAME);
       const reason = v.optString(p, 'reason', { max: 500 });
-      const ttlSec = v.optInt(p, 'ttlSec', 1, MAX_TTL);
+      const ttlSec = v.optInt(p, 'ttlSec', 1, MAX_TTL_SEC);
       return reserve(registry, {
         port: v.reqPort(p),
         protocol: v.protocol(p),

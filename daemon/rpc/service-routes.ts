@@ -1,5 +1,5 @@
 // service.* routes.
-import type { HealthCheck } from '../../client/protocol.ts';
+import { HEALTH_CHECK_TYPES, SERVICE_STATUSES, type HealthCheck } from '../../client/protocol.ts';
 import { invalidParams, notFound } from '../core/errors.ts';
 import { getService, listServices, register, setPort, unregister } from '../ops/services.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
@@ -13,7 +13,7 @@ function healthCheck(p: v.Params): HealthCheck | null | undefined {
   if (h === undefined || h === null) return h;
   if (typeof h !== 'object' || h === null || Array.isArray(h)) throw invalidParams('healthCheck', 'must be an object { type: "http", url } or { type: "tcp" }');
   const hc = h as v.Params;
-  const type = v.optEnum(hc, 'type', ['http', 'tcp'] as const);
+  const type = v.optEnum(hc, 'type', HEALTH_CHECK_TYPES);
   if (!type) throw invalidParams('healthCheck.type', 'is required: "http" or "tcp"');
   const intervalSec = v.optInt(hc, 'intervalSec', 1, 86_400);
   const timeoutMs = v.optInt(hc, 'timeoutMs', 1, 600_000);
@@ -51,7 +51,7 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
     },
     'service.list': (p) => {
       v.only(p, ['status', 'tag']);
-      const status = v.optEnum(p, 'status', ['registered', 'healthy', 'unhealthy', 'stopped'] as const);
+      const status = v.optEnum(p, 'status', SERVICE_STATUSES);
       const tag = v.optString(p, 'tag');
       return listServices(registry, { ...(status && { status }), ...(tag !== undefined && { tag }) });
     },

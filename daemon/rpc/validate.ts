@@ -2,7 +2,7 @@
 // value or throws -32602 naming the field and the problem, so a handler reads
 // like a schema and a bad request changes nothing.
 import { isIP } from 'node:net';
-import type { Protocol } from '../../client/protocol.ts';
+import { PROTOCOLS, type Protocol } from '../../client/protocol.ts';
 import { invalidParams } from '../core/errors.ts';
 
 export type Params = Record<string, unknown>;
@@ -60,7 +60,7 @@ export function optEnum<T extends string>(params: Params, field: string, values:
 }
 
 export function protocol(params: Params): Protocol {
-  return optEnum(params, 'protocol', ['tcp', 'udp'] as const) ?? 'tcp';
+  return optEnum(params, 'protocol', PROTOCOLS) ?? 'tcp';
 }
 
 export function optStringArray(params: Params, field: string, opts: { pattern?: RegExp; hint?: string; max?: number } = {}): string[] | undefined {
