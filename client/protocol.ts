@@ -21,6 +21,16 @@ export type Strategy = (typeof STRATEGIES)[number];
 export const HEALTH_CHECK_TYPES = ['http', 'tcp'] as const;
 export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
 
+/**
+ * The one order of names (services, holders, health results) in every list the
+ * daemon returns and the CLI prints: plain UTF-16 code-unit order, the order of
+ * `Array.prototype.sort()`. Unlike localeCompare it is the same on every host
+ * and locale and puts "a-c" < "a1" < "a_b" as their character codes do.
+ */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The longest lease or reservation a `ttlSec` may ask for (a year); the daemon and the CLI both check it. */
 export const MAX_TTL_SEC = 365 * 24 * 3600;
 

@@ -1,11 +1,11 @@
 // conflict.resolve in two pure steps, so the shell can probe ports in between:
 // planResolution says what would move and whether a port must be found;
 // applyResolution, given that port, says what changes and what to announce.
-import { SEVERITIES, type Conflict, type Protocol, type ResolveResult, type Strategy } from '../../client/protocol.ts';
+import { compareNames, SEVERITIES, type Conflict, type Protocol, type ResolveResult, type Strategy } from '../../client/protocol.ts';
 import { cannotResolve, invalidParams, notFound, portUnavailable } from './errors.ts';
 import { portOfAddress } from './owner.ts';
 import { setPortEffects, toService } from './service-effects.ts';
-import { iso, portKey, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
+import { conflictNumber, iso, portKey, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ResolveRequest {
   service?: string;
@@ -92,12 +92,8 @@ function findConflict(state: State, req: ResolveRequest): Conflict | null {
   const candidates = Object.values(state.conflicts).filter(
     (c) => c.resolvedAt === null && c.services.includes(name) && applies(req.strategy, c),
   );
-  candidates.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.detectedAt.localeCompare(b.detectedAt) || idNumber(a) - idNumber(b));
+  candidates.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.detectedAt.localeCompare(b.detectedAt) || conflictNumber(a.id) - conflictNumber(b.id));
   return candidates[0] ?? null;
-}
-
-function idNumber(c: Conflict): number {
-  return Number(c.id.replace(/^c/, '')) || 0;
 }
 
 /** Which service moves: the one asked for, else the most recently registered one in the conflict. */
@@ -109,7 +105,7 @@ function mover(state: State, req: ResolveRequest, conflict: Conflict | null): Se
     return s;
   }
   const involved = conflict!.services.flatMap((n) => state.services[n] ?? []);
-  involved.sort((a, b) => a.registeredAt.localeCompare(b.registeredAt) || a.name.localeCompare(b.name));
+  involved.sort((a, b) => a.registeredAt.localeCompare(b.registeredAt) || compareNames(a.name, b.name));
   return involved[involved.length - 1] ?? null;
 }
 
@@ -169,7 +165,7 @@ function holdersAfter(state: State, conflict: Conflict, moves: ReadonlyMap<strin
   return Object.values(state.services)
     .filter((s) => s.protocol === conflict.protocol && (moves.get(s.name) ?? s.port) === conflict.port)
     .map((s) => s.name)
-    .sort();
+    .sort(compareNames);
 }
 
 /** The registry's own view: no other service holds `port`, and no reservation is for someone else. */

@@ -1,7 +1,7 @@
 // The statistics of stats.ports, stats.services and stats.conflicts: plain
 // aggregates over the state, the latest scan and the durable histories. Pure:
 // time comes in as `now`, so every figure is a table-driven test.
-import { CONFLICT_TYPES, SERVICE_STATUSES, SEVERITIES } from '../../client/protocol.ts';
+import { compareNames, CONFLICT_TYPES, SERVICE_STATUSES, SEVERITIES } from '../../client/protocol.ts';
 import type { Conflict, ConflictStats, HealthResult, Range, RangeStats, ServiceStats, ServiceStatus } from '../../client/protocol.ts';
 import { contains } from './ranges.ts';
 import type { AssignmentEvent, ServiceRecord, StatusEvent } from './state.ts';
@@ -106,7 +106,7 @@ export function serviceStats(input: ServiceStatsInput): ServiceStatsResult {
   const statusOf = groupBy(input.statusLog, (e) => e.service);
   const historyOf = groupBy(input.history, (h) => h.service);
   const services = [...input.services]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .sort((a, b) => compareNames(a.name, b.name))
     .map((s): ServiceStats => {
       byStatus[s.status]++;
       const born = Date.parse(s.registeredAt);

@@ -6,6 +6,7 @@ import type { Scan } from '../core/observation.ts';
 import { reconcile } from '../core/reconcile.ts';
 import { pruneConflicts } from '../core/retention.ts';
 import { applyResolution, planResolution } from '../core/resolve.ts';
+import { conflictNumber } from '../core/state.ts';
 import { pickPort } from './allocator.ts';
 import { reconcileRegistry } from './services.ts';
 import { pidAlive } from '../host/process.ts';
@@ -29,7 +30,7 @@ export function ingestScan(registry: Registry, scan: Scan): Promise<Conflict[]> 
 export function listConflicts(registry: Registry, open: boolean): Conflict[] {
   return Object.values(registry.state.conflicts)
     .filter((c) => (c.resolvedAt === null) === open)
-    .sort((a, b) => b.detectedAt.localeCompare(a.detectedAt) || b.id.localeCompare(a.id));
+    .sort((a, b) => b.detectedAt.localeCompare(a.detectedAt) || conflictNumber(b.id) - conflictNumber(a.id));
 }
 
 export function conflictHistory(registry: Registry, p: { limit: number; since?: string }): Conflict[] {

@@ -1,5 +1,5 @@
 // Port operations: allocate, release, reserve, suggest, and the port views.
-import type { AllocateParams, AllocateResult, PortInfo, PortState, Protocol, ReleaseResult } from '../../client/protocol.ts';
+import { compareNames, type AllocateParams, type AllocateResult, type PortInfo, type PortState, type Protocol, type ReleaseResult } from '../../client/protocol.ts';
 import { suggestPorts } from '../core/allocate.ts';
 import { invalidParams, portUnavailable } from '../core/errors.ts';
 import { expired } from '../core/lifecycle.ts';
@@ -113,7 +113,7 @@ export function portInfo(registry: Registry, protocol: Protocol, port: number): 
   const base = { port, protocol, ...(l && { listener: l }) };
   if (holders.length > 0) {
     const s = registry.state.services[holders[0]!]!;
-    const shared = holders.length > 1 ? { services: holders.sort() } : {};
+    const shared = holders.length > 1 ? { services: holders.sort(compareNames) } : {};
     return { ...base, state: 'assigned', service: s.name, ...shared, ...(s.expiresAt && { expiresAt: s.expiresAt }), ...(r?.for && { reservedFor: r.for }) };
   }
   if (r) return { ...base, state: 'reserved', ...(r.for && { reservedFor: r.for }), ...(r.reason && { reason: r.reason }), ...(r.expiresAt && { expiresAt: r.expiresAt }) };

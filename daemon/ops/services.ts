@@ -1,4 +1,5 @@
 // Service operations: register, move, unregister, and the service views.
+import { compareNames } from '../../client/protocol.ts';
 import type { Conflict, HealthCheck, RegisterParams, RegisterResult, Service, ServiceDetail, ServiceStatus } from '../../client/protocol.ts';
 import { whyTaken } from '../core/allocate.ts';
 import { notFound, portUnavailable } from '../core/errors.ts';
@@ -88,7 +89,7 @@ export function unregister(registry: Registry, name: string): Promise<{ name: st
 export function listServices(registry: Registry, p: { status?: ServiceStatus; tag?: string }): Service[] {
   return Object.values(registry.state.services)
     .filter((s) => (p.status === undefined || s.status === p.status) && (p.tag === undefined || s.tags.includes(p.tag)))
-    .sort((a, b) => a.name.localeCompare(b.name))
+    .sort((a, b) => compareNames(a.name, b.name))
     .map(toService);
 }
 
