@@ -38,11 +38,6 @@ export class EventBus {
     this.#seq = firstSeq;
   }
 
-  /** The seq of the latest event; firstSeq before the first. */
-  get lastSeq(): number {
-    return this.#seq;
-  }
-
   publish(e: EmittedEvent): PortmandEvent {
     this.#seq += 1;
     const event = { type: e.type, seq: this.#seq, time: new Date(this.now()).toISOString(), data: e.data } as PortmandEvent;

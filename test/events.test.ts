@@ -35,10 +35,10 @@ function bus(ringSize?: number) {
 describe('publish', () => {
   it('stamps seq (one more per event) and ISO time from the clock', () => {
     const b = bus();
-    expect(b.lastSeq).toBe(0);
+    expect(b.subscribe(fakeConn(), undefined).seq).toBe(0);
     expect(b.publish(released(1))).toStrictEqual({ type: 'port_released', seq: 1, time: '2024-01-02T03:04:05.000Z', data: { port: 1 } });
     expect(b.publish(assigned(2)).seq).toBe(2);
-    expect(b.lastSeq).toBe(2);
+    expect(b.subscribe(fakeConn(), undefined).seq).toBe(2);
   });
 
   it('delivers only the subscribed types, only to subscribers, and not to closed connections', () => {
@@ -175,7 +175,7 @@ describe('seq across a daemon restart', () => {
   it('a seq seen from the previous daemon is answered with everything held and a gap, never as up to date', () => {
     const before = new EventBus(() => 0, 10, 1_000);
     for (let i = 0; i < 5; i++) before.publish({ type: 'port_released', data: { port: 3000 + i } });
-    const seen = before.lastSeq;
+    const seen = before.subscribe(fakeConn(), undefined).seq;
     const after = new EventBus(() => 0, 10, 2_000);
     after.publish({ type: 'port_released', data: { port: 4000 } });
     after.publish({ type: 'port_released', data: { port: 4001 } });

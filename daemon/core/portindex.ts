@@ -61,18 +61,6 @@ export class PortIndex {
     }
   }
 
-  isHeld(protocol: Protocol, port: number): boolean {
-    return this.tables[protocol].held[port]! > 0;
-  }
-
-  isReserved(protocol: Protocol, port: number): boolean {
-    return this.tables[protocol].reserved[port] === 1;
-  }
-
-  isListening(protocol: Protocol, port: number): boolean {
-    return this.tables[protocol].listening[port] === 1;
-  }
-
   /** Held by a service, reserved (except for `service` itself), or seen listening in the latest scan. */
   isTaken(protocol: Protocol, port: number, service?: string): boolean {
     const t = this.tables[protocol];

@@ -118,15 +118,15 @@ describe('PortIndex', () => {
     index.beforeApply(state, { op: 'reservation', key: 'tcp/5432', value: null });
     expect(index.isTaken('tcp', 8080)).toBe(false);
     expect(index.holdersOf('tcp', 8081)).toEqual(['web']);
-    expect(index.isReserved('tcp', 5432)).toBe(false);
+    expect(index.isTaken('tcp', 5432)).toBe(false);
   });
   it('counts two services on one port until both are gone', () => {
     const state = stateWith([service('a', 9000), service('b', 9000)]);
     const index = PortIndex.build(state);
     index.beforeApply(state, { op: 'service', name: 'a', value: null });
-    expect(index.isHeld('tcp', 9000)).toBe(true);
+    expect(index.isTaken('tcp', 9000)).toBe(true);
     delete state.services.a;
     index.beforeApply(state, { op: 'service', name: 'b', value: null });
-    expect(index.isHeld('tcp', 9000)).toBe(false);
+    expect(index.isTaken('tcp', 9000)).toBe(false);
   });
 });
