@@ -4,7 +4,9 @@
 import { compareNames, SEVERITIES, type Conflict, type Protocol, type ResolveResult, type Strategy } from '../../client/protocol.ts';
 import { cannotResolve, invalidParams, notFound, portUnavailable } from './errors.ts';
 import { portOfAddress } from './owner.ts';
+import type { PortIndex } from './portindex.ts';
 import { setPortEffects, toService } from './service-effects.ts';
+import { takenBy } from './taken.ts';
 import { conflictNumber, iso, portKey, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ResolveRequest {
@@ -123,16 +125,16 @@ function swapPartner(state: State, service: ServiceRecord, withService: string):
  * while the shell probed ports). `to` is the port the shell chose or checked;
  * swap and reserve take theirs from the plan.
  */
-export function applyResolution(state: State, plan: ResolvePlan, to: number, now: number, by: string): Effects & { result: ResolveResult } {
+export function applyResolution(state: State, index: PortIndex, plan: ResolvePlan, to: number, now: number, by: string): Effects & { result: ResolveResult } {
   const service = plan.service ? state.services[plan.service.name] : null;
   if (plan.service && !service) throw notFound('service', plan.service.name);
   const conflict = plan.conflict ? state.conflicts[plan.conflict.id] : null;
   if (plan.conflict && (!conflict || conflict.resolvedAt !== null)) throw cannotResolve(`conflict ${plan.conflict.id} was closed meanwhile`);
   if (plan.strategy === 'reserve') return reserve(state, service ?? null, conflict ?? null, plan.target!, now, by);
-  return move(state, plan, service!, conflict ?? null, to, now, by);
+  return move(state, index, plan, service!, conflict ?? null, to, now, by);
 }
 
-function move(state: State, plan: ResolvePlan, service: ServiceRecord, conflict: Conflict | null, to: number, now: number, by: string) {
+function move(state: State, index: PortIndex, plan: ResolvePlan, service: ServiceRecord, conflict: Conflict | null, to: number, now: number, by: string) {
   const from = service.port;
   const why = `resolve:${plan.strategy}`;
   const fx: Effects = { ops: [], events: [] };
@@ -140,7 +142,8 @@ function move(state: State, plan: ResolvePlan, service: ServiceRecord, conflict:
   if (plan.other && !other) throw notFound('service', plan.other.name);
   if (other) to = other.port;
   if (to === from) throw cannotResolve(`${service.name} already holds port ${from}`);
-  assertFree(state, service, to, other?.name);
+  assertFree(state, index, service, to, other);
+  if (other) assertFree(state, index, other, from, service);
   const first = setPortEffects(state, service.name, to, now, why);
   const second = other ? setPortEffects(state, other.name, from, now, why) : { ops: [], events: [] };
   fx.ops.push(...first.ops, ...second.ops);
@@ -168,14 +171,16 @@ function holdersAfter(state: State, conflict: Conflict, moves: ReadonlyMap<strin
     .sort(compareNames);
 }
 
-/** The registry's own view: no other service holds `port`, and no reservation is for someone else. */
-function assertFree(state: State, service: ServiceRecord, port: number, partner?: string): void {
-  const holder = Object.values(state.services).find(
-    (s) => s.protocol === service.protocol && s.port === port && s.name !== service.name && s.name !== partner,
-  );
-  if (holder) throw portUnavailable(port, 'assigned', { service: holder.name });
-  const r = state.reservations[portKey(service.protocol, port)];
-  if (r && !partner && r.for !== service.name) throw portUnavailable(port, 'reserved', r.for !== undefined ? { reservedFor: r.for } : {});
+/**
+ * The registry's own view of the port a service moves to: no other service
+ * holds it and no reservation is for someone else. The two services of a swap
+ * are not someone else to each other. Listeners are the shell's business: it
+ * checked them with a bind probe before deciding.
+ */
+function assertFree(state: State, index: PortIndex, service: ServiceRecord, port: number, partner?: ServiceRecord): void {
+  const self = partner ? [service.name, partner.name] : [service.name];
+  const taken = takenBy(state, index, service.protocol, port, { self, listeners: false });
+  if (taken) throw portUnavailable(port, taken.reason, taken.heldBy);
 }
 
 function reserve(state: State, service: ServiceRecord | null, conflict: Conflict | null, port: number, now: number, by: string) {

@@ -2,9 +2,10 @@
 // registry and the latest scan, then a bind probe confirms nothing listens
 // there right now; a refused candidate is skipped and the next one tried.
 import type { CheckResult, Protocol, Range } from '../../client/protocol.ts';
-import { choosePort, whyTaken } from '../core/allocate.ts';
+import { choosePort } from '../core/allocate.ts';
 import { rangeExhausted } from '../core/errors.ts';
 import { resolveRange } from '../core/ranges.ts';
+import { takenBy } from '../core/taken.ts';
 import type { Registry } from '../registry.ts';
 
 /** Probing stops after this many refused candidates: a range that busy is as good as exhausted. */
@@ -57,7 +58,7 @@ const PROBE_REASONS: Record<string, string> = {
 
 /** Whether a port is free: registry and latest scan first, then a bind probe. */
 export async function checkPort(registry: Registry, port: number, protocol: Protocol, host: string): Promise<CheckResult> {
-  const taken = whyTaken(registry.state, registry.index, protocol, port);
+  const taken = takenBy(registry.state, registry.index, protocol, port);
   if (taken) return { port, available: false, reason: taken.reason, heldBy: taken.heldBy };
   const refused = await registry.deps.probe(port, protocol, host);
   if (refused === null) return { port, available: true };

@@ -1,5 +1,5 @@
 // Port operations: allocate, release, reserve, suggest, and the port views.
-import { compareNames, type AllocateParams, type AllocateResult, type PortInfo, type PortState, type Protocol, type ReleaseResult } from '../../client/protocol.ts';
+import type { AllocateParams, AllocateResult, PortInfo, PortState, Protocol, ReleaseResult } from '../../client/protocol.ts';
 import { suggestPorts } from '../core/allocate.ts';
 import { invalidParams, portUnavailable } from '../core/errors.ts';
 import { expired } from '../core/lifecycle.ts';
@@ -7,6 +7,7 @@ import { toListener } from '../core/owner.ts';
 import { contains } from '../core/ranges.ts';
 import { registerEffects, releaseEffects, reserveEffects, unregisterEffects } from '../core/service-effects.ts';
 import { iso, portKey, type Reservation } from '../core/state.ts';
+import { takenBy } from '../core/taken.ts';
 import { pickPort, rangeFor } from './allocator.ts';
 import type { Registry } from '../registry.ts';
 
@@ -79,8 +80,9 @@ export function reserve(
   p: { port: number; protocol: Protocol; for?: string; reason?: string; ttlSec?: number },
 ): Promise<PortInfo> {
   return registry.mutate((tx) => {
-    const others = tx.index.holdersOf(p.protocol, p.port).filter((h) => h !== p.for);
-    if (others.length > 0) throw portUnavailable(p.port, 'assigned', { service: others[0]! });
+    // Reserving over a reservation updates it, and a listener is what a reservation warns about: only another service's hold refuses.
+    const taken = takenBy(tx.state, tx.index, p.protocol, p.port, { self: p.for !== undefined ? [p.for] : [], listeners: false });
+    if (taken?.reason === 'assigned') throw portUnavailable(p.port, taken.reason, taken.heldBy);
     const now = registry.now();
     // Reserving again updates what is given and keeps the rest.
     const old = tx.state.reservations[portKey(p.protocol, p.port)];
@@ -106,18 +108,21 @@ export function suggest(registry: Registry, p: { count: number; range?: string; 
 
 /** What is known about one port. */
 export function portInfo(registry: Registry, protocol: Protocol, port: number): PortInfo {
-  const holders = registry.index.holdersOf(protocol, port);
-  const listener = registry.index.listenersOf(protocol, port)[0];
-  const l = listener && toListener(listener);
-  const r = registry.state.reservations[portKey(protocol, port)];
-  const base = { port, protocol, ...(l && { listener: l }) };
-  if (holders.length > 0) {
-    const s = registry.state.services[holders[0]!]!;
-    const shared = holders.length > 1 ? { services: holders.sort(compareNames) } : {};
+  const { state, index } = registry;
+  const taken = takenBy(state, index, protocol, port);
+  const listener = index.listenersOf(protocol, port)[0];
+  const base = { port, protocol, ...(listener && { listener: toListener(listener) }) };
+  if (taken?.reason === 'assigned') {
+    const s = state.services[taken.services[0]!]!;
+    const r = state.reservations[portKey(protocol, port)];
+    const shared = taken.services.length > 1 ? { services: taken.services } : {};
     return { ...base, state: 'assigned', service: s.name, ...shared, ...(s.expiresAt && { expiresAt: s.expiresAt }), ...(r?.for && { reservedFor: r.for }) };
   }
-  if (r) return { ...base, state: 'reserved', ...(r.for && { reservedFor: r.for }), ...(r.reason && { reason: r.reason }), ...(r.expiresAt && { expiresAt: r.expiresAt }) };
-  return { ...base, state: listener ? 'listening' : 'free' };
+  if (taken?.reason === 'reserved') {
+    const r = taken.reservation;
+    return { ...base, state: 'reserved', ...(r.for && { reservedFor: r.for }), ...(r.reason && { reason: r.reason }), ...(r.expiresAt && { expiresAt: r.expiresAt }) };
+  }
+  return { ...base, state: taken ? 'listening' : 'free' };
 }
 
 /** Every assigned, reserved and listening port (and free ones when asked for), by port. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Range } from '../../client/protocol.ts';
-import { BROWSER_UNSAFE_PORTS, choosePort, stableSlot, suggestPorts, usableSpans, whyTaken, type AllocationPolicy, type PortQuery } from '../../daemon/core/allocate.ts';
+import { BROWSER_UNSAFE_PORTS, choosePort, stableSlot, suggestPorts, usableSpans, type AllocationPolicy, type PortQuery } from '../../daemon/core/allocate.ts';
 import { PortIndex } from '../../daemon/core/portindex.ts';
 import { emptyState, type ServiceRecord, type State } from '../../daemon/core/state.ts';
 
@@ -95,18 +95,6 @@ describe('suggestPorts', () => {
   it('stops at the range edges', () => {
     const index = PortIndex.build(emptyState());
     expect(suggestPorts(index, noPolicy, query(range(7000, 7002)), 10, 7000)).toEqual([7000, 7001, 7002]);
-  });
-});
-
-describe('whyTaken', () => {
-  it('names the holder, the reservation or the listener', () => {
-    const state = stateWith([service('web', 8080, { pid: 42 })], [5432]);
-    const index = PortIndex.build(state);
-    index.setListeners([{ protocol: 'tcp', address: '127.0.0.1', port: 9000, family: 4, pid: 7, process: 'nginx' }]);
-    expect(whyTaken(state, index, 'tcp', 8080)).toEqual({ reason: 'assigned', heldBy: { service: 'web', pid: 42 } });
-    expect(whyTaken(state, index, 'tcp', 5432)).toEqual({ reason: 'reserved', heldBy: { reservedFor: 'db' } });
-    expect(whyTaken(state, index, 'tcp', 9000)).toEqual({ reason: 'listening', heldBy: { pid: 7, process: 'nginx' } });
-    expect(whyTaken(state, index, 'tcp', 9001)).toBeNull();
   });
 });
 
