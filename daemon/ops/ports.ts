@@ -1,6 +1,5 @@
 // Port operations: allocate, release, reserve, suggest, and the port views.
 import type { AllocateParams, AllocateResult, PortInfo, PortState, Protocol, ReleaseResult } from '../../client/protocol.ts';
-import { suggestPorts } from '../core/allocate.ts';
 import { invalidParams, portUnavailable } from '../core/errors.ts';
 import { expired } from '../core/lifecycle.ts';
 import { toListener } from '../core/owner.ts';
@@ -8,7 +7,7 @@ import { contains } from '../core/ranges.ts';
 import { registerEffects, releaseEffects, reserveEffects, unregisterEffects } from '../core/service-effects.ts';
 import { iso, portKey, type Reservation } from '../core/state.ts';
 import { takenBy } from '../core/taken.ts';
-import { pickPort, rangeFor } from './allocator.ts';
+import { pickPort, rangeFor, suggestFree } from './allocator.ts';
 import type { Registry } from '../registry.ts';
 
 export function allocate(registry: Registry, p: Required<Pick<AllocateParams, 'service' | 'protocol' | 'host'>> & AllocateParams): Promise<AllocateResult> {
@@ -100,10 +99,8 @@ export function reserve(
   });
 }
 
-export function suggest(registry: Registry, p: { count: number; range?: string; near?: number; protocol: Protocol }): { ports: number[] } {
-  const { range, explicit } = rangeFor(registry, p.range !== undefined ? { range: p.range } : {});
-  const q = { protocol: p.protocol, range, explicitRange: explicit };
-  return { ports: suggestPorts(registry.index, registry.deps.policy, q, p.count, p.near) };
+export async function suggest(registry: Registry, p: { count: number; range?: string; near?: number; protocol: Protocol }): Promise<{ ports: number[] }> {
+  return { ports: await suggestFree(registry, p) };
 }
 
 /** What is known about one port. */
