@@ -11,7 +11,7 @@ import { HealthMonitor, realProbe } from './health.ts';
 import { ephemeralRange } from './host/process.ts';
 import { createJsonRpc } from './transport/jsonrpc.ts';
 import { createLog, withAudit, type Log } from './log.ts';
-import { bindProbe } from './host/bind-probe.ts';
+import { bindProbe, isLocalAddress } from './host/bind-probe.ts';
 import { Registry } from './registry.ts';
 import type { RpcContext } from './rpc/app.ts';
 import { methodTable } from './rpc/table.ts';
@@ -85,6 +85,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
         return listConflicts(registry, true);
       },
       checkHealth: (names) => health.checkNow(names),
+      isLocalAddress,
     })),
     log,
   });

@@ -9,14 +9,13 @@ import { setPortEffects, toService } from './service-effects.ts';
 import { takenBy } from './taken.ts';
 import { conflictNumber, iso, portKey, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
-export interface ResolveRequest {
-  service?: string;
-  conflictId?: string;
-  strategy: Strategy;
-  newPort?: number;
-  withService?: string;
-  by: string;
-}
+/**
+ * A conflict.resolve request as the route validated it: a service or a
+ * conflict id (or both), and what the strategy needs, so nothing here checks
+ * params again.
+ */
+export type ResolveRequest = ({ service: string; conflictId?: string } | { service?: undefined; conflictId: string }) &
+  ({ strategy: 'auto' | 'reserve' } | { strategy: 'manual'; newPort: number } | { strategy: 'swap'; withService: string }) & { by: string };
 
 export interface ResolvePlan {
   conflict: Conflict | null;
@@ -41,7 +40,6 @@ function applies(strategy: Strategy, c: Conflict): boolean {
 
 /** Decides what a resolution will do. Throws DomainError for anything a client got wrong. */
 export function planResolution(state: State, req: ResolveRequest): ResolvePlan {
-  checkParams(req);
   const conflict = findConflict(state, req);
   const service = mover(state, req, conflict);
   if (conflict && !applies(req.strategy, conflict)) {
@@ -61,9 +59,9 @@ export function planResolution(state: State, req: ResolveRequest): ResolvePlan {
       return { ...base, needsPort: null, target: conflict?.port ?? service.port };
     case 'manual':
       if (req.newPort === service.port) throw cannotResolve(`${service.name} already holds port ${service.port}`);
-      return { ...base, needsPort: 'manual', target: req.newPort! };
+      return { ...base, needsPort: 'manual', target: req.newPort };
     case 'swap':
-      return { ...base, needsPort: null, ...swapPartner(state, service, req.withService!) };
+      return { ...base, needsPort: null, ...swapPartner(state, service, req.withService) };
     case 'auto': {
       const listened = conflict?.type === 'drift' && conflict.listener ? portOfAddress(conflict.listener.address) : null;
       // A drifted service moves to where its process already listens; the shell checks no one else holds it.
@@ -72,30 +70,24 @@ export function planResolution(state: State, req: ResolveRequest): ResolvePlan {
   }
 }
 
-function checkParams(req: ResolveRequest): void {
-  if (req.service === undefined && req.conflictId === undefined) throw invalidParams('service', 'service or conflictId is required');
-  if (req.strategy === 'manual') {
-    if (req.newPort === undefined) throw invalidParams('newPort', 'is required for strategy manual');
-    if (!Number.isInteger(req.newPort) || req.newPort < 1 || req.newPort > 65535) throw invalidParams('newPort', 'must be 1..65535');
-  }
-  if (req.strategy === 'swap' && req.withService === undefined) throw invalidParams('withService', 'is required for strategy swap');
-}
-
 /** The conflict named by id, or the most severe then oldest open one of the service that the strategy can act on. */
 function findConflict(state: State, req: ResolveRequest): Conflict | null {
-  if (req.conflictId !== undefined) {
-    const c = state.conflicts[req.conflictId];
-    if (!c) throw notFound('conflict', req.conflictId);
-    if (c.resolvedAt !== null) throw cannotResolve(`conflict ${c.id} is already resolved`);
-    return c;
-  }
-  const name = req.service!;
+  if (req.service === undefined) return openConflict(state, req.conflictId);
+  if (req.conflictId !== undefined) return openConflict(state, req.conflictId);
+  const name = req.service;
   if (!state.services[name]) throw notFound('service', name);
   const candidates = Object.values(state.conflicts).filter(
     (c) => c.resolvedAt === null && c.services.includes(name) && applies(req.strategy, c),
   );
   candidates.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.detectedAt.localeCompare(b.detectedAt) || conflictNumber(a.id) - conflictNumber(b.id));
   return candidates[0] ?? null;
+}
+
+function openConflict(state: State, id: string): Conflict {
+  const c = state.conflicts[id];
+  if (!c) throw notFound('conflict', id);
+  if (c.resolvedAt !== null) throw cannotResolve(`conflict ${c.id} is already resolved`);
+  return c;
 }
 
 /** Which service moves: the one asked for, else the most recently registered one in the conflict. */

@@ -1,10 +1,10 @@
 // Conflict operations: take in a scan, detect now, resolve, and the views.
-import type { Conflict, ResolveParams, ResolveResult } from '../../client/protocol.ts';
+import type { Conflict, ResolveResult } from '../../client/protocol.ts';
 import { portUnavailable } from '../core/errors.ts';
 import type { Scan } from '../core/observation.ts';
 import { reconcile } from '../core/reconcile.ts';
 import { pruneConflicts } from '../core/retention.ts';
-import { applyResolution, planResolution } from '../core/resolve.ts';
+import { applyResolution, planResolution, type ResolveRequest } from '../core/resolve.ts';
 import { conflictNumber } from '../core/state.ts';
 import { takenBy } from '../core/taken.ts';
 import { pickPort } from './allocator.ts';
@@ -41,9 +41,9 @@ export function conflictHistory(registry: Registry, p: { limit: number; since?: 
     .slice(0, p.limit);
 }
 
-export function resolve(registry: Registry, p: ResolveParams & { by: string }): Promise<ResolveResult> {
+export function resolve(registry: Registry, p: ResolveRequest): Promise<ResolveResult> {
   return registry.mutate(async (tx) => {
-    const plan = planResolution(tx.state, { ...p });
+    const plan = planResolution(tx.state, p);
     const s = plan.service;
     if (s === null) {
       // Only `reserve` of an unowned reserved_in_use gets here: nothing moves.

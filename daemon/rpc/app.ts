@@ -5,7 +5,7 @@ import type { Conflict, HealthResult, MethodName, ResultOf } from '../../client/
 import type { EventBus } from '../events.ts';
 import type { Registry } from '../registry.ts';
 import type { Connection } from '../transport/server.ts';
-import type { Params } from './validate.ts';
+import type { LocalAddressCheck, Params } from './validate.ts';
 
 export interface RpcContext {
   conn: Connection;
@@ -20,6 +20,8 @@ export interface App {
   stateFile: string;
   /** Scans now, reconciles, and returns the open conflicts. */
   detect: () => Promise<Conflict[]>;
+  /** Whether a `host` param is an address of this host. */
+  isLocalAddress: LocalAddressCheck;
   /** Runs the health checks of the named services (all with one when none are named) now. */
   checkHealth: (names?: string[]) => Promise<HealthResult[]>;
 }

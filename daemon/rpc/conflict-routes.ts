@@ -16,17 +16,21 @@ export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
       if (!strategy) throw invalidParams('strategy', `is required: one of ${STRATEGIES.join(', ')}`);
       const service = v.optString(p, 'service');
       const conflictId = v.optString(p, 'conflictId');
-      if (service === undefined && conflictId === undefined) throw invalidParams('service', 'is required unless conflictId is given');
       const newPort = v.optPort(p, 'newPort');
       const withService = v.optString(p, 'withService');
-      return resolve(registry, {
-        strategy,
-        by: v.optString(p, 'by', { max: 100 }) ?? 'operator',
-        ...(service !== undefined && { service }),
-        ...(conflictId !== undefined && { conflictId }),
-        ...(newPort !== undefined && { newPort }),
-        ...(withService !== undefined && { withService }),
-      });
+      const by = v.optString(p, 'by', { max: 100 }) ?? 'operator';
+      const target = service !== undefined ? { service, ...(conflictId !== undefined && { conflictId }) } : conflictId !== undefined ? { conflictId } : null;
+      if (!target) throw invalidParams('service', 'is required unless conflictId is given');
+      switch (strategy) {
+        case 'manual':
+          if (newPort === undefined) throw invalidParams('newPort', 'is required for strategy manual');
+          return resolve(registry, { ...target, strategy, newPort, by });
+        case 'swap':
+          if (withService === undefined) throw invalidParams('withService', 'is required for strategy swap');
+          return resolve(registry, { ...target, strategy, withService, by });
+        default:
+          return resolve(registry, { ...target, strategy, by });
+      }
     },
     'conflict.history': (p) => {
       v.only(p, ['limit', 'since']);

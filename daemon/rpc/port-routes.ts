@@ -16,20 +16,24 @@ export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
       return listPorts(registry, { limit, ...(state && { state }), ...(range !== undefined && { range }) });
     },
     'port.get': (p) => (v.only(p, ['port', 'protocol']), portInfo(registry, v.protocol(p), v.reqPort(p))),
-    'port.check': (p) => {
+    'port.check': async (p) => {
       v.only(p, ['port', 'protocol', 'host']);
-      return checkPort(registry, v.reqPort(p), v.protocol(p), v.optHost(p) ?? '0.0.0.0');
+      const port = v.reqPort(p);
+      const protocol = v.protocol(p);
+      return checkPort(registry, port, protocol, (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0');
     },
-    'port.allocate': (p) => {
+    'port.allocate': async (p) => {
       v.only(p, ['service', 'preferred', 'range', 'protocol', 'host', 'ttlSec', 'pid']);
       const preferred = v.optPort(p, 'preferred');
       const range = v.optString(p, 'range');
       const ttlSec = v.optInt(p, 'ttlSec', 1, MAX_TTL_SEC);
       const pid = v.optInt(p, 'pid', 1, 2 ** 31 - 1);
+      const service = v.reqString(p, 'service', v.SERVICE_NAME);
+      const protocol = v.protocol(p);
       return allocate(registry, {
-        service: v.reqString(p, 'service', v.SERVICE_NAME),
-        protocol: v.protocol(p),
-        host: v.optHost(p) ?? '0.0.0.0',
+        service,
+        protocol,
+        host: (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0',
         ...(preferred !== undefined && { preferred }),
         ...(range !== undefined && { range }),
         ...(ttlSec !== undefined && { ttlSec }),

@@ -27,7 +27,7 @@ function healthCheck(p: v.Params): HealthCheck | null | undefined {
 export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
   const { registry } = app;
   return {
-    'service.register': (p) => {
+    'service.register': async (p) => {
       v.only(p, ['name', 'port', 'protocol', 'host', 'pid', 'process', 'healthCheck', 'tags', 'range', 'exclusive']);
       const range = v.optString(p, 'range');
       const port = v.optPort(p);
@@ -36,10 +36,12 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       const hc = healthCheck(p);
       const tags = v.optStringArray(p, 'tags', { ...TAG, max: 32 });
       const exclusive = v.optBool(p, 'exclusive');
+      const name = v.reqString(p, 'name', v.SERVICE_NAME);
+      const protocol = v.protocol(p);
       return register(registry, {
-        name: v.reqString(p, 'name', v.SERVICE_NAME),
-        protocol: v.protocol(p),
-        host: v.optHost(p) ?? '0.0.0.0',
+        name,
+        protocol,
+        host: (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0',
         ...(port !== undefined && { port }),
         ...(range !== undefined && { range }),
         ...(pid !== undefined && { pid }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Conflict } from '../../client/protocol.ts';
+import type { Conflict, Strategy } from '../../client/protocol.ts';
 import type { DomainError } from '../../daemon/core/errors.ts';
 import { reconcile } from '../../daemon/core/reconcile.ts';
 import { applyResolution, planResolution, type ResolveRequest } from '../../daemon/core/resolve.ts';
@@ -51,7 +51,8 @@ const world = () =>
     [{ port: 5432, protocol: 'tcp', createdAt: iso(T0) }],
   );
 
-const req = (r: Partial<ResolveRequest> & Pick<ResolveRequest, 'strategy'>): ResolveRequest => ({ by: 'alice', ...r });
+/** Requests as the route passes them; the route (tested in test/rpc/conflict-routes.test.ts) has checked their shape. */
+const req = (r: { strategy: Strategy; service?: string; conflictId?: string; newPort?: number; withService?: string }): ResolveRequest => ({ by: 'alice', ...r }) as ResolveRequest;
 
 function refusal(fn: () => unknown): Pick<DomainError, 'code' | 'data'> {
   try {
@@ -65,14 +66,10 @@ function refusal(fn: () => unknown): Pick<DomainError, 'code' | 'data'> {
 
 describe('planResolution refuses', () => {
   const cases: Array<{ name: string; req: ResolveRequest; code: number; data: Record<string, unknown> }> = [
-    { name: 'neither service nor conflictId', req: req({ strategy: 'auto' }), code: -32602, data: { field: 'service' } },
     { name: 'an unknown service', req: req({ strategy: 'auto', service: 'nope' }), code: -32001, data: { kind: 'service', key: 'nope' } },
     { name: 'an unknown conflict', req: req({ strategy: 'auto', conflictId: 'c99' }), code: -32001, data: { kind: 'conflict', key: 'c99' } },
     { name: 'a conflict already closed', req: req({ strategy: 'auto', conflictId: 'c5' }), code: -32006, data: {} },
-    { name: 'manual without newPort', req: req({ strategy: 'manual', service: 'web' }), code: -32602, data: { field: 'newPort' } },
-    { name: 'manual to port 70000', req: req({ strategy: 'manual', service: 'web', newPort: 70000 }), code: -32602, data: { field: 'newPort' } },
     { name: 'manual to the port it holds', req: req({ strategy: 'manual', service: 'lone', newPort: 3000 }), code: -32006, data: {} },
-    { name: 'swap without withService', req: req({ strategy: 'swap', service: 'web' }), code: -32602, data: { field: 'withService' } },
     { name: 'swap with an unknown service', req: req({ strategy: 'swap', service: 'web', withService: 'x' }), code: -32001, data: { kind: 'service', key: 'x' } },
     { name: 'swap with itself', req: req({ strategy: 'swap', service: 'db', withService: 'db' }), code: -32006, data: {} },
     { name: 'swap across protocols', req: req({ strategy: 'swap', service: 'lone', withService: 'dns' }), code: -32006, data: {} },
