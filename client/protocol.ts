@@ -2,12 +2,34 @@
 // This file imports nothing: the daemon, the client library and the CLI all
 // take their types from here, so the contract has exactly one definition.
 
-export type Protocol = 'tcp' | 'udp';
-export type ServiceStatus = 'registered' | 'healthy' | 'unhealthy' | 'stopped';
-export type PortState = 'assigned' | 'reserved' | 'listening' | 'free';
-export type ConflictType = 'duplicate_assignment' | 'foreign_listener' | 'reserved_in_use' | 'drift';
-export type Severity = 'critical' | 'warning' | 'info';
-export type Strategy = 'auto' | 'manual' | 'swap' | 'reserve';
+// The enumerations of the contract, as values: validators, CLI option checks
+// and tallies iterate these arrays, and each type is derived from its array,
+// so adding a value in one place reaches every check.
+export const PROTOCOLS = ['tcp', 'udp'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+export const SERVICE_STATUSES = ['registered', 'healthy', 'unhealthy', 'stopped'] as const;
+export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
+export const PORT_STATES = ['assigned', 'reserved', 'listening', 'free'] as const;
+export type PortState = (typeof PORT_STATES)[number];
+export const CONFLICT_TYPES = ['duplicate_assignment', 'foreign_listener', 'reserved_in_use', 'drift'] as const;
+export type ConflictType = (typeof CONFLICT_TYPES)[number];
+/** Most severe first: resolve picks a service's conflict in this order. */
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const STRATEGIES = ['auto', 'manual', 'swap', 'reserve'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+export const HEALTH_CHECK_TYPES = ['http', 'tcp'] as const;
+export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
+
+/**
+ * The one order of names (services, holders, health results) in every list the
+ * daemon returns and the CLI prints: plain UTF-16 code-unit order, the order of
+ * `Array.prototype.sort()`. Unlike localeCompare it is the same on every host
+ * and locale and puts "a-c" < "a1" < "a_b" as their character codes do.
+ */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export type HealthCheck =
   | { type: 'http'; url: string; intervalSec?: number; timeoutMs?: number }
@@ -259,8 +281,19 @@ export type MethodName = keyof Methods;
 export type ParamsOf<M extends MethodName> = Methods[M]['params'];
 export type ResultOf<M extends MethodName> = Methods[M]['result'];
 
-/** Event payloads by type. */
-export interface EventData {
+export const EVENT_TYPES = [
+  'service_registered',
+  'service_unregistered',
+  'port_assigned',
+  'port_released',
+  'conflict_detected',
+  'conflict_resolved',
+  'service_health',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Event payloads by type; extending the Record makes the compiler demand one for every EventType. */
+export interface EventData extends Record<EventType, unknown> {
   service_registered: Service;
   service_unregistered: { name: string; releasedPorts: number[] };
   port_assigned: { service: string; port: number; previous?: number };
@@ -270,16 +303,6 @@ export interface EventData {
   service_health: { service: string; status: ServiceStatus; previous: ServiceStatus; latencyMs?: number; error?: string };
 }
 
-export type EventType = keyof EventData;
-export const EVENT_TYPES: readonly EventType[] = [
-  'service_registered',
-  'service_unregistered',
-  'port_assigned',
-  'port_released',
-  'conflict_detected',
-  'conflict_resolved',
-  'service_health',
-];
 
 export interface PortmandEvent<T extends EventType = EventType> {
   type: T;

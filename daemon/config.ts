@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Protocol, Range } from '../client/protocol.ts';
+import { PROTOCOLS, type Protocol, type Range } from '../client/protocol.ts';
 import { defaultSocketPath, defaultStateDir, type PathContext } from '../client/paths.ts';
 import { BUILTIN_RANGES } from './core/ranges.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
@@ -151,7 +151,7 @@ function fileReservations(raw: unknown, file: string): ConfiguredReservation[] {
     const where = `${file}: reservations[${i}]`;
     return {
       port: port(r.port, `${where}.port`),
-      protocol: r.protocol === undefined ? 'tcp' : oneOf<Protocol>(r.protocol, `${where}.protocol`, ['tcp', 'udp']),
+      protocol: r.protocol === undefined ? 'tcp' : oneOf<Protocol>(r.protocol, `${where}.protocol`, PROTOCOLS),
       ...(r.for !== undefined && { for: text(r.for, `${where}.for`) }),
       ...(r.reason !== undefined && { reason: text(r.reason, `${where}.reason`) }),
     };

@@ -14,7 +14,7 @@ import { ephemeralRange } from './host/process.ts';
 import { createJsonRpc } from './transport/jsonrpc.ts';
 import { createLog, routeCronLogs, withAudit, type Log } from './log.ts';
 import { groupId, UnknownGroupError } from './host/groups.ts';
-import { bindProbe } from './host/bind-probe.ts';
+import { bindProbe, isLocalAddress } from './host/bind-probe.ts';
 import { Registry } from './registry.ts';
 import type { RpcContext } from './rpc/app.ts';
 import { methodTable } from './rpc/table.ts';
@@ -99,6 +99,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
         const vetted = await vetTarget(target, access);
         return 'refused' in vetted ? vetted.refused : null;
       },
+      isLocalAddress,
     }))),
     log,
   });

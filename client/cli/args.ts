@@ -1,7 +1,7 @@
 // Command-line parsing: find the verb, parse its options strictly with
 // node:util parseArgs, and turn every mistake into a UsageError (exit 2).
 import { parseArgs } from 'node:util';
-import { EVENT_TYPES, type EventType, type Protocol } from '../protocol.ts';
+import { EVENT_TYPES, PROTOCOLS, type EventType, type Protocol } from '../protocol.ts';
 import type { PortmandClient, ClientOptions } from '../client.ts';
 
 /** A mistake on the command line; the CLI exits 2 and points at --help. */
@@ -168,7 +168,7 @@ export function oneOf<T extends string>(text: string | boolean | string[] | unde
 }
 
 export function protocol(values: Values): Protocol | undefined {
-  return oneOf(values.protocol, '--protocol', ['tcp', 'udp'] as const);
+  return oneOf(values.protocol, '--protocol', PROTOCOLS);
 }
 
 /** "a,b" -> event types, checked against the contract's list. */

@@ -1,5 +1,5 @@
 // Verbs about conflicts: conflicts (open, or --all history) and resolve.
-import type { Strategy } from '../protocol.ts';
+import { STRATEGIES } from '../protocol.ts';
 import { oneOf, port, str, UsageError, type Verb } from './args.ts';
 import { renderConflicts, renderResolve } from './render.ts';
 import { show } from './show.ts';
@@ -17,12 +17,10 @@ export const conflicts: Verb = {
   },
 };
 
-const STRATEGIES: readonly Strategy[] = ['auto', 'manual', 'swap', 'reserve'];
-
 export const resolve: Verb = {
   name: 'resolve',
   args: '[<service>]',
-  summary: 'resolve a conflict, or move a service: --strategy auto|manual|swap|reserve',
+  summary: `resolve a conflict, or move a service: --strategy ${STRATEGIES.join('|')}`,
   details: [
     'auto     move the service to a free port',
     'manual   move it to --port N',

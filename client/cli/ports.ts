@@ -1,5 +1,5 @@
 // Verbs about ports: allocate, release, check, reserve, suggest, ports.
-import { LIMITS } from '../protocol.ts';
+import { LIMITS, PORT_STATES } from '../protocol.ts';
 import { int, oneOf, port, protocol, PROTOCOL_OPTION, RANGE_OPTION, str, UsageError, type Verb } from './args.ts';
 import { renderCheck, renderPorts } from './render.ts';
 import { show } from './show.ts';
@@ -133,7 +133,7 @@ export const ports: Verb = {
   },
   positionals: { min: 0, max: 0 },
   async run(ctx) {
-    const state = oneOf(ctx.values.state, '--state', ['assigned', 'reserved', 'listening', 'free'] as const);
+    const state = oneOf(ctx.values.state, '--state', PORT_STATES);
     const r = await ctx.client().port.list({ state, range: str(ctx.values.range) });
     show(ctx, r, (safe, p) => renderPorts(safe, ctx.io.now(), p));
   },

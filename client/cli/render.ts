@@ -13,6 +13,7 @@ import type {
   ServiceStatus,
   Severity,
 } from '../protocol.ts';
+import { compareNames } from '../protocol.ts';
 import { formatAge, formatDuration, keyValues, table, type Paint } from './format.ts';
 
 export function renderStatusWord(status: ServiceStatus, p: Paint): string {
@@ -31,7 +32,7 @@ function renderSeverity(severity: Severity, p: Paint): string {
 export function renderServices(services: Service[], p: Paint, filtered = false): string {
   if (services.length === 0) return p.dim(filtered ? 'no services match' : 'no services registered');
   const rows = [...services]
-    .sort((a, b) => a.name.localeCompare(b.name))
+    .sort((a, b) => compareNames(a.name, b.name))
     .map((s) => [s.name, String(s.port), s.protocol, renderStatusWord(s.status, p), s.pid ? String(s.pid) : '-', s.tags.join(',') || '-']);
   return table(['NAME', 'PORT', 'PROTO', 'STATUS', 'PID', 'TAGS'], rows, ['left', 'right'], p.columns);
 }

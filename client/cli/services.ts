@@ -1,5 +1,5 @@
 // Verbs about services: status, list, register, unregister.
-import { LIMITS, type RegisterParams } from '../protocol.ts';
+import { LIMITS, SERVICE_STATUSES, type RegisterParams } from '../protocol.ts';
 import { oneOf, port, protocol, PROTOCOL_OPTION, str, UsageError, type Values, type Verb } from './args.ts';
 import { renderConflictLine, renderServices, renderStatus } from './render.ts';
 import { show } from './show.ts';
@@ -11,8 +11,6 @@ const SOCKET_NOTES = {
   user: 'per-user daemon',
   system: 'system daemon',
 } as const;
-
-const STATUSES = ['registered', 'healthy', 'unhealthy', 'stopped'] as const;
 
 export const status: Verb = {
   name: 'status',
@@ -33,13 +31,13 @@ export const list: Verb = {
   name: 'list',
   summary: 'list registered services',
   options: {
-    status: { type: 'string', value: 'S', help: 'only services with this status (registered, healthy, unhealthy, stopped)' },
+    status: { type: 'string', value: 'S', help: `only services with this status (${SERVICE_STATUSES.join(', ')})` },
     tag: { type: 'string', value: 'T', help: 'only services with this tag' },
   },
   positionals: { min: 0, max: 0 },
   async run(ctx) {
     const services = await ctx.client().service.list({
-      status: oneOf(ctx.values.status, '--status', STATUSES),
+      status: oneOf(ctx.values.status, '--status', SERVICE_STATUSES),
       tag: str(ctx.values.tag),
     });
     show(ctx, services, (safe, p) => renderServices(safe, p, ctx.values.status !== undefined || ctx.values.tag !== undefined));

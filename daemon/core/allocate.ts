@@ -2,10 +2,9 @@
 // derived from the service name (so a service tends to get the same port on
 // every host), else the lowest free port. Pure: the registry passes in the
 // index of taken ports and, after a failed bind probe, the ports to skip.
-import type { HeldBy, Protocol, Range } from '../../client/protocol.ts';
+import type { Protocol, Range } from '../../client/protocol.ts';
 import type { PortIndex } from './portindex.ts';
 import { contains, type PortSpan } from './ranges.ts';
-import { portKey, type State } from './state.ts';
 
 export interface AllocationPolicy {
   /** The OS's ephemeral range, where outgoing connections take ports at random. */
@@ -115,21 +114,4 @@ export function suggestPorts(index: PortIndex, policy: AllocationPolicy, q: Port
     if (d > 0 && out.length < count && ok(near - d)) out.push(near - d);
   }
   return out;
-}
-
-/**
- * Why a port is not available from the registry's point of view, or null when
- * nothing in it holds the port. A reservation for `service` does not count.
- */
-export function whyTaken(state: State, index: PortIndex, protocol: Protocol, port: number, service?: string): { reason: string; heldBy: HeldBy } | null {
-  const holders = index.holdersOf(protocol, port);
-  if (holders.length > 0) {
-    const s = state.services[holders[0]!];
-    return { reason: 'assigned', heldBy: { service: holders[0]!, ...(s?.pid !== undefined && { pid: s.pid }), ...(s?.process && { process: s.process }) } };
-  }
-  const r = state.reservations[portKey(protocol, port)];
-  if (r && (service === undefined || r.for !== service)) return { reason: 'reserved', heldBy: r.for !== undefined ? { reservedFor: r.for } : {} };
-  const l = index.listenersOf(protocol, port)[0];
-  if (l) return { reason: 'listening', heldBy: { ...(l.pid !== undefined && { pid: l.pid }), ...(l.process && { process: l.process }) } };
-  return null;
 }

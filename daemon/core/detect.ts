@@ -1,7 +1,7 @@
 // Which conflicts the registry and the observed listeners call for right now.
 // Each is named by a key, so that reconcile can tell a conflict that is still
 // there (keep it, do not announce it again) from one that is new or gone.
-import type { Conflict, ConflictType, Listener, Protocol, Severity } from '../../client/protocol.ts';
+import { compareNames, type Conflict, type ConflictType, type Listener, type Protocol, type Severity } from '../../client/protocol.ts';
 import type { Observation } from './observation.ts';
 import { ownership, toListener } from './owner.ts';
 import { portKey, type Reservation, type ServiceRecord } from './state.ts';
@@ -33,7 +33,7 @@ export function conflictKey(c: Pick<Conflict, 'type' | 'protocol' | 'port' | 'se
 }
 
 function wanted(type: ConflictType, protocol: Protocol, port: number, services: string[], listener?: Listener): Wanted {
-  const w: Wanted = { key: '', type, protocol, port, services: [...services].sort(), ...(listener && { listener }) };
+  const w: Wanted = { key: '', type, protocol, port, services: [...services].sort(compareNames), ...(listener && { listener }) };
   w.key = conflictKey(w);
   return w;
 }

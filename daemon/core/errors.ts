@@ -1,5 +1,5 @@
 // Domain errors: each carries a code from the contract and the `data` object
-// a client sees. Only rpc.ts turns them into JSON-RPC error responses.
+// a client sees. Only transport/jsonrpc.ts turns them into JSON-RPC error responses.
 import { ErrorCode, type ErrorCodeValue, type HeldBy } from '../../client/protocol.ts';
 
 export class DomainError extends Error {

@@ -1,6 +1,6 @@
 // Health decisions: what a probe result means for a service's status, and
 // which services are due for a check. The probing itself is the shell's.
-import { LIMITS, type HealthResult, type ServiceStatus } from '../../client/protocol.ts';
+import { compareNames, LIMITS, type HealthResult, type ServiceStatus } from '../../client/protocol.ts';
 import { probeErrorText } from './probe-error.ts';
 import { iso, statusOp, type Effects, type ServiceRecord, type State } from './state.ts';
 
@@ -53,7 +53,7 @@ export function dueForCheck(state: State, lastCheckedAt: ReadonlyMap<string, num
     const interval = (s.healthCheck.intervalSec ?? defaultIntervalSec) * 1000;
     if (last === undefined || now - last >= interval) due.push(s.name);
   }
-  return due.sort();
+  return due.sort(compareNames);
 }
 
 /** The result record for a probe outcome, with the previous results as its history (newest first). */

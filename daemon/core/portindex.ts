@@ -2,7 +2,7 @@
 // step with State by the registry. Allocation asks it "is this port taken?"
 // for thousands of ports per call, so it answers from typed arrays instead of
 // walking every service.
-import type { Protocol } from '../../client/protocol.ts';
+import { PROTOCOLS, type Protocol } from '../../client/protocol.ts';
 import type { Observation } from './observation.ts';
 import { portKey, type Op, type State } from './state.ts';
 
@@ -19,7 +19,7 @@ function table(): Table {
 }
 
 export class PortIndex {
-  private readonly tables: Record<Protocol, Table> = { tcp: table(), udp: table() };
+  private readonly tables = Object.fromEntries(PROTOCOLS.map((p) => [p, table()])) as Record<Protocol, Table>;
   private readonly holders = new Map<string, Set<string>>();
   /** Who each reservation is for, by port key (reservations without `for` are absent). */
   private readonly reservedFor = new Map<string, string>();
@@ -59,18 +59,6 @@ export class PortIndex {
       if (list) list.push(o);
       else this.listeners.set(key, [o]);
     }
-  }
-
-  isHeld(protocol: Protocol, port: number): boolean {
-    return this.tables[protocol].held[port]! > 0;
-  }
-
-  isReserved(protocol: Protocol, port: number): boolean {
-    return this.tables[protocol].reserved[port] === 1;
-  }
-
-  isListening(protocol: Protocol, port: number): boolean {
-    return this.tables[protocol].listening[port] === 1;
   }
 
   /** Held by a service, reserved (except for `service` itself), or seen listening in the latest scan. */

@@ -1,12 +1,12 @@
 // One reconcile round: (registry, observed listeners, now) -> what changes.
 // Pure, and its only memory between rounds is the `holdoff` it returns, so a
 // round is a table-driven test (the lesson of Kubernetes' port repair loop).
-import type { Conflict } from '../../client/protocol.ts';
+import { compareNames, type Conflict } from '../../client/protocol.ts';
 import { conflictKey, drifts, duplicates, foreignListeners, LISTENER_TYPES, reservedInUse, SEVERITY, type Wanted } from './detect.ts';
 import { adoptable, countHoldoff, DEFAULT_HOLDOFF_ROUNDS, holdoffKey, expired, type PidStarts } from './lifecycle.ts';
 import type { Observation } from './observation.ts';
 import { unregisterEffects } from './service-effects.ts';
-import { iso, portKey, statusOp, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
+import { conflictNumber, iso, portKey, statusOp, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ReconcileInput {
   state: State;
@@ -94,7 +94,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
 }
 
 function sortedByName<T extends { name: string }>(xs: T[]): T[] {
-  return xs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return xs.sort((a, b) => compareNames(a.name, b.name));
 }
 
 /** Drops reservations whose ttl ran out (announced as a released port) and returns the rest. */
@@ -118,10 +118,6 @@ function acknowledgedPorts(state: State): Set<string> {
   );
 }
 
-function conflictNumber(c: Conflict): number {
-  return Number(c.id.replace(/^c/, '')) || 0;
-}
-
 /**
  * Keeps open conflicts that are still wanted (refreshing who is involved in
  * place, without an event), closes the rest of the judged ones, opens the new.
@@ -131,7 +127,7 @@ function diffConflicts(state: State, want: Wanted[], withListeners: boolean, now
   const kept = new Set<string>();
   const open = Object.values(state.conflicts)
     .filter((c) => c.resolvedAt === null && (withListeners || !LISTENER_TYPES.has(c.type)))
-    .sort((a, b) => conflictNumber(a) - conflictNumber(b));
+    .sort((a, b) => conflictNumber(a.id) - conflictNumber(b.id));
   for (const c of open) {
     const key = conflictKey(c);
     const w = wanted.get(key);

@@ -1,20 +1,21 @@
 // conflict.resolve in two pure steps, so the shell can probe ports in between:
 // planResolution says what would move and whether a port must be found;
 // applyResolution, given that port, says what changes and what to announce.
-import type { Conflict, Protocol, ResolveResult, Strategy } from '../../client/protocol.ts';
+import { compareNames, SEVERITIES, type Conflict, type Protocol, type ResolveResult, type Strategy } from '../../client/protocol.ts';
 import { cannotResolve, invalidParams, notFound, portUnavailable } from './errors.ts';
 import { portOfAddress } from './owner.ts';
+import type { PortIndex } from './portindex.ts';
 import { setPortEffects, toService } from './service-effects.ts';
-import { iso, portKey, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
+import { takenBy } from './taken.ts';
+import { conflictNumber, iso, portKey, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
-export interface ResolveRequest {
-  service?: string;
-  conflictId?: string;
-  strategy: Strategy;
-  newPort?: number;
-  withService?: string;
-  by: string;
-}
+/**
+ * A conflict.resolve request as the route validated it: a service or a
+ * conflict id (or both), and what the strategy needs, so nothing here checks
+ * params again.
+ */
+export type ResolveRequest = ({ service: string; conflictId?: string } | { service?: undefined; conflictId: string }) &
+  ({ strategy: 'auto' | 'reserve' } | { strategy: 'manual'; newPort: number } | { strategy: 'swap'; withService: string }) & { by: string };
 
 export interface ResolvePlan {
   conflict: Conflict | null;
@@ -31,8 +32,6 @@ export interface ResolvePlan {
   other?: ServiceRecord;
 }
 
-const RANK = { critical: 0, warning: 1, info: 2 } as const;
-
 /** Whether a strategy can act on a conflict of this type at all. */
 function applies(strategy: Strategy, c: Conflict): boolean {
   // Moving a service does not free a reserved port from its listener; reserving settles no duplicate.
@@ -41,7 +40,6 @@ function applies(strategy: Strategy, c: Conflict): boolean {
 
 /** Decides what a resolution will do. Throws DomainError for anything a client got wrong. */
 export function planResolution(state: State, req: ResolveRequest): ResolvePlan {
-  checkParams(req);
   const conflict = findConflict(state, req);
   const service = mover(state, req, conflict);
   if (conflict && !applies(req.strategy, conflict)) {
@@ -61,9 +59,9 @@ export function planResolution(state: State, req: ResolveRequest): ResolvePlan {
       return { ...base, needsPort: null, target: conflict?.port ?? service.port };
     case 'manual':
       if (req.newPort === service.port) throw cannotResolve(`${service.name} already holds port ${service.port}`);
-      return { ...base, needsPort: 'manual', target: req.newPort! };
+      return { ...base, needsPort: 'manual', target: req.newPort };
     case 'swap':
-      return { ...base, needsPort: null, ...swapPartner(state, service, req.withService!) };
+      return { ...base, needsPort: null, ...swapPartner(state, service, req.withService) };
     case 'auto': {
       const listened = conflict?.type === 'drift' && conflict.listener ? portOfAddress(conflict.listener.address) : null;
       // A drifted service moves to where its process already listens; the shell checks no one else holds it.
@@ -72,34 +70,24 @@ export function planResolution(state: State, req: ResolveRequest): ResolvePlan {
   }
 }
 
-function checkParams(req: ResolveRequest): void {
-  if (req.service === undefined && req.conflictId === undefined) throw invalidParams('service', 'service or conflictId is required');
-  if (req.strategy === 'manual') {
-    if (req.newPort === undefined) throw invalidParams('newPort', 'is required for strategy manual');
-    if (!Number.isInteger(req.newPort) || req.newPort < 1 || req.newPort > 65535) throw invalidParams('newPort', 'must be 1..65535');
-  }
-  if (req.strategy === 'swap' && req.withService === undefined) throw invalidParams('withService', 'is required for strategy swap');
-}
-
 /** The conflict named by id, or the most severe then oldest open one of the service that the strategy can act on. */
 function findConflict(state: State, req: ResolveRequest): Conflict | null {
-  if (req.conflictId !== undefined) {
-    const c = state.conflicts[req.conflictId];
-    if (!c) throw notFound('conflict', req.conflictId);
-    if (c.resolvedAt !== null) throw cannotResolve(`conflict ${c.id} is already resolved`);
-    return c;
-  }
-  const name = req.service!;
+  if (req.service === undefined) return openConflict(state, req.conflictId);
+  if (req.conflictId !== undefined) return openConflict(state, req.conflictId);
+  const name = req.service;
   if (!state.services[name]) throw notFound('service', name);
   const candidates = Object.values(state.conflicts).filter(
     (c) => c.resolvedAt === null && c.services.includes(name) && applies(req.strategy, c),
   );
-  candidates.sort((a, b) => RANK[a.severity] - RANK[b.severity] || a.detectedAt.localeCompare(b.detectedAt) || idNumber(a) - idNumber(b));
+  candidates.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.detectedAt.localeCompare(b.detectedAt) || conflictNumber(a.id) - conflictNumber(b.id));
   return candidates[0] ?? null;
 }
 
-function idNumber(c: Conflict): number {
-  return Number(c.id.replace(/^c/, '')) || 0;
+function openConflict(state: State, id: string): Conflict {
+  const c = state.conflicts[id];
+  if (!c) throw notFound('conflict', id);
+  if (c.resolvedAt !== null) throw cannotResolve(`conflict ${c.id} is already resolved`);
+  return c;
 }
 
 /** Which service moves: the one asked for, else the most recently registered one in the conflict. */
@@ -111,7 +99,7 @@ function mover(state: State, req: ResolveRequest, conflict: Conflict | null): Se
     return s;
   }
   const involved = conflict!.services.flatMap((n) => state.services[n] ?? []);
-  involved.sort((a, b) => a.registeredAt.localeCompare(b.registeredAt) || a.name.localeCompare(b.name));
+  involved.sort((a, b) => a.registeredAt.localeCompare(b.registeredAt) || compareNames(a.name, b.name));
   return involved[involved.length - 1] ?? null;
 }
 
@@ -129,16 +117,16 @@ function swapPartner(state: State, service: ServiceRecord, withService: string):
  * while the shell probed ports). `to` is the port the shell chose or checked;
  * swap and reserve take theirs from the plan.
  */
-export function applyResolution(state: State, plan: ResolvePlan, to: number, now: number, by: string): Effects & { result: ResolveResult } {
+export function applyResolution(state: State, index: PortIndex, plan: ResolvePlan, to: number, now: number, by: string): Effects & { result: ResolveResult } {
   const service = plan.service ? state.services[plan.service.name] : null;
   if (plan.service && !service) throw notFound('service', plan.service.name);
   const conflict = plan.conflict ? state.conflicts[plan.conflict.id] : null;
   if (plan.conflict && (!conflict || conflict.resolvedAt !== null)) throw cannotResolve(`conflict ${plan.conflict.id} was closed meanwhile`);
   if (plan.strategy === 'reserve') return reserve(state, service ?? null, conflict ?? null, plan.target!, now, by);
-  return move(state, plan, service!, conflict ?? null, to, now, by);
+  return move(state, index, plan, service!, conflict ?? null, to, now, by);
 }
 
-function move(state: State, plan: ResolvePlan, service: ServiceRecord, conflict: Conflict | null, to: number, now: number, by: string) {
+function move(state: State, index: PortIndex, plan: ResolvePlan, service: ServiceRecord, conflict: Conflict | null, to: number, now: number, by: string) {
   const from = service.port;
   const why = `resolve:${plan.strategy}`;
   const fx: Effects = { ops: [], events: [] };
@@ -146,7 +134,8 @@ function move(state: State, plan: ResolvePlan, service: ServiceRecord, conflict:
   if (plan.other && !other) throw notFound('service', plan.other.name);
   if (other) to = other.port;
   if (to === from) throw cannotResolve(`${service.name} already holds port ${from}`);
-  assertFree(state, service, to, other?.name);
+  assertFree(state, index, service, to, other);
+  if (other) assertFree(state, index, other, from, service);
   const first = setPortEffects(state, service.name, to, now, why);
   const second = other ? setPortEffects(state, other.name, from, now, why) : { ops: [], events: [] };
   fx.ops.push(...first.ops, ...second.ops);
@@ -171,17 +160,19 @@ function holdersAfter(state: State, conflict: Conflict, moves: ReadonlyMap<strin
   return Object.values(state.services)
     .filter((s) => s.protocol === conflict.protocol && (moves.get(s.name) ?? s.port) === conflict.port)
     .map((s) => s.name)
-    .sort();
+    .sort(compareNames);
 }
 
-/** The registry's own view: no other service holds `port`, and no reservation is for someone else. */
-function assertFree(state: State, service: ServiceRecord, port: number, partner?: string): void {
-  const holder = Object.values(state.services).find(
-    (s) => s.protocol === service.protocol && s.port === port && s.name !== service.name && s.name !== partner,
-  );
-  if (holder) throw portUnavailable(port, 'assigned', { service: holder.name });
-  const r = state.reservations[portKey(service.protocol, port)];
-  if (r && !partner && r.for !== service.name) throw portUnavailable(port, 'reserved', r.for !== undefined ? { reservedFor: r.for } : {});
+/**
+ * The registry's own view of the port a service moves to: no other service
+ * holds it and no reservation is for someone else. The two services of a swap
+ * are not someone else to each other. Listeners are the shell's business: it
+ * checked them with a bind probe before deciding.
+ */
+function assertFree(state: State, index: PortIndex, service: ServiceRecord, port: number, partner?: ServiceRecord): void {
+  const self = partner ? [service.name, partner.name] : [service.name];
+  const taken = takenBy(state, index, service.protocol, port, { self, listeners: false });
+  if (taken) throw portUnavailable(port, taken.reason, taken.heldBy);
 }
 
 function reserve(state: State, service: ServiceRecord | null, conflict: Conflict | null, port: number, now: number, by: string) {

@@ -62,6 +62,11 @@ export type Op =
   | { op: 'status'; value: StatusEvent }
   | { op: 'nextConflictId'; value: number };
 
+/** The number in a conflict id ("c12" -> 12). Ids are minted in increasing order, so it orders conflicts by when they were opened. */
+export function conflictNumber(id: string): number {
+  return Number(id.replace(/^c/, '')) || 0;
+}
+
 /** The most assignment-history lines kept; older ones are dropped first. */
 export const HISTORY_LIMIT = 10_000;
 

@@ -1,18 +1,8 @@
 // The statistics of stats.ports, stats.services and stats.conflicts: plain
 // aggregates over the state, the latest scan and the durable histories. Pure:
 // time comes in as `now`, so every figure is a table-driven test.
-import {
-  LIMITS,
-  type Conflict,
-  type ConflictStats,
-  type ConflictType,
-  type HealthResult,
-  type Range,
-  type RangeStats,
-  type ServiceStats,
-  type ServiceStatus,
-  type Severity,
-} from '../../client/protocol.ts';
+import { compareNames, CONFLICT_TYPES, LIMITS, SERVICE_STATUSES, SEVERITIES } from '../../client/protocol.ts';
+import type { Conflict, ConflictStats, HealthResult, Range, RangeStats, ServiceStats, ServiceStatus } from '../../client/protocol.ts';
 import { contains } from './ranges.ts';
 import type { AssignmentEvent, ServiceRecord, StatusEvent } from './state.ts';
 
@@ -27,6 +17,11 @@ export const TREND_DAYS = 7;
  */
 export const FORECAST_HORIZON_FACTOR = 10;
 export const UPTIME_WINDOWS = { '1h': HOUR, '24h': DAY, '7d': 7 * DAY } as const;
+
+/** A zero count for every value of an enumeration, so a tally names each one. */
+function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+}
 
 export interface PortStatsInput {
   ranges: readonly Range[];
@@ -140,12 +135,12 @@ export interface ServiceStatsResult {
  * - portChanges: assignment-history lines that moved it from one port to another.
  */
 export function serviceStats(input: ServiceStatsInput): ServiceStatsResult {
-  const byStatus: Record<ServiceStatus, number> = { registered: 0, healthy: 0, unhealthy: 0, stopped: 0 };
+  const byStatus = zeros(SERVICE_STATUSES);
   // Grouped once: both logs hold up to 10,000 lines, and there may be many services.
   const statusOf = groupBy(input.statusLog, (e) => e.service);
   const historyOf = groupBy(input.history, (h) => h.service);
   const services = [...input.services]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .sort((a, b) => compareNames(a.name, b.name))
     .map((s): ServiceStats => {
       byStatus[s.status]++;
       const born = Date.parse(s.registeredAt);
@@ -194,8 +189,8 @@ function meanLatency(result: HealthResult | undefined): number | null {
 
 /** Over every conflict kept (closed ones are pruned oldest first, see retention.ts). */
 export function conflictStats(conflicts: readonly Conflict[]): ConflictStats {
-  const byType: Record<ConflictType, number> = { duplicate_assignment: 0, foreign_listener: 0, reserved_in_use: 0, drift: 0 };
-  const bySeverity: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
+  const byType = zeros(CONFLICT_TYPES);
+  const bySeverity = zeros(SEVERITIES);
   const perPort = new Map<number, number>();
   let open = 0;
   let vanished = 0;

@@ -31,6 +31,11 @@ function tryBind(port: number, host: string, type: 'udp4' | 'udp6'): Promise<Att
   });
 }
 
+/** Whether `host` is one of this host's addresses: binding it to any free UDP port fails (EADDRNOTAVAIL) when it is not. */
+export async function isLocalAddress(host: string): Promise<boolean> {
+  return (await tryBind(0, host, host.includes(':') ? 'udp6' : 'udp4')) !== 'unsupported';
+}
+
 /**
  * True when the port can be bound. A wildcard host is probed on the dual-stack
  * "::", which Linux and macOS refuse when any IPv4 or IPv6 address holds the

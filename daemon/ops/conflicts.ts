@@ -1,11 +1,12 @@
 // Conflict operations: take in a scan, detect now, resolve, and the views.
-import type { Conflict, ResolveParams, ResolveResult } from '../../client/protocol.ts';
-import { whyTaken } from '../core/allocate.ts';
+import type { Conflict, ResolveResult } from '../../client/protocol.ts';
 import { portUnavailable } from '../core/errors.ts';
 import type { Scan } from '../core/observation.ts';
 import { reconcile } from '../core/reconcile.ts';
 import { pruneConflicts } from '../core/retention.ts';
-import { applyResolution, planResolution } from '../core/resolve.ts';
+import { applyResolution, planResolution, type ResolveRequest } from '../core/resolve.ts';
+import { conflictNumber } from '../core/state.ts';
+import { takenBy } from '../core/taken.ts';
 import { pickPort } from './allocator.ts';
 import { reconcileRegistry } from './services.ts';
 import { pidAlive, processStarts } from '../host/process.ts';
@@ -32,7 +33,7 @@ export async function ingestScan(registry: Registry, scan: Scan): Promise<Confli
 export function listConflicts(registry: Registry, open: boolean): Conflict[] {
   return Object.values(registry.state.conflicts)
     .filter((c) => (c.resolvedAt === null) === open)
-    .sort((a, b) => b.detectedAt.localeCompare(a.detectedAt) || b.id.localeCompare(a.id));
+    .sort((a, b) => b.detectedAt.localeCompare(a.detectedAt) || conflictNumber(b.id) - conflictNumber(a.id));
 }
 
 export function conflictHistory(registry: Registry, p: { limit: number; since?: string }): Conflict[] {
@@ -43,13 +44,13 @@ export function conflictHistory(registry: Registry, p: { limit: number; since?: 
     .slice(0, p.limit);
 }
 
-export function resolve(registry: Registry, p: ResolveParams & { by: string }): Promise<ResolveResult> {
+export function resolve(registry: Registry, p: ResolveRequest): Promise<ResolveResult> {
   return registry.mutate(async (tx) => {
-    const plan = planResolution(tx.state, { ...p });
+    const plan = planResolution(tx.state, p);
     const s = plan.service;
     if (s === null) {
       // Only `reserve` of an unowned reserved_in_use gets here: nothing moves.
-      const out = applyResolution(tx.state, plan, plan.target!, registry.now(), p.by);
+      const out = applyResolution(tx.state, tx.index, plan, plan.target!, registry.now(), p.by);
       tx.apply(out);
       return out.result;
     }
@@ -57,17 +58,16 @@ export function resolve(registry: Registry, p: ResolveParams & { by: string }): 
     if (plan.needsPort === 'auto' && plan.target === undefined) {
       to = await pickPort(registry, { protocol: s.protocol, host: s.host, name: s.name, avoid: [s.port] });
     } else if (plan.needsPort !== null) {
-      const taken = whyTaken(tx.state, tx.index, s.protocol, to, s.name);
-      const other = taken?.heldBy.service;
+      const taken = takenBy(tx.state, tx.index, s.protocol, to, { self: [s.name] });
       // A drifted service's own process listening on the target is the point of the move.
       const ownListener = taken?.reason === 'listening' && plan.needsPort === 'auto';
-      if (taken && other !== s.name && !ownListener) throw portUnavailable(to, taken.reason, taken.heldBy);
+      if (taken && !ownListener) throw portUnavailable(to, taken.reason, taken.heldBy);
       if (!ownListener && !taken) {
         const refused = await registry.deps.probe(to, s.protocol, s.host);
         if (refused) throw portUnavailable(to, `bind probe failed (${refused})`, {});
       }
     }
-    const out = applyResolution(tx.state, plan, to, registry.now(), p.by);
+    const out = applyResolution(tx.state, tx.index, plan, to, registry.now(), p.by);
     tx.apply(out);
     // A swap can put the other service onto a shared port: say so now, not at the next scan.
     reconcileRegistry(registry, tx);

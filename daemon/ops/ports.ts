@@ -1,13 +1,13 @@
 // Port operations: allocate, release, reserve, suggest, and the port views.
 import type { AllocateParams, AllocateResult, PortInfo, PortState, Protocol, ReleaseResult } from '../../client/protocol.ts';
-import { suggestPorts } from '../core/allocate.ts';
 import { invalidParams, portUnavailable } from '../core/errors.ts';
 import { expired } from '../core/lifecycle.ts';
 import { toListener } from '../core/owner.ts';
 import { contains } from '../core/ranges.ts';
 import { registerEffects, releaseEffects, reserveEffects, unregisterEffects } from '../core/service-effects.ts';
 import { iso, portKey, type Reservation } from '../core/state.ts';
-import { pickPort, rangeFor } from './allocator.ts';
+import { takenBy } from '../core/taken.ts';
+import { pickPort, rangeFor, suggestFree } from './allocator.ts';
 import { processStart } from '../host/process.ts';
 import type { Registry } from '../registry.ts';
 
@@ -84,8 +84,9 @@ export function reserve(
   p: { port: number; protocol: Protocol; for?: string; reason?: string; ttlSec?: number },
 ): Promise<PortInfo> {
   return registry.mutate((tx) => {
-    const others = tx.index.holdersOf(p.protocol, p.port).filter((h) => h !== p.for);
-    if (others.length > 0) throw portUnavailable(p.port, 'assigned', { service: others[0]! });
+    // Reserving over a reservation updates it, and a listener is what a reservation warns about: only another service's hold refuses.
+    const taken = takenBy(tx.state, tx.index, p.protocol, p.port, { self: p.for !== undefined ? [p.for] : [], listeners: false });
+    if (taken?.reason === 'assigned') throw portUnavailable(p.port, taken.reason, taken.heldBy);
     const now = registry.now();
     // Reserving again updates what is given and keeps the rest.
     const old = tx.state.reservations[portKey(p.protocol, p.port)];
@@ -103,26 +104,27 @@ export function reserve(
   });
 }
 
-export function suggest(registry: Registry, p: { count: number; range?: string; near?: number; protocol: Protocol }): { ports: number[] } {
-  const { range, explicit } = rangeFor(registry, p.range !== undefined ? { range: p.range } : {});
-  const q = { protocol: p.protocol, range, explicitRange: explicit };
-  return { ports: suggestPorts(registry.index, registry.deps.policy, q, p.count, p.near) };
+export async function suggest(registry: Registry, p: { count: number; range?: string; near?: number; protocol: Protocol }): Promise<{ ports: number[] }> {
+  return { ports: await suggestFree(registry, p) };
 }
 
 /** What is known about one port. */
 export function portInfo(registry: Registry, protocol: Protocol, port: number): PortInfo {
-  const holders = registry.index.holdersOf(protocol, port);
-  const listener = registry.index.listenersOf(protocol, port)[0];
-  const l = listener && toListener(listener);
-  const r = registry.state.reservations[portKey(protocol, port)];
-  const base = { port, protocol, ...(l && { listener: l }) };
-  if (holders.length > 0) {
-    const s = registry.state.services[holders[0]!]!;
-    const shared = holders.length > 1 ? { services: holders.sort() } : {};
+  const { state, index } = registry;
+  const taken = takenBy(state, index, protocol, port);
+  const listener = index.listenersOf(protocol, port)[0];
+  const base = { port, protocol, ...(listener && { listener: toListener(listener) }) };
+  if (taken?.reason === 'assigned') {
+    const s = state.services[taken.services[0]!]!;
+    const r = state.reservations[portKey(protocol, port)];
+    const shared = taken.services.length > 1 ? { services: taken.services } : {};
     return { ...base, state: 'assigned', service: s.name, ...shared, ...(s.expiresAt && { expiresAt: s.expiresAt }), ...(r?.for && { reservedFor: r.for }) };
   }
-  if (r) return { ...base, state: 'reserved', ...(r.for && { reservedFor: r.for }), ...(r.reason && { reason: r.reason }), ...(r.expiresAt && { expiresAt: r.expiresAt }) };
-  return { ...base, state: listener ? 'listening' : 'free' };
+  if (taken?.reason === 'reserved') {
+    const r = taken.reservation;
+    return { ...base, state: 'reserved', ...(r.for && { reservedFor: r.for }), ...(r.reason && { reason: r.reason }), ...(r.expiresAt && { expiresAt: r.expiresAt }) };
+  }
+  return { ...base, state: taken ? 'listening' : 'free' };
 }
 
 /** Every assigned, reserved and listening port (and free ones when asked for), by port. */

@@ -1,10 +1,10 @@
 // Service operations: register, move, unregister, and the service views.
+import { compareNames } from '../../client/protocol.ts';
 import type { Conflict, HealthCheck, HealthResult, RegisterParams, RegisterResult, Service, ServiceDetail, ServiceStatus } from '../../client/protocol.ts';
-import { whyTaken } from '../core/allocate.ts';
 import { notFound, portUnavailable } from '../core/errors.ts';
 import { reconcile } from '../core/reconcile.ts';
 import { registerEffects, setPortEffects, toService, unregisterEffects } from '../core/service-effects.ts';
-import { portKey } from '../core/state.ts';
+import { takenBy } from '../core/taken.ts';
 import { pickPort, rangeFor } from './allocator.ts';
 import { contains } from '../core/ranges.ts';
 import { processStart } from '../host/process.ts';
@@ -33,10 +33,9 @@ export async function register(registry: Registry, p: RegisterRequest): Promise<
     if (port === undefined) {
       port = await pickPort(registry, { protocol: p.protocol, host: p.host, name: p.name, ...(p.range !== undefined && { range: p.range }) });
     } else if (p.exclusive) {
-      const other = tx.index.holdersOf(p.protocol, port).find((h) => h !== p.name);
-      if (other) throw portUnavailable(port, 'assigned', { service: other });
-      const r = tx.state.reservations[portKey(p.protocol, port)];
-      if (r && r.for !== p.name) throw portUnavailable(port, 'reserved', r.for !== undefined ? { reservedFor: r.for } : {});
+      // An explicit port records what is, and its listener is most likely the registering process itself.
+      const taken = takenBy(tx.state, tx.index, p.protocol, port, { self: [p.name], listeners: false });
+      if (taken) throw portUnavailable(port, taken.reason, taken.heldBy);
     }
     // Like tags, an omitted check is kept; null removes it.
     const check = p.healthCheck === null ? undefined : (p.healthCheck ?? old?.healthCheck);
@@ -68,7 +67,7 @@ export function setPort(registry: Registry, p: { name: string; port: number }): 
     const service = tx.state.services[p.name];
     if (!service) throw notFound('service', p.name);
     if (service.port === p.port) return toService(service);
-    const taken = whyTaken(tx.state, tx.index, service.protocol, p.port, p.name);
+    const taken = takenBy(tx.state, tx.index, service.protocol, p.port, { self: [p.name] });
     if (taken) throw portUnavailable(p.port, taken.reason, taken.heldBy);
     const refused = await registry.deps.probe(p.port, service.protocol, service.host);
     if (refused) throw portUnavailable(p.port, `bind probe failed (${refused})`, {});
@@ -91,7 +90,7 @@ export function unregister(registry: Registry, name: string): Promise<{ name: st
 export function listServices(registry: Registry, p: { status?: ServiceStatus; tag?: string }): Service[] {
   return Object.values(registry.state.services)
     .filter((s) => (p.status === undefined || s.status === p.status) && (p.tag === undefined || s.tags.includes(p.tag)))
-    .sort((a, b) => a.name.localeCompare(b.name))
+    .sort((a, b) => compareNames(a.name, b.name))
     .map(toService);
 }
 

@@ -7,7 +7,7 @@ import type { EventBus } from '../events.ts';
 import type { HealthResults } from '../health.ts';
 import type { Registry } from '../registry.ts';
 import type { Connection } from '../transport/server.ts';
-import type { Params } from './validate.ts';
+import type { LocalAddressCheck, Params } from './validate.ts';
 
 export interface RpcContext {
   conn: Connection;
@@ -26,6 +26,8 @@ export interface App {
   health: HealthResults;
   /** Why a health check may not probe this target (not this host's, unresolvable, ...), or null. */
   healthTargetRefusal: (target: CheckTarget) => Promise<string | null>;
+  /** Whether a `host` param is an address of this host. */
+  isLocalAddress: LocalAddressCheck;
 }
 
 /** One method's handler: raw named params in (validated here), the contract's result out. */

@@ -1,11 +1,9 @@
 // conflict.* routes.
-import { LIMITS, type Strategy } from '../../client/protocol.ts';
+import { LIMITS, STRATEGIES } from '../../client/protocol.ts';
 import { conflictHistory, listConflicts, resolve } from '../ops/conflicts.ts';
 import { invalidParams } from '../core/errors.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
 import * as v from './validate.ts';
-
-const STRATEGIES: readonly Strategy[] = ['auto', 'manual', 'swap', 'reserve'];
 
 export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
   const { registry } = app;
@@ -18,18 +16,22 @@ export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
       if (!strategy) throw invalidParams('strategy', `is required: one of ${STRATEGIES.join(', ')}`);
       const service = v.optString(p, 'service');
       const conflictId = v.optString(p, 'conflictId');
-      if (service === undefined && conflictId === undefined) throw invalidParams('service', 'is required unless conflictId is given');
       const newPort = v.optPort(p, 'newPort');
       const withService = v.optString(p, 'withService');
-      return resolve(registry, {
-        strategy,
-        // A name, not free text; the access issue replaces it with the caller's user name.
-        by: v.optString(p, 'by', v.USER_NAME) ?? 'operator',
-        ...(service !== undefined && { service }),
-        ...(conflictId !== undefined && { conflictId }),
-        ...(newPort !== undefined && { newPort }),
-        ...(withService !== undefined && { withService }),
-      });
+      // A name, not free text; the access issue replaces it with the caller's user name.
+      const by = v.optString(p, 'by', v.USER_NAME) ?? 'operator';
+      const target = service !== undefined ? { service, ...(conflictId !== undefined && { conflictId }) } : conflictId !== undefined ? { conflictId } : null;
+      if (!target) throw invalidParams('service', 'is required unless conflictId is given');
+      switch (strategy) {
+        case 'manual':
+          if (newPort === undefined) throw invalidParams('newPort', 'is required for strategy manual');
+          return resolve(registry, { ...target, strategy, newPort, by });
+        case 'swap':
+          if (withService === undefined) throw invalidParams('withService', 'is required for strategy swap');
+          return resolve(registry, { ...target, strategy, withService, by });
+        default:
+          return resolve(registry, { ...target, strategy, by });
+      }
     },
     'conflict.history': (p) => {
       v.only(p, ['limit', 'since']);

@@ -1,4 +1,5 @@
 // health.* routes.
+import { compareNames } from '../../client/protocol.ts';
 import { notFound } from '../core/errors.ts';
 import type { App, Routes } from './app.ts';
 import * as v from './validate.ts';
@@ -15,7 +16,7 @@ export function healthRoutes(app: App): Routes<'health.list' | 'health.get' | 'h
   return {
     'health.list': (p) => {
       v.only(p, []);
-      return [...health.results.values()].map(({ history: _h, ...latest }) => latest).sort((a, b) => a.service.localeCompare(b.service));
+      return [...health.results.values()].map(({ history: _h, ...latest }) => latest).sort((a, b) => compareNames(a.service, b.service));
     },
     'health.get': (p) => {
       v.only(p, ['service']);

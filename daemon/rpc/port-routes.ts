@@ -1,7 +1,7 @@
 // port.* and range.list routes.
+import { LIMITS, PORT_STATES } from '../../client/protocol.ts';
 import { checkPort } from '../ops/allocator.ts';
 import { allocate, listPorts, portInfo, release, reserve, suggest } from '../ops/ports.ts';
-import { LIMITS } from '../../client/protocol.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
 import * as v from './validate.ts';
 
@@ -10,26 +10,30 @@ export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
   return {
     'port.list': (p) => {
       v.only(p, ['state', 'range', 'limit']);
-      const state = v.optEnum(p, 'state', ['assigned', 'reserved', 'listening', 'free'] as const);
+      const state = v.optEnum(p, 'state', PORT_STATES);
       const range = v.optString(p, 'range');
       const limit = v.optInt(p, 'limit', 1, LIMITS.listLimit) ?? (state === 'free' ? LIMITS.listFreeDefault : LIMITS.listLimit);
       return listPorts(registry, { limit, ...(state && { state }), ...(range !== undefined && { range }) });
     },
     'port.get': (p) => (v.only(p, ['port', 'protocol']), portInfo(registry, v.protocol(p), v.reqPort(p))),
-    'port.check': (p) => {
+    'port.check': async (p) => {
       v.only(p, ['port', 'protocol', 'host']);
-      return checkPort(registry, v.reqPort(p), v.protocol(p), v.optHost(p) ?? '0.0.0.0');
+      const port = v.reqPort(p);
+      const protocol = v.protocol(p);
+      return checkPort(registry, port, protocol, (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0');
     },
-    'port.allocate': (p) => {
+    'port.allocate': async (p) => {
       v.only(p, ['service', 'preferred', 'range', 'protocol', 'host', 'ttlSec', 'pid']);
       const preferred = v.optPort(p, 'preferred');
       const range = v.optString(p, 'range');
       const ttlSec = v.optInt(p, 'ttlSec', 1, LIMITS.ttlSec);
       const pid = v.optInt(p, 'pid', 1, 2 ** 31 - 1);
+      const service = v.reqString(p, 'service', v.SERVICE_NAME);
+      const protocol = v.protocol(p);
       return allocate(registry, {
-        service: v.reqString(p, 'service', v.SERVICE_NAME),
-        protocol: v.protocol(p),
-        host: v.optHost(p) ?? '0.0.0.0',
+        service,
+        protocol,
+        host: (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0',
         ...(preferred !== undefined && { preferred }),
         ...(range !== undefined && { range }),
         ...(ttlSec !== undefined && { ttlSec }),

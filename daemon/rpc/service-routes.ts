@@ -1,5 +1,5 @@
 // service.* routes.
-import { LIMITS, type HealthCheck } from '../../client/protocol.ts';
+import { HEALTH_CHECK_TYPES, LIMITS, SERVICE_STATUSES, type HealthCheck } from '../../client/protocol.ts';
 import { checkTarget } from '../core/health.ts';
 import { DomainError, invalidParams, notFound } from '../core/errors.ts';
 import { getService, listServices, register, setPort, unregister } from '../ops/services.ts';
@@ -30,7 +30,7 @@ function inField<T>(parent: string, read: () => T): T {
 }
 
 function readHealthCheck(hc: v.Params): HealthCheck {
-  const type = v.optEnum(hc, 'type', ['http', 'tcp'] as const);
+  const type = v.optEnum(hc, 'type', HEALTH_CHECK_TYPES);
   if (!type) throw invalidParams('healthCheck.type', 'is required: "http" or "tcp"');
   const intervalSec = v.optInt(hc, 'intervalSec', 1, 86_400);
   const timeoutMs = v.optInt(hc, 'timeoutMs', 1, LIMITS.healthTimeoutMs);
@@ -66,12 +66,13 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       const tags = v.optStringArray(p, 'tags', { ...TAG, max: LIMITS.tags });
       const exclusive = v.optBool(p, 'exclusive');
       const name = v.reqString(p, 'name', v.SERVICE_NAME);
-      const host = v.optHost(p) ?? '0.0.0.0';
+      const protocol = v.protocol(p);
+      const host = (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0';
       // An update without healthCheck keeps the service's check: it is vetted against the new host too.
       await vetHealthCheck(app, hc === null ? undefined : (hc ?? registry.state.services[name]?.healthCheck), host);
       return register(registry, {
         name,
-        protocol: v.protocol(p),
+        protocol,
         host,
         ...(port !== undefined && { port }),
         ...(range !== undefined && { range }),
@@ -84,7 +85,7 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
     },
     'service.list': (p) => {
       v.only(p, ['status', 'tag']);
-      const status = v.optEnum(p, 'status', ['registered', 'healthy', 'unhealthy', 'stopped'] as const);
+      const status = v.optEnum(p, 'status', SERVICE_STATUSES);
       const tag = v.optString(p, 'tag');
       return listServices(registry, { ...(status && { status }), ...(tag !== undefined && { tag }) });
     },

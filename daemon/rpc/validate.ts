@@ -2,7 +2,7 @@
 // value or throws -32602 naming the field and the problem, so a handler reads
 // like a schema and a bad request changes nothing.
 import { isIP } from 'node:net';
-import { LIMITS, type Protocol } from '../../client/protocol.ts';
+import { LIMITS, PROTOCOLS, type Protocol } from '../../client/protocol.ts';
 import { invalidParams } from '../core/errors.ts';
 
 export type Params = Record<string, unknown>;
@@ -67,7 +67,7 @@ export function optEnum<T extends string>(params: Params, field: string, values:
 }
 
 export function protocol(params: Params): Protocol {
-  return optEnum(params, 'protocol', ['tcp', 'udp'] as const) ?? 'tcp';
+  return optEnum(params, 'protocol', PROTOCOLS) ?? 'tcp';
 }
 
 export function optStringArray(params: Params, field: string, opts: { pattern?: RegExp; hint?: string; max?: number } = {}): string[] | undefined {
@@ -94,9 +94,35 @@ export const USER_NAME = {
   hint: `must be a user name: 1-${LIMITS.userNameChars} characters of letters, digits, . _ - not starting with . or -`,
 };
 
-/** A bind address: an IPv4 or IPv6 literal (a name would need a DNS lookup, and binds to whatever it resolves to). */
-export function optHost(params: Params, field = 'host'): string | undefined {
+/**
+ * An array of values from `values`. A wrong entry is named by its position
+ * and kind, never printed whole: it may be nested thousands of levels deep.
+ */
+export function optEnumArray<T extends string>(params: Params, field: string, values: readonly T[]): T[] | undefined {
+  const v = params[field];
+  if (v === undefined) return undefined;
+  const known = values.map((x) => `"${x}"`).join(', ');
+  if (!Array.isArray(v)) throw invalidParams(field, `must be an array of: ${known}`);
+  v.forEach((x: unknown, i) => {
+    if (typeof x !== 'string') throw invalidParams(field, `entry ${i} is ${Array.isArray(x) ? 'an array' : x === null ? 'null' : `a ${typeof x}`}; each must be one of ${known}`);
+    if (!values.includes(x as T)) throw invalidParams(field, `entry ${i} ${JSON.stringify(x)} is not one of ${known}`);
+  });
+  return v as T[];
+}
+
+/** Checks that an address is one of this host's own (an I/O question: main.ts supplies the answer). */
+export type LocalAddressCheck = (host: string) => Promise<boolean>;
+
+/**
+ * A bind address of this host: an IPv4 or IPv6 literal (a name would need a
+ * DNS lookup, and binds to whatever it resolves to) that this host has, so
+ * that a remote address is refused here rather than failing every bind probe
+ * and being reported as an exhausted range.
+ */
+export async function optHost(params: Params, isLocal: LocalAddressCheck, field = 'host'): Promise<string | undefined> {
   const v = optString(params, field);
-  if (v !== undefined && isIP(v) === 0) throw invalidParams(field, 'must be an IP address such as "0.0.0.0", "127.0.0.1", "::" or "::1"');
+  if (v === undefined) return undefined;
+  if (isIP(v) === 0) throw invalidParams(field, 'must be an IP address such as "0.0.0.0", "127.0.0.1", "::" or "::1"');
+  if (!(await isLocal(v))) throw invalidParams(field, `${v} is not an address of this host: use one of its own addresses, or "0.0.0.0" or "::" for all of them`);
   return v;
 }

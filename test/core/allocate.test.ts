@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Range } from '../../client/protocol.ts';
-import { BROWSER_UNSAFE_PORTS, choosePort, stableSlot, suggestPorts, usableSpans, whyTaken, type AllocationPolicy, type PortQuery } from '../../daemon/core/allocate.ts';
+import { BROWSER_UNSAFE_PORTS, choosePort, stableSlot, suggestPorts, usableSpans, type AllocationPolicy, type PortQuery } from '../../daemon/core/allocate.ts';
 import { PortIndex } from '../../daemon/core/portindex.ts';
 import { emptyState, type ServiceRecord, type State } from '../../daemon/core/state.ts';
 
@@ -98,18 +98,6 @@ describe('suggestPorts', () => {
   });
 });
 
-describe('whyTaken', () => {
-  it('names the holder, the reservation or the listener', () => {
-    const state = stateWith([service('web', 8080, { pid: 42 })], [5432]);
-    const index = PortIndex.build(state);
-    index.setListeners([{ protocol: 'tcp', address: '127.0.0.1', port: 9000, family: 4, pid: 7, process: 'nginx' }]);
-    expect(whyTaken(state, index, 'tcp', 8080)).toEqual({ reason: 'assigned', heldBy: { service: 'web', pid: 42 } });
-    expect(whyTaken(state, index, 'tcp', 5432)).toEqual({ reason: 'reserved', heldBy: { reservedFor: 'db' } });
-    expect(whyTaken(state, index, 'tcp', 9000)).toEqual({ reason: 'listening', heldBy: { pid: 7, process: 'nginx' } });
-    expect(whyTaken(state, index, 'tcp', 9001)).toBeNull();
-  });
-});
-
 describe('PortIndex', () => {
   it('follows ops: a moved service frees its old port, a removed reservation frees its port', () => {
     const state = stateWith([service('web', 8080)], [5432]);
@@ -118,15 +106,15 @@ describe('PortIndex', () => {
     index.beforeApply(state, { op: 'reservation', key: 'tcp/5432', value: null });
     expect(index.isTaken('tcp', 8080)).toBe(false);
     expect(index.holdersOf('tcp', 8081)).toEqual(['web']);
-    expect(index.isReserved('tcp', 5432)).toBe(false);
+    expect(index.isTaken('tcp', 5432)).toBe(false);
   });
   it('counts two services on one port until both are gone', () => {
     const state = stateWith([service('a', 9000), service('b', 9000)]);
     const index = PortIndex.build(state);
     index.beforeApply(state, { op: 'service', name: 'a', value: null });
-    expect(index.isHeld('tcp', 9000)).toBe(true);
+    expect(index.isTaken('tcp', 9000)).toBe(true);
     delete state.services.a;
     index.beforeApply(state, { op: 'service', name: 'b', value: null });
-    expect(index.isHeld('tcp', 9000)).toBe(false);
+    expect(index.isTaken('tcp', 9000)).toBe(false);
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Conflict } from '../../client/protocol.ts';
+import type { Conflict, Strategy } from '../../client/protocol.ts';
 import type { DomainError } from '../../daemon/core/errors.ts';
 import { reconcile } from '../../daemon/core/reconcile.ts';
 import { applyResolution, planResolution, type ResolveRequest } from '../../daemon/core/resolve.ts';
+import { PortIndex } from '../../daemon/core/portindex.ts';
 import { applyOp, emptyState, type Reservation, type ServiceRecord, type State } from '../../daemon/core/state.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
@@ -50,7 +51,8 @@ const world = () =>
     [{ port: 5432, protocol: 'tcp', createdAt: iso(T0) }],
   );
 
-const req = (r: Partial<ResolveRequest> & Pick<ResolveRequest, 'strategy'>): ResolveRequest => ({ by: 'alice', ...r });
+/** Requests as the route passes them; the route (tested in test/rpc/conflict-routes.test.ts) has checked their shape. */
+const req = (r: { strategy: Strategy; service?: string; conflictId?: string; newPort?: number; withService?: string }): ResolveRequest => ({ by: 'alice', ...r }) as ResolveRequest;
 
 function refusal(fn: () => unknown): Pick<DomainError, 'code' | 'data'> {
   try {
@@ -64,14 +66,10 @@ function refusal(fn: () => unknown): Pick<DomainError, 'code' | 'data'> {
 
 describe('planResolution refuses', () => {
   const cases: Array<{ name: string; req: ResolveRequest; code: number; data: Record<string, unknown> }> = [
-    { name: 'neither service nor conflictId', req: req({ strategy: 'auto' }), code: -32602, data: { field: 'service' } },
     { name: 'an unknown service', req: req({ strategy: 'auto', service: 'nope' }), code: -32001, data: { kind: 'service', key: 'nope' } },
     { name: 'an unknown conflict', req: req({ strategy: 'auto', conflictId: 'c99' }), code: -32001, data: { kind: 'conflict', key: 'c99' } },
     { name: 'a conflict already closed', req: req({ strategy: 'auto', conflictId: 'c5' }), code: -32006, data: {} },
-    { name: 'manual without newPort', req: req({ strategy: 'manual', service: 'web' }), code: -32602, data: { field: 'newPort' } },
-    { name: 'manual to port 70000', req: req({ strategy: 'manual', service: 'web', newPort: 70000 }), code: -32602, data: { field: 'newPort' } },
     { name: 'manual to the port it holds', req: req({ strategy: 'manual', service: 'lone', newPort: 3000 }), code: -32006, data: {} },
-    { name: 'swap without withService', req: req({ strategy: 'swap', service: 'web' }), code: -32602, data: { field: 'withService' } },
     { name: 'swap with an unknown service', req: req({ strategy: 'swap', service: 'web', withService: 'x' }), code: -32001, data: { kind: 'service', key: 'x' } },
     { name: 'swap with itself', req: req({ strategy: 'swap', service: 'db', withService: 'db' }), code: -32006, data: {} },
     { name: 'swap across protocols', req: req({ strategy: 'swap', service: 'lone', withService: 'dns' }), code: -32006, data: {} },
@@ -117,7 +115,7 @@ describe('planResolution chooses', () => {
 
 function run(state: State, r: ResolveRequest, to?: number) {
   const plan = planResolution(state, r);
-  const out = applyResolution(state, plan, to ?? plan.target ?? -1, NOW, r.by);
+  const out = applyResolution(state, PortIndex.build(state), plan, to ?? plan.target ?? -1, NOW, r.by);
   const after = structuredClone(state);
   for (const op of out.ops) applyOp(after, op);
   return { ...out, after };
@@ -161,6 +159,24 @@ describe('applyResolution moves', () => {
     expect(result).toMatchObject({ from: 9000, to: 3000 });
   });
 
+  it('swap: refused when either port is reserved for a third service; reservations for the two are theirs', () => {
+    const reservedFor = (port: number, forName?: string): Reservation => ({ port, protocol: 'tcp', createdAt: iso(T0), ...(forName && { for: forName }) });
+    const swap = req({ strategy: 'swap', service: 'db', withService: 'lone' });
+    const withReservation = (r: Reservation) => {
+      const s = world();
+      s.reservations[`tcp/${r.port}`] = r;
+      return s;
+    };
+    expect(refusal(() => run(withReservation(reservedFor(3000, 'pg')), swap))).toEqual({
+      code: -32002, data: expect.objectContaining({ port: 3000, reason: 'reserved', heldBy: { reservedFor: 'pg' } }),
+    });
+    expect(refusal(() => run(withReservation(reservedFor(9000, 'pg')), swap))).toEqual({
+      code: -32002, data: expect.objectContaining({ port: 9000, reason: 'reserved', heldBy: { reservedFor: 'pg' } }),
+    });
+    expect(run(withReservation(reservedFor(3000, 'lone')), swap).after.services.db!.port).toBe(3000);
+    expect(run(withReservation(reservedFor(9000, 'db')), swap).after.services.lone!.port).toBe(9000);
+  });
+
   it('with no open conflict, moves the service all the same', () => {
     const { result, events } = run(world(), req({ strategy: 'auto', service: 'lone' }), 3001);
     expect(result).toMatchObject({ conflict: null, from: 3000, to: 3001 });
@@ -171,7 +187,7 @@ describe('applyResolution moves', () => {
     const s = world();
     const plan = planResolution(s, req({ strategy: 'auto', conflictId: 'c2' }));
     s.conflicts.c2 = { ...foreign, resolvedAt: iso(NOW) };
-    expect(refusal(() => applyResolution(s, plan, 9001, NOW, 'alice')).code).toBe(-32006);
+    expect(refusal(() => applyResolution(s, PortIndex.build(s), plan, 9001, NOW, 'alice')).code).toBe(-32006);
   });
 });
 

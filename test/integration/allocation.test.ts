@@ -281,3 +281,37 @@ describe('services', () => {
     expect(await pm.service.list()).toEqual(before);
   });
 });
+
+describe('suggest confirms with a bind probe', () => {
+  // No scan after the first: a listener opened now is known only to the bind probe.
+  const quiet = useDaemon({ env: { PORTMAND_SCAN_INTERVAL: '3600' } });
+
+  /** The first of `n` consecutive ports that can all be bound right now, found by trying. */
+  async function freeRun(n: number): Promise<number> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const base = await freePort();
+      if (base + n - 1 > 65535) continue;
+      const held: net.Server[] = [];
+      try {
+        for (let i = 0; i < n; i++) held.push(await listen(base + i, '127.0.0.1'));
+        return base;
+      } catch {
+        // One was taken; try elsewhere.
+      } finally {
+        await Promise.all(held.map((s) => new Promise((r) => s.close(r))));
+      }
+    }
+    throw new Error(`no ${n} consecutive free ports found`);
+  }
+
+  it('skips ports a process listens on that no scan has seen yet', async () => {
+    const base = await freeRun(10);
+    const servers = [await listen(base, '127.0.0.1'), await listen(base + 1, '127.0.0.1')];
+    try {
+      const { ports } = await quiet().client().port.suggest({ count: 3, range: `${base}-${base + 9}` });
+      expect(ports).toEqual([base + 2, base + 3, base + 4]);
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    }
+  });
+});

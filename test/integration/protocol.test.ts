@@ -87,4 +87,30 @@ describe('wire protocol', () => {
     expect(await pm.daemon.ping()).toBe('pong');
     c.end();
   });
+
+  it('deeply nested event types get -32602 on types, not -32603', async () => {
+    const c = await raw();
+    const depth = 100_000;
+    c.send(`{"jsonrpc":"2.0","id":7,"method":"events.subscribe","params":{"types":${'['.repeat(depth)}${']'.repeat(depth)}}}`);
+    expect(await c.next()).toMatchObject({ id: 7, error: { code: -32602, data: { field: 'types', problem: expect.any(String) } } });
+    c.send(`{"jsonrpc":"2.0","id":8,"method":"events.unsubscribe","params":{"types":["port_assigned",${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}]}}`);
+    expect(await c.next()).toMatchObject({ id: 8, error: { code: -32602, data: { field: 'types' } } });
+    c.end();
+  });
+
+  it('a host that is not an address of this host gets -32602 on host, saying so', async () => {
+    const pm = daemon().client();
+    const notHere = '192.0.2.1'; // TEST-NET-1: documentation only, never a local address
+    const calls: Array<[string, Record<string, unknown>]> = [
+      ['port.allocate', { service: 'remote-a', host: notHere }],
+      ['service.register', { name: 'remote-r', host: notHere }],
+      ['service.register', { name: 'remote-p', host: notHere, port: 40123 }],
+      ['port.check', { port: 40123, host: notHere }],
+    ];
+    for (const [method, params] of calls) {
+      const err = await pm.call(method as never, params as never).then(() => null, (e: { code: number; data: unknown }) => e);
+      expect(err, method).toMatchObject({ code: -32602, data: { field: 'host', problem: expect.stringContaining('not an address of this host') } });
+    }
+    expect((await pm.service.list()).map((s) => s.name)).not.toContain('remote-a');
+  });
 });

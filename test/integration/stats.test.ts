@@ -141,3 +141,15 @@ describe('portmand stats', () => {
     expect(text.stdout).toMatch(/^resolved:\s+1$/m);
   });
 });
+
+describe('one order of names', () => {
+  it('service.list and stats.services order a-c, a1, a_b the same way: by character code', async () => {
+    // Registered in another order, so neither method can pass on insertion order.
+    for (const name of ['a_b', 'a1', 'a-c']) await pm.service.register({ name, range: '30000-30099' });
+    const mine = (names: string[]) => names.filter((n) => ['a_b', 'a-c', 'a1'].includes(n));
+    const listed = mine((await pm.service.list()).map((s) => s.name));
+    const stats = mine((await pm.stats.services()).services.map((s) => s.name));
+    expect(listed).toEqual(['a-c', 'a1', 'a_b']);
+    expect(stats).toEqual(listed);
+  });
+});
