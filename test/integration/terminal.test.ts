@@ -76,9 +76,9 @@ describe('health check errors', () => {
 
     const checked = await daemon().cli(['health', 'h-cred', '--check']);
     expect(checked.stdout).toMatch(/h-cred\s+unhealthy/);
-    expect(checked.stdout).toContain('http://***@127.0.0.1:1/');
+    expect(checked.stdout).toContain('ECONNREFUSED');
     const line = await event;
-    expect(line).toContain('http://***@127.0.0.1:1/');
+    expect(line).toContain('ECONNREFUSED');
     const latest = await daemon().cli(['health', '--json']);
     for (const text of [checked.stdout, line, latest.stdout]) {
       expect(text).not.toContain('s3cret');
