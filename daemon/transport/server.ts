@@ -1,11 +1,14 @@
-// The Unix socket server: the socket file (that nobody else can open, and
-// that a dead daemon's leftover never blocks), and one Connection per client.
-// Framing and flow control live in connection.ts; what a line means is
-// handleLine's business.
+// The Unix socket server: the socket file (that nobody else can open, that a
+// dead daemon's leftover never blocks, and that only its creator removes),
+// and one Connection per client. Framing and flow control live in
+// connection.ts; what a line means is handleLine's business.
+import type { Stats } from 'node:fs';
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { DEFAULT_MAX_QUEUED_BYTES, readLines, SocketConnection, type Connection, type ServerLog } from './connection.ts';
+import { StateDirInUseError, type DirLock } from '../store/lock.ts';
+import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_STALL_MS, readLines, SocketConnection, type Connection, type ServerLog } from './connection.ts';
+import { lockSocketPath } from './socket-lock.ts';
 
 export type { Connection } from './connection.ts';
 
@@ -17,7 +20,9 @@ export interface ServerOptions {
   /** Let the socket's group connect too (mode 0660 instead of 0600). */
   groupAccess?: boolean;
   maxLineBytes?: number;
+  /** Unread bytes a client may have: events beyond it drop the client, answers only after `stallMs` unread. */
   maxQueuedBytes?: number;
+  stallMs?: number;
   onClose?(conn: Connection): void;
 }
 
@@ -29,8 +34,11 @@ export interface RunningServer {
 
 /** Another daemon answers on the socket path: we must not take it over. */
 export class SocketInUseError extends Error {
-  constructor(readonly socketPath: string) {
-    super(`a portmand daemon already listens on ${socketPath}`);
+  constructor(
+    readonly socketPath: string,
+    readonly pid?: number,
+  ) {
+    super(`a portmand daemon${pid === undefined ? '' : ` (pid ${pid})`} already listens on ${socketPath}`);
     this.name = 'SocketInUseError';
   }
 }
@@ -44,12 +52,29 @@ export class SocketPathError extends Error {
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const { socketPath } = opts;
+  await mkdir(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+  const lock = await lockSocketPath(socketPath).catch((err: unknown) => {
+    throw err instanceof StateDirInUseError ? new SocketInUseError(socketPath, err.pid) : err;
+  });
+  try {
+    return await serve(opts, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+/** Runs the server on a socket path whose lock we hold. */
+async function serve(opts: ServerOptions, lock: DirLock): Promise<RunningServer> {
   const { socketPath, log } = opts;
-  await prepareSocketPath(socketPath);
+  await clearStaleSocket(socketPath);
+  const limits = { maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, stallMs: opts.stallMs ?? DEFAULT_STALL_MS };
   const conns = new Set<SocketConnection>();
   let nextId = 1;
-  const server = net.createServer((socket) => {
-    const conn = new SocketConnection(nextId++, socket, opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, log);
+  // Half-open: a client that shuts down its sending side (nc -N, socat) still gets every answer it is owed.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    const conn = new SocketConnection(nextId++, socket, limits, log);
     conns.add(conn);
     socket.once('close', () => {
       conns.delete(conn);
@@ -59,6 +84,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   await listen(server, socketPath, opts.groupAccess ? 0o007 : 0o077);
   server.on('error', (err) => log.error({ err }, 'socket server error'));
+  const ours = await lstat(socketPath);
   await chmod(socketPath, opts.groupAccess ? 0o660 : 0o600);
   log.info({ socket: socketPath }, 'listening');
 
@@ -67,15 +93,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const conn of conns) conn.close();
       await closed;
-      await unlink(socketPath).catch(ignoreMissing);
+      await unlinkIfOurs(socketPath, ours, log);
+      lock.release();
     },
     connections: () => conns.values(),
   };
 }
 
-/** Makes the parent dir and clears a stale socket file; refuses a live socket or a non-socket. */
-async function prepareSocketPath(socketPath: string): Promise<void> {
-  await mkdir(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+/** Clears a dead daemon's socket file; refuses a live socket or a non-socket. */
+async function clearStaleSocket(socketPath: string): Promise<void> {
   let isSocket: boolean;
   try {
     isSocket = (await lstat(socketPath)).isSocket();
@@ -129,6 +155,20 @@ function setUmask(mask: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Removes the socket file only if it is still the one we bound: someone may have replaced it. */
+async function unlinkIfOurs(socketPath: string, ours: Stats, log: ServerLog): Promise<void> {
+  const now = await lstat(socketPath).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+  if (now === null) return;
+  if (now.ino !== ours.ino || now.dev !== ours.dev) {
+    log.warn({ socket: socketPath }, 'the socket path now holds a socket this daemon did not create; leaving it');
+    return;
+  }
+  await unlink(socketPath).catch(ignoreMissing);
 }
 
 function ignoreMissing(err: NodeJS.ErrnoException): void {
