@@ -1,10 +1,10 @@
 // The CLI's dispatcher: parse, run one verb, map what went wrong to an exit
 // code. Takes its I/O as an argument so tests run it in-process.
 import { packageVersion } from '../version.ts';
-import { PortmandClient } from '../client.ts';
+import { DEFAULT_TIMEOUT_MS, PortmandClient } from '../client.ts';
 import { ConnectionError, PortmandError } from '../errors.ts';
 import { currentSocketPath } from '../paths.ts';
-import { parseCommandLine, UsageError, type Context, type Io, type Verb } from './args.ts';
+import { parseCommandLine, seconds, UsageError, type Context, type Io, type Verb } from './args.ts';
 import { conflicts, resolve } from './conflicts.ts';
 import { daemon } from './daemon.ts';
 import { globalHelp, usageHint, verbHelp } from './help.ts';
@@ -36,13 +36,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
     verb = line.verb;
     if (line.values.help) return (io.out(verbHelp(verb)), EXIT.ok);
     const socketPath = typeof line.values.socket === 'string' ? line.values.socket : currentSocketPath();
+    const timeoutMs = seconds(line.values.timeout, '--timeout', DEFAULT_TIMEOUT_MS);
     const ctx: Context = {
       io,
       json: line.values.json === true,
       socketPath,
+      timeoutMs,
       values: line.values,
       positionals: line.positionals,
-      client: (options) => (client ??= new PortmandClient({ socketPath, sendPid: false, ...options })),
+      client: (options) => (client ??= new PortmandClient({ socketPath, sendPid: false, timeoutMs, ...options })),
     };
     return (await verb.run(ctx)) ?? EXIT.ok;
   } catch (err) {
