@@ -57,15 +57,16 @@ export interface LineOptions {
   maxLineBytes?: number;
 }
 
-interface Outbound {
-  data: Buffer;
-  /** An event, not an answer. */
-  pushed: boolean;
-}
-
 export class SocketConnection implements Connection {
   readonly subscriptions = new Set<string>();
-  #queue: Outbound[] = [];
+  // Bare buffers, shared with other subscribers for events: with thousands
+  // queued, a wrapper object per entry would cost more than the bytes.
+  #queue: Buffer[] = [];
+  /** Where the queue starts, and how much of that buffer is already written. */
+  #head = 0;
+  #headOffset = 0;
+  /** The answers among the queued buffers; the rest are events. */
+  #answers = new Set<Buffer>();
   #queuedBytes = 0;
   #queuedPushedBytes = 0;
   #waitingDrain = false;
@@ -99,7 +100,7 @@ export class SocketConnection implements Connection {
 
   /** Nothing waits to be written: reading more requests is fine. */
   get writable(): boolean {
-    return !this.#waitingDrain && this.#queue.length === 0;
+    return !this.#waitingDrain && this.#queuedBytes === 0;
   }
 
   /** Bytes written for this client that it has not read yet (our queue and the socket's buffer). */
@@ -116,13 +117,16 @@ export class SocketConnection implements Connection {
       this.destroy();
       return;
     }
-    this.#enqueue({ data, pushed: true });
+    this.#enqueue(data);
+    this.#queuedPushedBytes += data.length;
   }
 
   /** Sends one answer line (without its newline). */
   send(line: string): void {
     if (this.closed) return;
-    this.#enqueue({ data: Buffer.from(`${line}\n`), pushed: false });
+    const data = Buffer.from(`${line}\n`);
+    this.#answers.add(data);
+    this.#enqueue(data);
   }
 
   /** Server shutdown: flush for a short grace, then cut. */
@@ -151,22 +155,24 @@ export class SocketConnection implements Connection {
   destroy(): void {
     this.#closing = true;
     this.#queue = [];
+    this.#head = 0;
+    this.#headOffset = 0;
+    this.#answers.clear();
     this.#queuedBytes = 0;
     this.#queuedPushedBytes = 0;
     this.#stopStallTimer();
     this.socket.destroy();
   }
 
-  #enqueue(item: Outbound): void {
-    this.#queue.push(item);
-    this.#queuedBytes += item.data.length;
-    if (item.pushed) this.#queuedPushedBytes += item.data.length;
+  #enqueue(data: Buffer): void {
+    this.#queue.push(data);
+    this.#queuedBytes += data.length;
     this.#pump();
     if (this.unreadBytes > this.limits.maxQueuedBytes) this.#startStallTimer();
   }
 
   #pump(): void {
-    while (this.#queue.length > 0 && !this.#waitingDrain) {
+    while (this.#queuedBytes > 0 && !this.#waitingDrain) {
       if (this.socket.destroyed) return;
       if (!this.socket.write(this.#take(WRITE_CHUNK_BYTES))) this.#waitingDrain = true;
     }
@@ -179,15 +185,24 @@ export class SocketConnection implements Connection {
   #take(max: number): Buffer {
     const parts: Buffer[] = [];
     let room = max;
-    while (room > 0 && this.#queue.length > 0) {
-      const head = this.#queue[0]!;
-      const part = head.data.length <= room ? head.data : head.data.subarray(0, room);
-      if (part === head.data) this.#queue.shift();
-      else head.data = head.data.subarray(room);
+    while (room > 0 && this.#head < this.#queue.length) {
+      const head = this.#queue[this.#head]!;
+      const part = head.subarray(this.#headOffset, this.#headOffset + room);
       parts.push(part);
       room -= part.length;
       this.#queuedBytes -= part.length;
-      if (head.pushed) this.#queuedPushedBytes -= part.length;
+      const answer = this.#answers.has(head);
+      if (!answer) this.#queuedPushedBytes -= part.length;
+      this.#headOffset += part.length;
+      if (this.#headOffset < head.length) break;
+      if (answer) this.#answers.delete(head);
+      this.#head += 1;
+      this.#headOffset = 0;
+    }
+    // Drop the written part of the array when it is empty or mostly written, not on every write.
+    if (this.#head === this.#queue.length || (this.#head > 1024 && this.#head * 2 > this.#queue.length)) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
     }
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }

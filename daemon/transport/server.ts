@@ -3,7 +3,7 @@
 // and one Connection per client. Framing and flow control live in
 // connection.ts; what a line means is handleLine's business.
 import type { Stats } from 'node:fs';
-import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { StateDirInUseError, type DirLock } from '../store/lock.ts';
@@ -68,7 +68,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 /** Runs the server on a socket path whose lock we hold. */
 async function serve(opts: ServerOptions, lock: DirLock): Promise<RunningServer> {
   const { socketPath, log } = opts;
-  await clearStaleSocket(socketPath);
+  await checkStaleSocket(socketPath);
   const limits = { maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, stallMs: opts.stallMs ?? DEFAULT_STALL_MS };
   const conns = new Set<SocketConnection>();
   let nextId = 1;
@@ -82,10 +82,21 @@ async function serve(opts: ServerOptions, lock: DirLock): Promise<RunningServer>
     });
     readLines(socket, conn, opts);
   });
-  await listen(server, socketPath, opts.groupAccess ? 0o007 : 0o077);
+  // Bound under a name of its own, then renamed into place (replacing a stale
+  // socket atomically): libuv unlinks the path it bound when the server
+  // closes, whatever is there by then, so that path must never be the real one.
+  const bound = path.join(path.dirname(socketPath), `.pm${process.pid}-${nextBind++}`);
+  await listen(server, bound, opts.groupAccess ? 0o007 : 0o077);
   server.on('error', (err) => log.error({ err }, 'socket server error'));
+  try {
+    await chmod(bound, opts.groupAccess ? 0o660 : 0o600);
+    await rename(bound, socketPath);
+  } catch (err) {
+    await unlink(bound).catch(ignoreMissing);
+    server.close();
+    throw err;
+  }
   const ours = await lstat(socketPath);
-  await chmod(socketPath, opts.groupAccess ? 0o660 : 0o600);
   log.info({ socket: socketPath }, 'listening');
 
   return {
@@ -100,8 +111,11 @@ async function serve(opts: ServerOptions, lock: DirLock): Promise<RunningServer>
   };
 }
 
-/** Clears a dead daemon's socket file; refuses a live socket or a non-socket. */
-async function clearStaleSocket(socketPath: string): Promise<void> {
+/** Numbers this process's temporary bind names (tests run several servers in one process). */
+let nextBind = 1;
+
+/** Refuses a live socket or a non-socket at the path; a dead daemon's socket may be replaced. */
+async function checkStaleSocket(socketPath: string): Promise<void> {
   let isSocket: boolean;
   try {
     isSocket = (await lstat(socketPath)).isSocket();
@@ -111,7 +125,6 @@ async function clearStaleSocket(socketPath: string): Promise<void> {
   }
   if (!isSocket) throw new SocketPathError(socketPath);
   if (await answers(socketPath)) throw new SocketInUseError(socketPath);
-  await unlink(socketPath).catch(ignoreMissing);
 }
 
 /** Whether something accepts connections on the socket (ECONNREFUSED/ENOENT mean a dead daemon's leftover). */
