@@ -117,8 +117,8 @@ export class SocketConnection implements Connection {
       this.destroy();
       return;
     }
-    this.#enqueue(data);
     this.#queuedPushedBytes += data.length;
+    this.#enqueue(data);
   }
 
   /** Sends one answer line (without its newline). */

@@ -88,15 +88,16 @@ async function serve(opts: ServerOptions, lock: DirLock): Promise<RunningServer>
   const bound = path.join(path.dirname(socketPath), `.pm${process.pid}-${nextBind++}`);
   await listen(server, bound, opts.groupAccess ? 0o007 : 0o077);
   server.on('error', (err) => log.error({ err }, 'socket server error'));
+  let ours: Stats;
   try {
     await chmod(bound, opts.groupAccess ? 0o660 : 0o600);
+    ours = await lstat(bound); // rename keeps the inode
     await rename(bound, socketPath);
   } catch (err) {
     await unlink(bound).catch(ignoreMissing);
     server.close();
     throw err;
   }
-  const ours = await lstat(socketPath);
   log.info({ socket: socketPath }, 'listening');
 
   return {
@@ -178,7 +179,7 @@ async function unlinkIfOurs(socketPath: string, ours: Stats, log: ServerLog): Pr
   });
   if (now === null) return;
   if (now.ino !== ours.ino || now.dev !== ours.dev) {
-    log.warn({ socket: socketPath }, 'the socket path now holds a socket this daemon did not create; leaving it');
+    log.warn({ socket: socketPath }, 'the socket path now holds a file this daemon did not create; leaving it');
     return;
   }
   await unlink(socketPath).catch(ignoreMissing);
