@@ -9,7 +9,7 @@ import { currentSocketPath } from './paths.ts';
 
 export type * from './protocol.ts';
 export { ErrorCode, EVENT_TYPES, EVENT_METHOD, MAX_LINE_BYTES } from './protocol.ts';
-export { PortmandError, ConnectionError, DaemonUnavailableError } from './errors.ts';
+export { PortmandError, ConnectionError, DaemonUnavailableError, DaemonTimeoutError } from './errors.ts';
 export { currentSocketPath, currentStateDir } from './paths.ts';
 
 /** Params are optional exactly where the contract has no required field. */
@@ -24,7 +24,19 @@ export interface ClientOptions {
   sendPid?: boolean;
   /** Told when the connection drops and when it is back (e.g. to say so in a UI). */
   onConnectionState?: (state: 'connected' | 'disconnected') => void;
+  /**
+   * How long one call may wait for its answer, connecting included, before
+   * it rejects with DaemonTimeoutError (default 60000; 0 waits forever).
+   * Pushed events are not calls: a subscription is never timed out.
+   */
+  timeoutMs?: number;
+  /** How long connecting may take (default 5000; 0 leaves it to the OS). */
+  connectTimeoutMs?: number;
 }
+
+/** Long enough for the slowest call (a health.check of slow endpoints), short enough that a hung daemon is noticed. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 export class PortmandClient {
   readonly socketPath: string;
@@ -79,6 +91,9 @@ export class PortmandClient {
         onState?.('connected');
       },
       onDisconnect: () => onState?.('disconnected'),
+    }, {
+      timeoutMs: checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeoutMs'),
+      connectTimeoutMs: checkTimeout(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs'),
     });
   }
 
@@ -146,6 +161,13 @@ export class PortmandClient {
   }
 }
 
+function checkTimeout(ms: number, name: string): number {
+  // setTimeout fires at once beyond 2^31-1 ms; past that, wait forever.
+  if (ms === Infinity) return 0;
+  if (typeof ms !== 'number' || !(ms >= 0)) throw new RangeError(`${name} must be a number of milliseconds >= 0 (0: no limit), got ${String(ms)}`);
+  return ms > 2 ** 31 - 1 ? 0 : ms;
+}
+
 // One listener that throws must not starve the others; its error still
 // surfaces as an uncaught exception, as with an EventEmitter.
 function callListener(fn: (event: PortmandEvent) => void, event: PortmandEvent): void {
@@ -167,6 +189,8 @@ export interface GetPortOptions {
   protocol?: Protocol;
   host?: string;
   socketPath?: string;
+  /** How long to wait for the daemon's answer (default 60000; 0 waits forever). */
+  timeoutMs?: number;
 }
 
 /**
@@ -175,8 +199,8 @@ export interface GetPortOptions {
  * and that the same service gets its port back while it holds it.
  */
 export async function getPort(serviceName: string, opts: GetPortOptions = {}): Promise<number> {
-  const { socketPath, ...rest } = opts;
-  const pm = new PortmandClient({ socketPath });
+  const { socketPath, timeoutMs, ...rest } = opts;
+  const pm = new PortmandClient({ socketPath, timeoutMs });
   try {
     const { port } = await pm.port.allocate({ service: serviceName, ...rest });
     return port;

@@ -1,8 +1,10 @@
 // One JSON-RPC 2.0 connection to the daemon: NDJSON framing over a Unix
 // socket, request ids and a pending map (answers may come in any order),
-// lazy connect, and background reconnect while someone listens for events.
+// lazy connect, timeouts, and background reconnect while someone listens
+// for events.
 import net from 'node:net';
-import { ConnectionError, PortmandError, connectError } from './errors.ts';
+import { ConnectionError, DaemonTimeoutError, PortmandError, connectError } from './errors.ts';
+import { LineFramer } from './ndjson.ts';
 
 export interface ConnectionHooks {
   /** A server-to-client notification (the daemon sends `event`). */
@@ -19,15 +21,23 @@ interface Pending {
   method: string;
 }
 
+export interface Timeouts {
+  /** How long a connect may take; 0 waits as long as the OS does. */
+  connectTimeoutMs: number;
+  /** How long one call may take, connect included; 0 waits forever. */
+  timeoutMs: number;
+}
+
 const RETRY_FIRST_MS = 50;
 const RETRY_CAP_MS = 2000;
+/** The longest answer line read; far beyond any answer the daemon gives (port.list of every port is a few MB). */
+const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
 export class Connection {
   private socket: net.Socket | null = null;
   private connecting: Promise<net.Socket> | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private buffer = '';
   private everConnected = false;
   private closed = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -37,6 +47,7 @@ export class Connection {
   constructor(
     readonly socketPath: string,
     private readonly hooks: ConnectionHooks,
+    private readonly timeouts: Timeouts = { connectTimeoutMs: 0, timeoutMs: 0 },
   ) {}
 
   /**
@@ -50,12 +61,32 @@ export class Connection {
     this.updateRef();
   }
 
-  /** Sends one request and resolves to its result (or rejects with PortmandError / ConnectionError). */
-  async request(method: string, params: unknown): Promise<unknown> {
+  /**
+   * Sends one request and resolves to its result, or rejects with
+   * PortmandError (the daemon said no), DaemonTimeoutError (no answer within
+   * timeoutMs) or ConnectionError.
+   */
+  request(method: string, params: unknown): Promise<unknown> {
+    const id = this.nextId++;
+    const answer = this.send(id, method, params);
+    const { timeoutMs } = this.timeouts;
+    if (!(timeoutMs > 0)) return answer;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // A late answer is then ignored, like one for an id we never sent.
+        this.pending.delete(id);
+        this.updateRef();
+        reject(new DaemonTimeoutError(this.socketPath, method, timeoutMs));
+      }, timeoutMs);
+    });
+    return Promise.race([answer, expired]).finally(() => clearTimeout(timer));
+  }
+
+  private async send(id: number, method: string, params: unknown): Promise<unknown> {
     if (this.closed) throw new ConnectionError('the portmand client is closed', this.socketPath);
     const socket = await this.connect();
     if (this.socket !== socket) throw new ConnectionError(`the connection to portmand at ${this.socketPath} closed`, this.socketPath);
-    const id = this.nextId++;
     const answer = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject, method }));
     socket.ref();
     socket.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
@@ -76,12 +107,22 @@ export class Connection {
     if (this.socket) return Promise.resolve(this.socket);
     this.connecting ??= new Promise<net.Socket>((resolve, reject) => {
       const socket = net.createConnection(this.socketPath);
-      socket.setEncoding('utf8');
+      const { connectTimeoutMs } = this.timeouts;
+      const timer =
+        connectTimeoutMs > 0
+          ? setTimeout(() => {
+              this.connecting = null;
+              socket.destroy();
+              reject(new DaemonTimeoutError(this.socketPath, 'connect', connectTimeoutMs));
+            }, connectTimeoutMs)
+          : undefined;
       socket.once('error', (err) => {
+        clearTimeout(timer);
         this.connecting = null;
         reject(connectError(err, this.socketPath));
       });
       socket.once('connect', () => {
+        clearTimeout(timer);
         socket.removeAllListeners('error');
         this.connecting = null;
         if (this.closed) {
@@ -98,9 +139,19 @@ export class Connection {
 
   private attach(socket: net.Socket): void {
     this.socket = socket;
-    this.buffer = '';
     this.retryDelay = RETRY_FIRST_MS;
-    socket.on('data', (chunk: string) => this.onData(chunk));
+    const framer = new LineFramer({
+      maxLineBytes: MAX_ANSWER_BYTES,
+      onLine: (line) => this.onLine(line),
+      onOverflow: () => {
+        this.rejectAll(`an answer from portmand at ${this.socketPath} was longer than ${MAX_ANSWER_BYTES} bytes; ask for less (filters or a limit)`);
+        socket.destroy();
+      },
+    });
+    socket.on('data', (chunk: Buffer) => {
+      framer.push(chunk);
+      this.updateRef();
+    });
     // 'close' always follows 'error'; pending calls are rejected there.
     socket.on('error', () => {});
     socket.on('close', () => this.onClose(socket));
@@ -134,22 +185,8 @@ export class Connection {
     this.retryTimer.unref();
   }
 
-  private onData(chunk: string): void {
-    // A big answer (port.list) arrives in many chunks: only look for the end
-    // of the line in what just came, not in all that is buffered.
-    const complete = chunk.includes('\n');
-    this.buffer += chunk;
-    if (!complete) return;
-    let newline: number;
-    while ((newline = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, newline).trim();
-      this.buffer = this.buffer.slice(newline + 1);
-      if (line) this.onLine(line);
-    }
-    this.updateRef();
-  }
-
   private onLine(line: string): void {
+    if (!/\S/.test(line)) return;
     let message: unknown;
     try {
       message = JSON.parse(line);

@@ -41,6 +41,33 @@ export class DaemonUnavailableError extends ConnectionError {
   }
 }
 
+/**
+ * The daemon did not accept the connection, or did not answer a call, in
+ * time: it may be hung or overloaded. A ConnectionError, so the CLI exits 3.
+ */
+export class DaemonTimeoutError extends ConnectionError {
+  constructor(
+    socketPath: string,
+    /** The method that got no answer, or "connect". */
+    readonly method: string,
+    readonly timeoutMs: number,
+  ) {
+    const what = method === 'connect' ? 'accept the connection' : `answer ${method}`;
+    super(
+      `the portmand daemon at ${socketPath} did not ${what} within ${formatSeconds(timeoutMs)}: it may be hung or overloaded. ` +
+        'Look at its log, restart it (e.g. `systemctl --user restart portmand`, or stop and rerun `portmand daemon`), ' +
+        'or allow it more time (--timeout SECONDS in the CLI, timeoutMs in the client library).',
+      socketPath,
+    );
+    this.name = 'DaemonTimeoutError';
+  }
+}
+
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(3).replace(/0+$/, '')} s`;
+}
+
 /** Maps a failed connect to the error a user can act on. */
 export function connectError(err: NodeJS.ErrnoException, socketPath: string): ConnectionError {
   if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') return new DaemonUnavailableError(socketPath, { cause: err });

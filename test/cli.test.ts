@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseCommandLine, UsageError } from '../client/cli/args.ts';
 import { main, VERBS, type Io } from '../client/cli/main.ts';
 import { renderCheck, renderConflicts, renderEvent, renderPorts, renderServices, renderStatus } from '../client/cli/render.ts';
@@ -87,6 +87,10 @@ describe('parsing', () => {
     expect(() => parseCommandLine(argv, VERBS)).toThrow(message);
   });
 
+  it('takes --timeout before the verb without mistaking its value for the verb', () => {
+    expect(parseCommandLine(['--timeout', '5', 'status'], VERBS)).toMatchObject({ kind: 'verb', values: { timeout: '5' } });
+  });
+
   it('takes global options before or after the verb', () => {
     const a = parseCommandLine(['--socket', '/s', '--json', 'allocate', 'web', '--ttl', '60'], VERBS);
     const b = parseCommandLine(['allocate', 'web', '--ttl', '60', '--json', '--socket=/s'], VERBS);
@@ -112,6 +116,8 @@ describe('parsing', () => {
     [['resolve', 'web', '--strategy', 'swap'], '--with', 'resolve'],
     [['resolve', '--strategy', 'auto'], '--conflict', 'resolve'],
     [['watch', '--types', 'port_assigned,nope'], '--types', 'watch'],
+    [['status', '--timeout', 'soon'], '--timeout', 'status'],
+    [['status', '--timeout', '-1'], '--timeout', 'status'],
   ])('exits 2 on %j, naming %s and the verb help', async (argv, flag, verb) => {
     const { io, err } = fakeIo();
     expect(await main([...argv, '--socket', socketPath()], io)).toBe(2);
@@ -194,7 +200,66 @@ describe('exit codes against a peer', () => {
   });
 });
 
+/** A fake daemon: answers events.subscribe, leaves every other call unanswered, and can vanish. */
+async function silentPeer(): Promise<{ file: string; vanish(): Promise<void> }> {
+  const file = socketPath();
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    let buffer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      let i: number;
+      while ((i = buffer.indexOf('\n')) >= 0) {
+        const msg = JSON.parse(buffer.slice(0, i)) as { id: number; method: string; params: { types?: string[] } };
+        buffer = buffer.slice(i + 1);
+        if (msg.method === 'events.subscribe') socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { subscribed: msg.params.types ?? [], seq: 1 } })}\n`);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(file, resolve));
+  let gone = false;
+  const vanish = async () => {
+    if (gone) return;
+    gone = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of sockets) s.destroy();
+    await closed;
+  };
+  cleanups.push(vanish);
+  return { file, vanish };
+}
+
+describe('a daemon that does not answer', () => {
+  it('watch exits 3 when a ping gets no answer within --timeout', async () => {
+    const { file } = await silentPeer();
+    const { io, err } = fakeIo();
+    expect(await main(['watch', '--types', 'port_assigned', '--timeout', '0.2', '--socket', file], io)).toBe(3);
+    expect(err.at(-1)).toContain(`the portmand daemon at ${file} did not answer daemon.ping within 0.2 s`);
+  });
+
+  it('watch exits 3 when the daemon is gone for --timeout, after saying it lost it', async () => {
+    const peer = await silentPeer();
+    const { io, err } = fakeIo();
+    const exit = main(['watch', '--types', 'port_assigned', '--timeout', '0.3', '--socket', peer.file], io);
+    await vi.waitUntil(() => err.some((l) => l.includes('watching')));
+    await peer.vanish();
+    expect(await exit).toBe(3);
+    expect(err.join('\n')).toContain('lost the daemon');
+    expect(err.at(-1)).toContain(`the daemon at ${peer.file} has been gone for 0.3 s`);
+  });
+});
+
 describe('as a process', () => {
+  it('exits 3 with what to do when the daemon accepts but never answers (--timeout)', async () => {
+    const { file } = await silentPeer();
+    const r = await runCli(['status', '--timeout', '0.5'], { PORTMAND_SOCKET: file });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`the portmand daemon at ${file} did not answer daemon.status within 0.5 s`);
+    expect(r.stderr).toContain('--timeout');
+  });
+
   it('exits 3 naming the socket and how to start the daemon when none listens', async () => {
     const file = socketPath();
     const r = await runCli(['status'], { PORTMAND_SOCKET: file });

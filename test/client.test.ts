@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ConnectionError,
+  DaemonTimeoutError,
   DaemonUnavailableError,
   getPort,
   PortmandClient,
@@ -183,6 +184,51 @@ describe('PortmandClient requests', () => {
     pm.close();
     await expect(pending).rejects.toBeInstanceOf(ConnectionError);
     await expect(pm.daemon.ping()).rejects.toBeInstanceOf(ConnectionError);
+  });
+});
+
+describe('timeouts', () => {
+  // The peer accepts the connection and reads every request, but answers none unless told to.
+  it('rejects a call the daemon never answers with DaemonTimeoutError saying what to do', async () => {
+    const file = socketPath();
+    const peer = await startPeer(file);
+    const pm = client(file, { timeoutMs: 200 });
+    const err = await pm.daemon.ping().catch((e: unknown) => e);
+    expect((await peer.next()).msg.method).toBe('daemon.ping');
+    expect(err).toBeInstanceOf(DaemonTimeoutError);
+    expect(err).toBeInstanceOf(ConnectionError); // so the CLI exits 3
+    expect(err).toMatchObject({ method: 'daemon.ping', timeoutMs: 200, socketPath: file });
+    const message = (err as Error).message;
+    expect(message).toContain(file);
+    expect(message).toContain('did not answer daemon.ping within 0.2 s');
+    expect(message).toMatch(/restart it/);
+    expect(message).toContain('timeoutMs');
+  });
+
+  it('keeps the connection after a timeout: a late answer is ignored and the next call is answered', async () => {
+    const file = socketPath();
+    const peer = await startPeer(file);
+    const pm = client(file, { timeoutMs: 200 });
+    await expect(pm.daemon.ping()).rejects.toBeInstanceOf(DaemonTimeoutError);
+    const late = await peer.next();
+    const next = pm.port.check({ port: 80 });
+    const r = await peer.next();
+    reply(late, 'too late');
+    reply(r, { port: 80, available: true });
+    expect(await next).toEqual({ port: 80, available: true });
+    expect(r.socket).toBe(late.socket);
+  });
+
+  it('getPort takes timeoutMs', async () => {
+    const file = socketPath();
+    const peer = await startPeer(file);
+    const err = await getPort('web', { socketPath: file, timeoutMs: 200 }).catch((e: unknown) => e);
+    expect((await peer.next()).msg.method).toBe('port.allocate');
+    expect(err).toBeInstanceOf(DaemonTimeoutError);
+  });
+
+  it('refuses a negative timeout', () => {
+    expect(() => new PortmandClient({ socketPath: socketPath(), timeoutMs: -1 })).toThrow(/timeoutMs must be/);
   });
 });
 

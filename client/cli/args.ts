@@ -41,6 +41,8 @@ export interface Context {
   socketPath: string;
   /** How socketPath was chosen: --socket, $PORTMAND_SOCKET, or found (per-user, then system). */
   socketSource?: 'flag' | 'env' | 'user' | 'system';
+  /** --timeout in ms (0: none): each call's limit, and how long watch waits for a silent daemon. */
+  timeoutMs: number;
   values: Values;
   positionals: string[];
   client(options?: Pick<ClientOptions, 'onConnectionState'>): PortmandClient;
@@ -66,6 +68,7 @@ export const RANGE_OPTION = { type: 'string', value: 'R', help: 'a range name (s
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   socket: { type: 'string', value: 'PATH', help: 'daemon socket (default: $PORTMAND_SOCKET, else the per-user socket if present, else the system one)' },
   json: { type: 'boolean', help: 'machine-readable JSON output' },
+  timeout: { type: 'string', value: 'SECONDS', help: 'give up (exit 3) on a daemon that does not answer within SECONDS (default 60; 0.5 ok; 0 waits forever)' },
   help: { type: 'boolean', short: 'h', help: 'show help' },
   version: { type: 'boolean', help: 'print the version' },
 };
@@ -125,7 +128,7 @@ function findVerb(argv: string[]): number {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--') return i + 1 < argv.length ? i + 1 : -1;
-    if (a === '--socket') i++;
+    if (GLOBAL_OPTIONS[a.slice(2)]?.type === 'string') i++;
     else if (!a.startsWith('-')) return i;
   }
   return -1;
@@ -154,6 +157,14 @@ export function int(text: string | boolean | string[] | undefined, name: string,
     throw new UsageError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text ?? '')}`);
   }
   return n;
+}
+
+/** A number of seconds (fractions allowed) as milliseconds, or a UsageError naming it. */
+export function seconds(text: string | boolean | string[] | undefined, name: string, fallbackMs: number): number {
+  if (text === undefined) return fallbackMs;
+  const n = typeof text === 'string' && /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 0 && n <= 86_400)) throw new UsageError(`${name} must be a number of seconds from 0 to 86400, got ${JSON.stringify(text)}`);
+  return Math.round(n * 1000);
 }
 
 export function port(text: string | boolean | string[] | undefined, name: string): number {

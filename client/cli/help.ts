@@ -6,7 +6,8 @@ export const EXIT_CODES = `Exit codes:
   1  the daemon answered with an error (with --json: {"error":{code,message,data}} on stdout);
      check -q: the port is not available
   2  usage error: unknown command or option, bad value
-  3  the daemon is not reachable (start it with \`portmand daemon\` or \`npm start\`)`;
+  3  the daemon is not reachable (start it with \`portmand daemon\` or \`npm start\`),
+     or did not answer within --timeout`;
 
 export function globalHelp(verbs: readonly Verb[]): string {
   const width = Math.max(...verbs.map((v) => usageHead(v).length));

@@ -1,10 +1,10 @@
 // The CLI's dispatcher: parse, run one verb, map what went wrong to an exit
 // code. Takes its I/O as an argument so tests run it in-process.
 import { packageVersion } from '../version.ts';
-import { PortmandClient } from '../client.ts';
+import { DEFAULT_TIMEOUT_MS, PortmandClient } from '../client.ts';
 import { ConnectionError, PortmandError } from '../errors.ts';
 import { currentClientSocket } from '../paths.ts';
-import { parseCommandLine, UsageError, type Context, type Io, type Verb } from './args.ts';
+import { parseCommandLine, seconds, UsageError, type Context, type Io, type Verb } from './args.ts';
 import { conflicts, resolve } from './conflicts.ts';
 import { daemon } from './daemon.ts';
 import { escapeControl, escapeStrings, terminalText } from './format.ts';
@@ -43,14 +43,16 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     if (line.values.help) return (io.out(verbHelp(verb)), EXIT.ok);
     const found = typeof line.values.socket === 'string' ? { path: line.values.socket, source: 'flag' as const } : currentClientSocket();
     const socketPath = found.path;
+    const timeoutMs = seconds(line.values.timeout, '--timeout', DEFAULT_TIMEOUT_MS);
     const ctx: Context = {
       io,
       json: line.values.json === true,
       socketPath,
       socketSource: found.source,
+      timeoutMs,
       values: line.values,
       positionals: line.positionals,
-      client: (options) => (client ??= new PortmandClient({ socketPath, sendPid: false, ...options })),
+      client: (options) => (client ??= new PortmandClient({ socketPath, sendPid: false, timeoutMs, ...options })),
     };
     return (await verb.run(ctx)) ?? EXIT.ok;
   } catch (err) {

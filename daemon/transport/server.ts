@@ -1,12 +1,15 @@
-// The Unix socket server: the socket file (that nobody else can open, and
-// that a dead daemon's leftover never blocks), and one Connection per client.
-// Framing and flow control live in connection.ts; what a line means is
-// handleLine's business.
-import { chmod, chown, lstat, mkdir, unlink } from 'node:fs/promises';
+// The Unix socket server: the socket file (that nobody else can open, that a
+// dead daemon's leftover never blocks, and that only its creator removes),
+// and one Connection per client. Framing and flow control live in
+// connection.ts; what a line means is handleLine's business.
+import type { Stats } from 'node:fs';
+import { chmod, chown, lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { StateDirInUseError, type DirLock } from '../store/lock.ts';
 import { listenOnFd } from './activation.ts';
-import { DEFAULT_MAX_QUEUED_BYTES, readLines, SocketConnection, type Connection, type ServerLog } from './connection.ts';
+import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_STALL_MS, readLines, SocketConnection, type Connection, type ServerLog } from './connection.ts';
+import { lockSocketPath } from './socket-lock.ts';
 
 export type { Connection } from './connection.ts';
 
@@ -24,7 +27,9 @@ export interface ServerOptions {
   /** An inherited listening socket (systemd activation): used as is, never unlinked. */
   listenFd?: number;
   maxLineBytes?: number;
+  /** Unread bytes a client may have: events beyond it drop the client, answers only after `stallMs` unread. */
   maxQueuedBytes?: number;
+  stallMs?: number;
   onClose?(conn: Connection): void;
 }
 
@@ -36,8 +41,11 @@ export interface RunningServer {
 
 /** Another daemon answers on the socket path: we must not take it over. */
 export class SocketInUseError extends Error {
-  constructor(readonly socketPath: string) {
-    super(`a portmand daemon already listens on ${socketPath}`);
+  constructor(
+    readonly socketPath: string,
+    readonly pid?: number,
+  ) {
+    super(`a portmand daemon${pid === undefined ? '' : ` (pid ${pid})`} already listens on ${socketPath}`);
     this.name = 'SocketInUseError';
   }
 }
@@ -51,13 +59,35 @@ export class SocketPathError extends Error {
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const { socketPath } = opts;
+  // An activated socket belongs to the manager: no path to prepare, lock or remove.
+  if (opts.listenFd !== undefined) return serve(opts, null);
+  // Others who may open the socket must be able to pass through its directory.
+  await mkdir(path.dirname(socketPath), { recursive: true, mode: socketMode(opts) & 0o077 ? 0o711 : 0o700 });
+  const lock = await lockSocketPath(socketPath).catch((err: unknown) => {
+    throw err instanceof StateDirInUseError ? new SocketInUseError(socketPath, err.pid) : err;
+  });
+  try {
+    return await serve(opts, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+function socketMode(opts: ServerOptions): number {
+  return opts.socketMode ?? (opts.groupAccess ? 0o660 : 0o600);
+}
+
+/** Runs the server on an inherited socket, or on a socket path whose lock we hold. */
+async function serve(opts: ServerOptions, lock: DirLock | null): Promise<RunningServer> {
   const { socketPath, log } = opts;
-  const mode = opts.socketMode ?? (opts.groupAccess ? 0o660 : 0o600);
-  if (opts.listenFd === undefined) await prepareSocketPath(socketPath, mode);
+  const limits = { maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, stallMs: opts.stallMs ?? DEFAULT_STALL_MS };
   const conns = new Set<SocketConnection>();
   let nextId = 1;
-  const server = net.createServer((socket) => {
-    const conn = new SocketConnection(nextId++, socket, opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, log);
+  // Half-open: a client that shuts down its sending side (nc -N, socat) still gets every answer it is owed.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    const conn = new SocketConnection(nextId++, socket, limits, log);
     conns.add(conn);
     socket.once('close', () => {
       conns.delete(conn);
@@ -65,12 +95,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
     readLines(socket, conn, opts);
   });
+  let ours: Stats | null = null;
   if (opts.listenFd !== undefined) {
     await listenOnFd(server, opts.listenFd);
   } else {
-    await listen(server, socketPath, 0o777 & ~mode);
-    if (opts.socketGid !== undefined) await chown(socketPath, -1, opts.socketGid);
-    await chmod(socketPath, mode);
+    await checkStaleSocket(socketPath);
+    ours = await bindAndRename(server, opts);
   }
   server.on('error', (err) => log.error({ err }, 'socket server error'));
   log.info({ socket: socketPath, activated: opts.listenFd !== undefined }, 'listening');
@@ -80,17 +110,42 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const conn of conns) conn.close();
       await closed;
-      // An activated socket belongs to the manager, which keeps it for the next start.
-      if (opts.listenFd === undefined) await unlink(socketPath).catch(ignoreMissing);
+      if (ours) await unlinkIfOurs(socketPath, ours, log);
+      lock?.release();
     },
     connections: () => conns.values(),
   };
 }
 
-/** Makes the parent dir and clears a stale socket file; refuses a live socket or a non-socket. */
-async function prepareSocketPath(socketPath: string, mode: number): Promise<void> {
-  // Others who may open the socket must be able to pass through its directory.
-  await mkdir(path.dirname(socketPath), { recursive: true, mode: mode & 0o077 ? 0o711 : 0o700 });
+/**
+ * Binds under a name of its own, then renames into place (replacing a stale
+ * socket atomically): libuv unlinks the path it bound when the server closes,
+ * whatever is there by then, so that path must never be the real one.
+ * Returns what we bound, to recognise it later.
+ */
+async function bindAndRename(server: net.Server, opts: ServerOptions): Promise<Stats> {
+  const { socketPath } = opts;
+  const mode = socketMode(opts);
+  const bound = path.join(path.dirname(socketPath), `.pm${process.pid}-${nextBind++}`);
+  await listen(server, bound, 0o777 & ~mode);
+  try {
+    if (opts.socketGid !== undefined) await chown(bound, -1, opts.socketGid);
+    await chmod(bound, mode);
+    const ours = await lstat(bound); // rename keeps the inode
+    await rename(bound, socketPath);
+    return ours;
+  } catch (err) {
+    await unlink(bound).catch(ignoreMissing);
+    server.close();
+    throw err;
+  }
+}
+
+/** Numbers this process's temporary bind names (tests run several servers in one process). */
+let nextBind = 1;
+
+/** Refuses a live socket or a non-socket at the path; a dead daemon's socket may be replaced. */
+async function checkStaleSocket(socketPath: string): Promise<void> {
   let isSocket: boolean;
   try {
     isSocket = (await lstat(socketPath)).isSocket();
@@ -100,7 +155,6 @@ async function prepareSocketPath(socketPath: string, mode: number): Promise<void
   }
   if (!isSocket) throw new SocketPathError(socketPath);
   if (await answers(socketPath)) throw new SocketInUseError(socketPath);
-  await unlink(socketPath).catch(ignoreMissing);
 }
 
 /** Whether something accepts connections on the socket (ECONNREFUSED/ENOENT mean a dead daemon's leftover). */
@@ -144,6 +198,20 @@ function setUmask(mask: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Removes the socket file only if it is still the one we bound: someone may have replaced it. */
+async function unlinkIfOurs(socketPath: string, ours: Stats, log: ServerLog): Promise<void> {
+  const now = await lstat(socketPath).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+  if (now === null) return;
+  if (now.ino !== ours.ino || now.dev !== ours.dev) {
+    log.warn({ socket: socketPath }, 'the socket path now holds a file this daemon did not create; leaving it');
+    return;
+  }
+  await unlink(socketPath).catch(ignoreMissing);
 }
 
 function ignoreMissing(err: NodeJS.ErrnoException): void {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_LINE_BYTES } from '../../client/protocol.ts';
 import { createJsonRpc } from '../../daemon/transport/jsonrpc.ts';
+import type { SocketConnection } from '../../daemon/transport/connection.ts';
 import { SocketInUseError, SocketPathError, startServer, type Connection, type RunningServer, type ServerOptions } from '../../daemon/transport/server.ts';
 
 let dir: string;
@@ -43,6 +44,7 @@ async function start(extra: Partial<ServerOptions> = {}) {
         return 'waited';
       },
       open: () => openGate(),
+      big: () => 'b'.repeat(300 * 1024),
     },
   });
   const server = await startServer({ socketPath: sock, log, handleLine: (line, conn) => rpc.handleLine(line, conn), ...extra });
@@ -169,6 +171,48 @@ describe('connections', () => {
     expect(await healthy.next()).toStrictEqual(pong(1));
   });
 
+  it('keeps what a subscriber that does not read costs within the limit, then drops it', async () => {
+    const limit = 256 * 1024;
+    const { server, log } = await start({ maxQueuedBytes: limit });
+    const slow = await connect();
+    slow.call(1, 'whoami');
+    const slowId = ((await slow.next()) as { result: number }).result;
+    slow.socket.pause();
+    const conn = [...server.connections()].find((c) => c.id === slowId) as SocketConnection;
+    const payload = 'e'.repeat(8 * 1024);
+    let sent = 0;
+    while (!conn.closed && sent < 10_000) {
+      conn.notify('event', { seq: sent++, payload });
+      // Our queue and the socket's own buffer together: all the daemon holds for this client.
+      if (!conn.closed) expect(conn.unreadBytes).toBeLessThanOrEqual(limit);
+    }
+    expect(conn.closed).toBe(true);
+    // More was sent than the limit and the kernel's buffer hold, so the limit, not luck, ended it.
+    expect(sent * payload.length).toBeGreaterThan(limit);
+    expect(log.warn).toHaveBeenCalledWith(expect.objectContaining({ conn: slowId }), expect.stringContaining('unread events passed the limit'));
+  });
+
+  it('sends answers past the limit to a client that reads them, pipelined', async () => {
+    const { log } = await start({ maxQueuedBytes: 64 * 1024, stallMs: 60_000 });
+    const c = await connect();
+    for (let id = 1; id <= 8; id++) c.call(id, 'big');
+    const ids = [];
+    for (let i = 0; i < 8; i++) ids.push(((await c.next()) as { id: number; result: string }).id);
+    expect(ids.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(log.warn).not.toHaveBeenCalled();
+  });
+
+  it('drops a client that leaves more than the limit of answers unread for stallMs', async () => {
+    const onClose = vi.fn();
+    const { server, log } = await start({ maxQueuedBytes: 64 * 1024, stallMs: 100, onClose });
+    const slow = await connect();
+    slow.socket.pause();
+    for (let id = 1; id <= 8; id++) slow.call(id, 'big');
+    await vi.waitUntil(() => onClose.mock.calls.length === 1, { timeout: 10_000 });
+    expect(log.warn).toHaveBeenCalledWith(expect.objectContaining({ stallMs: 100 }), expect.stringContaining('nothing read for a while'));
+    expect([...server.connections()]).toHaveLength(0);
+  });
+
   it('close() does not hang on a client that stopped reading', async () => {
     const { server } = await start({ maxQueuedBytes: 64 * 1024 * 1024 });
     const slow = await connect();
@@ -244,6 +288,33 @@ describe('socket file', () => {
     fs.writeFileSync(sock, 'precious');
     await expect(start()).rejects.toBeInstanceOf(SocketPathError);
     expect(fs.readFileSync(sock, 'utf8')).toBe('precious');
+  });
+
+  it('close() leaves alone a socket that replaced its own at the path', async () => {
+    const { server } = await start();
+    fs.unlinkSync(sock);
+    const other = net.createServer();
+    await new Promise<void>((resolve) => other.listen(sock, resolve));
+    await server.close();
+    running.length = 0;
+    expect(fs.lstatSync(sock).isSocket()).toBe(true);
+    const c = net.connect(sock);
+    await once(c, 'connect');
+    c.destroy();
+    await new Promise<void>((resolve) => other.close(() => resolve()));
+  });
+
+  it('two servers starting at once on one stale path: exactly one listens', async () => {
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => console.log('up'))`]);
+    await once(child.stdout, 'data');
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const results = await Promise.allSettled([start(), start()]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: expect.any(SocketInUseError) });
+    const c = await connect();
+    c.call(1, 'ping');
+    expect(await c.next()).toStrictEqual(pong(1));
   });
 
   it('close() ends connections and removes the socket file', async () => {
