@@ -87,9 +87,15 @@ describe('health checks', () => {
     const list = await daemon().cli(['health', '--json']);
     expect(list.code).toBe(0);
     expect((JSON.parse(list.stdout) as Array<{ service: string }>).map((r) => r.service)).toContain('db-h');
-    const now = await daemon().cli(['health', 'db-h', '--check']);
+    // A live listener: a port closed earlier in this file may have been taken by anything since.
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as net.AddressInfo).port;
+    await pm.service.register({ name: 'cli-h', port, host: '127.0.0.1', healthCheck: { type: 'tcp', timeoutMs: 1000 } });
+    const now = await daemon().cli(['health', 'cli-h', '--check']);
+    await new Promise((r) => server.close(r));
     expect(now.code).toBe(0);
-    expect(now.stdout).toMatch(/db-h\s+unhealthy\s+-\s+\S+.*ECONNREFUSED/);
+    expect(now.stdout).toMatch(/cli-h\s+healthy\s+[\d.]+ ms\s+\S+/);
     const missing = await daemon().cli(['health', 'plain-h']);
     expect(missing.code).toBe(1);
   });
