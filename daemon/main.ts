@@ -19,6 +19,10 @@ import { defaultScanSource, Scanner } from './scanner.ts';
 import { SocketInUseError, SocketPathError, startServer } from './transport/server.ts';
 import { StateDirInUseError, StateSchemaTooNewError, Store } from './store/store.ts';
 import { sweepExpired } from './ops/sweep.ts';
+import { RequestStats } from './core/request-stats.ts';
+import { withTiming } from './rpc/timing.ts';
+import { SeriesSchedule } from './series-schedule.ts';
+import { daemonUser } from './host/self.ts';
 
 /** How often expired leases and reservations are looked for. */
 const SWEEP_MS = 1000;
@@ -55,7 +59,8 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   await registry.mutate((tx) => {
     for (const r of config.reservations) {
       if (!tx.state.reservations[portKey(r.protocol, r.port)]) {
-        tx.apply(reserveEffects({ ...r, reason: r.reason ?? `from ${config.configFile}`, createdAt: new Date().toISOString() }));
+        const now = Date.now();
+        tx.apply(reserveEffects({ ...r, reason: r.reason ?? `from ${config.configFile}`, createdAt: new Date(now).toISOString() }, { now, why: 'config' }));
       }
     }
   });
@@ -72,20 +77,25 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   const health = new HealthMonitor({ registry, probe: realProbe, intervalSec: config.healthIntervalSec, log });
   await scanner.scanNow().catch((err: Error) => log.warn({ err }, 'first scan failed; allocation relies on bind probes until one succeeds'));
 
+  const requests = new RequestStats();
+  const series = new SeriesSchedule({ registry, health: () => registry.health.values(), log });
   const rpc = createJsonRpc<RpcContext>({
-    methods: withAudit(log, methodTable({
+    methods: withTiming(requests, Date.now, withAudit(log, methodTable({
       registry,
       bus,
       version: packageVersion(),
       startedAt: Date.now(),
       socketPath: config.socketPath,
       stateFile: store.stateFile,
+      journalFile: store.journalFile,
+      user: daemonUser(),
+      requests,
       detect: async () => {
         await scanner.scanNow();
         return listConflicts(registry, true);
       },
       checkHealth: (names) => health.checkNow(names),
-    })),
+    }))),
     log,
   });
   const server = await startServer({
@@ -97,6 +107,9 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   });
   scanner.start();
   health.start();
+  // Catch up after downtime: prune what aged out, write the hours whose minutes remain.
+  await series.prune('all').then(() => series.record()).catch((err: Error) => log.warn({ err }, 'time series catch-up failed'));
+  series.start();
   const sweep = setInterval(() => {
     sweepExpired(registry).catch((err: Error) => log.error({ err }, 'lease sweep failed'));
   }, SWEEP_MS);
@@ -109,6 +122,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
       clearInterval(sweep);
       scanner.stop();
       health.stop();
+      series.stop();
       await server.close();
       await store.close();
     },

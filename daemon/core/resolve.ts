@@ -4,7 +4,7 @@
 import type { Conflict, Protocol, ResolveResult, Strategy } from '../../client/protocol.ts';
 import { cannotResolve, invalidParams, notFound, portUnavailable } from './errors.ts';
 import { portOfAddress } from './owner.ts';
-import { setPortEffects, toService } from './service-effects.ts';
+import { reservationLine, setPortEffects, toService } from './service-effects.ts';
 import { iso, portKey, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ResolveRequest {
@@ -196,6 +196,7 @@ function reserve(state: State, service: ServiceRecord | null, conflict: Conflict
     const reason = conflict ? `conflict ${conflict.id}` : `reserved by ${by}`;
     const value: Reservation = { port, protocol, for: service.name, reason, createdAt: iso(now) };
     fx.ops.push({ op: 'reservation', key, value });
+    if (!existing) fx.ops.push(reservationLine(value, 'reserved', now, 'resolve:reserve'));
   }
   let acknowledged: Conflict | null = null;
   if (conflict) {

@@ -19,6 +19,8 @@ export interface PortStatsInput {
   listeners: ReadonlyArray<{ port: number }>;
   history: readonly AssignmentEvent[];
   now: number;
+  /** When given, the capacity forecast (core/series.ts forecastExhaustion over the hourly series) replaces the trend-based one. */
+  forecast?: (range: { name: string; size: number; free: number }) => string | null;
 }
 
 /**
@@ -51,7 +53,9 @@ export function portStats(input: PortStatsInput): RangeStats[] {
       free,
       utilisation: (size - free) / size,
       trendPerDay,
-      exhaustsAt: trendPerDay > 0 ? new Date(input.now + (free / trendPerDay) * DAY).toISOString() : null,
+      exhaustsAt: input.forecast
+        ? input.forecast({ name: range.name, size, free })
+        : trendPerDay > 0 ? new Date(input.now + (free / trendPerDay) * DAY).toISOString() : null,
     };
   });
 }
@@ -63,6 +67,7 @@ export function portStats(input: PortStatsInput): RangeStats[] {
 function netGrowth(lines: readonly AssignmentEvent[], range: Range): number {
   let net = 0;
   for (const h of lines) {
+    if (h.action === 'reserved' || h.action === 'unreserved') continue;
     if (h.port !== null && contains(range, h.port)) net++;
     if (h.previous !== null && contains(range, h.previous)) net--;
   }

@@ -2,6 +2,7 @@
 // every method of the contract must have a handler, and each handler must
 // return that method's result. The compiler checks both.
 import type { Conflict, HealthResult, MethodName, ResultOf } from '../../client/protocol.ts';
+import type { RequestStats } from '../core/request-stats.ts';
 import type { EventBus } from '../events.ts';
 import type { Registry } from '../registry.ts';
 import type { Connection } from '../transport/server.ts';
@@ -18,6 +19,11 @@ export interface App {
   startedAt: number;
   socketPath: string;
   stateFile: string;
+  journalFile: string;
+  /** The daemon's user name: who a history line names when it recorded no caller. */
+  user: string;
+  /** Requests per method, fed by rpc/timing.ts. */
+  requests: RequestStats;
   /** Scans now, reconciles, and returns the open conflicts. */
   detect: () => Promise<Conflict[]>;
   /** Runs the health checks of the named services (all with one when none are named) now. */

@@ -6,7 +6,7 @@ import * as v from './validate.ts';
 
 const MAX_TTL = 365 * 24 * 3600;
 
-export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
+export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>, 'port.history'>> {
   const { registry } = app;
   return {
     'port.list': (p) => {

@@ -57,7 +57,8 @@ describe('stats.ports', () => {
     expect(st.utilisation).toBeCloseTo(5 / 20, 9);
     // Three ports assigned within the last 7 days, none given up.
     expect(st.trendPerDay).toBeCloseTo(3 / 7, 9);
-    expect(Date.parse(st.exhaustsAt!)).toBeGreaterThan(Date.now());
+    // The forecast reads the hourly series: a daemon minutes old has no day of history yet.
+    expect(st.exhaustsAt).toBeNull();
 
     // The same counts as port.list's view of the range.
     const listed = await pm.port.list({ range: 'st' });
