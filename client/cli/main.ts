@@ -13,14 +13,18 @@ import { list, register, status, unregister } from './services.ts';
 import { watch } from './watch.ts';
 import { health } from './health.ts';
 import { stats } from './stats.ts';
+import { history } from './history.ts';
+import { metrics } from './metrics.ts';
+import { showService } from './inspect.ts';
+import { top } from './top.ts';
 
 export type { Io } from './args.ts';
 
 /** Every verb, in the order help lists them. */
 export const VERBS: readonly Verb[] = [
-  daemon, status, list, register, unregister,
-  allocate, release, check, reserve, suggest, ports,
-  conflicts, resolve, watch, health, stats,
+  daemon, status, list, showService, register, unregister,
+  allocate, release, check, reserve, suggest, ports, history,
+  conflicts, resolve, watch, top, health, stats, metrics,
 ];
 
 export const EXIT = { ok: 0, daemonError: 1, usage: 2, unreachable: 3 } as const;
