@@ -172,15 +172,17 @@ const ANSI = /\x1b\[[0-9;]*m/y;
 export function clipVisible(line: string, width: number): string {
   let out = '';
   let visible = 0;
+  let painted = false;
   for (let i = 0; i < line.length; ) {
     ANSI.lastIndex = i;
     const m = ANSI.exec(line);
     if (m) {
       out += m[0];
+      painted = true;
       i += m[0].length;
       continue;
     }
-    if (visible === width) return `${out}\x1b[0m`;
+    if (visible === width) return painted ? `${out}\x1b[0m` : out;
     const ch = String.fromCodePoint(line.codePointAt(i)!);
     out += ch;
     visible++;
