@@ -62,6 +62,7 @@ export class PortmandClient {
     release: this.method('port.release'),
     suggest: this.method('port.suggest'),
     reserve: this.method('port.reserve'),
+    history: this.method('port.history'),
   };
   readonly range = { list: this.method('range.list') };
   readonly conflict = {
@@ -71,7 +72,12 @@ export class PortmandClient {
     history: this.method('conflict.history'),
   };
   readonly health = { list: this.method('health.list'), get: this.method('health.get'), check: this.method('health.check') };
-  readonly stats = { ports: this.method('stats.ports'), services: this.method('stats.services'), conflicts: this.method('stats.conflicts') };
+  readonly stats = {
+    ports: this.method('stats.ports'),
+    services: this.method('stats.services'),
+    conflicts: this.method('stats.conflicts'),
+    series: this.method('stats.series'),
+  };
   readonly daemon = { status: this.method('daemon.status'), ping: this.method('daemon.ping') };
   readonly events = {
     /** Starts pushed events (see on()); after a reconnect the client re-subscribes and asks for what it missed. */

@@ -226,6 +226,65 @@ export interface ConflictStats {
   topPorts: Array<{ port: number; count: number }>;
 }
 
+export type HistoryAction = 'assigned' | 'moved' | 'released' | 'lease_expired' | 'reserved' | 'unreserved';
+export const HISTORY_ACTIONS: readonly HistoryAction[] = ['assigned', 'moved', 'released', 'lease_expired', 'reserved', 'unreserved'];
+
+/** One line of port.history. */
+export interface PortHistoryEntry {
+  time: string;
+  action: HistoryAction;
+  service?: string;
+  port: number;
+  previous?: number;
+  by: string;
+}
+
+export type SeriesMetric =
+  | 'range.assigned'
+  | 'range.reserved'
+  | 'range.listening'
+  | 'range.utilisation'
+  | 'conflicts.open'
+  | 'service.up'
+  | 'service.latencyMs';
+export const SERIES_METRICS: readonly SeriesMetric[] = [
+  'range.assigned',
+  'range.reserved',
+  'range.listening',
+  'range.utilisation',
+  'conflicts.open',
+  'service.up',
+  'service.latencyMs',
+];
+
+export interface SeriesParams {
+  metric: SeriesMetric;
+  /** Required for range.* metrics: a configured range's name (or its exact "START-END"). */
+  range?: string;
+  /** Required for service.* metrics. */
+  service?: string;
+  /** ISO times; default: the last 24 h (step 60) or, with step >= 3600, the last 90 days. */
+  from?: string;
+  to?: string;
+  /** Seconds per point, a multiple of 60; points are means of the minute or hour buckets. */
+  step?: number;
+}
+
+export interface SeriesResult {
+  metric: SeriesMetric;
+  step: number;
+  /** One point per step from `from` to `to`, oldest first; null where nothing was recorded. */
+  points: Array<[string, number | null]>;
+}
+
+export interface MethodLatency {
+  count: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  /** Extension: calls since the daemon started (a Prometheus counter). */
+  countSinceStart: number;
+}
+
 export interface DaemonStatus {
   version: string;
   pid: number;
@@ -235,6 +294,11 @@ export interface DaemonStatus {
   services: number;
   openConflicts: number;
   lastScan: { at: string; durationMs: number; listeners: number } | null;
+  // Optional in this type only because an older daemon leaves them out; this daemon always sends them.
+  process?: { rssBytes: number; heapUsedBytes: number; cpuSec: number; openFds?: number };
+  store?: { journalBytes: number; snapshotBytes: number; lastCompactionAt: string | null };
+  /** Requests answered in the last minute, by method. */
+  requests?: { total: number; byMethod: Record<string, MethodLatency>; /** Extension: since start. */ totalSinceStart: number };
 }
 
 /** Every method of the contract: its params and its result. */
@@ -256,6 +320,7 @@ export interface Methods {
     params: { port: number; protocol?: Protocol; for?: string; reason?: string; ttlSec?: number };
     result: PortInfo;
   };
+  'port.history': { params: { service?: string; port?: number; since?: string; limit?: number }; result: PortHistoryEntry[] };
   'range.list': { params: Record<string, never>; result: Range[] };
 
   'conflict.list': { params: { open?: boolean }; result: Conflict[] };
@@ -270,6 +335,7 @@ export interface Methods {
   'stats.ports': { params: Record<string, never>; result: { ranges: RangeStats[] } };
   'stats.services': { params: Record<string, never>; result: { byStatus: Partial<Record<ServiceStatus, number>>; services: ServiceStats[] } };
   'stats.conflicts': { params: Record<string, never>; result: ConflictStats };
+  'stats.series': { params: SeriesParams; result: SeriesResult };
 
   'daemon.status': { params: Record<string, never>; result: DaemonStatus };
   'daemon.ping': { params: Record<string, never>; result: 'pong' };

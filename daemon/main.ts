@@ -22,6 +22,10 @@ import { defaultScanSource, Scanner } from './scanner.ts';
 import { SocketInUseError, SocketPathError, startServer } from './transport/server.ts';
 import { StateDirInUseError, StateSchemaTooNewError, Store } from './store/store.ts';
 import { sweepExpired } from './ops/sweep.ts';
+import { RequestStats } from './core/request-stats.ts';
+import { withTiming } from './rpc/timing.ts';
+import { SeriesSchedule } from './series-schedule.ts';
+import { daemonUser } from './host/self.ts';
 
 /** How often expired leases and reservations are looked for. */
 const SWEEP_MS = 1000;
@@ -62,7 +66,8 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   await registry.mutate((tx) => {
     for (const r of config.reservations) {
       if (!tx.state.reservations[portKey(r.protocol, r.port)]) {
-        tx.apply(reserveEffects({ ...r, reason: r.reason ?? `from ${config.configFile}`, createdAt: new Date().toISOString() }));
+        const now = Date.now();
+        tx.apply(reserveEffects({ ...r, reason: r.reason ?? `from ${config.configFile}`, createdAt: new Date(now).toISOString() }, { now, why: 'config' }));
       }
     }
   });
@@ -81,15 +86,20 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   health = monitor;
   await scanner.scanNow().catch((err: Error) => log.warn({ err }, 'first scan failed; allocation relies on bind probes until one succeeds'));
 
-  const requests = new InFlight();
+  const inflight = new InFlight();
+  const requests = new RequestStats();
+  const series = new SeriesSchedule({ registry, health: () => monitor.results.values(), log });
   const rpc = createJsonRpc<RpcContext>({
-    methods: requests.gate(withAudit(log, methodTable({
+    methods: inflight.gate(withTiming(requests, Date.now, withAudit(log, methodTable({
       registry,
       bus,
       version: packageVersion(),
       startedAt: Date.now(),
       socketPath: config.socketPath,
       stateFile: store.stateFile,
+      journalFile: store.journalFile,
+      user: daemonUser(),
+      requests,
       detect: async () => {
         await scanner.scanNow();
         return listConflicts(registry, true);
@@ -100,7 +110,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
         return 'refused' in vetted ? vetted.refused : null;
       },
       isLocalAddress,
-    }))),
+    })))),
     log,
   });
   const server = await startServer({
@@ -110,11 +120,14 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     socketGid: config.socket.group === null ? undefined : await groupId(config.socket.group),
     listenFd: config.listenFd ?? undefined,
     log,
-    handleLine: (line, conn) => requests.track(rpc.handleLine(line, { conn })),
+    handleLine: (line, conn) => inflight.track(rpc.handleLine(line, { conn })),
     onClose: (conn) => bus.detach(conn),
   });
   scanner.start();
   monitor.start();
+  // Catch up after downtime: prune what aged out, write the hours whose minutes remain.
+  await series.prune('all').then(() => series.record()).catch((err: Error) => log.warn({ err }, 'time series catch-up failed'));
+  series.start();
   // One sweep at a time, and the one running is awaited by stop().
   let sweeping: Promise<void> | null = null;
   const sweep = setInterval(() => {
@@ -132,7 +145,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     // running finish (probes are aborted) before the store is closed.
     async stop() {
       clearInterval(sweep);
-      await Promise.all([requests.close(), scanner.stop(), monitor.stop(), sweeping]);
+      await Promise.all([inflight.close(), scanner.stop(), monitor.stop(), series.stop(), sweeping]);
       await server.close();
       await store.close();
     },

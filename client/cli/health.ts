@@ -2,6 +2,9 @@
 import { formatAge, table, type Paint } from './format.ts';
 import type { HealthResult } from '../protocol.ts';
 import type { Verb } from './args.ts';
+import { pictures } from './charts.ts';
+import { safe } from './safe.ts';
+import { fetchSparks, renderSparks, type ServiceSparks } from './sparks.ts';
 import { show } from './show.ts';
 
 export const health: Verb = {
@@ -17,22 +20,29 @@ export const health: Verb = {
     if (ctx.values.check) results = await pm.health.check(name !== undefined ? { service: name } : {});
     else if (name !== undefined) results = [await pm.health.get({ service: name })];
     else results = await pm.health.list();
+    // Sparklines are pictures: fetched and drawn only when they will be shown.
+    const sparks = !ctx.json && pictures(ctx.io) ? await Promise.all(results.map((r) => fetchSparks(pm, r.service, ctx.io.now()))) : undefined;
     // `health <service>` prints health.get's one result as JSON; the table takes a list either way.
     const one = name !== undefined && !ctx.values.check;
-    show<HealthResult | HealthResult[]>(ctx, one ? (results[0] as HealthResult) : results, (safe, p) =>
-      renderHealth(Array.isArray(safe) ? safe : [safe], ctx.io.now(), p),
+    show<HealthResult | HealthResult[]>(ctx, one ? (results[0] as HealthResult) : results, (escaped, p) =>
+      renderHealth(Array.isArray(escaped) ? escaped : [escaped], ctx.io.now(), p, sparks),
     );
   },
 };
 
-export function renderHealth(results: HealthResult[], now: number, p: Paint): string {
+/** With `sparks` (one per result), two more columns: uptime and latency over 24 h, an hour a character. */
+export function renderHealth(results: HealthResult[], now: number, p: Paint, sparks?: ServiceSparks[]): string {
   if (results.length === 0) return p.dim('no health results (register a service with a healthCheck)');
-  const rows = results.map((r) => [
-    r.service,
-    r.status === 'healthy' ? p.green(r.status) : p.red(r.status),
-    r.latencyMs === null ? '-' : `${r.latencyMs} ms`,
-    formatAge(r.checkedAt, now),
-    r.error ?? '',
-  ]);
-  return table(['SERVICE', 'STATUS', 'LATENCY', 'CHECKED', 'ERROR'], rows, [], p.columns);
+  const rows = results.map((r, i) => {
+    const row = [
+      safe(r.service),
+      r.status === 'healthy' ? p.green(r.status) : p.red(r.status),
+      r.latencyMs === null ? '-' : `${r.latencyMs} ms`,
+      formatAge(r.checkedAt, now),
+    ];
+    const s = sparks?.[i] && renderSparks(sparks[i]);
+    return [...row, ...(s ? [s.up, s.latency] : []), safe(r.error ?? '')];
+  });
+  const heads = ['SERVICE', 'STATUS', 'LATENCY', 'CHECKED', ...(sparks ? ['UP 24H', 'LATENCY 24H'] : []), 'ERROR'];
+  return table(heads, rows, [], p.columns);
 }

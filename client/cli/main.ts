@@ -17,14 +17,18 @@ import { stats } from './stats.ts';
 import { service } from './service.ts';
 import { logs } from './logs.ts';
 import { completionVerb } from './completion.ts';
+import { history } from './history.ts';
+import { metrics } from './metrics.ts';
+import { showService } from './inspect.ts';
+import { top } from './top.ts';
 
 export type { Io } from './args.ts';
 
 /** Every verb, in the order help lists them. */
 export const VERBS: readonly Verb[] = [
-  daemon, status, list, register, unregister,
-  allocate, release, check, reserve, suggest, ports,
-  conflicts, resolve, watch, health, stats,
+  daemon, status, list, showService, register, unregister,
+  allocate, release, check, reserve, suggest, ports, history,
+  conflicts, resolve, watch, top, health, stats, metrics,
   service, logs, completionVerb(() => VERBS),
 ];
 

@@ -15,6 +15,8 @@ import type {
 } from '../protocol.ts';
 import { compareNames } from '../protocol.ts';
 import { formatAge, formatDuration, keyValues, table, type Paint } from './format.ts';
+import { safe } from './safe.ts';
+import { selfRows } from './self.ts';
 
 export function renderStatusWord(status: ServiceStatus, p: Paint): string {
   if (status === 'healthy') return p.green(status);
@@ -51,6 +53,7 @@ export function renderStatus(status: DaemonStatus, services: Service[], now: num
     ['last scan', scan],
     ['conflicts', conflicts],
     ['services', String(status.services)],
+    ...selfRows(status).map(([k, v]): [string, string] => [k, safe(v)]),
   ]);
   return `${head}\n\n${renderServices(services, p)}`;
 }

@@ -1,7 +1,10 @@
 // `portmand stats`: port use per range, service uptime, conflict counts.
 import { formatDuration, keyValues, table, type Paint } from './format.ts';
-import { LIMITS, type ConflictStats, type RangeStats, type ServiceStats, type ServiceStatus } from '../protocol.ts';
-import type { Verb } from './args.ts';
+import { LIMITS, SERIES_METRICS, type ConflictStats, type RangeStats, type SeriesResult, type ServiceStats, type ServiceStatus } from '../protocol.ts';
+import { oneOf, str, type Verb } from './args.ts';
+import { bar, fit, lineChart, pictures } from './charts.ts';
+import { parseSince } from './history.ts';
+import { safe } from './safe.ts';
 import { show } from './show.ts';
 
 export interface AllStats {
@@ -13,33 +16,75 @@ export interface AllStats {
 export const stats: Verb = {
   name: 'stats',
   summary: 'statistics: port use and trend per range, service uptime and restarts, conflict counts',
-  details: 'With --json: { ports, services, conflicts }, the results of stats.ports, stats.services and stats.conflicts.',
-  options: {},
+  details: [
+    'With --json: { ports, services, conflicts }, the results of stats.ports, stats.services and stats.conflicts.',
+    `With --chart METRIC: a line chart of one time series (stats.series); METRIC is one of`,
+    `  ${SERIES_METRICS.join(', ')}.`,
+    'range.* take --range (default: registered), service.* need --service. With --json: the stats.series result.',
+    'Pictures (bars, charts) are drawn on a terminal only, and not with NO_COLOR; otherwise plain numbers.',
+  ].join('\n'),
+  options: {
+    chart: { type: 'string', value: 'METRIC', help: 'draw a line chart of this series instead of the tables' },
+    range: { type: 'string', value: 'R', help: 'with --chart: the range of a range.* metric' },
+    service: { type: 'string', value: 'S', help: 'with --chart: the service of a service.* metric' },
+    since: { type: 'string', value: 'T', help: 'with --chart: from T, an ISO time or an age (default 24h; up to 90d)' },
+  },
   positionals: { min: 0, max: 0 },
   async run(ctx) {
     const pm = ctx.client();
+    const metric = oneOf(ctx.values.chart, '--chart', SERIES_METRICS);
+    if (metric !== undefined) {
+      const now = ctx.io.now();
+      const from = parseSince(str(ctx.values.since) ?? '24h', now);
+      const step = chartStep((now - Date.parse(from)) / 1000);
+      const series = await pm.stats.series({
+        metric,
+        from,
+        step,
+        ...(str(ctx.values.range) !== undefined && { range: str(ctx.values.range)! }),
+        ...(str(ctx.values.service) !== undefined && { service: str(ctx.values.service)! }),
+      });
+      show(ctx, series, () => renderSeries(series, pictures(ctx.io)));
+      return;
+    }
     const [ports, services, conflicts] = await Promise.all([pm.stats.ports(), pm.stats.services(), pm.stats.conflicts()]);
     const all: AllStats = { ports, services, conflicts };
-    show(ctx, all, (safe, p) => renderStats(safe, p));
+    show(ctx, all, (escaped, p) => renderStats(escaped, p, pictures(ctx.io)));
   },
 };
+
+/** About a hundred points whatever the span: whole minutes within the minute buckets' 24 h, whole hours beyond. */
+export function chartStep(spanSec: number): number {
+  const minutes = Math.max(1, Math.ceil(spanSec / 100 / 60));
+  return spanSec > 86_400 ? Math.ceil(minutes / 60) * 3600 : minutes * 60;
+}
+
+/** A line chart of a series, or with `pics` false one "time value" line per point. */
+export function renderSeries(s: SeriesResult, pics: boolean, width = 72): string {
+  const label = `${s.metric}, one point per ${s.step % 3600 === 0 ? `${s.step / 3600}h` : `${s.step / 60}m`}`;
+  if (!pics) return [label, ...s.points.map(([t, v]) => `${t}  ${v === null ? '-' : v}`)].join('\n');
+  const values = fit(s.points.map(([, v]) => v), width);
+  const first = s.points[0]?.[0] ?? '';
+  const last = s.points.at(-1)?.[0] ?? '';
+  return [label, lineChart(values, { height: 10 }), `${first.slice(0, 16)} .. ${last.slice(0, 16)} UTC`].join('\n');
+}
 
 // A range of 48,000 ports with two in use is not "0.0%" used.
 const pct = (x: number | null) => (x === null ? '-' : x > 0 && x < 0.001 ? '<0.1%' : `${(x * 100).toFixed(1)}%`);
 
-export function renderStats(s: AllStats, p: Paint): string {
-  return [p.bold('Ports'), renderRanges(s.ports.ranges, p), '', p.bold('Services'), renderServiceStats(s.services, p), '', p.bold('Conflicts'), renderConflictStats(s.conflicts)].join('\n');
+export function renderStats(s: AllStats, p: Paint, pics = false): string {
+  return [p.bold('Ports'), renderRanges(s.ports.ranges, p, pics), '', p.bold('Services'), renderServiceStats(s.services, p), '', p.bold('Conflicts'), renderConflictStats(s.conflicts)].join('\n');
 }
 
-function renderRanges(ranges: RangeStats[], p: Paint): string {
+function renderRanges(ranges: RangeStats[], p: Paint, pics: boolean): string {
   const rows = ranges.map((r) => [
-    r.name,
+    safe(r.name),
     `${r.start}-${r.end}`,
     String(r.assigned),
     String(r.reserved),
     String(r.listening),
     String(r.free),
-    pct(r.utilisation),
+    pics ? `${bar(r.utilisation, 20)} ${pct(r.utilisation).padStart(6)}` : pct(r.utilisation),
     `${r.trendPerDay >= 0 ? '+' : ''}${r.trendPerDay.toFixed(2)}`,
     r.exhaustsAt ? r.exhaustsAt.slice(0, 10) : '-',
   ]);
@@ -60,7 +105,7 @@ function renderServiceStats(s: AllStats['services'], p: Paint): string {
   const counts = Object.entries(s.byStatus).map(([status, n]) => `${status} ${n}`).join(', ');
   if (s.services.length === 0) return p.dim('no services registered');
   const rows = s.services.map((x) => [
-    x.name,
+    safe(x.name),
     pct(x.uptime['1h']),
     pct(x.uptime['24h']),
     pct(x.uptime['7d']),

@@ -5,7 +5,7 @@ import { compareNames, type Conflict } from '../../client/protocol.ts';
 import { conflictKey, drifts, duplicates, foreignListeners, LISTENER_TYPES, reservedInUse, SEVERITY, type Wanted } from './detect.ts';
 import { adoptable, countHoldoff, DEFAULT_HOLDOFF_ROUNDS, holdoffKey, expired, type PidStarts } from './lifecycle.ts';
 import type { Observation } from './observation.ts';
-import { unregisterEffects } from './service-effects.ts';
+import { reservationLine, unregisterEffects } from './service-effects.ts';
 import { conflictNumber, iso, portKey, statusOp, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ReconcileInput {
@@ -102,7 +102,7 @@ function liveReservations(state: State, now: number, result: Effects): Reservati
   const kept: Reservation[] = [];
   for (const [key, r] of Object.entries(state.reservations).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (expired(r, now)) {
-      result.ops.push({ op: 'reservation', key, value: null });
+      result.ops.push({ op: 'reservation', key, value: null }, reservationLine(r, 'unreserved', now, 'expired'));
       result.events.push({ type: 'port_released', data: { port: r.port } });
     } else kept.push(r);
   }

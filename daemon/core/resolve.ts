@@ -5,7 +5,7 @@ import { compareNames, SEVERITIES, type Conflict, type Protocol, type ResolveRes
 import { cannotResolve, invalidParams, notFound, portUnavailable } from './errors.ts';
 import { portOfAddress } from './owner.ts';
 import type { PortIndex } from './portindex.ts';
-import { setPortEffects, toService } from './service-effects.ts';
+import { reservationLine, setPortEffects, toService } from './service-effects.ts';
 import { takenBy } from './taken.ts';
 import { conflictNumber, iso, portKey, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
@@ -187,6 +187,7 @@ function reserve(state: State, service: ServiceRecord | null, conflict: Conflict
     const reason = conflict ? `conflict ${conflict.id}` : `reserved by ${by}`;
     const value: Reservation = { port, protocol, for: service.name, reason, createdAt: iso(now) };
     fx.ops.push({ op: 'reservation', key, value });
+    if (!existing) fx.ops.push(reservationLine(value, 'reserved', now, 'resolve:reserve'));
   }
   let acknowledged: Conflict | null = null;
   if (conflict) {

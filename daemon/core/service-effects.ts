@@ -2,7 +2,7 @@
 // unregister, release, reserve. The registry has already chosen and checked
 // any port; these only say what changes and what to announce.
 import type { HealthCheck, Protocol, Service } from '../../client/protocol.ts';
-import { iso, portKey, statusOp, type AssignmentEvent, type Effects, type Origin, type Reservation, type ServiceRecord, type State } from './state.ts';
+import { iso, portKey, statusOp, type AssignmentEvent, type Effects, type Op, type Origin, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ServiceInput {
   name: string;
@@ -27,6 +27,12 @@ export function toService(r: ServiceRecord): Service {
 
 function history(now: number, service: string, port: number | null, previous: number | null, why: string): AssignmentEvent {
   return { at: iso(now), service, port, previous, why };
+}
+
+/** The history line of a reservation made or lifted; `service` is who it is for, if anyone. */
+export function reservationLine(r: Reservation, action: 'reserved' | 'unreserved', now: number, why: string): Op {
+  const [port, previous] = action === 'reserved' ? [r.port, null] : [null, r.port];
+  return { op: 'history', value: { at: iso(now), service: r.for ?? '', port, previous, why, action } };
 }
 
 /** Creates or updates a service. An update keeps registeredAt, and its status while the owner is the same. */
@@ -109,13 +115,17 @@ export function releaseEffects(state: State, protocol: Protocol, port: number, h
     effects.events.push(...u.events);
   }
   const key = portKey(protocol, port);
-  if (state.reservations[key]) {
-    effects.ops.push({ op: 'reservation', key, value: null });
+  const reservation = state.reservations[key];
+  if (reservation) {
+    effects.ops.push({ op: 'reservation', key, value: null }, reservationLine(reservation, 'unreserved', now, 'release'));
     if (holders.length === 0) effects.events.push({ type: 'port_released', data: { port } });
   }
   return effects;
 }
 
-export function reserveEffects(reservation: Reservation): Effects {
-  return { ops: [{ op: 'reservation', key: portKey(reservation.protocol, reservation.port), value: reservation }], events: [] };
+/** Makes or updates a reservation; `line` records a new one in the history. */
+export function reserveEffects(reservation: Reservation, line?: { now: number; why: string }): Effects {
+  const ops: Op[] = [{ op: 'reservation', key: portKey(reservation.protocol, reservation.port), value: reservation }];
+  if (line) ops.push(reservationLine(reservation, 'reserved', line.now, line.why));
+  return { ops, events: [] };
 }

@@ -2,7 +2,8 @@
 // changes it. Every mutation is an `Op`: the registry applies ops to memory and
 // the store appends the same ops to its journal, so replaying the journal at
 // start rebuilds exactly the state that was acknowledged.
-import type { Conflict, EventData, EventType, Protocol, Service, ServiceStatus } from '../../client/protocol.ts';
+import type { Conflict, EventData, EventType, HistoryAction, Protocol, Service, ServiceStatus } from '../../client/protocol.ts';
+import { appendSeriesRow, pruneSeries, seriesOf, type SeriesState } from './series.ts';
 
 /** 2: adds `statusLog`. */
 export const SCHEMA_VERSION = 2;
@@ -27,13 +28,20 @@ export interface Reservation {
   expiresAt?: string;
 }
 
-/** One line of assignment history: a service got, changed or gave up a port. */
+/**
+ * One line of assignment history: a service got, changed or gave up a port,
+ * or a port was reserved or unreserved (then `service` is who it was for, or '').
+ */
 export interface AssignmentEvent {
   at: string;
   service: string;
   port: number | null;
   previous: number | null;
   why: string;
+  /** Set on lines written since port.history; older lines get theirs from port/previous/why (core/history.ts). */
+  action?: HistoryAction;
+  /** Who did it, when known: a caller's user name, or "daemon". */
+  by?: string;
 }
 
 /** One line of status history: a service's status was set at `at`; uptime statistics are computed from these. */
@@ -52,6 +60,8 @@ export interface State {
   history: AssignmentEvent[];
   statusLog: StatusEvent[];
   nextConflictId: number;
+  /** Time-series buckets (core/series.ts); absent in states written before they existed. */
+  series?: SeriesState;
 }
 
 export type Op =
@@ -60,7 +70,9 @@ export type Op =
   | { op: 'conflict'; id: string; value: Conflict | null }
   | { op: 'history'; value: AssignmentEvent }
   | { op: 'status'; value: StatusEvent }
-  | { op: 'nextConflictId'; value: number };
+  | { op: 'nextConflictId'; value: number }
+  | { op: 'series'; value: { table: 'minute' | 'hour'; at: number; points: Record<string, number | null> } }
+  | { op: 'seriesPrune'; value: { minuteBefore: number; hourBefore: number } };
 
 /** The number in a conflict id ("c12" -> 12). Ids are minted in increasing order, so it orders conflicts by when they were opened. */
 export function conflictNumber(id: string): number {
@@ -116,6 +128,12 @@ export function applyOp(state: State, op: Op): void {
       return;
     case 'nextConflictId':
       state.nextConflictId = op.value;
+      return;
+    case 'series':
+      appendSeriesRow(seriesOf(state)[op.value.table], op.value.at, op.value.points, op.value.table);
+      return;
+    case 'seriesPrune':
+      pruneSeries(seriesOf(state), op.value.minuteBefore, op.value.hourBefore);
       return;
   }
 }

@@ -31,6 +31,8 @@ export interface PortStatsInput {
   listeners: ReadonlyArray<{ port: number }>;
   history: readonly AssignmentEvent[];
   now: number;
+  /** When given, the capacity forecast (core/series.ts forecastExhaustion over the hourly series) replaces the trend-based one. */
+  forecast?: (range: { name: string; size: number; free: number }) => string | null;
 }
 
 /**
@@ -64,7 +66,7 @@ export function portStats(input: PortStatsInput): RangeStats[] {
       free,
       utilisation: (size - free) / size,
       trendPerDay,
-      exhaustsAt: exhaustion(free, trendPerDay, historyMs, input.now),
+      exhaustsAt: input.forecast ? input.forecast({ name: range.name, size, free }) : exhaustion(free, trendPerDay, historyMs, input.now),
       historySec: Math.floor(historyMs / 1000),
     };
   });
@@ -103,6 +105,7 @@ function historySpan(history: readonly AssignmentEvent[], now: number): number {
 function netGrowth(lines: readonly AssignmentEvent[], range: Range): number {
   let net = 0;
   for (const h of lines) {
+    if (h.action === 'reserved' || h.action === 'unreserved') continue;
     if (h.port !== null && contains(range, h.port)) net++;
     if (h.previous !== null && contains(range, h.previous)) net--;
   }

@@ -99,7 +99,7 @@ export function reserve(
       ...(p.reason !== undefined && { reason: p.reason }),
       ...(p.ttlSec !== undefined && { expiresAt: iso(now + p.ttlSec * 1000) }),
     };
-    tx.apply(reserveEffects(reservation));
+    tx.apply(reserveEffects(reservation, old ? undefined : { now, why: 'reserve' }));
     return portInfo(registry, p.protocol, p.port);
   });
 }

@@ -2,10 +2,12 @@
 // core/stats.ts, which does the counting.
 import type { ConflictStats, HealthResult, RangeStats } from '../../client/protocol.ts';
 import { conflictStats, portStats, serviceStats, type ServiceStatsResult } from '../core/stats.ts';
+import { forecastExhaustion } from '../core/series.ts';
 import type { Registry } from '../registry.ts';
 
 export function rangeStats(registry: Registry): { ranges: RangeStats[] } {
   const { state } = registry;
+  const now = registry.now();
   return {
     ranges: portStats({
       ranges: registry.deps.ranges,
@@ -13,7 +15,8 @@ export function rangeStats(registry: Registry): { ranges: RangeStats[] } {
       reservations: Object.values(state.reservations),
       listeners: registry.lastScan?.listeners ?? [],
       history: state.history,
-      now: registry.now(),
+      now,
+      forecast: (range) => forecastExhaustion(state.series?.hour, range, now),
     }),
   };
 }

@@ -3,6 +3,7 @@
 // return that method's result. The compiler checks both.
 import type { Conflict, MethodName, ResultOf } from '../../client/protocol.ts';
 import type { CheckTarget } from '../core/health.ts';
+import type { RequestStats } from '../core/request-stats.ts';
 import type { EventBus } from '../events.ts';
 import type { HealthResults } from '../health.ts';
 import type { Registry } from '../registry.ts';
@@ -20,6 +21,11 @@ export interface App {
   startedAt: number;
   socketPath: string;
   stateFile: string;
+  journalFile: string;
+  /** The daemon's user name: who a history line names when it recorded no caller. */
+  user: string;
+  /** Requests per method, fed by rpc/timing.ts. */
+  requests: RequestStats;
   /** Scans now, reconciles, and returns the open conflicts. */
   detect: () => Promise<Conflict[]>;
   /** The health monitor: its results, and checks on demand. */

@@ -1,4 +1,5 @@
 // daemon.* routes: what the daemon says of itself.
+import { processFigures, storeFigures } from '../host/self.ts';
 import { listConflicts } from '../ops/conflicts.ts';
 import type { App, Routes } from './app.ts';
 import * as v from './validate.ts';
@@ -18,6 +19,9 @@ export function daemonRoutes(app: App): Routes<'daemon.status' | 'daemon.ping'> 
         services: Object.keys(registry.state.services).length,
         openConflicts: listConflicts(registry, true).length,
         lastScan: scan && { at: new Date(scan.at).toISOString(), durationMs: scan.durationMs, listeners: scan.listeners.length },
+        process: processFigures(),
+        store: storeFigures(app),
+        requests: app.requests.figures(registry.now()),
       };
     },
     'daemon.ping': () => 'pong',

@@ -5,7 +5,7 @@ import { allocate, listPorts, portInfo, release, reserve, suggest } from '../ops
 import type { App, MethodsOf, Routes } from './app.ts';
 import * as v from './validate.ts';
 
-export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
+export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>, 'port.history'>> {
   const { registry } = app;
   return {
     'port.list': (p) => {

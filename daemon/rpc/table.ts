@@ -7,7 +7,9 @@ import { conflictRoutes } from './conflict-routes.ts';
 import { daemonRoutes } from './daemon-routes.ts';
 import { eventRoutes } from './event-routes.ts';
 import { healthRoutes } from './health-routes.ts';
+import { historyRoutes } from './history-routes.ts';
 import { portRoutes } from './port-routes.ts';
+import { seriesRoutes } from './series-routes.ts';
 import { serviceRoutes } from './service-routes.ts';
 import { statsRoutes } from './stats-routes.ts';
 
@@ -15,9 +17,11 @@ export function methodTable(app: App): RouteTable {
   return {
     ...serviceRoutes(app),
     ...portRoutes(app),
+    ...historyRoutes(app),
     ...conflictRoutes(app),
     ...healthRoutes(app),
     ...statsRoutes(app),
+    ...seriesRoutes(app),
     ...daemonRoutes(app),
     ...eventRoutes(app),
   };

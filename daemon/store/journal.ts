@@ -68,6 +68,8 @@ const OP_KEYS: Record<Op['op'], string | null> = {
   history: null,
   status: null,
   nextConflictId: null,
+  series: null,
+  seriesPrune: null,
 };
 
 function decode(text: string): JournalEntry | null {

@@ -268,7 +268,10 @@ describe('reconcile: leases and hold-off', () => {
   it('drops a reservation whose ttl has run out', () => {
     const state = stateOf({ reservations: [reservation(7000, { expiresAt: iso(T0) })] });
     const r = reconcile({ state, listeners: [obs(7000, { pid: 1 })], now: T0, holdoff: {} });
-    expect(r.ops).toEqual([{ op: 'reservation', key: 'tcp/7000', value: null }]);
+    expect(r.ops).toEqual([
+      { op: 'reservation', key: 'tcp/7000', value: null },
+      { op: 'history', value: { at: iso(T0), service: '', port: null, previous: 7000, why: 'expired', action: 'unreserved' } },
+    ]);
     expect(r.opened).toEqual([]);
   });
 

@@ -220,6 +220,9 @@ describe('applyResolution reserve', () => {
   it('without a conflict, reserves the service port for it', () => {
     const { result, ops } = run(world(), req({ strategy: 'reserve', service: 'lone' }));
     expect(result).toMatchObject({ conflict: null, from: 3000, to: 3000 });
-    expect(ops).toEqual([{ op: 'reservation', key: 'tcp/3000', value: expect.objectContaining({ for: 'lone', port: 3000 }) }]);
+    expect(ops).toEqual([
+      { op: 'reservation', key: 'tcp/3000', value: expect.objectContaining({ for: 'lone', port: 3000 }) },
+      { op: 'history', value: expect.objectContaining({ service: 'lone', port: 3000, previous: null, action: 'reserved', why: 'resolve:reserve' }) },
+    ]);
   });
 });

@@ -58,6 +58,7 @@ describe('stats.ports', () => {
     // Three ports assigned within the last 7 days, none given up.
     expect(st.trendPerDay).toBeCloseTo(3 / 7, 9);
     // Seconds of history are no basis for a date (issue 6: "FULL BY 2488-01-11"): none, and how much there is.
+    // The forecast reads the hourly series: a daemon minutes old has no day of history yet.
     expect(st.exhaustsAt).toBeNull();
     expect(st.historySec).toBeLessThan(LIMITS.forecastMinHistorySec);
 
