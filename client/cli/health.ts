@@ -21,7 +21,9 @@ export const health: Verb = {
     else if (name !== undefined) results = [await pm.health.get({ service: name })];
     else results = await pm.health.list();
     // Sparklines are pictures: fetched and drawn only when they will be shown.
-    const sparks = !ctx.json && pictures(ctx.io) ? await Promise.all(results.map((r) => fetchSparks(pm, r.service, ctx.io.now()))) : undefined;
+    // A daemon without the series (an older one) still gets its table, without the pictures.
+    const sparks =
+      !ctx.json && pictures(ctx.io) ? await Promise.all(results.map((r) => fetchSparks(pm, r.service, ctx.io.now()))).catch(() => undefined) : undefined;
     // `health <service>` prints health.get's one result as JSON; the table takes a list either way.
     const one = name !== undefined && !ctx.values.check;
     show<HealthResult | HealthResult[]>(ctx, one ? (results[0] as HealthResult) : results, (escaped, p) =>

@@ -19,7 +19,7 @@ export const showService: Verb = {
   async run(ctx) {
     const pm = ctx.client();
     const s = await pm.service.get({ name: ctx.positionals[0] as string });
-    const sparks = !ctx.json && pictures(ctx.io) ? await fetchSparks(pm, s.name, ctx.io.now()) : undefined;
+    const sparks = !ctx.json && pictures(ctx.io) ? await fetchSparks(pm, s.name, ctx.io.now()).catch(() => undefined) : undefined;
     show(ctx, s, (escaped, p) => renderServiceDetail(escaped, ctx.io.now(), p, sparks));
   },
 };

@@ -92,9 +92,9 @@ describe('stats pictures', () => {
 describe('safe', () => {
   it.each([
     ['plain-name.1', 'plain-name.1'],
-    ['\x1b]0;pwned\x07', '\\x1b]0;pwned\\x07'],
+    ['\x1b]0;pwned\x07', '\\u001b]0;pwned\\u0007'],
     ['a\nb\rc\td', 'a\\nb\\rc\\td'],
-    ['\x9b31m', '\\x9b31m'],
+    ['\x9b31m', '\\u009b31m'],
     ['abc\u202edcb', 'abc\\u202edcb'],
     ['ünïcödé ✓', 'ünïcödé ✓'],
   ])('%j -> %j', (input, expected) => {

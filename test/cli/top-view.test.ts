@@ -119,7 +119,7 @@ describe('renderTop', () => {
       expect(l).not.toMatch(/[\x00-\x1f\x7f]/);
       expect(l.length).toBeLessThanOrEqual(50);
     }
-    expect(lines.join('\n')).toContain('x\\x1b]0;pwned\\x07');
+    expect(lines.join('\n')).toContain('x\\u001b]0;pwned\\u0007');
   });
 
   it('clips coloured text by what shows, keeping the codes whole', () => {
