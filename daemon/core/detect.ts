@@ -38,32 +38,61 @@ function wanted(type: ConflictType, protocol: Protocol, port: number, services: 
   return w;
 }
 
-/** Services grouped by protocol/port; every group holds at least one. */
-export function byPort(services: readonly ServiceRecord[]): Map<string, ServiceRecord[]> {
-  const groups = new Map<string, ServiceRecord[]>();
-  for (const s of services) {
-    const key = portKey(s.protocol, s.port);
-    groups.set(key, [...(groups.get(key) ?? []), s]);
+/** Items grouped by protocol/port, in first-seen order; every group holds at least one. */
+export function byPort<T extends { protocol: Protocol; port: number }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const x of items) {
+    const key = portKey(x.protocol, x.port);
+    const group = groups.get(key);
+    if (group) group.push(x);
+    else groups.set(key, [x]);
   }
   return groups;
 }
 
-export function duplicates(services: readonly ServiceRecord[]): Wanted[] {
-  return [...byPort(services).values()]
-    .filter((group) => group.length > 1)
-    .map((group) => wanted('duplicate_assignment', group[0]!.protocol, group[0]!.port, group.map((s) => s.name)));
+/**
+ * A scan's listeners looked up by port and by pid, built once per round so
+ * that every per-service question is a map lookup, not a walk of the scan.
+ */
+export class ListenerView {
+  private readonly onPort: Map<string, Observation[]>;
+  private readonly ofPid = new Map<number, Observation[]>();
+
+  constructor(readonly all: readonly Observation[]) {
+    this.onPort = byPort(all);
+    for (const l of all) {
+      if (l.pid === undefined) continue;
+      const list = this.ofPid.get(l.pid);
+      if (list) list.push(l);
+      else this.ofPid.set(l.pid, [l]);
+    }
+  }
+
+  on(protocol: Protocol, port: number): readonly Observation[] {
+    return this.onPort.get(portKey(protocol, port)) ?? [];
+  }
+
+  of(pid: number): readonly Observation[] {
+    return this.ofPid.get(pid) ?? [];
+  }
 }
 
-function listenersOn(listeners: readonly Observation[], protocol: Protocol, port: number): Observation[] {
-  return listeners.filter((l) => l.protocol === protocol && l.port === port);
+/** A duplicate_assignment for every port that two or more of `services` hold. */
+export function duplicates(services: readonly ServiceRecord[]): Wanted[] {
+  return [...byPort(services).values()].flatMap((group) => duplicateOn(group.map((s) => s.name), group[0]!));
+}
+
+/** The duplicate_assignment on one port, given the names holding it (none when fewer than two). */
+export function duplicateOn(names: readonly string[], where: { protocol: Protocol; port: number }): Wanted[] {
+  return names.length > 1 ? [wanted('duplicate_assignment', where.protocol, where.port, [...names])] : [];
 }
 
 /** A listener is foreign to a port only if it is provably none of its services' owner. */
-export function foreignListeners(services: readonly ServiceRecord[], listeners: readonly Observation[]): Wanted[] {
+export function foreignListeners(services: readonly ServiceRecord[], listeners: ListenerView): Wanted[] {
   const found: Wanted[] = [];
   for (const group of byPort(services).values()) {
     const { protocol, port } = group[0]!;
-    const foreign = listenersOn(listeners, protocol, port).find((l) => group.every((s) => ownership(s, l) === 'foreign'));
+    const foreign = listeners.on(protocol, port).find((l) => group.every((s) => ownership(s, l) === 'foreign'));
     if (foreign) found.push(wanted('foreign_listener', protocol, port, group.map((s) => s.name), toListener(foreign)));
   }
   return found;
@@ -77,14 +106,14 @@ export function foreignListeners(services: readonly ServiceRecord[], listeners: 
 export function reservedInUse(
   services: Readonly<Record<string, ServiceRecord>>,
   reservations: readonly Reservation[],
-  listeners: readonly Observation[],
+  listeners: ListenerView,
   acknowledged: ReadonlySet<string>,
 ): Wanted[] {
   const found: Wanted[] = [];
   for (const r of reservations) {
     if (acknowledged.has(portKey(r.protocol, r.port))) continue;
     const holder = r.for !== undefined ? services[r.for] : undefined;
-    const intruder = listenersOn(listeners, r.protocol, r.port).find((l) =>
+    const intruder = listeners.on(r.protocol, r.port).find((l) =>
       holder ? ownership(holder, l) === 'foreign' : l.pid !== undefined || l.process !== undefined,
     );
     if (intruder) found.push(wanted('reserved_in_use', r.protocol, r.port, holder ? [holder.name] : [], toListener(intruder)));
@@ -93,12 +122,12 @@ export function reservedInUse(
 }
 
 /** A service's process listens elsewhere, on a port no other service holds, and not on its own. */
-export function drifts(services: readonly ServiceRecord[], listeners: readonly Observation[]): Wanted[] {
+export function drifts(services: readonly ServiceRecord[], listeners: ListenerView): Wanted[] {
   const held = new Set(services.map((s) => portKey(s.protocol, s.port)));
   const found: Wanted[] = [];
   for (const s of services) {
     if (s.pid === undefined) continue;
-    const own = listeners.filter((l) => l.pid === s.pid && l.protocol === s.protocol);
+    const own = listeners.of(s.pid).filter((l) => l.protocol === s.protocol);
     if (own.some((l) => l.port === s.port)) continue;
     const elsewhere = own.find((l) => !held.has(portKey(l.protocol, l.port)));
     if (elsewhere) found.push(wanted('drift', s.protocol, s.port, [s.name], toListener(elsewhere)));

@@ -24,11 +24,14 @@ export class PortIndex {
   /** Who each reservation is for, by port key (reservations without `for` are absent). */
   private readonly reservedFor = new Map<string, string>();
   private listeners = new Map<string, Observation[]>();
+  /** Open conflict ids by port key, so the check after a mutation finds a port's conflicts without walking them all. */
+  private readonly open = new Map<string, Set<string>>();
 
   static build(state: State): PortIndex {
     const index = new PortIndex();
     for (const s of Object.values(state.services)) index.hold(s.protocol, s.port, s.name);
     for (const r of Object.values(state.reservations)) index.reserve(r);
+    for (const c of Object.values(state.conflicts)) if (c.resolvedAt === null) index.track(c.id, c);
     return index;
   }
 
@@ -45,6 +48,10 @@ export class PortIndex {
         this.reservedFor.delete(portKey(old.protocol, old.port));
       }
       if (op.value) this.reserve(op.value);
+    } else if (op.op === 'conflict') {
+      const old = state.conflicts[op.id];
+      if (old && old.resolvedAt === null) this.untrack(op.id, old);
+      if (op.value && op.value.resolvedAt === null) this.track(op.id, op.value);
     }
   }
 
@@ -98,6 +105,31 @@ export class PortIndex {
 
   allListeners(): Observation[] {
     return [...this.listeners.values()].flat();
+  }
+
+  /** How many listeners the latest scan saw. */
+  listenerCount(): number {
+    let n = 0;
+    for (const list of this.listeners.values()) n += list.length;
+    return n;
+  }
+
+  openConflictsOn(protocol: Protocol, port: number): string[] {
+    return [...(this.open.get(portKey(protocol, port)) ?? [])];
+  }
+
+  private track(id: string, c: { protocol: Protocol; port: number }): void {
+    const key = portKey(c.protocol, c.port);
+    const set = this.open.get(key);
+    if (set) set.add(id);
+    else this.open.set(key, new Set([id]));
+  }
+
+  private untrack(id: string, c: { protocol: Protocol; port: number }): void {
+    const key = portKey(c.protocol, c.port);
+    const set = this.open.get(key);
+    set?.delete(id);
+    if (set?.size === 0) this.open.delete(key);
   }
 
   private reserve(r: { protocol: Protocol; port: number; for?: string }): void {

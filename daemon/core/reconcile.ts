@@ -2,9 +2,11 @@
 // Pure, and its only memory between rounds is the `holdoff` it returns, so a
 // round is a table-driven test (the lesson of Kubernetes' port repair loop).
 import type { Conflict } from '../../client/protocol.ts';
-import { conflictKey, drifts, duplicates, foreignListeners, LISTENER_TYPES, reservedInUse, SEVERITY, type Wanted } from './detect.ts';
+import { diffConflicts } from './conflict-diff.ts';
+import { byPort, drifts, duplicates, foreignListeners, LISTENER_TYPES, ListenerView, reservedInUse } from './detect.ts';
 import { adoptable, countHoldoff, DEFAULT_HOLDOFF_ROUNDS, holdoffKey, expired } from './lifecycle.ts';
 import type { Observation } from './observation.ts';
+import { hasOwner } from './owner.ts';
 import { unregisterEffects } from './service-effects.ts';
 import { iso, portKey, statusOp, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
@@ -26,8 +28,15 @@ export interface ReconcileResult extends Effects {
   holdoff: Record<string, number>;
 }
 
+/**
+ * The full round, run for each scan: every service, reservation and open
+ * conflict is judged. Linear in services plus listeners (apart from sorting
+ * names once): every per-service question is a map lookup.
+ */
 export function reconcile(input: ReconcileInput): ReconcileResult {
-  const { state, listeners, now } = input;
+  const { state, now } = input;
+  const listeners = input.listeners && new ListenerView(input.listeners);
+  const deadPids = input.deadPids && new Set(input.deadPids);
   const result: ReconcileResult = { ops: [], events: [], opened: [], closed: [], holdoff: {} };
   const live = new Map(sortedByName(Object.values(state.services)).map((s) => [s.name, s]));
   const changed = new Set<string>();
@@ -46,7 +55,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   for (const s of live.values()) if (expired(s, now)) release(s, 'lease-expired');
 
   const rounds = input.holdoffRounds ?? DEFAULT_HOLDOFF_ROUNDS;
-  const round = countHoldoff([...live.values()], input.holdoff, input.deadPids, listeners, rounds);
+  const round = countHoldoff([...live.values()], input.holdoff, deadPids, listeners, rounds);
   result.holdoff = round.holdoff;
   for (const s of round.dead) {
     if (s.origin === 'allocate') {
@@ -62,15 +71,19 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
 
   // A dead adopted owner leaves the service unowned, free to adopt its successor below.
   for (const s of [...live.values()]) {
-    if (!s.adopted || s.pid === undefined || !input.deadPids?.includes(s.pid)) continue;
+    if (!s.adopted || s.pid === undefined || !deadPids?.has(s.pid)) continue;
     const { pid: _pid, process: _process, adopted: _adopted, ...unowned } = s;
     live.set(s.name, { ...unowned, updatedAt: iso(now) });
     changed.add(s.name);
   }
   if (listeners) {
+    // Only services on the same port can already own a listener there; they are read from `live` as adoption updates it.
+    const samePort = byPort([...live.values()]);
     for (const name of live.keys()) {
       const s = live.get(name)!;
-      const l = adoptable(s, [...live.values()], listeners);
+      if (hasOwner(s)) continue;
+      const neighbours = samePort.get(portKey(s.protocol, s.port))!.map((n) => live.get(n.name) ?? n);
+      const l = adoptable(s, neighbours, listeners.on(s.protocol, s.port));
       if (l) update(s, { ...(l.pid !== undefined && { pid: l.pid }), ...(l.process !== undefined && { process: l.process }), adopted: true });
     }
   }
@@ -87,16 +100,17 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
       ...drifts(services, listeners),
     );
   }
-  diffConflicts(state, want, listeners !== null, now, result);
+  const judged = Object.values(state.conflicts).filter((c) => c.resolvedAt === null && (listeners !== null || !LISTENER_TYPES.has(c.type)));
+  diffConflicts(state, want, judged, now, result);
   return result;
 }
 
-function sortedByName<T extends { name: string }>(xs: T[]): T[] {
+export function sortedByName<T extends { name: string }>(xs: T[]): T[] {
   return xs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** Drops reservations whose ttl ran out (announced as a released port) and returns the rest. */
-function liveReservations(state: State, now: number, result: Effects): Reservation[] {
+export function liveReservations(state: State, now: number, result: Effects): Reservation[] {
   const kept: Reservation[] = [];
   for (const [key, r] of Object.entries(state.reservations).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (expired(r, now)) {
@@ -114,52 +128,4 @@ function acknowledgedPorts(state: State): Set<string> {
       .filter((c) => c.resolvedAt === null && c.acknowledged && c.type !== 'reserved_in_use')
       .map((c) => portKey(c.protocol, c.port)),
   );
-}
-
-function conflictNumber(c: Conflict): number {
-  return Number(c.id.replace(/^c/, '')) || 0;
-}
-
-/**
- * Keeps open conflicts that are still wanted (refreshing who is involved in
- * place, without an event), closes the rest of the judged ones, opens the new.
- */
-function diffConflicts(state: State, want: Wanted[], withListeners: boolean, now: number, result: ReconcileResult): void {
-  const wanted = new Map(want.map((w) => [w.key, w]));
-  const kept = new Set<string>();
-  const open = Object.values(state.conflicts)
-    .filter((c) => c.resolvedAt === null && (withListeners || !LISTENER_TYPES.has(c.type)))
-    .sort((a, b) => conflictNumber(a) - conflictNumber(b));
-  for (const c of open) {
-    const key = conflictKey(c);
-    const w = wanted.get(key);
-    if (!w || kept.has(key)) {
-      // An acknowledged conflict ends the way the operator meant it to: resolved.
-      const closed: Conflict = { ...c, resolvedAt: iso(now), outcome: c.acknowledged && c.resolution ? 'resolved' : 'vanished' };
-      result.ops.push({ op: 'conflict', id: c.id, value: closed });
-      result.events.push({ type: 'conflict_resolved', data: closed });
-      result.closed.push(closed);
-      continue;
-    }
-    kept.add(key);
-    if (!sameParties(c, w)) {
-      const { listener: _old, ...rest } = c;
-      result.ops.push({ op: 'conflict', id: c.id, value: { ...rest, services: w.services, ...(w.listener && { listener: w.listener }) } });
-    }
-  }
-  let next = state.nextConflictId;
-  for (const w of want) {
-    if (kept.has(w.key)) continue;
-    kept.add(w.key);
-    const { key: _key, ...what } = w;
-    const c: Conflict = { id: `c${next++}`, ...what, severity: SEVERITY[w.type], detectedAt: iso(now), resolvedAt: null, resolution: null };
-    result.ops.push({ op: 'conflict', id: c.id, value: c });
-    result.events.push({ type: 'conflict_detected', data: c });
-    result.opened.push(c);
-  }
-  if (next !== state.nextConflictId) result.ops.push({ op: 'nextConflictId', value: next });
-}
-
-function sameParties(c: Conflict, w: Wanted): boolean {
-  return JSON.stringify(c.services) === JSON.stringify(w.services) && JSON.stringify(c.listener) === JSON.stringify(w.listener);
 }
