@@ -5,10 +5,12 @@ import { ConfigError, readConfig, type Config } from './config.ts';
 import { BROWSER_UNSAFE_PORTS } from './core/allocate.ts';
 import { portKey } from './core/state.ts';
 import { reserveEffects } from './core/service-effects.ts';
-import { ingestScan, listConflicts } from './ops/conflicts.ts';
+import { listConflicts } from './ops/conflicts.ts';
+import { Allocator } from './ops/allocator.ts';
+import { Reconciler } from './ops/reconciler.ts';
 import { EventBus } from './events.ts';
 import { HealthMonitor, realProbe } from './health.ts';
-import { ephemeralRange } from './host/process.ts';
+import { ephemeralRange, pidAlive } from './host/process.ts';
 import { createJsonRpc } from './transport/jsonrpc.ts';
 import { createLog, withAudit, type Log } from './log.ts';
 import { bindProbe } from './host/bind-probe.ts';
@@ -43,15 +45,19 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   const registry = new Registry({
     store,
     publish: (e) => bus.publish(e),
-    probe: bindProbe,
     now: Date.now,
-    policy: { ephemeral: config.avoidEphemeral ? await ephemeralRange() : null, unsafe: BROWSER_UNSAFE_PORTS },
-    ranges: config.ranges,
     onFatal: (err) => {
       log.fatal({ err }, 'cannot persist state; exiting so that nothing unsaved is acknowledged');
       process.exit(70);
     },
   });
+  const allocator = new Allocator({
+    registry,
+    probe: bindProbe,
+    policy: { ephemeral: config.avoidEphemeral ? await ephemeralRange() : null, unsafe: BROWSER_UNSAFE_PORTS },
+    ranges: config.ranges,
+  });
+  const reconciler = new Reconciler({ registry, pidAlive });
   await registry.mutate((tx) => {
     for (const r of config.reservations) {
       if (!tx.state.reservations[portKey(r.protocol, r.port)]) {
@@ -65,7 +71,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     intervalSec: config.scanIntervalSec,
     now: Date.now,
     onScan: async (scan) => {
-      await ingestScan(registry, scan);
+      await reconciler.ingest(scan);
     },
     log,
   });
@@ -75,6 +81,8 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   const rpc = createJsonRpc<RpcContext>({
     methods: withAudit(log, methodTable({
       registry,
+      allocator,
+      reconciler,
       bus,
       version: packageVersion(),
       startedAt: Date.now(),

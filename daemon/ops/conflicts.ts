@@ -1,30 +1,11 @@
-// Conflict operations: take in a scan, detect now, resolve, and the views.
+// Conflict operations: resolve, and the views. Scans are taken in by the reconciler.
 import type { Conflict, ResolveParams, ResolveResult } from '../../client/protocol.ts';
 import { whyTaken } from '../core/allocate.ts';
 import { portUnavailable } from '../core/errors.ts';
-import type { Scan } from '../core/observation.ts';
-import { reconcile } from '../core/reconcile.ts';
-import { pruneConflicts } from '../core/retention.ts';
 import { applyResolution, planResolution } from '../core/resolve.ts';
-import { pickPort } from './allocator.ts';
-import { reconcileRegistry } from './services.ts';
-import { pidAlive } from '../host/process.ts';
+import type { Allocator } from './allocator.ts';
+import { recheck } from './reconciler.ts';
 import type { Registry } from '../registry.ts';
-
-/** Reconciles the registry with a completed scan; returns the conflicts still open. */
-export function ingestScan(registry: Registry, scan: Scan): Promise<Conflict[]> {
-  return registry.mutate((tx) => {
-    registry.lastScan = scan;
-    tx.index.setListeners(scan.listeners);
-    const pids = new Set(Object.values(tx.state.services).flatMap((s) => (s.pid !== undefined ? [s.pid] : [])));
-    const deadPids = [...pids].filter((pid) => !pidAlive(pid));
-    const r = reconcile({ state: tx.state, listeners: scan.listeners, now: registry.now(), holdoff: registry.holdoff, deadPids });
-    registry.holdoff = r.holdoff;
-    tx.apply(r);
-    tx.apply({ ops: pruneConflicts(tx.state), events: [] });
-    return listConflicts(registry, true);
-  });
-}
 
 export function listConflicts(registry: Registry, open: boolean): Conflict[] {
   return Object.values(registry.state.conflicts)
@@ -40,7 +21,7 @@ export function conflictHistory(registry: Registry, p: { limit: number; since?: 
     .slice(0, p.limit);
 }
 
-export function resolve(registry: Registry, p: ResolveParams & { by: string }): Promise<ResolveResult> {
+export function resolve(registry: Registry, allocator: Allocator, p: ResolveParams & { by: string }): Promise<ResolveResult> {
   return registry.mutate(async (tx) => {
     const plan = planResolution(tx.state, { ...p });
     const s = plan.service;
@@ -52,7 +33,7 @@ export function resolve(registry: Registry, p: ResolveParams & { by: string }): 
     }
     let to = plan.target ?? s.port;
     if (plan.needsPort === 'auto' && plan.target === undefined) {
-      to = await pickPort(registry, { protocol: s.protocol, host: s.host, name: s.name, avoid: [s.port] });
+      to = await allocator.pickPort({ protocol: s.protocol, host: s.host, name: s.name, avoid: [s.port] });
     } else if (plan.needsPort !== null) {
       const taken = whyTaken(tx.state, tx.index, s.protocol, to, s.name);
       const other = taken?.heldBy.service;
@@ -60,14 +41,14 @@ export function resolve(registry: Registry, p: ResolveParams & { by: string }): 
       const ownListener = taken?.reason === 'listening' && plan.needsPort === 'auto';
       if (taken && other !== s.name && !ownListener) throw portUnavailable(to, taken.reason, taken.heldBy);
       if (!ownListener && !taken) {
-        const refused = await registry.deps.probe(to, s.protocol, s.host);
+        const refused = await allocator.probe(to, s.protocol, s.host);
         if (refused) throw portUnavailable(to, `bind probe failed (${refused})`, {});
       }
     }
     const out = applyResolution(tx.state, plan, to, registry.now(), p.by);
     tx.apply(out);
     // A swap can put the other service onto a shared port: say so now, not at the next scan.
-    reconcileRegistry(registry, tx);
+    recheck(tx, registry.now());
     return out.result;
   });
 }

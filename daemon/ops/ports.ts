@@ -7,10 +7,10 @@ import { toListener } from '../core/owner.ts';
 import { contains } from '../core/ranges.ts';
 import { registerEffects, releaseEffects, reserveEffects, unregisterEffects } from '../core/service-effects.ts';
 import { iso, portKey, type Reservation } from '../core/state.ts';
-import { pickPort, rangeFor } from './allocator.ts';
+import type { Allocator } from './allocator.ts';
 import type { Registry } from '../registry.ts';
 
-export function allocate(registry: Registry, p: Required<Pick<AllocateParams, 'service' | 'protocol' | 'host'>> & AllocateParams): Promise<AllocateResult> {
+export function allocate(registry: Registry, allocator: Allocator, p: Required<Pick<AllocateParams, 'service' | 'protocol' | 'host'>> & AllocateParams): Promise<AllocateResult> {
   return registry.mutate(async (tx) => {
     const now = registry.now();
     const expiresAt = p.ttlSec !== undefined ? iso(now + p.ttlSec * 1000) : undefined;
@@ -20,7 +20,7 @@ export function allocate(registry: Registry, p: Required<Pick<AllocateParams, 's
       if (held.protocol !== p.protocol) {
         throw invalidParams('protocol', `service "${p.service}" holds ${held.protocol} port ${held.port}; a service holds one port, so allocate the ${p.protocol} port under another name`);
       }
-      if (p.range !== undefined && !contains(rangeFor(registry, { range: p.range }).range, held.port)) {
+      if (p.range !== undefined && !contains(allocator.rangeFor({ range: p.range }).range, held.port)) {
         throw invalidParams('range', `service "${p.service}" already holds port ${held.port}, outside ${p.range}; release it (port.release) or move it (service.setPort) first`);
       }
       // The same service asking again gets the same port; a new ttl extends the lease.
@@ -30,7 +30,7 @@ export function allocate(registry: Registry, p: Required<Pick<AllocateParams, 's
       }
       return { port: held.port, service: p.service, ...(held.expiresAt && { expiresAt: held.expiresAt }) };
     }
-    const port = await pickPort(registry, {
+    const port = await allocator.pickPort({
       protocol: p.protocol,
       host: p.host,
       ...(p.range !== undefined && { range: p.range }),
@@ -98,10 +98,10 @@ export function reserve(
   });
 }
 
-export function suggest(registry: Registry, p: { count: number; range?: string; near?: number; protocol: Protocol }): { ports: number[] } {
-  const { range, explicit } = rangeFor(registry, p.range !== undefined ? { range: p.range } : {});
+export function suggest(registry: Registry, allocator: Allocator, p: { count: number; range?: string; near?: number; protocol: Protocol }): { ports: number[] } {
+  const { range, explicit } = allocator.rangeFor(p.range !== undefined ? { range: p.range } : {});
   const q = { protocol: p.protocol, range, explicitRange: explicit };
-  return { ports: suggestPorts(registry.index, registry.deps.policy, q, p.count, p.near) };
+  return { ports: suggestPorts(registry.index, allocator.policy, q, p.count, p.near) };
 }
 
 /** What is known about one port. */
@@ -121,11 +121,11 @@ export function portInfo(registry: Registry, protocol: Protocol, port: number): 
 }
 
 /** Every assigned, reserved and listening port (and free ones when asked for), by port. */
-export function listPorts(registry: Registry, p: { state?: PortState; range?: string; limit: number }): PortInfo[] {
-  const span = p.range !== undefined ? rangeFor(registry, { range: p.range }).range : null;
+export function listPorts(registry: Registry, allocator: Allocator, p: { state?: PortState; range?: string; limit: number }): PortInfo[] {
+  const span = p.range !== undefined ? allocator.rangeFor({ range: p.range }).range : null;
   const inRange = (port: number) => !span || contains(span, port);
   if (p.state === 'free') {
-    const { range } = rangeFor(registry, p.range !== undefined ? { range: p.range } : {});
+    const { range } = allocator.rangeFor(p.range !== undefined ? { range: p.range } : {});
     const out: PortInfo[] = [];
     for (let port = Math.max(range.start, 1); port <= range.end && out.length < p.limit; port++) {
       if (!registry.index.isTaken('tcp', port)) out.push({ port, protocol: 'tcp', state: 'free' });

@@ -3,6 +3,8 @@
 // return that method's result. The compiler checks both.
 import type { Conflict, HealthResult, MethodName, ResultOf } from '../../client/protocol.ts';
 import type { EventBus } from '../events.ts';
+import type { Allocator } from '../ops/allocator.ts';
+import type { Reconciler } from '../ops/reconciler.ts';
 import type { Registry } from '../registry.ts';
 import type { Connection } from '../transport/server.ts';
 import type { Params } from './validate.ts';
@@ -13,6 +15,8 @@ export interface RpcContext {
 
 export interface App {
   registry: Registry;
+  allocator: Allocator;
+  reconciler: Reconciler;
   bus: EventBus;
   version: string;
   startedAt: number;

@@ -8,7 +8,7 @@ import * as v from './validate.ts';
 const STRATEGIES: readonly Strategy[] = ['auto', 'manual', 'swap', 'reserve'];
 
 export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
-  const { registry } = app;
+  const { registry, allocator } = app;
   return {
     'conflict.list': (p) => (v.only(p, ['open']), listConflicts(registry, v.optBool(p, 'open') ?? true)),
     'conflict.detect': (p) => (v.only(p, []), app.detect()),
@@ -21,7 +21,7 @@ export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
       if (service === undefined && conflictId === undefined) throw invalidParams('service', 'is required unless conflictId is given');
       const newPort = v.optPort(p, 'newPort');
       const withService = v.optString(p, 'withService');
-      return resolve(registry, {
+      return resolve(registry, allocator, {
         strategy,
         by: v.optString(p, 'by', { max: 100 }) ?? 'operator',
         ...(service !== undefined && { service }),

@@ -1,5 +1,4 @@
 // port.* and range.list routes.
-import { checkPort } from '../ops/allocator.ts';
 import { allocate, listPorts, portInfo, release, reserve, suggest } from '../ops/ports.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
 import * as v from './validate.ts';
@@ -7,19 +6,19 @@ import * as v from './validate.ts';
 const MAX_TTL = 365 * 24 * 3600;
 
 export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
-  const { registry } = app;
+  const { registry, allocator } = app;
   return {
     'port.list': (p) => {
       v.only(p, ['state', 'range', 'limit']);
       const state = v.optEnum(p, 'state', ['assigned', 'reserved', 'listening', 'free'] as const);
       const range = v.optString(p, 'range');
       const limit = v.optInt(p, 'limit', 1, 65536) ?? (state === 'free' ? 1000 : 65536);
-      return listPorts(registry, { limit, ...(state && { state }), ...(range !== undefined && { range }) });
+      return listPorts(registry, allocator, { limit, ...(state && { state }), ...(range !== undefined && { range }) });
     },
     'port.get': (p) => (v.only(p, ['port', 'protocol']), portInfo(registry, v.protocol(p), v.reqPort(p))),
     'port.check': (p) => {
       v.only(p, ['port', 'protocol', 'host']);
-      return checkPort(registry, v.reqPort(p), v.protocol(p), v.optHost(p) ?? '0.0.0.0');
+      return allocator.checkPort(v.reqPort(p), v.protocol(p), v.optHost(p) ?? '0.0.0.0');
     },
     'port.allocate': (p) => {
       v.only(p, ['service', 'preferred', 'range', 'protocol', 'host', 'ttlSec', 'pid']);
@@ -27,7 +26,7 @@ export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
       const range = v.optString(p, 'range');
       const ttlSec = v.optInt(p, 'ttlSec', 1, MAX_TTL);
       const pid = v.optInt(p, 'pid', 1, 2 ** 31 - 1);
-      return allocate(registry, {
+      return allocate(registry, allocator, {
         service: v.reqString(p, 'service', v.SERVICE_NAME),
         protocol: v.protocol(p),
         host: v.optHost(p) ?? '0.0.0.0',
@@ -46,7 +45,7 @@ export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
       v.only(p, ['count', 'range', 'near', 'protocol']);
       const range = v.optString(p, 'range');
       const near = v.optPort(p, 'near');
-      return suggest(registry, {
+      return suggest(registry, allocator, {
         count: v.optInt(p, 'count', 1, 100) ?? 5,
         protocol: v.protocol(p),
         ...(range !== undefined && { range }),
@@ -66,6 +65,6 @@ export function portRoutes(app: App): Routes<MethodsOf<'port' | 'range'>> {
         ...(ttlSec !== undefined && { ttlSec }),
       });
     },
-    'range.list': (p) => (v.only(p, []), [...registry.deps.ranges]),
+    'range.list': (p) => (v.only(p, []), [...allocator.ranges]),
   };
 }

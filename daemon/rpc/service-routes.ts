@@ -25,7 +25,7 @@ function healthCheck(p: v.Params): HealthCheck | null | undefined {
 }
 
 export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
-  const { registry } = app;
+  const { registry, allocator } = app;
   return {
     'service.register': (p) => {
       v.only(p, ['name', 'port', 'protocol', 'host', 'pid', 'process', 'healthCheck', 'tags', 'range', 'exclusive']);
@@ -36,7 +36,7 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       const hc = healthCheck(p);
       const tags = v.optStringArray(p, 'tags', { ...TAG, max: 32 });
       const exclusive = v.optBool(p, 'exclusive');
-      return register(registry, {
+      return register(registry, allocator, {
         name: v.reqString(p, 'name', v.SERVICE_NAME),
         protocol: v.protocol(p),
         host: v.optHost(p) ?? '0.0.0.0',
@@ -56,7 +56,7 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       return listServices(registry, { ...(status && { status }), ...(tag !== undefined && { tag }) });
     },
     'service.get': (p) => (v.only(p, ['name']), getService(registry, v.reqString(p, 'name'))),
-    'service.setPort': (p) => (v.only(p, ['name', 'port']), setPort(registry, { name: v.reqString(p, 'name'), port: v.reqPort(p) })),
+    'service.setPort': (p) => (v.only(p, ['name', 'port']), setPort(registry, allocator, { name: v.reqString(p, 'name'), port: v.reqPort(p) })),
     'service.unregister': (p) => (v.only(p, ['name']), unregister(registry, v.reqString(p, 'name'))),
     'service.restart': (p) => {
       v.only(p, ['name']);
