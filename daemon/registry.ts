@@ -6,7 +6,7 @@
 import type { HealthResult } from '../client/protocol.ts';
 import type { Observation } from './core/observation.ts';
 import { PortIndex } from './core/portindex.ts';
-import type { PortRef } from './core/recheck.ts';
+import type { PortRef } from './core/portindex.ts';
 import { applyOp, portKey, type EmittedEvent, type Effects, type Op, type State } from './core/state.ts';
 
 export interface RegistryStore {

@@ -75,11 +75,25 @@ export class ListenerView {
   of(pid: number): readonly Observation[] {
     return this.ofPid.get(pid) ?? [];
   }
+
+  /** The listeners grouped by port; every group holds at least one. */
+  ports(): Iterable<readonly Observation[]> {
+    return this.onPort.values();
+  }
 }
 
-/** A duplicate_assignment for every port that two or more of `services` hold. */
-export function duplicates(services: readonly ServiceRecord[]): Wanted[] {
-  return [...byPort(services).values()].flatMap((group) => duplicateOn(group.map((s) => s.name), group[0]!));
+/** Where the services are in this round (after its releases and adoptions). */
+export interface Placement {
+  /** The services on a port, sorted by name. */
+  on(protocol: Protocol, port: number): readonly ServiceRecord[];
+  service(name: string): ServiceRecord | undefined;
+}
+
+/** The order the full reconcile opens conflicts in (and so gives out ids): by the first service named. */
+export function byFirstName(a: Wanted, b: Wanted): number {
+  const x = a.services[0] ?? '';
+  const y = b.services[0] ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** The duplicate_assignment on one port, given the names holding it (none when fewer than two). */
@@ -88,14 +102,16 @@ export function duplicateOn(names: readonly string[], where: { protocol: Protoco
 }
 
 /** A listener is foreign to a port only if it is provably none of its services' owner. */
-export function foreignListeners(services: readonly ServiceRecord[], listeners: ListenerView): Wanted[] {
+export function foreignListeners(place: Placement, listeners: ListenerView): Wanted[] {
   const found: Wanted[] = [];
-  for (const group of byPort(services).values()) {
+  for (const group of listeners.ports()) {
     const { protocol, port } = group[0]!;
-    const foreign = listeners.on(protocol, port).find((l) => group.every((s) => ownership(s, l) === 'foreign'));
-    if (foreign) found.push(wanted('foreign_listener', protocol, port, group.map((s) => s.name), toListener(foreign)));
+    const services = place.on(protocol, port);
+    if (services.length === 0) continue;
+    const foreign = group.find((l) => services.every((s) => ownership(s, l) === 'foreign'));
+    if (foreign) found.push(wanted('foreign_listener', protocol, port, services.map((s) => s.name), toListener(foreign)));
   }
-  return found;
+  return found.sort(byFirstName);
 }
 
 /**
@@ -104,7 +120,7 @@ export function foreignListeners(services: readonly ServiceRecord[], listeners: 
  * second conflict about the same listener.
  */
 export function reservedInUse(
-  services: Readonly<Record<string, ServiceRecord>>,
+  place: Placement,
   reservations: readonly Reservation[],
   listeners: ListenerView,
   acknowledged: ReadonlySet<string>,
@@ -112,7 +128,7 @@ export function reservedInUse(
   const found: Wanted[] = [];
   for (const r of reservations) {
     if (acknowledged.has(portKey(r.protocol, r.port))) continue;
-    const holder = r.for !== undefined ? services[r.for] : undefined;
+    const holder = r.for !== undefined ? place.service(r.for) : undefined;
     const intruder = listeners.on(r.protocol, r.port).find((l) =>
       holder ? ownership(holder, l) === 'foreign' : l.pid !== undefined || l.process !== undefined,
     );
@@ -122,15 +138,16 @@ export function reservedInUse(
 }
 
 /** A service's process listens elsewhere, on a port no other service holds, and not on its own. */
-export function drifts(services: readonly ServiceRecord[], listeners: ListenerView): Wanted[] {
-  const held = new Set(services.map((s) => portKey(s.protocol, s.port)));
+export function drifts(owned: Iterable<ServiceRecord>, place: Placement, listeners: ListenerView): Wanted[] {
   const found: Wanted[] = [];
-  for (const s of services) {
+  for (const s of owned) {
     if (s.pid === undefined) continue;
-    const own = listeners.of(s.pid).filter((l) => l.protocol === s.protocol);
-    if (own.some((l) => l.port === s.port)) continue;
-    const elsewhere = own.find((l) => !held.has(portKey(l.protocol, l.port)));
+    const own = listeners.of(s.pid);
+    if (own.length === 0) continue;
+    const same = own.filter((l) => l.protocol === s.protocol);
+    if (same.some((l) => l.port === s.port)) continue;
+    const elsewhere = same.find((l) => place.on(l.protocol, l.port).length === 0);
     if (elsewhere) found.push(wanted('drift', s.protocol, s.port, [s.name], toListener(elsewhere)));
   }
-  return found;
+  return found.sort(byFirstName);
 }

@@ -8,6 +8,21 @@ import { portKey, type Op, type State } from './state.ts';
 
 const PORTS = 65536;
 
+export interface PortRef {
+  protocol: Protocol;
+  port: number;
+}
+
+/** What reconcile and the check after a mutation ask of the index, so that neither walks every service to find a port's holders. */
+export interface PortLookup {
+  /** The names of the services on a port. */
+  holdersOf(protocol: Protocol, port: number): readonly string[];
+  /** Every port that two or more services hold, with their names. */
+  sharedPorts(): Array<PortRef & { names: string[] }>;
+  /** The ids of the open conflicts on a port. */
+  openConflictsOn(protocol: Protocol, port: number): readonly string[];
+}
+
 interface Table {
   held: Uint16Array;
   reserved: Uint8Array;
@@ -18,7 +33,7 @@ function table(): Table {
   return { held: new Uint16Array(PORTS), reserved: new Uint8Array(PORTS), listening: new Uint8Array(PORTS) };
 }
 
-export class PortIndex {
+export class PortIndex implements PortLookup {
   private readonly tables: Record<Protocol, Table> = { tcp: table(), udp: table() };
   private readonly holders = new Map<string, Set<string>>();
   /** Who each reservation is for, by port key (reservations without `for` are absent). */
@@ -112,6 +127,16 @@ export class PortIndex {
     let n = 0;
     for (const list of this.listeners.values()) n += list.length;
     return n;
+  }
+
+  sharedPorts(): Array<PortRef & { names: string[] }> {
+    const out: Array<PortRef & { names: string[] }> = [];
+    for (const [key, set] of this.holders) {
+      if (set.size < 2) continue;
+      const slash = key.indexOf('/');
+      out.push({ protocol: key.slice(0, slash) as Protocol, port: Number(key.slice(slash + 1)), names: [...set] });
+    }
+    return out;
   }
 
   openConflictsOn(protocol: Protocol, port: number): string[] {

@@ -4,30 +4,20 @@
 // scan's full reconcile. So the cost of a mutation does not grow with the
 // number of services (the full reconcile on every register made bulk
 // registration quadratic).
-import type { Conflict, Protocol } from '../../client/protocol.ts';
+import type { Conflict } from '../../client/protocol.ts';
 import { diffConflicts, type ConflictDiff } from './conflict-diff.ts';
-import { duplicateOn, type Wanted } from './detect.ts';
+import { byFirstName, duplicateOn, type Wanted } from './detect.ts';
 import { expired } from './lifecycle.ts';
+import type { PortLookup, PortRef } from './portindex.ts';
 import { liveReservations, sortedByName } from './reconcile.ts';
 import { unregisterEffects } from './service-effects.ts';
 import { portKey, type Effects, type State } from './state.ts';
 
-export interface PortRef {
-  protocol: Protocol;
-  port: number;
-}
-
-/** What the check needs to know about a port without walking the state. */
-export interface PortLookup {
-  /** The names of the services on a port. */
-  holdersOf(protocol: Protocol, port: number): readonly string[];
-  /** The ids of the open conflicts on a port. */
-  openConflictsOn(protocol: Protocol, port: number): readonly string[];
-}
+export type { PortRef };
 
 export interface PortCheckInput {
   state: State;
-  lookup: PortLookup;
+  lookup: Pick<PortLookup, 'holdersOf' | 'openConflictsOn'>;
   ports: Iterable<PortRef>;
   now: number;
 }
@@ -54,7 +44,7 @@ export function checkPorts(input: PortCheckInput): ConflictDiff {
       if (c && c.resolvedAt === null && c.type === 'duplicate_assignment') judged.push(c);
     }
   }
-  want.sort((a, b) => (a.services[0]! < b.services[0]! ? -1 : a.services[0]! > b.services[0]! ? 1 : 0));
+  want.sort(byFirstName);
   diffConflicts(state, want, judged, now, result);
   return result;
 }

@@ -3,10 +3,11 @@
 // round is a table-driven test (the lesson of Kubernetes' port repair loop).
 import type { Conflict } from '../../client/protocol.ts';
 import { diffConflicts } from './conflict-diff.ts';
-import { byPort, drifts, duplicates, foreignListeners, LISTENER_TYPES, ListenerView, reservedInUse } from './detect.ts';
+import { byFirstName, drifts, duplicateOn, foreignListeners, LISTENER_TYPES, ListenerView, reservedInUse, type Placement } from './detect.ts';
 import { adoptable, countHoldoff, DEFAULT_HOLDOFF_ROUNDS, holdoffKey, expired } from './lifecycle.ts';
 import type { Observation } from './observation.ts';
 import { hasOwner } from './owner.ts';
+import { PortIndex, type PortLookup } from './portindex.ts';
 import { unregisterEffects } from './service-effects.ts';
 import { iso, portKey, statusOp, type Effects, type Reservation, type ServiceRecord, type State } from './state.ts';
 
@@ -20,6 +21,8 @@ export interface ReconcileInput {
   /** Owner pids the shell found not running; undefined = not checked this round. */
   deadPids?: number[];
   holdoffRounds?: number;
+  /** Who holds each port, in step with `state` (the registry's PortIndex); built from `state` when absent. */
+  ports?: PortLookup;
 }
 
 export interface ReconcileResult extends Effects {
@@ -30,34 +33,42 @@ export interface ReconcileResult extends Effects {
 
 /**
  * The full round, run for each scan: every service, reservation and open
- * conflict is judged. Linear in services plus listeners (apart from sorting
- * names once): every per-service question is a map lookup.
+ * conflict is judged. Its cost is a few cheap passes over the services
+ * (expiry, owner pids) plus work per listener, per shared port and per
+ * conflict: a port's services come from the index, never from grouping all
+ * services again, and only what changed is sorted. Ops, events and conflict
+ * ids come out in name order all the same.
  */
 export function reconcile(input: ReconcileInput): ReconcileResult {
   const { state, now } = input;
+  const ports = input.ports ?? PortIndex.build(state);
   const listeners = input.listeners && new ListenerView(input.listeners);
   const deadPids = input.deadPids && new Set(input.deadPids);
   const result: ReconcileResult = { ops: [], events: [], opened: [], closed: [], holdoff: {} };
-  const live = new Map(sortedByName(Object.values(state.services)).map((s) => [s.name, s]));
+  // This round's changes over state.services: a record, or null once released.
+  const overlay = new Map<string, ServiceRecord | null>();
+  const current = (name: string): ServiceRecord | undefined => (overlay.has(name) ? (overlay.get(name) ?? undefined) : state.services[name]);
   const changed = new Set<string>();
   const stopped: string[] = [];
   const release = (s: ServiceRecord, why: string) => {
     const fx = unregisterEffects(state, s.name, now, why);
     result.ops.push(...fx.ops);
     result.events.push(...fx.events);
-    live.delete(s.name);
+    overlay.set(s.name, null);
   };
   const update = (s: ServiceRecord, patch: Partial<ServiceRecord>) => {
-    live.set(s.name, { ...s, ...patch, updatedAt: iso(now) });
+    overlay.set(s.name, { ...s, ...patch, updatedAt: iso(now) });
     changed.add(s.name);
   };
 
-  for (const s of live.values()) if (expired(s, now)) release(s, 'lease-expired');
+  const all = Object.values(state.services);
+  for (const s of sortedByName(all.filter((s) => expired(s, now)))) release(s, 'lease-expired');
 
   const rounds = input.holdoffRounds ?? DEFAULT_HOLDOFF_ROUNDS;
-  const round = countHoldoff([...live.values()], input.holdoff, deadPids, listeners, rounds);
+  const live = overlay.size > 0 ? all.filter((s) => current(s.name)) : all;
+  const round = countHoldoff(live, input.holdoff, deadPids, listeners, rounds);
   result.holdoff = round.holdoff;
-  for (const s of round.dead) {
+  for (const s of sortedByName(round.dead)) {
     if (s.origin === 'allocate') {
       release(s, 'reclaimed');
       delete result.holdoff[holdoffKey(s)];
@@ -70,34 +81,54 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   }
 
   // A dead adopted owner leaves the service unowned, free to adopt its successor below.
-  for (const s of [...live.values()]) {
-    if (!s.adopted || s.pid === undefined || !deadPids?.has(s.pid)) continue;
-    const { pid: _pid, process: _process, adopted: _adopted, ...unowned } = s;
-    live.set(s.name, { ...unowned, updatedAt: iso(now) });
-    changed.add(s.name);
-  }
-  if (listeners) {
-    // Only services on the same port can already own a listener there; they are read from `live` as adoption updates it.
-    const samePort = byPort([...live.values()]);
-    for (const name of live.keys()) {
-      const s = live.get(name)!;
-      if (hasOwner(s)) continue;
-      const neighbours = samePort.get(portKey(s.protocol, s.port))!.map((n) => live.get(n.name) ?? n);
-      const l = adoptable(s, neighbours, listeners.on(s.protocol, s.port));
-      if (l) update(s, { ...(l.pid !== undefined && { pid: l.pid }), ...(l.process !== undefined && { process: l.process }), adopted: true });
+  if (deadPids && deadPids.size > 0) {
+    const orphans = live.filter((s) => s.adopted && s.pid !== undefined && deadPids.has(s.pid));
+    for (const { name } of sortedByName(orphans)) {
+      const s = current(name);
+      if (!s) continue;
+      const { pid: _pid, process: _process, adopted: _adopted, ...unowned } = s;
+      overlay.set(name, { ...unowned, updatedAt: iso(now) });
+      changed.add(name);
     }
   }
-  for (const name of changed) if (live.has(name)) result.ops.push({ op: 'service', name, value: live.get(name)! });
+
+  const place: Placement = {
+    on: (protocol, port) => sortedByName(ports.holdersOf(protocol, port).flatMap((n) => current(n) ?? [])),
+    service: current,
+  };
+  if (listeners) {
+    // Only ports someone listens on can adopt; a port's services are judged in name order, seeing each other's adoptions.
+    const adopted: string[] = [];
+    for (const group of listeners.ports()) {
+      const { protocol, port } = group[0]!;
+      for (const { name } of place.on(protocol, port)) {
+        const s = current(name)!;
+        if (hasOwner(s)) continue;
+        const l = adoptable(s, place.on(protocol, port), group);
+        if (!l) continue;
+        overlay.set(name, { ...s, ...(l.pid !== undefined && { pid: l.pid }), ...(l.process !== undefined && { process: l.process }), adopted: true, updatedAt: iso(now) });
+        adopted.push(name);
+      }
+    }
+    for (const name of adopted.sort()) changed.add(name);
+  }
+  for (const name of changed) {
+    const s = current(name);
+    if (s) result.ops.push({ op: 'service', name, value: s });
+  }
   for (const name of stopped) result.ops.push(statusOp(name, 'stopped', now));
 
   const reservations = liveReservations(state, now, result);
-  const services = [...live.values()];
-  const want = duplicates(services);
+  const want = ports
+    .sharedPorts()
+    .flatMap((p) => duplicateOn(p.names.filter((n) => current(n)), p))
+    .sort(byFirstName);
   if (listeners) {
+    const owned = all.flatMap((s) => (s.pid !== undefined || overlay.has(s.name) ? (current(s.name) ?? []) : []));
     want.push(
-      ...foreignListeners(services, listeners),
-      ...reservedInUse(Object.fromEntries(live), reservations, listeners, acknowledgedPorts(state)),
-      ...drifts(services, listeners),
+      ...foreignListeners(place, listeners),
+      ...reservedInUse(place, reservations, listeners, acknowledgedPorts(state)),
+      ...drifts(owned, place, listeners),
     );
   }
   const judged = Object.values(state.conflicts).filter((c) => c.resolvedAt === null && (listeners !== null || !LISTENER_TYPES.has(c.type)));

@@ -42,7 +42,7 @@ export class Reconciler {
       const pids = new Set<number>();
       for (const s of Object.values(tx.state.services)) if (s.pid !== undefined) pids.add(s.pid);
       const deadPids = [...pids].filter((pid) => !pidAlive(pid));
-      const r = reconcile({ state: tx.state, listeners: scan.listeners, now: registry.now(), holdoff: this.holdoff, deadPids });
+      const r = reconcile({ state: tx.state, ports: tx.index, listeners: scan.listeners, now: registry.now(), holdoff: this.holdoff, deadPids });
       this.holdoff = r.holdoff;
       this.last = { at: scan.at, durationMs: scan.durationMs, listeners: scan.listeners.length };
       tx.apply(r);
