@@ -103,20 +103,26 @@ function longestZeroRun(words: number[]): { start: number; length: number } {
 export function finishObservations(records: Iterable<Observation>): Observation[] {
   const seen = new Map<string, Observation>();
   for (const r of records) {
-    const key = [r.protocol, r.port, r.family, r.address, r.pid ?? '', r.process ?? ''].join('|');
+    const key = `${r.protocol}|${r.port}|${r.family}|${r.address}|${r.pid ?? ''}|${r.process ?? ''}`;
     if (!seen.has(key)) seen.set(key, r);
   }
   return [...seen.values()].sort(compareObservations);
 }
 
+// Code-unit order, not localeCompare: the same on every host, and several
+// times cheaper over thousands of listeners per scan.
 function compareObservations(a: Observation, b: Observation): number {
   return (
-    a.protocol.localeCompare(b.protocol) ||
+    compareText(a.protocol, b.protocol) ||
     a.port - b.port ||
     a.family - b.family ||
-    a.address.localeCompare(b.address) ||
+    compareText(a.address, b.address) ||
     (a.pid ?? 0) - (b.pid ?? 0)
   );
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Builds a record, leaving pid and process out (not undefined) when unknown. */
