@@ -21,6 +21,10 @@ export interface PortLookup {
   sharedPorts(): Array<PortRef & { names: string[] }>;
   /** The ids of the open conflicts on a port. */
   openConflictsOn(protocol: Protocol, port: number): readonly string[];
+  /** The names of the services that record an owner pid. */
+  owned(): ReadonlySet<string>;
+  /** The names of the services with a lease (expiresAt). */
+  leased(): ReadonlySet<string>;
 }
 
 interface Table {
@@ -41,10 +45,18 @@ export class PortIndex implements PortLookup {
   private listeners = new Map<string, Observation[]>();
   /** Open conflict ids by port key, so the check after a mutation finds a port's conflicts without walking them all. */
   private readonly open = new Map<string, Set<string>>();
+  // The services a scan round must look at one by one: walking every service
+  // (Object.values of a large dictionary-mode object sorts it) is what made a
+  // round slow at 10,000 services.
+  private readonly withPid = new Set<string>();
+  private readonly withLease = new Set<string>();
 
   static build(state: State): PortIndex {
     const index = new PortIndex();
-    for (const s of Object.values(state.services)) index.hold(s.protocol, s.port, s.name);
+    for (const s of Object.values(state.services)) {
+      index.hold(s.protocol, s.port, s.name);
+      index.note(s);
+    }
     for (const r of Object.values(state.reservations)) index.reserve(r);
     for (const c of Object.values(state.conflicts)) if (c.resolvedAt === null) index.track(c.id, c);
     return index;
@@ -55,7 +67,12 @@ export class PortIndex implements PortLookup {
     if (op.op === 'service') {
       const old = state.services[op.name];
       if (old) this.unhold(old.protocol, old.port, old.name);
-      if (op.value) this.hold(op.value.protocol, op.value.port, op.value.name);
+      this.withPid.delete(op.name);
+      this.withLease.delete(op.name);
+      if (op.value) {
+        this.hold(op.value.protocol, op.value.port, op.value.name);
+        this.note(op.value);
+      }
     } else if (op.op === 'reservation') {
       const old = state.reservations[op.key];
       if (old) {
@@ -127,6 +144,19 @@ export class PortIndex implements PortLookup {
     let n = 0;
     for (const list of this.listeners.values()) n += list.length;
     return n;
+  }
+
+  owned(): ReadonlySet<string> {
+    return this.withPid;
+  }
+
+  leased(): ReadonlySet<string> {
+    return this.withLease;
+  }
+
+  private note(s: { name: string; pid?: number; expiresAt?: string }): void {
+    if (s.pid !== undefined) this.withPid.add(s.name);
+    if (s.expiresAt !== undefined) this.withLease.add(s.name);
   }
 
   sharedPorts(): Array<PortRef & { names: string[] }> {

@@ -61,12 +61,21 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     changed.add(s.name);
   };
 
-  const all = Object.values(state.services);
-  for (const s of sortedByName(all.filter((s) => expired(s, now)))) release(s, 'lease-expired');
+  // Only leases can run out and only owner pids can die: the index names those services, so no round walks them all.
+  const ran: ServiceRecord[] = [];
+  for (const name of ports.leased()) {
+    const s = state.services[name];
+    if (s && expired(s, now)) ran.push(s);
+  }
+  for (const s of sortedByName(ran)) release(s, 'lease-expired');
+  const owned: ServiceRecord[] = [];
+  for (const name of ports.owned()) {
+    const s = current(name);
+    if (s?.pid !== undefined) owned.push(s);
+  }
 
   const rounds = input.holdoffRounds ?? DEFAULT_HOLDOFF_ROUNDS;
-  const live = overlay.size > 0 ? all.filter((s) => current(s.name)) : all;
-  const round = countHoldoff(live, input.holdoff, deadPids, listeners, rounds);
+  const round = countHoldoff(owned, input.holdoff, deadPids, listeners, rounds);
   result.holdoff = round.holdoff;
   for (const s of sortedByName(round.dead)) {
     if (s.origin === 'allocate') {
@@ -82,7 +91,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
 
   // A dead adopted owner leaves the service unowned, free to adopt its successor below.
   if (deadPids && deadPids.size > 0) {
-    const orphans = live.filter((s) => s.adopted && s.pid !== undefined && deadPids.has(s.pid));
+    const orphans = owned.filter((s) => s.adopted && deadPids.has(s.pid!));
     for (const { name } of sortedByName(orphans)) {
       const s = current(name);
       if (!s) continue;
@@ -124,11 +133,17 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     .flatMap((p) => duplicateOn(p.names.filter((n) => current(n)), p))
     .sort(byFirstName);
   if (listeners) {
-    const owned = all.flatMap((s) => (s.pid !== undefined || overlay.has(s.name) ? (current(s.name) ?? []) : []));
+    // Owners as they stand after this round: reclaimed ones gone, orphans without a pid, adopters with one.
+    const owners = new Set([...owned.map((s) => s.name), ...changed]);
+    const ownersNow: ServiceRecord[] = [];
+    for (const name of owners) {
+      const s = current(name);
+      if (s?.pid !== undefined) ownersNow.push(s);
+    }
     want.push(
       ...foreignListeners(place, listeners),
       ...reservedInUse(place, reservations, listeners, acknowledgedPorts(state)),
-      ...drifts(owned, place, listeners),
+      ...drifts(ownersNow, place, listeners),
     );
   }
   const judged = Object.values(state.conflicts).filter((c) => c.resolvedAt === null && (listeners !== null || !LISTENER_TYPES.has(c.type)));

@@ -40,7 +40,10 @@ export class Reconciler {
     return registry.mutate((tx) => {
       tx.observe(scan.listeners);
       const pids = new Set<number>();
-      for (const s of Object.values(tx.state.services)) if (s.pid !== undefined) pids.add(s.pid);
+      for (const name of tx.index.owned()) {
+        const pid = tx.state.services[name]?.pid;
+        if (pid !== undefined) pids.add(pid);
+      }
       const deadPids = [...pids].filter((pid) => !pidAlive(pid));
       const r = reconcile({ state: tx.state, ports: tx.index, listeners: scan.listeners, now: registry.now(), holdoff: this.holdoff, deadPids });
       this.holdoff = r.holdoff;

@@ -8,9 +8,9 @@ import { recheck } from './reconciler.ts';
 
 export async function sweepExpired(registry: Registry): Promise<void> {
   const now = registry.now();
-  const due =
-    Object.values(registry.state.services).some((s) => expired(s, now)) ||
-    Object.values(registry.state.reservations).some((r) => expired(r, now));
+  const { state, index } = registry;
+  let due = Object.values(state.reservations).some((r) => expired(r, now));
+  for (const name of index.leased()) if (!due && state.services[name] && expired(state.services[name]!, now)) due = true;
   if (!due) return;
   await registry.mutate((tx) => {
     const at = registry.now();
