@@ -10,5 +10,6 @@ process.on('SIGUSR2', () => {
   globalThis.gc?.();
   const after = process.memoryUsage();
   const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size }]));
-  process.stderr.write(`BENCH-MEMORY ${JSON.stringify({ before, after, spaces })}\n`);
+  const heap = v8.getHeapStatistics();
+  process.stderr.write(`BENCH-MEMORY ${JSON.stringify({ before, after, spaces, heap })}\n`);
 });
