@@ -33,11 +33,10 @@ export interface ReconcileResult extends Effects {
 
 /**
  * The full round, run for each scan: every service, reservation and open
- * conflict is judged. Its cost is a few cheap passes over the services
- * (expiry, owner pids) plus work per listener, per shared port and per
- * conflict: a port's services come from the index, never from grouping all
- * services again, and only what changed is sorted. Ops, events and conflict
- * ids come out in name order all the same.
+ * conflict is judged. It never walks every service: its work is per lease,
+ * per owner pid, per listener, per shared port and per conflict, with a
+ * port's services read from the index, and only what changed is sorted.
+ * Ops, events and conflict ids come out in name order all the same.
  */
 export function reconcile(input: ReconcileInput): ReconcileResult {
   const { state, now } = input;
