@@ -3,7 +3,9 @@
 // baseline measured in the same run (a ping on the same path; lowdb's
 // whole-file write of the same state), plus the scanner's sources.
 // Targets (issue 2): allocate p50 <= 0.3 ms on a kept connection; >= 4000
-// allocations/s from 8 parallel client processes.
+// allocations/s from 8 parallel client processes. bench/scale.ts adds how
+// the daemon scales with services: register latency, batches, memory, scan
+// against ss, and ping waits during a scan (issues 6 and 11).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +19,7 @@ import { timeSource } from './scan-timing.ts';
 import { procSource } from '../daemon/host/scan/proc-source.ts';
 import { ssSource } from '../daemon/host/scan/ss-source.ts';
 import { systeminformationSource } from '../daemon/host/scan/sysinfo-source.ts';
+import { measureScale } from './scale.ts';
 import { fmt, summary } from './stats.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -125,6 +128,7 @@ async function measureDaemon(sync: string, rows: Row[]): Promise<string> {
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
+  await measureScale(rows);
   const snapshot = await measureDaemon('background', rows);
   await measureDaemon('ack', rows);
 

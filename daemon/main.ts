@@ -5,12 +5,14 @@ import { ConfigError, readConfig, type Config } from './config.ts';
 import { BROWSER_UNSAFE_PORTS } from './core/allocate.ts';
 import { portKey } from './core/state.ts';
 import { reserveEffects } from './core/service-effects.ts';
-import { ingestScan, listConflicts } from './ops/conflicts.ts';
+import { listConflicts } from './ops/conflicts.ts';
+import { Allocator } from './ops/allocator.ts';
+import { Reconciler } from './ops/reconciler.ts';
 import { EventBus } from './events.ts';
 import { HealthMonitor } from './health.ts';
 import { hostAccess, probeThrough, vetTarget } from './host/health-probe.ts';
 import { InFlight } from './inflight.ts';
-import { ephemeralRange } from './host/process.ts';
+import { ephemeralRange, pidAlive, processStarts } from './host/process.ts';
 import { createJsonRpc } from './transport/jsonrpc.ts';
 import { createLog, routeCronLogs, withAudit, type Log } from './log.ts';
 import { groupId, UnknownGroupError } from './host/groups.ts';
@@ -54,15 +56,19 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
       bus.publish(e);
       health?.observe(e);
     },
-    probe: bindProbe,
     now: Date.now,
-    policy: { ephemeral: config.avoidEphemeral ? await ephemeralRange() : null, unsafe: BROWSER_UNSAFE_PORTS },
-    ranges: config.ranges,
     onFatal: (err) => {
       log.fatal({ err }, 'cannot persist state; exiting so that nothing unsaved is acknowledged');
       process.exit(70);
     },
   });
+  const allocator = new Allocator({
+    registry,
+    probe: bindProbe,
+    policy: { ephemeral: config.avoidEphemeral ? await ephemeralRange() : null, unsafe: BROWSER_UNSAFE_PORTS },
+    ranges: config.ranges,
+  });
+  const reconciler = new Reconciler({ registry, pidAlive, processStarts });
   await registry.mutate((tx) => {
     for (const r of config.reservations) {
       if (!tx.state.reservations[portKey(r.protocol, r.port)]) {
@@ -77,7 +83,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     intervalSec: config.scanIntervalSec,
     now: Date.now,
     onScan: async (scan) => {
-      await ingestScan(registry, scan);
+      await reconciler.ingest(scan);
     },
     log,
   });
@@ -88,10 +94,12 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
 
   const inflight = new InFlight();
   const requests = new RequestStats();
-  const series = new SeriesSchedule({ registry, health: () => monitor.results.values(), log });
+  const series = new SeriesSchedule({ registry, ranges: allocator.ranges, health: () => monitor.results.values(), log });
   const rpc = createJsonRpc<RpcContext>({
     methods: inflight.gate(withTiming(requests, Date.now, withAudit(log, methodTable({
       registry,
+      allocator,
+      reconciler,
       bus,
       version: packageVersion(),
       startedAt: Date.now(),

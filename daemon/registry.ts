@@ -3,12 +3,10 @@
 // to the store, and are acknowledged and announced only once durable. The
 // lock is released before the disk write completes so that concurrent
 // requests share one group commit.
-import type { Range } from '../client/protocol.ts';
-import type { AllocationPolicy } from './core/allocate.ts';
-import type { Scan } from './core/observation.ts';
+import type { Observation } from './core/observation.ts';
 import { PortIndex } from './core/portindex.ts';
-import { applyOp, type EmittedEvent, type Effects, type Op, type State } from './core/state.ts';
-import type { PortProbe } from './host/bind-probe.ts';
+import type { PortRef } from './core/portindex.ts';
+import { applyOp, portKey, type EmittedEvent, type Effects, type Op, type State } from './core/state.ts';
 
 export interface RegistryStore {
   readonly state: State;
@@ -18,10 +16,7 @@ export interface RegistryStore {
 export interface RegistryDeps {
   store: RegistryStore;
   publish: (event: EmittedEvent) => void;
-  probe: PortProbe;
   now: () => number;
-  policy: AllocationPolicy;
-  ranges: readonly Range[];
   /** Called when the store can no longer persist: the daemon must stop rather than acknowledge. */
   onFatal: (err: Error) => void;
 }
@@ -31,14 +26,15 @@ export interface Tx {
   readonly state: State;
   readonly index: PortIndex;
   apply(effects: Effects): void;
+  /** Replaces the listeners the index knows with a new scan's. */
+  observe(listeners: readonly Observation[]): void;
+  /** The ports whose holders this transaction's ops changed so far (left or taken), each once. */
+  touched(): PortRef[];
 }
 
 export class Registry {
   readonly state: State;
   readonly index: PortIndex;
-  lastScan: Scan | null = null;
-  /** Leak hold-off counters carried from one reconcile to the next (not durable, by design). */
-  holdoff: Record<string, number> = {};
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(readonly deps: RegistryDeps) {
@@ -58,11 +54,19 @@ export class Registry {
   async mutate<T>(fn: (tx: Tx) => T | Promise<T>): Promise<T> {
     const events: EmittedEvent[] = [];
     const durable: Array<Promise<void>> = [];
+    const touched = new Map<string, PortRef>();
+    const touch = (s: PortRef | undefined) => s && touched.set(portKey(s.protocol, s.port), { protocol: s.protocol, port: s.port });
     const tx: Tx = {
       state: this.state,
       index: this.index,
+      observe: (listeners) => this.index.setListeners(listeners),
+      touched: () => [...touched.values()],
       apply: (effects) => {
         for (const op of effects.ops) {
+          if (op.op === 'service') {
+            touch(this.state.services[op.name]);
+            touch(op.value ?? undefined);
+          }
           this.index.beforeApply(this.state, op);
           applyOp(this.state, op);
         }

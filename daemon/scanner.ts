@@ -29,17 +29,11 @@ export class Scanner {
   private current: Promise<Scan> | null = null;
   private next: Promise<Scan> | null = null;
   private lastTickRunAt: number | null = null;
-  private last: Scan | null = null;
   private stopped = false;
 
   constructor(opts: ScannerOptions) {
     this.opts = opts;
     this.plan = cronPlan(opts.intervalSec);
-  }
-
-  /** The latest scan the source completed (even if onScan then failed), or null before the first. */
-  get lastScan(): Scan | null {
-    return this.last;
   }
 
   /** Starts the schedule: the first scan at its next tick, at most one interval away (scanNow() for one at once). */
@@ -110,8 +104,8 @@ export class Scanner {
       this.opts.log.warn({ err }, 'scan failed');
       throw err;
     }
+    // Not kept here: the reconciler keeps what is worth keeping of it, and the port index its listeners.
     const scan: Scan = { at, durationMs: this.opts.now() - at, listeners };
-    this.last = scan;
     try {
       await this.opts.onScan(scan);
     } catch (err) {

@@ -4,7 +4,7 @@
 // happen at 03:15 whenever the daemon started, and a minute row should cover a
 // calendar minute.
 import cron, { type ScheduledTask } from 'node-cron';
-import type { HealthResult } from '../client/protocol.ts';
+import type { HealthResult, Range } from '../client/protocol.ts';
 import { pruneCutoffs } from './core/series.ts';
 import { recordSeries } from './ops/series.ts';
 import type { Registry } from './registry.ts';
@@ -17,6 +17,8 @@ export const SERIES_SCHEDULE = {
 
 export interface SeriesScheduleOptions {
   registry: Registry;
+  /** The configured ranges, each a series. */
+  ranges: readonly Range[];
   /** The latest health result per service, with its recent history. */
   health: () => Iterable<HealthResult>;
   log: { warn(obj: object, msg: string): void };
@@ -54,7 +56,7 @@ export class SeriesSchedule {
   }
 
   record(): Promise<void> {
-    return recordSeries(this.opts.registry, this.opts.health);
+    return recordSeries(this.opts.registry, this.opts.ranges, this.opts.health);
   }
 
   /** Minute rows older than 24 h; with 'all' also hour rows older than 90 days. */

@@ -13,16 +13,13 @@ function setup() {
   const registry = new Registry({
     store: { state, append: async (ops) => void journal.push(...ops) },
     publish: () => undefined,
-    probe: async () => null,
     now: () => Date.now(),
-    policy: { ephemeral: null, unsafe: new Set() },
-    ranges: BUILTIN_RANGES,
     onFatal: (err) => {
       throw err;
     },
   });
   const warnings: unknown[] = [];
-  const schedule = new SeriesSchedule({ registry, health: () => [], log: { warn: (obj) => void warnings.push(obj) } });
+  const schedule = new SeriesSchedule({ registry, ranges: BUILTIN_RANGES, health: () => [], log: { warn: (obj) => void warnings.push(obj) } });
   return { state, journal, schedule, warnings };
 }
 

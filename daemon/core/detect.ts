@@ -38,35 +38,80 @@ function wanted(type: ConflictType, protocol: Protocol, port: number, services: 
   return w;
 }
 
-/** Services grouped by protocol/port; every group holds at least one. */
-export function byPort(services: readonly ServiceRecord[]): Map<string, ServiceRecord[]> {
-  const groups = new Map<string, ServiceRecord[]>();
-  for (const s of services) {
-    const key = portKey(s.protocol, s.port);
-    groups.set(key, [...(groups.get(key) ?? []), s]);
+/** Items grouped by protocol/port, in first-seen order; every group holds at least one. */
+export function byPort<T extends { protocol: Protocol; port: number }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const x of items) {
+    const key = portKey(x.protocol, x.port);
+    const group = groups.get(key);
+    if (group) group.push(x);
+    else groups.set(key, [x]);
   }
   return groups;
 }
 
-export function duplicates(services: readonly ServiceRecord[]): Wanted[] {
-  return [...byPort(services).values()]
-    .filter((group) => group.length > 1)
-    .map((group) => wanted('duplicate_assignment', group[0]!.protocol, group[0]!.port, group.map((s) => s.name)));
+/**
+ * A scan's listeners looked up by port and by pid, built once per round so
+ * that every per-service question is a map lookup, not a walk of the scan.
+ */
+export class ListenerView {
+  private readonly onPort: Map<string, Observation[]>;
+  private readonly ofPid = new Map<number, Observation[]>();
+
+  constructor(readonly all: readonly Observation[]) {
+    this.onPort = byPort(all);
+    for (const l of all) {
+      if (l.pid === undefined) continue;
+      const list = this.ofPid.get(l.pid);
+      if (list) list.push(l);
+      else this.ofPid.set(l.pid, [l]);
+    }
+  }
+
+  on(protocol: Protocol, port: number): readonly Observation[] {
+    return this.onPort.get(portKey(protocol, port)) ?? [];
+  }
+
+  of(pid: number): readonly Observation[] {
+    return this.ofPid.get(pid) ?? [];
+  }
+
+  /** The listeners grouped by port; every group holds at least one. */
+  ports(): Iterable<readonly Observation[]> {
+    return this.onPort.values();
+  }
 }
 
-function listenersOn(listeners: readonly Observation[], protocol: Protocol, port: number): Observation[] {
-  return listeners.filter((l) => l.protocol === protocol && l.port === port);
+/** Where the services are in this round (after its releases and adoptions). */
+export interface Placement {
+  /** The services on a port, sorted by name. */
+  on(protocol: Protocol, port: number): readonly ServiceRecord[];
+  service(name: string): ServiceRecord | undefined;
+}
+
+/** The order the full reconcile opens conflicts in (and so gives out ids): by the first service named. */
+export function byFirstName(a: Wanted, b: Wanted): number {
+  const x = a.services[0] ?? '';
+  const y = b.services[0] ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** The duplicate_assignment on one port, given the names holding it (none when fewer than two). */
+export function duplicateOn(names: readonly string[], where: { protocol: Protocol; port: number }): Wanted[] {
+  return names.length > 1 ? [wanted('duplicate_assignment', where.protocol, where.port, [...names])] : [];
 }
 
 /** A listener is foreign to a port only if it is provably none of its services' owner. */
-export function foreignListeners(services: readonly ServiceRecord[], listeners: readonly Observation[]): Wanted[] {
+export function foreignListeners(place: Placement, listeners: ListenerView): Wanted[] {
   const found: Wanted[] = [];
-  for (const group of byPort(services).values()) {
+  for (const group of listeners.ports()) {
     const { protocol, port } = group[0]!;
-    const foreign = listenersOn(listeners, protocol, port).find((l) => group.every((s) => ownership(s, l) === 'foreign'));
-    if (foreign) found.push(wanted('foreign_listener', protocol, port, group.map((s) => s.name), toListener(foreign)));
+    const services = place.on(protocol, port);
+    if (services.length === 0) continue;
+    const foreign = group.find((l) => services.every((s) => ownership(s, l) === 'foreign'));
+    if (foreign) found.push(wanted('foreign_listener', protocol, port, services.map((s) => s.name), toListener(foreign)));
   }
-  return found;
+  return found.sort(byFirstName);
 }
 
 /**
@@ -75,16 +120,16 @@ export function foreignListeners(services: readonly ServiceRecord[], listeners: 
  * second conflict about the same listener.
  */
 export function reservedInUse(
-  services: Readonly<Record<string, ServiceRecord>>,
+  place: Placement,
   reservations: readonly Reservation[],
-  listeners: readonly Observation[],
+  listeners: ListenerView,
   acknowledged: ReadonlySet<string>,
 ): Wanted[] {
   const found: Wanted[] = [];
   for (const r of reservations) {
     if (acknowledged.has(portKey(r.protocol, r.port))) continue;
-    const holder = r.for !== undefined ? services[r.for] : undefined;
-    const intruder = listenersOn(listeners, r.protocol, r.port).find((l) =>
+    const holder = r.for !== undefined ? place.service(r.for) : undefined;
+    const intruder = listeners.on(r.protocol, r.port).find((l) =>
       holder ? ownership(holder, l) === 'foreign' : l.pid !== undefined || l.process !== undefined,
     );
     if (intruder) found.push(wanted('reserved_in_use', r.protocol, r.port, holder ? [holder.name] : [], toListener(intruder)));
@@ -93,15 +138,16 @@ export function reservedInUse(
 }
 
 /** A service's process listens elsewhere, on a port no other service holds, and not on its own. */
-export function drifts(services: readonly ServiceRecord[], listeners: readonly Observation[]): Wanted[] {
-  const held = new Set(services.map((s) => portKey(s.protocol, s.port)));
+export function drifts(owned: Iterable<ServiceRecord>, place: Placement, listeners: ListenerView): Wanted[] {
   const found: Wanted[] = [];
-  for (const s of services) {
+  for (const s of owned) {
     if (s.pid === undefined) continue;
-    const own = listeners.filter((l) => l.pid === s.pid && l.protocol === s.protocol);
-    if (own.some((l) => l.port === s.port)) continue;
-    const elsewhere = own.find((l) => !held.has(portKey(l.protocol, l.port)));
+    const own = listeners.of(s.pid);
+    if (own.length === 0) continue;
+    const same = own.filter((l) => l.protocol === s.protocol);
+    if (same.some((l) => l.port === s.port)) continue;
+    const elsewhere = same.find((l) => place.on(l.protocol, l.port).length === 0);
     if (elsewhere) found.push(wanted('drift', s.protocol, s.port, [s.name], toListener(elsewhere)));
   }
-  return found;
+  return found.sort(byFirstName);
 }

@@ -1,6 +1,7 @@
 // The service-side half of a reconcile round: leases that ran out, owners that
 // died (with a hold-off, so one missed observation never frees a port), and
 // services that adopt the process found listening on their port.
+import type { ListenerView } from './detect.ts';
 import type { Observation } from './observation.ts';
 import { hasOwner, ownership } from './owner.ts';
 import type { ServiceRecord } from './state.ts';
@@ -47,8 +48,8 @@ export interface HoldoffRound {
 export function countHoldoff(
   services: readonly ServiceRecord[],
   previous: Readonly<Record<string, number>>,
-  deadPids: readonly number[] | undefined,
-  listeners: readonly Observation[] | null,
+  deadPids: ReadonlySet<number> | undefined,
+  listeners: ListenerView | null,
   rounds: number,
   starts?: PidStarts,
 ): HoldoffRound {
@@ -63,7 +64,7 @@ export function countHoldoff(
       if (before !== undefined) holdoff[key] = before;
       continue;
     }
-    const alive = !pidReused(s, starts) && (!deadPids.includes(s.pid) || (listeners ?? []).some((l) => l.pid === s.pid));
+    const alive = !pidReused(s, starts) && (!deadPids.has(s.pid) || (listeners !== null && listeners.of(s.pid).length > 0));
     if (alive) continue;
     // Capped, so a service that stays dead yields the same output every round.
     const count = Math.min((before ?? 0) + 1, rounds);
@@ -75,7 +76,10 @@ export function countHoldoff(
 
 /**
  * The listener a service with no owner identity takes as its own: the first
- * one on its port that says who it is and that no other service there owns.
+ * one on its port that says who it is and that no other service on that port
+ * owns. `neighbours` are the services on the same port; a service on another
+ * port owning the same process does not count, since one process may serve
+ * several registered ports.
  */
 export function adoptable(
   s: ServiceRecord,
@@ -88,6 +92,6 @@ export function adoptable(
       l.protocol === s.protocol &&
       l.port === s.port &&
       (l.pid !== undefined || l.process !== undefined) &&
-      !neighbours.some((n) => n.name !== s.name && ownership(n, l) === 'owner'),
+      !neighbours.some((n) => n.name !== s.name && n.protocol === s.protocol && n.port === s.port && ownership(n, l) === 'owner'),
   );
 }

@@ -101,22 +101,30 @@ function longestZeroRun(words: number[]): { start: number; length: number } {
  * (protocol, port, family, address, pid) so two sources' lists compare equal.
  */
 export function finishObservations(records: Iterable<Observation>): Observation[] {
-  const seen = new Map<string, Observation>();
-  for (const r of records) {
-    const key = [r.protocol, r.port, r.family, r.address, r.pid ?? '', r.process ?? ''].join('|');
-    if (!seen.has(key)) seen.set(key, r);
+  // Sorted first, so that identical records are neighbours: no key string per record.
+  const sorted = [...records].sort((a, b) => compareObservations(a, b) || compareText(a.process ?? '', b.process ?? ''));
+  const out: Observation[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (!last || compareObservations(last, r) !== 0 || last.process !== r.process) out.push(r);
   }
-  return [...seen.values()].sort(compareObservations);
+  return out;
 }
 
+// Code-unit order, not localeCompare: the same on every host, and several
+// times cheaper over thousands of listeners per scan.
 function compareObservations(a: Observation, b: Observation): number {
   return (
-    a.protocol.localeCompare(b.protocol) ||
+    compareText(a.protocol, b.protocol) ||
     a.port - b.port ||
     a.family - b.family ||
-    a.address.localeCompare(b.address) ||
+    compareText(a.address, b.address) ||
     (a.pid ?? 0) - (b.pid ?? 0)
   );
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Builds a record, leaving pid and process out (not undefined) when unknown. */
@@ -124,7 +132,8 @@ export function observation(
   base: Omit<Observation, 'pid' | 'process'>,
   owner: { pid?: number | null; process?: string | null } = {},
 ): Observation {
-  const o: Observation = { ...base };
+  // A literal, not a spread: thousands per scan, and a spread of a fresh object is several times slower.
+  const o: Observation = { protocol: base.protocol, address: base.address, port: base.port, family: base.family };
   if (owner.pid != null && Number.isInteger(owner.pid) && owner.pid > 0) o.pid = owner.pid;
   if (owner.process) o.process = owner.process;
   return o;

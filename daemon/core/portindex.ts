@@ -8,6 +8,25 @@ import { portKey, type Op, type State } from './state.ts';
 
 const PORTS = 65536;
 
+export interface PortRef {
+  protocol: Protocol;
+  port: number;
+}
+
+/** What reconcile and the check after a mutation ask of the index, so that neither walks every service to find a port's holders. */
+export interface PortLookup {
+  /** The names of the services on a port. */
+  holdersOf(protocol: Protocol, port: number): readonly string[];
+  /** Every port that two or more services hold, with their names. */
+  sharedPorts(): Array<PortRef & { names: string[] }>;
+  /** The ids of the open conflicts on a port. */
+  openConflictsOn(protocol: Protocol, port: number): readonly string[];
+  /** The names of the services that record an owner pid. */
+  owned(): ReadonlySet<string>;
+  /** The names of the services with a lease (expiresAt). */
+  leased(): ReadonlySet<string>;
+}
+
 interface Table {
   held: Uint16Array;
   reserved: Uint8Array;
@@ -18,17 +37,28 @@ function table(): Table {
   return { held: new Uint16Array(PORTS), reserved: new Uint8Array(PORTS), listening: new Uint8Array(PORTS) };
 }
 
-export class PortIndex {
+export class PortIndex implements PortLookup {
   private readonly tables = Object.fromEntries(PROTOCOLS.map((p) => [p, table()])) as Record<Protocol, Table>;
   private readonly holders = new Map<string, Set<string>>();
   /** Who each reservation is for, by port key (reservations without `for` are absent). */
   private readonly reservedFor = new Map<string, string>();
   private listeners = new Map<string, Observation[]>();
+  /** Open conflict ids by port key, so the check after a mutation finds a port's conflicts without walking them all. */
+  private readonly open = new Map<string, Set<string>>();
+  // The services a scan round must look at one by one: walking every service
+  // (Object.values of a large dictionary-mode object sorts it) is what made a
+  // round slow at 10,000 services.
+  private readonly withPid = new Set<string>();
+  private readonly withLease = new Set<string>();
 
   static build(state: State): PortIndex {
     const index = new PortIndex();
-    for (const s of Object.values(state.services)) index.hold(s.protocol, s.port, s.name);
+    for (const s of Object.values(state.services)) {
+      index.hold(s.protocol, s.port, s.name);
+      index.note(s);
+    }
     for (const r of Object.values(state.reservations)) index.reserve(r);
+    for (const c of Object.values(state.conflicts)) if (c.resolvedAt === null) index.track(c.id, c);
     return index;
   }
 
@@ -37,7 +67,12 @@ export class PortIndex {
     if (op.op === 'service') {
       const old = state.services[op.name];
       if (old) this.unhold(old.protocol, old.port, old.name);
-      if (op.value) this.hold(op.value.protocol, op.value.port, op.value.name);
+      this.withPid.delete(op.name);
+      this.withLease.delete(op.name);
+      if (op.value) {
+        this.hold(op.value.protocol, op.value.port, op.value.name);
+        this.note(op.value);
+      }
     } else if (op.op === 'reservation') {
       const old = state.reservations[op.key];
       if (old) {
@@ -45,6 +80,10 @@ export class PortIndex {
         this.reservedFor.delete(portKey(old.protocol, old.port));
       }
       if (op.value) this.reserve(op.value);
+    } else if (op.op === 'conflict') {
+      const old = state.conflicts[op.id];
+      if (old && old.resolvedAt === null) this.untrack(op.id, old);
+      if (op.value && op.value.resolvedAt === null) this.track(op.id, op.value);
     }
   }
 
@@ -86,6 +125,54 @@ export class PortIndex {
 
   allListeners(): Observation[] {
     return [...this.listeners.values()].flat();
+  }
+
+  /** How many listeners the latest scan saw. */
+  listenerCount(): number {
+    let n = 0;
+    for (const list of this.listeners.values()) n += list.length;
+    return n;
+  }
+
+  owned(): ReadonlySet<string> {
+    return this.withPid;
+  }
+
+  leased(): ReadonlySet<string> {
+    return this.withLease;
+  }
+
+  private note(s: { name: string; pid?: number; expiresAt?: string }): void {
+    if (s.pid !== undefined) this.withPid.add(s.name);
+    if (s.expiresAt !== undefined) this.withLease.add(s.name);
+  }
+
+  sharedPorts(): Array<PortRef & { names: string[] }> {
+    const out: Array<PortRef & { names: string[] }> = [];
+    for (const [key, set] of this.holders) {
+      if (set.size < 2) continue;
+      const slash = key.indexOf('/');
+      out.push({ protocol: key.slice(0, slash) as Protocol, port: Number(key.slice(slash + 1)), names: [...set] });
+    }
+    return out;
+  }
+
+  openConflictsOn(protocol: Protocol, port: number): string[] {
+    return [...(this.open.get(portKey(protocol, port)) ?? [])];
+  }
+
+  private track(id: string, c: { protocol: Protocol; port: number }): void {
+    const key = portKey(c.protocol, c.port);
+    const set = this.open.get(key);
+    if (set) set.add(id);
+    else this.open.set(key, new Set([id]));
+  }
+
+  private untrack(id: string, c: { protocol: Protocol; port: number }): void {
+    const key = portKey(c.protocol, c.port);
+    const set = this.open.get(key);
+    set?.delete(id);
+    if (set?.size === 0) this.open.delete(key);
   }
 
   private reserve(r: { protocol: Protocol; port: number; for?: string }): void {

@@ -1,34 +1,12 @@
-// Conflict operations: take in a scan, detect now, resolve, and the views.
+// Conflict operations: resolve, and the views. Scans are taken in by the reconciler.
 import type { Conflict, ResolveResult } from '../../client/protocol.ts';
 import { portUnavailable } from '../core/errors.ts';
-import type { Scan } from '../core/observation.ts';
-import { reconcile } from '../core/reconcile.ts';
-import { pruneConflicts } from '../core/retention.ts';
 import { applyResolution, planResolution, type ResolveRequest } from '../core/resolve.ts';
 import { conflictNumber } from '../core/state.ts';
 import { takenBy } from '../core/taken.ts';
-import { pickPort } from './allocator.ts';
-import { reconcileRegistry } from './services.ts';
-import { pidAlive, processStarts } from '../host/process.ts';
+import type { Allocator } from './allocator.ts';
+import { recheck } from './reconciler.ts';
 import type { Registry } from '../registry.ts';
-
-/** Reconciles the registry with a completed scan; returns the conflicts still open. */
-export async function ingestScan(registry: Registry, scan: Scan): Promise<Conflict[]> {
-  // Read before the lock (on macOS it runs `ps`): a pid that registers meanwhile is simply not checked this round.
-  const marked = Object.values(registry.state.services).flatMap((s) => (s.pid !== undefined && s.pidStart !== undefined ? [s.pid] : []));
-  const pidStarts = await processStarts([...new Set(marked)]);
-  return registry.mutate((tx) => {
-    registry.lastScan = scan;
-    tx.index.setListeners(scan.listeners);
-    const pids = new Set(Object.values(tx.state.services).flatMap((s) => (s.pid !== undefined ? [s.pid] : [])));
-    const deadPids = [...pids].filter((pid) => !pidAlive(pid));
-    const r = reconcile({ state: tx.state, listeners: scan.listeners, now: registry.now(), holdoff: registry.holdoff, deadPids, pidStarts });
-    registry.holdoff = r.holdoff;
-    tx.apply(r);
-    tx.apply({ ops: pruneConflicts(tx.state), events: [] });
-    return listConflicts(registry, true);
-  });
-}
 
 export function listConflicts(registry: Registry, open: boolean): Conflict[] {
   return Object.values(registry.state.conflicts)
@@ -44,7 +22,7 @@ export function conflictHistory(registry: Registry, p: { limit: number; since?: 
     .slice(0, p.limit);
 }
 
-export function resolve(registry: Registry, p: ResolveRequest): Promise<ResolveResult> {
+export function resolve(registry: Registry, allocator: Allocator, p: ResolveRequest): Promise<ResolveResult> {
   return registry.mutate(async (tx) => {
     const plan = planResolution(tx.state, p);
     const s = plan.service;
@@ -56,21 +34,21 @@ export function resolve(registry: Registry, p: ResolveRequest): Promise<ResolveR
     }
     let to = plan.target ?? s.port;
     if (plan.needsPort === 'auto' && plan.target === undefined) {
-      to = await pickPort(registry, { protocol: s.protocol, host: s.host, name: s.name, avoid: [s.port] });
+      to = await allocator.pickPort({ protocol: s.protocol, host: s.host, name: s.name, avoid: [s.port] });
     } else if (plan.needsPort !== null) {
       const taken = takenBy(tx.state, tx.index, s.protocol, to, { self: [s.name] });
       // A drifted service's own process listening on the target is the point of the move.
       const ownListener = taken?.reason === 'listening' && plan.needsPort === 'auto';
       if (taken && !ownListener) throw portUnavailable(to, taken.reason, taken.heldBy);
       if (!ownListener && !taken) {
-        const refused = await registry.deps.probe(to, s.protocol, s.host);
+        const refused = await allocator.probe(to, s.protocol, s.host);
         if (refused) throw portUnavailable(to, `bind probe failed (${refused})`, {});
       }
     }
     const out = applyResolution(tx.state, tx.index, plan, to, registry.now(), p.by);
     tx.apply(out);
     // A swap can put the other service onto a shared port: say so now, not at the next scan.
-    reconcileRegistry(registry, tx);
+    recheck(tx, registry.now());
     return out.result;
   });
 }

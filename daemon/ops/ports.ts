@@ -7,11 +7,15 @@ import { contains } from '../core/ranges.ts';
 import { registerEffects, releaseEffects, reserveEffects, unregisterEffects } from '../core/service-effects.ts';
 import { iso, portKey, type Reservation } from '../core/state.ts';
 import { takenBy } from '../core/taken.ts';
-import { pickPort, rangeFor, suggestFree } from './allocator.ts';
+import type { Allocator } from './allocator.ts';
 import { processStart } from '../host/process.ts';
 import type { Registry } from '../registry.ts';
 
-export async function allocate(registry: Registry, p: Required<Pick<AllocateParams, 'service' | 'protocol' | 'host'>> & AllocateParams): Promise<AllocateResult> {
+export async function allocate(
+  registry: Registry,
+  allocator: Allocator,
+  p: Required<Pick<AllocateParams, 'service' | 'protocol' | 'host'>> & AllocateParams,
+): Promise<AllocateResult> {
   // Read before the lock (on macOS it runs `ps`), and not for a live lease asked for again: it keeps its record.
   const before = registry.state.services[p.service];
   const pidStart = p.pid !== undefined && !(before && !expired(before, registry.now())) ? await processStart(p.pid) : null;
@@ -24,7 +28,7 @@ export async function allocate(registry: Registry, p: Required<Pick<AllocatePara
       if (held.protocol !== p.protocol) {
         throw invalidParams('protocol', `service "${p.service}" holds ${held.protocol} port ${held.port}; a service holds one port, so allocate the ${p.protocol} port under another name`);
       }
-      if (p.range !== undefined && !contains(rangeFor(registry, { range: p.range }).range, held.port)) {
+      if (p.range !== undefined && !contains(allocator.rangeFor({ range: p.range }).range, held.port)) {
         throw invalidParams('range', `service "${p.service}" already holds port ${held.port}, outside ${p.range}; release it (port.release) or move it (service.setPort) first`);
       }
       // The same service asking again gets the same port; a new ttl extends the lease.
@@ -34,7 +38,7 @@ export async function allocate(registry: Registry, p: Required<Pick<AllocatePara
       }
       return { port: held.port, service: p.service, ...(held.expiresAt && { expiresAt: held.expiresAt }) };
     }
-    const port = await pickPort(registry, {
+    const port = await allocator.pickPort({
       protocol: p.protocol,
       host: p.host,
       ...(p.range !== undefined && { range: p.range }),
@@ -104,8 +108,11 @@ export function reserve(
   });
 }
 
-export async function suggest(registry: Registry, p: { count: number; range?: string; near?: number; protocol: Protocol }): Promise<{ ports: number[] }> {
-  return { ports: await suggestFree(registry, p) };
+export async function suggest(
+  allocator: Allocator,
+  p: { count: number; range?: string; near?: number; protocol: Protocol },
+): Promise<{ ports: number[] }> {
+  return { ports: await allocator.suggestFree(p) };
 }
 
 /** What is known about one port. */
@@ -128,11 +135,11 @@ export function portInfo(registry: Registry, protocol: Protocol, port: number): 
 }
 
 /** Every assigned, reserved and listening port (and free ones when asked for), by port. */
-export function listPorts(registry: Registry, p: { state?: PortState; range?: string; limit: number }): PortInfo[] {
-  const span = p.range !== undefined ? rangeFor(registry, { range: p.range }).range : null;
+export function listPorts(registry: Registry, allocator: Allocator, p: { state?: PortState; range?: string; limit: number }): PortInfo[] {
+  const span = p.range !== undefined ? allocator.rangeFor({ range: p.range }).range : null;
   const inRange = (port: number) => !span || contains(span, port);
   if (p.state === 'free') {
-    const { range } = rangeFor(registry, p.range !== undefined ? { range: p.range } : {});
+    const { range } = allocator.rangeFor(p.range !== undefined ? { range: p.range } : {});
     const out: PortInfo[] = [];
     for (let port = Math.max(range.start, 1); port <= range.end && out.length < p.limit; port++) {
       if (!registry.index.isTaken('tcp', port)) out.push({ port, protocol: 'tcp', state: 'free' });

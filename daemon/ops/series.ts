@@ -1,7 +1,7 @@
 // The time series: record the rows a tick owes, prune by wall-clock age, and
 // answer stats.series. The bucket logic is core/series.ts; this gathers the
 // registry's data for it and writes rows as ops, so they are durable.
-import type { HealthResult, SeriesMetric, SeriesResult } from '../../client/protocol.ts';
+import type { HealthResult, Range, SeriesMetric, SeriesResult } from '../../client/protocol.ts';
 import { invalidParams } from '../core/errors.ts';
 import { dueRows, HOUR, MAX_POINTS, MINUTE, querySeries, rollup, sampleMinute, seriesKey } from '../core/series.ts';
 import { iso } from '../core/state.ts';
@@ -9,14 +9,14 @@ import type { Registry } from '../registry.ts';
 import { rangeStats } from './stats.ts';
 
 /** Writes the minute that just ended and any hour it completes. */
-export function recordSeries(registry: Registry, health: () => Iterable<HealthResult>): Promise<void> {
+export function recordSeries(registry: Registry, ranges: readonly Range[], health: () => Iterable<HealthResult>): Promise<void> {
   return registry.mutate((tx) => {
     const now = registry.now();
     const due = dueRows(tx.state.series, now);
     if (due.minute !== null) {
       const points = sampleMinute(
         {
-          ranges: rangeStats(registry).ranges,
+          ranges: rangeStats(registry, ranges).ranges,
           openConflicts: Object.values(tx.state.conflicts).filter((c) => c.resolvedAt === null).length,
           services: Object.values(tx.state.services),
           statusLog: tx.state.statusLog,

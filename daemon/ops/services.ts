@@ -2,13 +2,13 @@
 import { compareNames } from '../../client/protocol.ts';
 import type { Conflict, HealthCheck, HealthResult, RegisterParams, RegisterResult, Service, ServiceDetail, ServiceStatus } from '../../client/protocol.ts';
 import { notFound, portUnavailable } from '../core/errors.ts';
-import { reconcile } from '../core/reconcile.ts';
 import { registerEffects, setPortEffects, toService, unregisterEffects } from '../core/service-effects.ts';
 import { takenBy } from '../core/taken.ts';
-import { pickPort, rangeFor } from './allocator.ts';
+import type { Allocator } from './allocator.ts';
+import { recheck } from './reconciler.ts';
 import { contains } from '../core/ranges.ts';
 import { processStart } from '../host/process.ts';
-import type { Registry, Tx } from '../registry.ts';
+import type { Registry } from '../registry.ts';
 
 export type RegisterRequest = Omit<RegisterParams, 'healthCheck'> & Required<Pick<RegisterParams, 'protocol' | 'host'>> & { healthCheck?: HealthCheck | null };
 
@@ -16,22 +16,15 @@ function openConflictsOf(registry: Registry, name: string): Conflict[] {
   return Object.values(registry.state.conflicts).filter((c) => c.resolvedAt === null && c.services.includes(name));
 }
 
-/** Opens or updates the conflicts a registry change caused (duplicates), without waiting for a scan. */
-export function reconcileRegistry(registry: Registry, tx: Tx): void {
-  const r = reconcile({ state: tx.state, listeners: null, now: registry.now(), holdoff: registry.holdoff });
-  registry.holdoff = r.holdoff;
-  tx.apply(r);
-}
-
-export async function register(registry: Registry, p: RegisterRequest): Promise<RegisterResult> {
+export async function register(registry: Registry, allocator: Allocator, p: RegisterRequest): Promise<RegisterResult> {
   const pidStart = p.pid !== undefined ? await processStart(p.pid) : null;
   return registry.mutate(async (tx) => {
     const old = tx.state.services[p.name];
     let port = p.port;
     // Registering again keeps the port it has, while that still fits what is asked.
-    if (port === undefined && old && old.protocol === p.protocol && (p.range === undefined || contains(rangeFor(registry, { range: p.range }).range, old.port))) port = old.port;
+    if (port === undefined && old && old.protocol === p.protocol && (p.range === undefined || contains(allocator.rangeFor({ range: p.range }).range, old.port))) port = old.port;
     if (port === undefined) {
-      port = await pickPort(registry, { protocol: p.protocol, host: p.host, name: p.name, ...(p.range !== undefined && { range: p.range }) });
+      port = await allocator.pickPort({ protocol: p.protocol, host: p.host, name: p.name, ...(p.range !== undefined && { range: p.range }) });
     } else if (p.exclusive) {
       // An explicit port records what is, and its listener is most likely the registering process itself.
       const taken = takenBy(tx.state, tx.index, p.protocol, port, { self: [p.name], listeners: false });
@@ -56,23 +49,23 @@ export async function register(registry: Registry, p: RegisterRequest): Promise<
       registry.now(),
     );
     tx.apply(e);
-    reconcileRegistry(registry, tx);
+    recheck(tx, registry.now());
     const conflicts = openConflictsOf(registry, p.name);
     return { ...toService(tx.state.services[p.name]!), ...(conflicts.length > 0 && { conflicts }) };
   });
 }
 
-export function setPort(registry: Registry, p: { name: string; port: number }): Promise<Service> {
+export function setPort(registry: Registry, allocator: Allocator, p: { name: string; port: number }): Promise<Service> {
   return registry.mutate(async (tx) => {
     const service = tx.state.services[p.name];
     if (!service) throw notFound('service', p.name);
     if (service.port === p.port) return toService(service);
     const taken = takenBy(tx.state, tx.index, service.protocol, p.port, { self: [p.name] });
     if (taken) throw portUnavailable(p.port, taken.reason, taken.heldBy);
-    const refused = await registry.deps.probe(p.port, service.protocol, service.host);
+    const refused = await allocator.probe(p.port, service.protocol, service.host);
     if (refused) throw portUnavailable(p.port, `bind probe failed (${refused})`, {});
     tx.apply(setPortEffects(tx.state, p.name, p.port, registry.now(), 'setPort'));
-    reconcileRegistry(registry, tx);
+    recheck(tx, registry.now());
     return toService(tx.state.services[p.name]!);
   });
 }
@@ -82,7 +75,7 @@ export function unregister(registry: Registry, name: string): Promise<{ name: st
     if (!tx.state.services[name]) throw notFound('service', name);
     const e = unregisterEffects(tx.state, name, registry.now(), 'unregister');
     tx.apply(e);
-    reconcileRegistry(registry, tx);
+    recheck(tx, registry.now());
     return { name, releasedPorts: e.releasedPorts };
   });
 }

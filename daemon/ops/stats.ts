@@ -1,19 +1,19 @@
 // The statistics methods: gather the registry's plain data and hand it to
 // core/stats.ts, which does the counting.
-import type { ConflictStats, HealthResult, RangeStats } from '../../client/protocol.ts';
+import type { ConflictStats, HealthResult, Range, RangeStats } from '../../client/protocol.ts';
 import { conflictStats, portStats, serviceStats, type ServiceStatsResult } from '../core/stats.ts';
 import { forecastExhaustion } from '../core/series.ts';
 import type { Registry } from '../registry.ts';
 
-export function rangeStats(registry: Registry): { ranges: RangeStats[] } {
+export function rangeStats(registry: Registry, ranges: readonly Range[]): { ranges: RangeStats[] } {
   const { state } = registry;
   const now = registry.now();
   return {
     ranges: portStats({
-      ranges: registry.deps.ranges,
+      ranges,
       services: Object.values(state.services),
       reservations: Object.values(state.reservations),
-      listeners: registry.lastScan?.listeners ?? [],
+      listeners: registry.index.allListeners(),
       history: state.history,
       now,
       forecast: (range) => forecastExhaustion(state.series?.hour, range, now),

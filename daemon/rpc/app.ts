@@ -6,6 +6,8 @@ import type { CheckTarget } from '../core/health.ts';
 import type { RequestStats } from '../core/request-stats.ts';
 import type { EventBus } from '../events.ts';
 import type { HealthResults } from '../health.ts';
+import type { Allocator } from '../ops/allocator.ts';
+import type { Reconciler } from '../ops/reconciler.ts';
 import type { Registry } from '../registry.ts';
 import type { Connection } from '../transport/server.ts';
 import type { LocalAddressCheck, Params } from './validate.ts';
@@ -16,6 +18,8 @@ export interface RpcContext {
 
 export interface App {
   registry: Registry;
+  allocator: Allocator;
+  reconciler: Reconciler;
   bus: EventBus;
   version: string;
   startedAt: number;

@@ -6,7 +6,7 @@ import type { App, MethodsOf, Routes } from './app.ts';
 import * as v from './validate.ts';
 
 export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
-  const { registry } = app;
+  const { registry, allocator } = app;
   return {
     'conflict.list': (p) => (v.only(p, ['open']), listConflicts(registry, v.optBool(p, 'open') ?? true)),
     'conflict.detect': (p) => (v.only(p, []), app.detect()),
@@ -25,12 +25,12 @@ export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
       switch (strategy) {
         case 'manual':
           if (newPort === undefined) throw invalidParams('newPort', 'is required for strategy manual');
-          return resolve(registry, { ...target, strategy, newPort, by });
+          return resolve(registry, allocator, { ...target, strategy, newPort, by });
         case 'swap':
           if (withService === undefined) throw invalidParams('withService', 'is required for strategy swap');
-          return resolve(registry, { ...target, strategy, withService, by });
+          return resolve(registry, allocator, { ...target, strategy, withService, by });
         default:
-          return resolve(registry, { ...target, strategy, by });
+          return resolve(registry, allocator, { ...target, strategy, by });
       }
     },
     'conflict.history': (p) => {

@@ -9,7 +9,7 @@ export function daemonRoutes(app: App): Routes<'daemon.status' | 'daemon.ping'> 
   return {
     'daemon.status': (p) => {
       v.only(p, []);
-      const scan = registry.lastScan;
+      const scan = app.reconciler.lastScan;
       return {
         version: app.version,
         pid: process.pid,
@@ -18,7 +18,7 @@ export function daemonRoutes(app: App): Routes<'daemon.status' | 'daemon.ping'> 
         stateFile: app.stateFile,
         services: Object.keys(registry.state.services).length,
         openConflicts: listConflicts(registry, true).length,
-        lastScan: scan && { at: new Date(scan.at).toISOString(), durationMs: scan.durationMs, listeners: scan.listeners.length },
+        lastScan: scan && { at: new Date(scan.at).toISOString(), durationMs: scan.durationMs, listeners: scan.listeners },
         process: processFigures(),
         store: storeFigures(app),
         requests: app.requests.figures(registry.now()),

@@ -1,26 +1,25 @@
 // port.* and range.list routes.
 import { LIMITS, PORT_STATES } from '../../client/protocol.ts';
-import { checkPort } from '../ops/allocator.ts';
 import { allocate, listPorts, portInfo, release, reserve, suggest } from '../ops/ports.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
 import * as v from './validate.ts';
 
 export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>, 'port.history'>> {
-  const { registry } = app;
+  const { registry, allocator } = app;
   return {
     'port.list': (p) => {
       v.only(p, ['state', 'range', 'limit']);
       const state = v.optEnum(p, 'state', PORT_STATES);
       const range = v.optString(p, 'range');
       const limit = v.optInt(p, 'limit', 1, LIMITS.listLimit) ?? (state === 'free' ? LIMITS.listFreeDefault : LIMITS.listLimit);
-      return listPorts(registry, { limit, ...(state && { state }), ...(range !== undefined && { range }) });
+      return listPorts(registry, allocator, { limit, ...(state && { state }), ...(range !== undefined && { range }) });
     },
     'port.get': (p) => (v.only(p, ['port', 'protocol']), portInfo(registry, v.protocol(p), v.reqPort(p))),
     'port.check': async (p) => {
       v.only(p, ['port', 'protocol', 'host']);
       const port = v.reqPort(p);
       const protocol = v.protocol(p);
-      return checkPort(registry, port, protocol, (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0');
+      return allocator.checkPort(port, protocol, (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0');
     },
     'port.allocate': async (p) => {
       v.only(p, ['service', 'preferred', 'range', 'protocol', 'host', 'ttlSec', 'pid']);
@@ -30,7 +29,7 @@ export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>
       const pid = v.optInt(p, 'pid', 1, 2 ** 31 - 1);
       const service = v.reqString(p, 'service', v.SERVICE_NAME);
       const protocol = v.protocol(p);
-      return allocate(registry, {
+      return allocate(registry, allocator, {
         service,
         protocol,
         host: (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0',
@@ -49,7 +48,7 @@ export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>
       v.only(p, ['count', 'range', 'near', 'protocol']);
       const range = v.optString(p, 'range');
       const near = v.optPort(p, 'near');
-      return suggest(registry, {
+      return suggest(allocator, {
         count: v.optInt(p, 'count', 1, LIMITS.suggestCount) ?? LIMITS.suggestCountDefault,
         protocol: v.protocol(p),
         ...(range !== undefined && { range }),
@@ -69,6 +68,6 @@ export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>
         ...(ttlSec !== undefined && { ttlSec }),
       });
     },
-    'range.list': (p) => (v.only(p, []), [...registry.deps.ranges]),
+    'range.list': (p) => (v.only(p, []), [...allocator.ranges]),
   };
 }

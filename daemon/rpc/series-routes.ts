@@ -8,7 +8,7 @@ import * as v from './validate.ts';
 
 const MAX_STEP_SEC = 90 * 24 * 3600;
 
-export function seriesRoutes({ registry }: App): Routes<'stats.series'> {
+export function seriesRoutes({ registry, allocator }: App): Routes<'stats.series'> {
   return {
     'stats.series': (p) => {
       v.only(p, ['metric', 'range', 'service', 'from', 'to', 'step']);
@@ -24,8 +24,8 @@ export function seriesRoutes({ registry }: App): Routes<'stats.series'> {
       if (metric.startsWith('range.')) {
         if (service !== undefined) throw invalidParams('service', `is not a parameter of ${metric}`);
         // Series are kept per configured range: an inline span counts only when it is exactly one of them.
-        const r = resolveRange(range ?? 'registered', registry.deps.ranges);
-        const configured = registry.deps.ranges.find((c) => c.start === r.start && c.end === r.end);
+        const r = resolveRange(range ?? 'registered', allocator.ranges);
+        const configured = allocator.ranges.find((c) => c.start === r.start && c.end === r.end);
         if (!configured) throw invalidParams('range', 'must be a configured range (see range.list): series are kept per range');
         subject = configured.name;
       } else if (metric.startsWith('service.')) {

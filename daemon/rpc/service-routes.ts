@@ -54,7 +54,7 @@ async function vetHealthCheck(app: App, check: HealthCheck | undefined, host: st
 }
 
 export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
-  const { registry } = app;
+  const { registry, allocator } = app;
   return {
     'service.register': async (p) => {
       v.only(p, ['name', 'port', 'protocol', 'host', 'pid', 'process', 'healthCheck', 'tags', 'range', 'exclusive']);
@@ -70,7 +70,7 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       const host = (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0';
       // An update without healthCheck keeps the service's check: it is vetted against the new host too.
       await vetHealthCheck(app, hc === null ? undefined : (hc ?? registry.state.services[name]?.healthCheck), host);
-      return register(registry, {
+      return register(registry, allocator, {
         name,
         protocol,
         host,
@@ -90,7 +90,7 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       return listServices(registry, { ...(status && { status }), ...(tag !== undefined && { tag }) });
     },
     'service.get': (p) => (v.only(p, ['name']), getService(registry, v.reqString(p, 'name'), app.health.results)),
-    'service.setPort': (p) => (v.only(p, ['name', 'port']), setPort(registry, { name: v.reqString(p, 'name'), port: v.reqPort(p) })),
+    'service.setPort': (p) => (v.only(p, ['name', 'port']), setPort(registry, allocator, { name: v.reqString(p, 'name'), port: v.reqPort(p) })),
     'service.unregister': (p) => (v.only(p, ['name']), unregister(registry, v.reqString(p, 'name'))),
     'service.restart': (p) => {
       v.only(p, ['name']);

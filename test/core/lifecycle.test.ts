@@ -2,6 +2,7 @@
 // one recorded is a reused pid, and its owner is dead. Plain data, no OS.
 import { describe, expect, it } from 'vitest';
 import { countHoldoff, pidReused } from '../../daemon/core/lifecycle.ts';
+import { ListenerView } from '../../daemon/core/detect.ts';
 import { reconcile } from '../../daemon/core/reconcile.ts';
 import { emptyState, type ServiceRecord } from '../../daemon/core/state.ts';
 
@@ -33,7 +34,7 @@ describe('countHoldoff with start marks', () => {
     let holdoff: Record<string, number> = {};
     const dead: string[][] = [];
     for (let round = 0; round < 3; round++) {
-      const r = countHoldoff(services, holdoff, [], listening, 3, new Map([[100, 'linux:500']]));
+      const r = countHoldoff(services, holdoff, new Set(), new ListenerView(listening), 3, new Map([[100, 'linux:500']]));
       holdoff = r.holdoff;
       dead.push(r.dead.map((s) => s.name));
     }

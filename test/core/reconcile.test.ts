@@ -235,6 +235,30 @@ describe('reconcile: owners', () => {
   });
 });
 
+describe('reconcile: one process serving several registered ports', () => {
+  const both = [obs(8080, { pid: 300, process: 'node' }), obs(8081, { pid: 300, process: 'node' })];
+  const cases: Array<{ name: string; services: ServiceRecord[] }> = [
+    { name: 'both unowned: each adopts it', services: [svc('web', 8080), svc('web-admin', 8081)] },
+    { name: 'one already adopted it: the other adopts it too', services: [svc('web', 8080, { pid: 300, process: 'node', adopted: true }), svc('web-admin', 8081)] },
+    { name: 'one registered with its pid: the other adopts it too', services: [svc('web', 8080, { pid: 300 }), svc('web-admin', 8081)] },
+  ];
+  it.each(cases)('$name, and no conflict', ({ services }) => {
+    const [first, second] = rounds(stateOf({ services }), [
+      { listeners: both, now: T0 + 5, deadPids: [] },
+      { listeners: both, now: T0 + 6, deadPids: [] },
+    ]);
+    expect(first!.opened).toEqual([]);
+    expect(first!.ops).toContainEqual({ op: 'service', name: 'web-admin', value: { ...svc('web-admin', 8081), pid: 300, process: 'node', adopted: true, updatedAt: iso(T0 + 5) } });
+    expect(second!.ops).toEqual([]);
+  });
+
+  it('a second process on a port whose service adopted the first is still foreign', () => {
+    const state = stateOf({ services: [svc('web', 8080, { pid: 300, process: 'node', adopted: true }), svc('web-admin', 8081)] });
+    const r = reconcile({ state, listeners: [...both, obs(8080, { pid: 301, process: 'python3' })], now: T0, holdoff: {}, deadPids: [] });
+    expect(r.opened).toEqual([expect.objectContaining({ type: 'foreign_listener', port: 8080, listener: { pid: 301, process: 'python3', address: '0.0.0.0:8080' } })]);
+  });
+});
+
 describe('reconcile: adopted owners', () => {
   it('when an adopted owner dies, its successor on the port is adopted: no conflict, no reclaim', () => {
     const state = stateOf({ services: [svc('web', 8080, { origin: 'allocate', pid: 300, process: 'python3', adopted: true })] });

@@ -237,6 +237,20 @@ describe('services', () => {
     await expectError(pm.service.get({ name: 'dup-c' }), -32001);
   });
 
+  it('moving or unregistering a service off a shared port closes the duplicate at once, without a scan', async () => {
+    const port = await freePort();
+    await pm.service.register({ name: 'left-a', port });
+    const opened = await pm.service.register({ name: 'left-b', port });
+    const id = opened.conflicts![0]!.id;
+    await pm.service.setPort({ name: 'left-b', port: await freePort() });
+    expect((await pm.conflict.history({})).find((c) => c.id === id)).toMatchObject({ outcome: 'vanished' });
+    await pm.service.register({ name: 'left-c', port });
+    const again = (await pm.conflict.list()).find((c) => c.port === port)!;
+    expect(again.services).toEqual(['left-a', 'left-c']);
+    await pm.service.unregister({ name: 'left-a' });
+    expect((await pm.conflict.list()).filter((c) => c.port === port)).toEqual([]);
+  });
+
   it('resolving one of three services off a shared port keeps the conflict open for the other two', async () => {
     const port = await freePort();
     for (const name of ['tri-a', 'tri-b', 'tri-c']) await pm.service.register({ name, port });

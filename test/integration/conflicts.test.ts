@@ -92,6 +92,25 @@ describe('scanner and reconciliation', () => {
   });
 });
 
+describe('one process serving two registered ports', () => {
+  it('is adopted by both services, and is no foreign listener on either', async () => {
+    const script = "const net = require('net'); const a = net.createServer().listen(0, '127.0.0.1', () => { const b = net.createServer().listen(0, '127.0.0.1', () => console.log(a.address().port, b.address().port)); });";
+    const child = spawn(process.execPath, ['-e', script]);
+    try {
+      const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+      const [web, admin] = line.split(' ').map(Number);
+      await pm.service.register({ name: 'two-web', port: web! });
+      await pm.service.register({ name: 'two-web-admin', port: admin! });
+      await pm.conflict.detect();
+      expect((await pm.service.get({ name: 'two-web' })).pid).toBe(child.pid);
+      expect((await pm.service.get({ name: 'two-web-admin' })).pid).toBe(child.pid);
+      expect((await pm.conflict.list()).filter((c) => c.services.some((n) => n.startsWith('two-web')))).toEqual([]);
+    } finally {
+      child.kill();
+    }
+  });
+});
+
 describe('drift', () => {
   it("a service's own process listening on another port opens drift; auto moves the registration there", async () => {
     const wanted = await listen();

@@ -10,6 +10,8 @@ const USER = /\("(.*?)",pid=(\d+),fd=\d+\)/g;
 /** Records from `ss -H -ltunp` text (a header line, if present, is skipped). */
 export function parseSsListening(text: string): Observation[] {
   const out: Observation[] = [];
+  // Thousands of listeners share a handful of addresses: normalise each once.
+  const addresses = new Map<string, ReturnType<typeof normaliseAddress>>();
   for (const line of text.split('\n')) {
     const m = LINE.exec(line.trim());
     if (!m) continue;
@@ -18,7 +20,10 @@ export function parseSsListening(text: string): Observation[] {
     const cut = local.lastIndexOf(':');
     const port = Number(local.slice(cut + 1));
     if (!listening || cut < 0 || !Number.isInteger(port) || port <= 0) continue;
-    const { address, family } = normaliseAddress(local.slice(0, cut));
+    const raw = local.slice(0, cut);
+    let normal = addresses.get(raw);
+    if (!normal) addresses.set(raw, (normal = normaliseAddress(raw)));
+    const { address, family } = normal;
     out.push(observation({ protocol: netid === 'tcp' ? 'tcp' : 'udp', address, port, family }, lowestUser(users)));
   }
   return out;
