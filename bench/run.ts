@@ -20,7 +20,7 @@ import { procSource } from '../daemon/host/scan/proc-source.ts';
 import { ssSource } from '../daemon/host/scan/ss-source.ts';
 import { systeminformationSource } from '../daemon/host/scan/sysinfo-source.ts';
 import { measureScale } from './scale.ts';
-import { fmt, summary } from './stats.ts';
+import { fmt, summary, timeCalls } from './stats.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
@@ -45,16 +45,6 @@ async function startDaemon(dir: string, sync: string): Promise<{ proc: ChildProc
   }
   pm.close();
   return { proc, socket };
-}
-
-async function timeCalls(n: number, call: (i: number) => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await call(i);
-    out.push(performance.now() - t);
-  }
-  return out;
 }
 
 /** Wall-clock calls/s of 8 worker processes running together. */

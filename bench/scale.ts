@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RawRpc } from './raw-rpc.ts';
-import { fmt, summary } from './stats.ts';
+import { fmt, summary, timeCalls } from './stats.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BATCH = 1000;
@@ -94,19 +94,9 @@ async function fill(rpc: RawRpc, from: number, to: number): Promise<number[]> {
   return times;
 }
 
-async function timeEach(n: number, call: (i: number) => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await call(i);
-    out.push(performance.now() - t);
-  }
-  return out;
-}
-
 /** p50 of single service.register calls with an explicit port, on top of what is registered. */
 async function registerP50(rpc: RawRpc, prefix: string): Promise<number> {
-  const ms = await timeEach(SAMPLES, (i) => rpc.call('service.register', { name: `${prefix}-${i}`, port: 60_001 + (i % 5000) }));
+  const ms = await timeCalls(SAMPLES, (i) => rpc.call('service.register', { name: `${prefix}-${i}`, port: 60_001 + (i % 5000) }));
   await rpc.batch(Array.from({ length: SAMPLES }, (_, i) => ({ method: 'service.unregister', params: { name: `${prefix}-${i}` } })));
   return summary(ms).p50;
 }
@@ -195,7 +185,7 @@ export async function measureScale(rows: Row[]): Promise<void> {
   const pinger = await RawRpc.connect(d.socket);
   try {
     const empty = await d.memory();
-    const ping = summary(await timeEach(500, () => rpc.call('daemon.ping'))).p50;
+    const ping = summary(await timeCalls(500, () => rpc.call('daemon.ping'))).p50;
     rows.push(['ping, empty daemon (baseline for the waits below)', `p50 ${fmt(ping)} ms`, '1.00x']);
 
     // Register latency at 100 services, then back to none for the batches.

@@ -11,3 +11,14 @@ export function summary(samples: readonly number[]): { n: number; p50: number; p
 }
 
 export const fmt = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+
+/** Milliseconds each of `n` sequential calls took. */
+export async function timeCalls(n: number, call: (i: number) => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await call(i);
+    out.push(performance.now() - t);
+  }
+  return out;
+}
