@@ -4,7 +4,13 @@
 // file. Rows are written by ops (state.ts), so the journal replays them like
 // any other change. Pure: time comes in as an argument.
 import type { HealthResult, RangeStats, SeriesMetric, ServiceStatus } from '../../client/protocol.ts';
-import type { StatusEvent } from './state.ts';
+
+/** A line of the state's status log, as far as uptime needs it (state.ts imports this file: no import back). */
+interface StatusEvent {
+  at: string;
+  service: string;
+  status: ServiceStatus;
+}
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
