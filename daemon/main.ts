@@ -2,6 +2,7 @@
 // one place that builds concrete objects; everything else receives them.
 import { packageVersion } from '../client/version.ts';
 import { ConfigError, readConfig, type Config } from './config.ts';
+import { effectiveConfig } from './config-report.ts';
 import { BROWSER_UNSAFE_PORTS } from './core/allocate.ts';
 import { portKey } from './core/state.ts';
 import { reserveEffects } from './core/service-effects.ts';
@@ -110,6 +111,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
         return 'refused' in vetted ? vetted.refused : null;
       },
       isLocalAddress,
+      config: effectiveConfig(config),
     })))),
     log,
   });
