@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configFilePath } from '../client/paths.ts';
 import { buildConfig, ConfigError, loadConfig, readConfigFile } from '../daemon/config.ts';
-import { effectiveConfig } from '../daemon/config-report.ts';
+import { checkConfigFile, effectiveConfig } from '../daemon/config-report.ts';
 
 const user = { platform: 'linux', uid: 1000, home: '/home/ada' };
 const file = (json: Record<string, unknown>) => ({ path: '/etc/portmand.json', json });
@@ -206,6 +206,12 @@ describe('the config file location', () => {
       const c = loadConfig({}, ctx());
       expect(c.scanIntervalSec).toBe(7);
       expect(c.sources.scanIntervalSec).toEqual({ from: 'file', path: path.join(dir, '.config/portmand/config.json'), key: 'scanIntervalSec' });
+    });
+
+    it('config check: no file at the default location is not a problem; one named and missing is', async () => {
+      expect(await checkConfigFile(undefined, {}, ctx())).toEqual({ path: path.join(dir, '.config/portmand/config.json'), found: false, problems: [] });
+      const named = await checkConfigFile(path.join(dir, 'nope.json'), {}, ctx());
+      expect(named.problems).toEqual([expect.stringContaining(`cannot read config file ${path.join(dir, 'nope.json')}`)]);
     });
 
     it('a missing file named by PORTMAND_CONFIG is an error naming the variable', () => {

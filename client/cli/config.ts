@@ -64,7 +64,7 @@ async function show(ctx: Context): Promise<number> {
   const f = view.file;
   const where = f.from === 'env' ? 'from PORTMAND_CONFIG' : 'the default location';
   ctx.io.out(`config file: ${escapeControl(f.path)} (${where}${f.found ? '' : '; none there: embedded defaults'})`);
-  const rows = view.settings.map((s) => [s.key, escapeControl(describeValue(s.key, s.value)), escapeControl(describeSource(s.source))]);
+  const rows = view.settings.map((s) => [escapeControl(s.key), escapeControl(describeValue(s.key, s.value)), escapeControl(describeSource(s.source))]);
   ctx.io.out(table(['KEY', 'VALUE', 'SOURCE'], rows, [], ctx.io.columns));
   return 0;
 }
