@@ -174,7 +174,9 @@ export async function runDaemon(): Promise<void> {
     config = readConfig();
     logging = openLog(config);
   } catch (err) {
-    process.stderr.write(`portmand: ${(err as Error).message}\n`);
+    // One line per problem, each a whole sentence naming its variable or key.
+    const lines = err instanceof ConfigError ? err.problems : [(err as Error).message];
+    process.stderr.write(lines.map((line) => `portmand: ${line}\n`).join(''));
     process.exit(err instanceof ConfigError ? EX_CONFIG : 1);
   }
   const { log, reopen } = logging;

@@ -190,8 +190,10 @@ describe('portmand daemon with unknown keys', () => {
     const file = configFile({ colour: 'red', scanIntervalSec: 0 });
     const r = await daemonOutcome({ PORTMAND_CONFIG: file });
     expect(r.code).toBe(78);
-    expect(r.stderr).toContain(`${file}: colour is not a known key`);
-    expect(r.stderr).toContain(`${file}: scanIntervalSec must be`);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(`portmand: ${file}: colour is not a known key`);
+    expect(lines[1]).toMatch(`portmand: ${file}: scanIntervalSec must be`);
   });
 
   it('exits 78 when the file PORTMAND_CONFIG names is missing', async () => {
