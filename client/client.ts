@@ -78,7 +78,7 @@ export class PortmandClient {
     conflicts: this.method('stats.conflicts'),
     series: this.method('stats.series'),
   };
-  readonly daemon = { status: this.method('daemon.status'), ping: this.method('daemon.ping') };
+  readonly daemon = { status: this.method('daemon.status'), ping: this.method('daemon.ping'), config: this.method('daemon.config') };
   readonly events = {
     /** Starts pushed events (see on()); after a reconnect the client re-subscribes and asks for what it missed. */
     subscribe: async (params: ParamsOf<'events.subscribe'> = {}) => this.track(await this.call('events.subscribe', params)),

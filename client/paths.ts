@@ -16,6 +16,7 @@ export interface PathContext {
 
 const APP = 'portmand';
 const SOCKET_FILE = 'portmand.sock';
+const CONFIG_FILE = 'config.json';
 
 /** The daemon's socket: $PORTMAND_SOCKET, else the per-platform default of PROTOCOL.md. */
 export function defaultSocketPath(env: Env, ctx: PathContext): string {
@@ -59,6 +60,23 @@ export function defaultStateDir(env: Env, ctx: PathContext): string {
   if (ctx.uid === 0) return `/var/lib/${APP}`;
   if (!absolute(env.XDG_STATE_HOME) && ctx.platform === 'darwin') return macSupportDir(ctx.home);
   return join(xdgStateHome(env, ctx.home), APP);
+}
+
+/**
+ * The config file the daemon reads: $PORTMAND_CONFIG (as given; the reader
+ * resolves a relative one); else, for a system daemon (root),
+ * /etc/portmand/config.json (/Library/Application Support/portmand on macOS);
+ * else $XDG_CONFIG_HOME/portmand/config.json, else
+ * ~/Library/Application Support/portmand/config.json on macOS, else
+ * ~/.config/portmand/config.json.
+ */
+export function configFilePath(env: Env, ctx: PathContext): { path: string; from: 'env' | 'default' } {
+  const explicit = nonEmpty(env.PORTMAND_CONFIG);
+  if (explicit) return { path: explicit, from: 'env' };
+  if (ctx.uid === 0) return { path: ctx.platform === 'darwin' ? `/Library/Application Support/${APP}/${CONFIG_FILE}` : `/etc/${APP}/${CONFIG_FILE}`, from: 'default' };
+  const xdg = absolute(env.XDG_CONFIG_HOME);
+  if (!xdg && ctx.platform === 'darwin') return { path: join(macSupportDir(ctx.home), CONFIG_FILE), from: 'default' };
+  return { path: join(xdg ?? join(ctx.home, '.config'), APP, CONFIG_FILE), from: 'default' };
 }
 
 /** This process's platform, uid and home directory. */

@@ -301,6 +301,17 @@ export interface DaemonStatus {
   requests?: { total: number; byMethod: Record<string, MethodLatency>; /** Extension: since start. */ totalSinceStart: number };
 }
 
+/** Where one configuration value came from: built in, the config file (and its key), or an environment variable. */
+export type ConfigSource = { from: 'default' } | { from: 'file'; path: string; key: string } | { from: 'env'; variable: string };
+
+/** daemon.config (an extension): the daemon's effective configuration, each value with its source. */
+export interface EffectiveConfig {
+  /** The config file looked for: named by PORTMAND_CONFIG or the default location; `found` false when absent (embedded defaults). */
+  file: { path: string; from: 'env' | 'default'; found: boolean };
+  /** Key paths as in the config file where there is one (`socket.group`), else the setting's name (`socketPath`). */
+  settings: Array<{ key: string; value: unknown; source: ConfigSource }>;
+}
+
 /** Every method of the contract: its params and its result. */
 export interface Methods {
   'service.register': { params: RegisterParams; result: RegisterResult };
@@ -339,6 +350,7 @@ export interface Methods {
 
   'daemon.status': { params: Record<string, never>; result: DaemonStatus };
   'daemon.ping': { params: Record<string, never>; result: 'pong' };
+  'daemon.config': { params: Record<string, never>; result: EffectiveConfig };
   'events.subscribe': { params: { types?: EventType[]; sinceSeq?: number }; result: { subscribed: EventType[]; seq?: number; gap?: boolean } };
   'events.unsubscribe': { params: { types?: EventType[] }; result: { subscribed: EventType[] } };
 }

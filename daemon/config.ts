@@ -1,11 +1,11 @@
-// Configuration: environment variables, then an optional JSON config file,
-// then embedded defaults. `buildConfig` is pure; `readConfig` is the only
-// place in the daemon that reads process.env.
+// Configuration: environment variables, then an optional JSON config file
+// (PORTMAND_CONFIG, else the default location), then embedded defaults.
+// `buildConfig` is pure and records where each value came from; `readConfig`
+// is the only place in the daemon that reads process.env.
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { PROTOCOLS, type Protocol, type Range } from '../client/protocol.ts';
-import { defaultSocketPath, defaultStateDir, type PathContext } from '../client/paths.ts';
+import { PROTOCOLS, type ConfigSource, type Protocol, type Range } from '../client/protocol.ts';
+import { configFilePath, defaultSocketPath, defaultStateDir, processPathContext, type PathContext } from '../client/paths.ts';
 import { BUILTIN_RANGES } from './core/ranges.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { logOutput, type LogOutput } from './log-output.ts';
@@ -42,6 +42,13 @@ export interface Config {
   /** Keep automatic allocations out of the OS's ephemeral port range. */
   avoidEphemeral: boolean;
   health: HealthConfig;
+  /** The config file looked for (PORTMAND_CONFIG or the default location); `configFile` is non-null when it was read. */
+  configLocation: { path: string; from: 'env' | 'default' };
+  /**
+   * Where each value came from, by key path: the file's key path where it has
+   * one (`socket.group`), else the field's name (`socketPath`).
+   */
+  sources: Record<string, ConfigSource>;
 }
 
 /** The config file's `health` object. */
@@ -52,12 +59,41 @@ export interface HealthConfig {
   successesBeforeHealthy?: number;
 }
 
+/** A bad setting; `problems` holds every one found (one a line in the message), each naming its variable or file and key. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  readonly problems: string[];
+  constructor(problems: string | string[]) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(list.join('\n'));
+    this.problems = list;
+  }
 }
 
 type Env = Record<string, string | undefined>;
-type ConfigFile = { path: string; json: Record<string, unknown> };
+export type ConfigFile = { path: string; json: Record<string, unknown> };
+
+/**
+ * The config file's top-level keys. `access`, `limits` (issue 8), `conflicts`,
+ * `alerts` (issue 9) and `portserver` are named in PROTOCOL.md and are being
+ * added by other branches: they are known here so that a file using them is
+ * not refused, but not yet parsed (each branch that parses one keeps it here).
+ */
+const TOP_LEVEL_KEYS = [
+  'ranges', 'reservations', 'scanIntervalSec', 'healthIntervalSec', 'logLevel', 'sync', 'groupAccess', 'avoidEphemeral', 'socket', 'health',
+  'access', 'limits', 'conflicts', 'alerts', 'portserver',
+];
+
+/** What buildConfig records as it reads: where each value came from, and every problem, so that one run reports them all. */
+interface Trace {
+  sources: Record<string, ConfigSource>;
+  problems: string[];
+}
+
+const DEFAULT: ConfigSource = { from: 'default' };
+
+/** Config fields that are not settings: facts of this run, or derived from other settings. */
+const NOT_SETTINGS = ['configFile', 'configLocation', 'listenFd', 'logOutput', 'sources'];
 
 /** A day: an interval must stay far below the 2^31-1 ms a timer holds (setInterval turns longer ones into 1 ms). */
 const MAX_INTERVAL_SEC = 86_400;
@@ -94,17 +130,76 @@ function text(value: unknown, where: string): string {
 
 /**
  * A setting's raw value and where it came from: the environment variable when
- * it is set and not empty, else the file's key, else undefined.
+ * it is set and not empty, else the file's key (a dotted path reaches into
+ * objects: `socket.group`), else undefined.
  */
-function setting(env: Env, file: ConfigFile | null, envName: string | null, key: string | null): { value: unknown; where: string } | undefined {
-  if (envName !== null && env[envName] !== undefined && env[envName] !== '') return { value: env[envName], where: envName };
-  if (key !== null && file && file.json[key] !== undefined) return { value: file.json[key], where: `${file.path}: ${key}` };
+function setting(env: Env, file: ConfigFile | null, envName: string | null, key: string | null): { value: unknown; where: string; source: ConfigSource } | undefined {
+  if (envName !== null && env[envName] !== undefined && env[envName] !== '') return { value: env[envName], where: envName, source: { from: 'env', variable: envName } };
+  const value = key !== null && file ? valueAt(file.json, key) : undefined;
+  if (value !== undefined) return { value, where: `${file!.path}: ${key}`, source: { from: 'file', path: file!.path, key: key! } };
   return undefined;
 }
 
-function read<T>(env: Env, file: ConfigFile | null, envName: string | null, key: string | null, fallback: T, reader: (value: unknown, where: string) => T): T {
+function valueAt(json: Record<string, unknown>, keyPath: string): unknown {
+  let at: unknown = json;
+  for (const part of keyPath.split('.')) at = typeof at === 'object' && at !== null && !Array.isArray(at) ? (at as Record<string, unknown>)[part] : undefined;
+  return at;
+}
+
+/**
+ * One setting, read by `reader`. Given the trace, it records the setting's
+ * source under its file key (else its variable), and a bad value becomes a
+ * problem there while the fallback stands in, so the next settings are read too.
+ */
+function read<T>(env: Env, file: ConfigFile | null, envName: string | null, key: string | null, fallback: T, reader: (value: unknown, where: string) => T, trace?: Trace): T {
   const s = setting(env, file, envName, key);
-  return s === undefined ? fallback : reader(s.value, s.where);
+  if (trace) trace.sources[(key ?? envName)!] = s?.source ?? DEFAULT;
+  return s === undefined ? fallback : attempt(trace, () => reader(s.value, s.where), fallback);
+}
+
+/** Records where a value that is not read by `read` came from. */
+function note(trace: Trace, name: string, env: Env, file: ConfigFile | null, envName: string | null, key: string | null): void {
+  trace.sources[name] = setting(env, file, envName, key)?.source ?? DEFAULT;
+}
+
+/** Runs a reader; with a trace, its problems are noted and the fallback stands in. */
+function attempt<T>(trace: Trace | undefined, fn: () => T, fallback: T): T {
+  if (!trace) return fn();
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    trace.problems.push(...err.problems);
+    return fallback;
+  }
+}
+
+/** Maps every item, so that a problem in one does not hide the next one's: all are thrown together. */
+function every<T, R>(items: T[], fn: (item: T, i: number) => R): R[] {
+  const problems: string[] = [];
+  const out: R[] = [];
+  items.forEach((item, i) => {
+    try {
+      out.push(fn(item, i));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+  });
+  if (problems.length) throw new ConfigError(problems);
+  return out;
+}
+
+/** A key nothing reads is refused (a typo would otherwise be silently ignored): each one, by its path. */
+function refuseUnknown(obj: Record<string, unknown>, where: string, known: readonly string[]): void {
+  const unknown = Object.keys(obj).filter((k) => !known.includes(k));
+  if (unknown.length) throw new ConfigError(unknown.map((k) => `${keyPath(where, k)} is not a known key (expected: ${known.join(', ')})`));
+}
+
+/** `where` + key, as a path: `file: socket.group`; a key that is not a plain name is quoted (`socket["a b"]`). */
+function keyPath(where: string, key: string): string {
+  if (!/^[A-Za-z_$][\w$-]*$/.test(key)) return `${where}[${JSON.stringify(key)}]`;
+  return where.endsWith(': ') ? `${where}${key}` : `${where}.${key}`;
 }
 
 const port = (value: unknown, where: string): number => int(value, where, 1, 65535);
@@ -126,17 +221,17 @@ function socketSettings(raw: unknown, file: string, envGroup: string | undefined
   if (envGroup) raw = { ...(typeof raw === 'object' && raw !== null ? raw : {}), group: envGroup };
   if (raw === undefined) return { group: null, mode: null };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: "socket" must be an object { group?, mode? }`);
-  const { group, mode, ...rest } = raw as Record<string, unknown>;
-  const unknown = Object.keys(rest)[0];
-  if (unknown !== undefined) throw new ConfigError(`${file}: socket.${unknown} is not a known key (group, mode)`);
+  refuseUnknown(raw as Record<string, unknown>, `${file}: socket`, ['group', 'mode']);
+  const { group, mode } = raw as Record<string, unknown>;
   if (group !== undefined && (typeof group !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(group))) throw new ConfigError(`${file}: socket.group must be a group name, got ${JSON.stringify(group)}`);
   if (mode !== undefined && (typeof mode !== 'string' || !(mode in SOCKET_MODES))) throw new ConfigError(`${file}: socket.mode must be one of ${Object.keys(SOCKET_MODES).join(', ')}, got ${JSON.stringify(mode)}`);
   return { group: group ?? null, mode: mode === undefined ? (group === undefined ? null : 0o660) : (SOCKET_MODES[mode] as number) };
 }
 
 function fileRanges(raw: unknown, file: string): Range[] {
-  return list(raw, `${file}: ranges`, '{ name, start, end, purpose? }').map((r, i) => {
+  return every(list(raw, `${file}: ranges`, '{ name, start, end, purpose? }'), (r, i) => {
     const where = `${file}: ranges[${i}]`;
+    refuseUnknown(r, where, ['name', 'start', 'end', 'purpose']);
     if (typeof r.name !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(r.name)) throw new ConfigError(`${where}.name must be 1-63 chars of a-z 0-9 . _ -`);
     if (BUILTIN_RANGES.some((b) => b.name === r.name)) throw new ConfigError(`${where}.name "${r.name}" is a built-in range name`);
     const start = port(r.start, `${where}.start`);
@@ -147,8 +242,9 @@ function fileRanges(raw: unknown, file: string): Range[] {
 }
 
 function fileReservations(raw: unknown, file: string): ConfiguredReservation[] {
-  return list(raw, `${file}: reservations`, '{ port, protocol?, for?, reason? }').map((r, i) => {
+  return every(list(raw, `${file}: reservations`, '{ port, protocol?, for?, reason? }'), (r, i) => {
     const where = `${file}: reservations[${i}]`;
+    refuseUnknown(r, where, ['port', 'protocol', 'for', 'reason']);
     return {
       port: port(r.port, `${where}.port`),
       protocol: r.protocol === undefined ? 'tcp' : oneOf<Protocol>(r.protocol, `${where}.protocol`, PROTOCOLS),
@@ -163,8 +259,8 @@ function fileHealth(raw: unknown, file: string): HealthConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: health must be an object { allowRemote?, failuresBeforeUnhealthy?, successesBeforeHealthy? }`);
   const h = raw as Record<string, unknown>;
   const out: HealthConfig = { allowRemote: false };
-  for (const [key, value] of Object.entries(h)) {
-    const where = `${file}: health.${key}`;
+  every(Object.entries(h), ([key, value]) => {
+    const where = keyPath(`${file}: health`, key);
     if (key === 'allowRemote') {
       out.allowRemote = bool(value, where);
     } else if (key === 'failuresBeforeUnhealthy' || key === 'successesBeforeHealthy') {
@@ -173,65 +269,114 @@ function fileHealth(raw: unknown, file: string): HealthConfig {
     } else {
       throw new ConfigError(`${where} is not a known key (expected: allowRemote, failuresBeforeUnhealthy, successesBeforeHealthy)`);
     }
-  }
+  });
   return out;
 }
 
-/** Builds the configuration from environment variables and the parsed config file (pure). */
+/**
+ * Builds the configuration from environment variables and the parsed config
+ * file (pure), with the source of each value. Every problem found is thrown
+ * together in one ConfigError.
+ */
 export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext, stdoutIsTTY = false): Config {
   const f = file?.json ?? {};
   const name = file?.path ?? 'config';
-  const ranges = [...BUILTIN_RANGES, ...fileRanges(f.ranges, name)];
+  const trace: Trace = { sources: {}, problems: [] };
+  attempt(trace, () => refuseUnknown(f, `${name}: `, TOP_LEVEL_KEYS), undefined);
+  const ranges = attempt(trace, () => configRanges(f.ranges, name), [...BUILTIN_RANGES]);
+  const socketPath = attempt(trace, () => checkedSocketPath(env, ctx), defaultSocketPath(env, ctx));
+  const config: Config = {
+    socketPath,
+    stateDir: defaultStateDir(env, ctx),
+    logFile: env.PORTMAND_LOG_FILE || null,
+    logLevel: read(env, file, 'PORTMAND_LOG_LEVEL', 'logLevel', 'info', (v, w) => oneOf(v, w, LOG_LEVELS), trace),
+    configFile: file?.path ?? null,
+    scanIntervalSec: read(env, file, 'PORTMAND_SCAN_INTERVAL', 'scanIntervalSec', 10, seconds, trace),
+    healthIntervalSec: read(env, file, 'PORTMAND_HEALTH_INTERVAL', 'healthIntervalSec', 30, seconds, trace),
+    ranges,
+    reservations: attempt(trace, () => fileReservations(f.reservations, name), []),
+    groupAccess: read(env, file, null, 'groupAccess', false, bool, trace),
+    socket: attempt(trace, () => socketSettings(f.socket, name, env.PORTMAND_SOCKET_GROUP), { group: null, mode: null }),
+    listenFd: null,
+    logOutput: logOutput(env, stdoutIsTTY),
+    sync: read(env, file, 'PORTMAND_SYNC', 'sync', 'background', (v, w) => oneOf(v, w, SYNC_MODES), trace),
+    avoidEphemeral: read(env, file, null, 'avoidEphemeral', true, bool, trace),
+    health: attempt(trace, () => fileHealth(f.health, name), { allowRemote: false }),
+    configLocation: configFilePath(env, ctx),
+    sources: trace.sources,
+  };
+  if (trace.problems.length) throw new ConfigError(trace.problems);
+  note(trace, 'socketPath', env, null, 'PORTMAND_SOCKET', null);
+  note(trace, 'stateDir', env, null, 'PORTMAND_STATE_DIR', null);
+  note(trace, 'logFile', env, null, 'PORTMAND_LOG_FILE', null);
+  note(trace, 'ranges', env, file, null, 'ranges');
+  note(trace, 'reservations', env, file, null, 'reservations');
+  note(trace, 'socket.group', env, file, 'PORTMAND_SOCKET_GROUP', 'socket.group');
+  note(trace, 'socket.mode', env, file, null, 'socket.mode');
+  for (const key of ['allowRemote', 'failuresBeforeUnhealthy', 'successesBeforeHealthy']) note(trace, `health.${key}`, env, file, null, `health.${key}`);
+  // A setting added without a note of its own still shows: from the file if it has the key, else built in.
+  for (const key of Object.keys(config)) {
+    if (!NOT_SETTINGS.includes(key) && !Object.keys(trace.sources).some((k) => k === key || k.startsWith(`${key}.`))) note(trace, key, env, file, null, key);
+  }
+  return config;
+}
+
+function configRanges(raw: unknown, name: string): Range[] {
+  const ranges = [...BUILTIN_RANGES, ...fileRanges(raw, name)];
   const dupe = ranges.find((r, i) => ranges.findIndex((o) => o.name === r.name) !== i);
   if (dupe) throw new ConfigError(`${name}: range "${dupe.name}" is defined twice`);
-  const stateDir = defaultStateDir(env, ctx);
+  return ranges;
+}
+
+function checkedSocketPath(env: Env, ctx: PathContext): string {
   const socketPath = defaultSocketPath(env, ctx);
   const maxSocketBytes = ctx.platform === 'linux' ? 107 : 103;
   if (Buffer.byteLength(socketPath) > maxSocketBytes) {
     throw new ConfigError(`socket path ${socketPath} is ${Buffer.byteLength(socketPath)} bytes; Unix sockets allow at most ${maxSocketBytes} here: set PORTMAND_SOCKET to a shorter path`);
   }
-  return {
-    socketPath,
-    stateDir,
-    logFile: env.PORTMAND_LOG_FILE || null,
-    logLevel: read(env, file, 'PORTMAND_LOG_LEVEL', 'logLevel', 'info', (v, w) => oneOf(v, w, LOG_LEVELS)),
-    configFile: file?.path ?? null,
-    scanIntervalSec: read(env, file, 'PORTMAND_SCAN_INTERVAL', 'scanIntervalSec', 10, seconds),
-    healthIntervalSec: read(env, file, 'PORTMAND_HEALTH_INTERVAL', 'healthIntervalSec', 30, seconds),
-    ranges,
-    reservations: fileReservations(f.reservations, name),
-    groupAccess: read(env, file, null, 'groupAccess', false, bool),
-    socket: socketSettings(f.socket, name, env.PORTMAND_SOCKET_GROUP),
-    listenFd: null,
-    logOutput: logOutput(env, stdoutIsTTY),
-    sync: read(env, file, 'PORTMAND_SYNC', 'sync', 'background', (v, w) => oneOf(v, w, SYNC_MODES)),
-    avoidEphemeral: read(env, file, null, 'avoidEphemeral', true, bool),
-    health: fileHealth(f.health, name),
-  };
+  return socketPath;
 }
 
-/** Reads the real environment and the config file named by PORTMAND_CONFIG, if any. */
-export function readConfig(env: Env = process.env): Config {
-  const ctx: PathContext = { platform: process.platform, uid: process.getuid?.() ?? -1, home: os.homedir() };
-  const filePath = env.PORTMAND_CONFIG ? path.resolve(env.PORTMAND_CONFIG) : null;
-  let file: ConfigFile | null = null;
-  if (filePath) {
-    let text: string;
-    try {
-      text = readFileSync(filePath, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`cannot read config file ${filePath} (PORTMAND_CONFIG): ${(err as Error).message}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new ConfigError(`config file ${filePath} is not valid JSON: ${(err as Error).message}`);
-    }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`config file ${filePath} must hold a JSON object`);
-    file = { path: filePath, json: json as Record<string, unknown> };
+/**
+ * The config file PORTMAND_CONFIG names, else the one at the default location.
+ * A missing default file is no file (embedded defaults); a missing file that
+ * PORTMAND_CONFIG names is an error.
+ */
+export function readConfigFile(env: Env, ctx: PathContext): ConfigFile | null {
+  const location = configFilePath(env, ctx);
+  const filePath = path.resolve(location.path);
+  const origin = location.from === 'env' ? 'PORTMAND_CONFIG' : 'the default location';
+  let text: string;
+  try {
+    text = readFileSync(filePath, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (location.from === 'default' && (code === 'ENOENT' || code === 'ENOTDIR')) return null;
+    throw new ConfigError(`cannot read config file ${filePath} (${origin}): ${(err as Error).message}`);
   }
-  const config = buildConfig(env, file, ctx, process.stdout.isTTY === true);
+  return parseConfigFile(filePath, text);
+}
+
+/** A config file's text as JSON; the object check is here, the keys are buildConfig's. */
+export function parseConfigFile(filePath: string, text: string): ConfigFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${filePath} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`config file ${filePath} must hold a JSON object`);
+  return { path: filePath, json: json as Record<string, unknown> };
+}
+
+/** The configuration a daemon started with this environment would use; reads the config file, changes nothing. */
+export function loadConfig(env: Env, ctx: PathContext, stdoutIsTTY = false): Config {
+  return buildConfig(env, readConfigFile(env, ctx), ctx, stdoutIsTTY);
+}
+
+/** Reads the real environment and the config file (PORTMAND_CONFIG or the default location). */
+export function readConfig(env: Env = process.env): Config {
+  const config = loadConfig(env, processPathContext(), process.stdout.isTTY === true);
   try {
     config.listenFd = inheritedSocketFd(env, process.pid);
   } catch (err) {

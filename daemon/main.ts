@@ -2,6 +2,7 @@
 // one place that builds concrete objects; everything else receives them.
 import { packageVersion } from '../client/version.ts';
 import { ConfigError, readConfig, type Config } from './config.ts';
+import { effectiveConfig } from './config-report.ts';
 import { BROWSER_UNSAFE_PORTS } from './core/allocate.ts';
 import { portKey } from './core/state.ts';
 import { reserveEffects } from './core/service-effects.ts';
@@ -118,6 +119,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
         return 'refused' in vetted ? vetted.refused : null;
       },
       isLocalAddress,
+      config: effectiveConfig(config),
     })))),
     log,
   });
@@ -180,7 +182,9 @@ export async function runDaemon(): Promise<void> {
     config = readConfig();
     logging = openLog(config);
   } catch (err) {
-    process.stderr.write(`portmand: ${(err as Error).message}\n`);
+    // One line per problem, each a whole sentence naming its variable or key.
+    const lines = err instanceof ConfigError ? err.problems : [(err as Error).message];
+    process.stderr.write(lines.map((line) => `portmand: ${line}\n`).join(''));
     process.exit(err instanceof ConfigError ? EX_CONFIG : 1);
   }
   const { log, reopen } = logging;

@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { buildConfig, ConfigError } from '../daemon/config.ts';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { configFilePath } from '../client/paths.ts';
+import { buildConfig, ConfigError, loadConfig, readConfigFile } from '../daemon/config.ts';
+import { checkConfigFile, effectiveConfig } from '../daemon/config-report.ts';
 
 const user = { platform: 'linux', uid: 1000, home: '/home/ada' };
 const file = (json: Record<string, unknown>) => ({ path: '/etc/portmand.json', json });
@@ -85,5 +90,132 @@ describe('the health key', () => {
   ])('%o is a configuration error naming the key', (json, message) => {
     expect(() => buildConfig({}, file(json), user)).toThrow(ConfigError);
     expect(() => buildConfig({}, file(json), user)).toThrow(message);
+  });
+});
+
+describe('where each value came from', () => {
+  it('records the environment, the file (with its path and key) and the default, per key path', () => {
+    const c = buildConfig(
+      { PORTMAND_SCAN_INTERVAL: '3', PORTMAND_SOCKET: '/tmp/pm.sock', PORTMAND_SOCKET_GROUP: 'ops', PORTMAND_LOG_LEVEL: '' },
+      file({ scanIntervalSec: 20, healthIntervalSec: 60, logLevel: 'warn', ranges: [{ name: 'web', start: 8000, end: 8099 }], socket: { mode: '0660' }, health: { allowRemote: true } }),
+      user,
+    );
+    expect(c.sources).toMatchObject({
+      scanIntervalSec: { from: 'env', variable: 'PORTMAND_SCAN_INTERVAL' },
+      healthIntervalSec: { from: 'file', path: '/etc/portmand.json', key: 'healthIntervalSec' },
+      logLevel: { from: 'file', path: '/etc/portmand.json', key: 'logLevel' },
+      sync: { from: 'default' },
+      socketPath: { from: 'env', variable: 'PORTMAND_SOCKET' },
+      stateDir: { from: 'default' },
+      ranges: { from: 'file', path: '/etc/portmand.json', key: 'ranges' },
+      reservations: { from: 'default' },
+      'socket.group': { from: 'env', variable: 'PORTMAND_SOCKET_GROUP' },
+      'socket.mode': { from: 'file', path: '/etc/portmand.json', key: 'socket.mode' },
+      'health.allowRemote': { from: 'file', path: '/etc/portmand.json', key: 'health.allowRemote' },
+      'health.failuresBeforeUnhealthy': { from: 'default' },
+    });
+  });
+
+  it('shows every setting of Config, in its order, with the socket mode as the file writes it', () => {
+    const view = effectiveConfig(buildConfig({ PORTMAND_LOG_LEVEL: 'debug' }, file({ socket: { group: 'portmand' } }), user));
+    expect(view.file).toEqual({ path: '/etc/portmand.json', from: 'default', found: true });
+    expect(view.settings.map((s) => s.key)).toEqual([
+      'socketPath', 'stateDir', 'logFile', 'logLevel', 'scanIntervalSec', 'healthIntervalSec', 'ranges', 'reservations',
+      'groupAccess', 'socket.group', 'socket.mode', 'sync', 'avoidEphemeral', 'health.allowRemote', 'health.failuresBeforeUnhealthy', 'health.successesBeforeHealthy',
+    ]);
+    expect(view.settings.find((s) => s.key === 'socket.mode')).toEqual({ key: 'socket.mode', value: '0660', source: { from: 'default' } });
+    expect(view.settings.find((s) => s.key === 'logLevel')).toEqual({ key: 'logLevel', value: 'debug', source: { from: 'env', variable: 'PORTMAND_LOG_LEVEL' } });
+    expect(view.settings.find((s) => s.key === 'logFile')).toEqual({ key: 'logFile', value: null, source: { from: 'default' } });
+  });
+
+  it('says when there was no file at the default location', () => {
+    expect(effectiveConfig(buildConfig({}, null, user)).file).toEqual({ path: '/home/ada/.config/portmand/config.json', from: 'default', found: false });
+  });
+});
+
+describe('unknown keys', () => {
+  it.each([
+    ['at the top level', { colour: 'red' }, '/etc/portmand.json: colour is not a known key (expected: ranges, reservations'],
+    ['in socket', { socket: { owner: 'x' } }, '/etc/portmand.json: socket.owner is not a known key (expected: group, mode)'],
+    ['in health', { health: { allowremote: true } }, '/etc/portmand.json: health.allowremote is not a known key'],
+    ['in a range', { ranges: [{ name: 'web', start: 1, end: 2, colour: 'x' }] }, '/etc/portmand.json: ranges[0].colour is not a known key (expected: name, start, end, purpose)'],
+    ['in a reservation', { reservations: [{ port: 1 }, { port: 2, owner: 'x' }] }, '/etc/portmand.json: reservations[1].owner is not a known key (expected: port, protocol, for, reason)'],
+    ['that is not a plain name', { 'log level': 'x' }, '/etc/portmand.json: ["log level"] is not a known key'],
+  ])('%s is an error naming its path', (_, json, message) => {
+    expect(() => buildConfig({}, file(json), user)).toThrow(message);
+  });
+
+  it('accepts the keys other parts of the contract name, not parsed here yet', () => {
+    const json = { access: { adminGroup: 'wheel' }, limits: {}, conflicts: {}, alerts: [], portserver: { address: '@pm' } };
+    expect(() => buildConfig({}, file(json), user)).not.toThrow();
+  });
+});
+
+describe('every problem at once', () => {
+  it('reports each bad key of a file, not only the first', () => {
+    const json = { logLevel: 'loud', colour: 'red', scanIntervalSec: 0, ranges: [{ name: 'a', start: 9, end: 2 }, { name: 'b', start: 1, end: 70000 }], health: { allowRemote: 'no', x: 1 } };
+    let err: ConfigError | undefined;
+    try {
+      buildConfig({}, file(json), user);
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.problems).toHaveLength(7);
+    for (const key of ['colour', 'ranges[0]', 'ranges[1].end', 'logLevel', 'scanIntervalSec', 'health.allowRemote', 'health.x']) {
+      expect(err!.problems.some((p) => p.startsWith(`/etc/portmand.json: ${key}`))).toBe(true);
+    }
+    expect(err!.message).toBe(err!.problems.join('\n'));
+  });
+});
+
+describe('the config file location', () => {
+  it.each([
+    ['a Linux system daemon', {}, { platform: 'linux', uid: 0, home: '/root' }, '/etc/portmand/config.json'],
+    ['a Linux user', {}, user, '/home/ada/.config/portmand/config.json'],
+    ['a Linux user with XDG_CONFIG_HOME', { XDG_CONFIG_HOME: '/cfg/' }, user, '/cfg/portmand/config.json'],
+    ['a Linux user with a relative XDG_CONFIG_HOME (ignored, as the spec says)', { XDG_CONFIG_HOME: 'cfg' }, user, '/home/ada/.config/portmand/config.json'],
+    ['a macOS system daemon', {}, { platform: 'darwin', uid: 0, home: '/var/root' }, '/Library/Application Support/portmand/config.json'],
+    ['a macOS user', {}, { platform: 'darwin', uid: 501, home: '/Users/ada' }, '/Users/ada/Library/Application Support/portmand/config.json'],
+    ['a macOS user with XDG_CONFIG_HOME', { XDG_CONFIG_HOME: '/cfg' }, { platform: 'darwin', uid: 501, home: '/Users/ada' }, '/cfg/portmand/config.json'],
+  ])('%s: %s', (_, env, ctx, expected) => {
+    expect(configFilePath(env, ctx)).toEqual({ path: expected, from: 'default' });
+    expect(buildConfig(env, null, ctx).configLocation).toEqual({ path: expected, from: 'default' });
+  });
+
+  it('PORTMAND_CONFIG wins, as root too', () => {
+    expect(configFilePath({ PORTMAND_CONFIG: 'my.json' }, { platform: 'linux', uid: 0, home: '/root' })).toEqual({ path: 'my.json', from: 'env' });
+  });
+
+  describe('reading it', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'pm-cfg-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const ctx = () => ({ platform: 'linux', uid: 1000, home: dir });
+
+    it('a missing file at the default location means embedded defaults', () => {
+      expect(readConfigFile({}, ctx())).toBeNull();
+      expect(loadConfig({}, ctx()).configFile).toBeNull();
+    });
+
+    it('a file at the default location is read', () => {
+      mkdirSync(path.join(dir, '.config/portmand'), { recursive: true });
+      writeFileSync(path.join(dir, '.config/portmand/config.json'), '{"scanIntervalSec": 7}');
+      const c = loadConfig({}, ctx());
+      expect(c.scanIntervalSec).toBe(7);
+      expect(c.sources.scanIntervalSec).toEqual({ from: 'file', path: path.join(dir, '.config/portmand/config.json'), key: 'scanIntervalSec' });
+    });
+
+    it('config check: no file at the default location is not a problem; one named and missing is', async () => {
+      expect(await checkConfigFile(undefined, {}, ctx())).toEqual({ path: path.join(dir, '.config/portmand/config.json'), found: false, problems: [] });
+      const named = await checkConfigFile(path.join(dir, 'nope.json'), {}, ctx());
+      expect(named.problems).toEqual([expect.stringContaining(`cannot read config file ${path.join(dir, 'nope.json')}`)]);
+    });
+
+    it('a missing file named by PORTMAND_CONFIG is an error naming the variable', () => {
+      expect(() => readConfigFile({ PORTMAND_CONFIG: path.join(dir, 'nope.json') }, ctx())).toThrow(/cannot read config file .*nope\.json \(PORTMAND_CONFIG\)/);
+    });
   });
 });

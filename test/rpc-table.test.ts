@@ -9,7 +9,7 @@ const CONTRACT = [
   'conflict.list', 'conflict.detect', 'conflict.resolve', 'conflict.history',
   'health.list', 'health.get', 'health.check',
   'stats.ports', 'stats.services', 'stats.conflicts', 'stats.series',
-  'daemon.status', 'daemon.ping', 'events.subscribe', 'events.unsubscribe',
+  'daemon.status', 'daemon.ping', 'daemon.config', 'events.subscribe', 'events.unsubscribe',
 ];
 
 describe('the method table', () => {

@@ -7,7 +7,8 @@ export const EXIT_CODES = `Exit codes:
      check -q: the port is not available
   2  usage error: unknown command or option, bad value
   3  the daemon is not reachable (start it with \`portmand daemon\` or \`npm start\`),
-     or did not answer within --timeout`;
+     or did not answer within --timeout
+  78 config, config check: the configuration has problems (each is named)`;
 
 export function globalHelp(verbs: readonly Verb[]): string {
   const width = Math.max(...verbs.map((v) => usageHead(v).length));

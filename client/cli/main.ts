@@ -5,6 +5,7 @@ import { DEFAULT_TIMEOUT_MS, PortmandClient } from '../client.ts';
 import { ConnectionError, PortmandError } from '../errors.ts';
 import { currentClientSocket } from '../paths.ts';
 import { parseCommandLine, seconds, UsageError, type Context, type Io, type Verb } from './args.ts';
+import { config } from './config.ts';
 import { conflicts, resolve } from './conflicts.ts';
 import { daemon } from './daemon.ts';
 import { escapeControl, escapeStrings, terminalText } from './format.ts';
@@ -29,7 +30,7 @@ export const VERBS: readonly Verb[] = [
   daemon, status, list, showService, register, unregister,
   allocate, release, check, reserve, suggest, ports, history,
   conflicts, resolve, watch, top, health, stats, metrics,
-  service, logs, completionVerb(() => VERBS),
+  service, logs, config, completionVerb(() => VERBS),
 ];
 
 export const EXIT = { ok: 0, daemonError: 1, usage: 2, unreachable: 3 } as const;

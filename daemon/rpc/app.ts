@@ -1,7 +1,7 @@
 // What the routes receive, and the types that make the route table complete:
 // every method of the contract must have a handler, and each handler must
 // return that method's result. The compiler checks both.
-import type { Conflict, MethodName, ResultOf } from '../../client/protocol.ts';
+import type { Conflict, EffectiveConfig, MethodName, ResultOf } from '../../client/protocol.ts';
 import type { CheckTarget } from '../core/health.ts';
 import type { RequestStats } from '../core/request-stats.ts';
 import type { EventBus } from '../events.ts';
@@ -38,6 +38,8 @@ export interface App {
   healthTargetRefusal: (target: CheckTarget) => Promise<string | null>;
   /** Whether a `host` param is an address of this host. */
   isLocalAddress: LocalAddressCheck;
+  /** The configuration the daemon started with, each value with its source (daemon.config). */
+  config: EffectiveConfig;
 }
 
 /** One method's handler: raw named params in (validated here), the contract's result out. */

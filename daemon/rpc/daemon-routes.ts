@@ -4,7 +4,7 @@ import { listConflicts } from '../ops/conflicts.ts';
 import type { App, Routes } from './app.ts';
 import * as v from './validate.ts';
 
-export function daemonRoutes(app: App): Routes<'daemon.status' | 'daemon.ping'> {
+export function daemonRoutes(app: App): Routes<'daemon.status' | 'daemon.ping' | 'daemon.config'> {
   const { registry } = app;
   return {
     'daemon.status': (p) => {
@@ -25,5 +25,10 @@ export function daemonRoutes(app: App): Routes<'daemon.status' | 'daemon.ping'> 
       };
     },
     'daemon.ping': () => 'pong',
+    // The daemon's own view: its real environment and file, which a CLI in another shell cannot see.
+    'daemon.config': (p) => {
+      v.only(p, []);
+      return app.config;
+    },
   };
 }
