@@ -1,6 +1,7 @@
 // `portmand logs` parts: filters, the journalctl command line, and the file
 // reader (last lines, following across rotation and truncation).
-import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, chmodSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { followFile, lastLines } from '../client/logs/file-reader.ts';
 import { levelNumber, matches, parseSince } from '../client/logs/filter.ts';
 import { cursorOf, journalArgs } from '../client/logs/journal.ts';
+import { CLI } from './integration/harness.ts';
 
 describe('filters', () => {
   const rec = { level: 40, time: 1_000, msg: 'service.register', audit: true, params: { name: 'web' } };
@@ -42,6 +44,36 @@ describe('journalctl arguments', () => {
     expect(journalArgs({ scope: 'user', lines: null, follow: true, afterCursor: 's=1;i=2' })).toEqual(['--user-unit', 'portmand.service', '--output', 'cat', '--no-pager', '--follow', '--after-cursor', 's=1;i=2']);
     expect(cursorOf('-- cursor: s=1;i=2')).toBe('s=1;i=2');
     expect(cursorOf('{"msg":"x"}')).toBeNull();
+  });
+});
+
+// The compiled CLI with a stand-in `journalctl` first on PATH (a shell script
+// printing what journalctl -o cat would, then exiting with `code`).
+function logsFromJournal(script: string): { status: number | null; stdout: string; stderr: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pmj-'));
+  try {
+    writeFileSync(path.join(dir, 'journalctl'), `#!/bin/sh\n${script}\n`);
+    chmodSync(path.join(dir, 'journalctl'), 0o755);
+    const env = { ...process.env, PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}`, NO_COLOR: '1', PORTMAND_LOG_FILE: '' };
+    return spawnSync(process.execPath, [CLI, 'logs', '--journal', '-n', '5'], { encoding: 'utf8', env });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('logs from the journal', () => {
+  it('pretty-prints the JSON records journalctl gives back, escaped', () => {
+    const r = logsFromJournal(`printf '%s\\n' '{"level":40,"time":0,"msg":"x\\u001b[2Jy"}' '-- cursor: s=1'`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('1970-01-01T00:00:00.000Z WARN  x\\u001b[2Jy\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('says what failed when journalctl fails without a word (no journal here), and points at --file', () => {
+    const r = logsFromJournal('exit 1');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/journalctl .*exited 1/);
+    expect(r.stderr).toContain('--file');
   });
 });
 

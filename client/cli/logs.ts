@@ -98,7 +98,12 @@ async function readJournal(ctx: Context, scope: 'system' | 'user', n: number, fi
     if (c !== null) cursor = c;
     else if (matches(parseLogLine(line), filter)) history.push(line);
   });
-  if (code !== 0) return code;
+  if (code !== 0) {
+    // journalctl may fail without a word (no journal on this host): say what failed and what else to read.
+    const unit = `${scope === 'user' ? '--user-unit' : '--unit'} portmand.service`;
+    ctx.io.err(`portmand: journalctl ${unit} exited ${code}; if the daemon writes a log file, read it with --file PATH (or PORTMAND_LOG_FILE)`);
+    return code;
+  }
   for (const line of history.slice(Math.max(0, history.length - n))) print(line);
   if (ctx.values.follow !== true) return 0;
   const stopped = ctx.io.untilStopped();

@@ -3,9 +3,11 @@ import { normaliseAddress, observation } from '../../core/listeners.ts';
 import type { Observation } from '../../core/observation.ts';
 
 // Netid, State, Recv-Q, Send-Q, Local, Peer, then the process column, whose
-// names may contain spaces (a process.title of "my svc").
-const LINE = /^(\S+)\s+(\S+)\s+\S+\s+\S+\s+(\S+)\s+(\S+)\s*(.*)$/;
-const USER = /\("(.*?)",pid=(\d+),fd=\d+\)/g;
+// names may contain spaces (a process.title of "my svc"). ss prints a name's
+// bytes raw, and a process may name itself with \r or U+2028, which `.` does
+// not match: [^] does, or such a process would hide its listener from the scan.
+const LINE = /^(\S+)\s+(\S+)\s+\S+\s+\S+\s+(\S+)\s+(\S+)\s*([^]*)$/;
+const USER = /\("([^]*?)",pid=(\d+),fd=\d+\)/g;
 
 /** Records from `ss -H -ltunp` text (a header line, if present, is skipped). */
 export function parseSsListening(text: string): Observation[] {

@@ -107,6 +107,18 @@ describe('ss -H -ltunp', () => {
     expect(finishObservations(parseSsListening(fixture('ss-tunap.txt')))).toEqual(TRUTH);
   });
 
+  it('keeps a listener whose process name holds a carriage return or a line separator (comm is any 15 bytes)', () => {
+    // A process can name itself with these (/proc/self/comm); the listener must not vanish from the scan.
+    const text = [
+      'tcp   LISTEN 0      511        127.0.0.1:33331      0.0.0.0:*    users:(("\x1b[41mEVIL\x07\r",pid=15804,fd=19))',
+      'tcp   LISTEN 0      511        127.0.0.1:33332      0.0.0.0:*    users:(("a\u2028b\u2029c",pid=15805,fd=19))',
+    ].join('\n');
+    expect(parseSsListening(text).map((o) => [o.port, o.pid, o.process])).toEqual([
+      [33331, 15804, '\x1b[41mEVIL\x07\r'],
+      [33332, 15805, 'a\u2028b\u2029c'],
+    ]);
+  });
+
   it('picks the lowest pid among users', () => {
     expect(lowestUser('users:(("python3",pid=4744,fd=3),("python3",pid=4670,fd=3))')).toEqual({ pid: 4670, process: 'python3' });
     expect(lowestUser('')).toEqual({});
