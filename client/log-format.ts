@@ -5,18 +5,11 @@
 // escaped: a log line must never move the cursor, recolour the terminal or
 // start a fake second line.
 import type { Paint } from './cli/format.ts';
+import { escapeControl } from './escape.ts';
 
 export type LogRecord = Record<string, unknown>;
 
 export const LEVELS: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
-
-/** C0 and C1 controls, DEL, bidi overrides and line separators: shown as escapes, never sent raw. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-export function escapeControl(text: string): string {
-  return text.replace(UNSAFE, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 export function levelName(level: unknown): string {
   if (typeof level === 'string') return level;

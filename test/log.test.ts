@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import cron from 'node-cron';
 import { paint } from '../client/cli/format.ts';
-import { escapeControl, formatLogRecord, parseLogLine } from '../client/log-format.ts';
+import { escapeControl } from '../client/escape.ts';
+import { formatLogRecord, parseLogLine } from '../client/log-format.ts';
 import { buildConfig, ConfigError } from '../daemon/config.ts';
 import { createLog, routeCronLogs } from '../daemon/log.ts';
 import { logOutput } from '../daemon/log-output.ts';

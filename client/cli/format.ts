@@ -1,5 +1,8 @@
 // Text for humans: colours, tables, durations. Pure functions of their
 // arguments (colour is a flag the caller decides), so tests use plain data.
+import { CONTROL, escapeChar, escapeControl } from '../escape.ts';
+
+export { escapeControl };
 
 /**
  * Colour on a terminal unless NO_COLOR is set to anything (no-color.org) or
@@ -41,21 +44,6 @@ export function paint(color: boolean, columns?: number): Paint {
 }
 
 const ANSI = /\x1b\[[0-9;]*m/g;
-
-// C0 and C1 controls, DEL, and the Unicode format characters that reorder or
-// break lines (bidi overrides and isolates, line and paragraph separators).
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const NAMED: Readonly<Record<string, string>> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const escapeChar = (c: string) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-
-/**
- * A string from the daemon, the OS or another user, made safe to print:
- * every control character written out (ESC as \u001b, tab as \t), so it
- * shows as text instead of acting on the terminal.
- */
-export function escapeControl(s: string): string {
-  return s.replace(CONTROL, escapeChar);
-}
 
 /** `value` with every string in it (keys too) passed through escapeControl. */
 export function escapeStrings<T>(value: T): T {

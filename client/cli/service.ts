@@ -2,7 +2,7 @@
 // service (systemd socket + service on Linux, a launchd plist on macOS).
 import os from 'node:os';
 import path from 'node:path';
-import { escapeControl } from '../log-format.ts';
+import { escapeControl } from '../escape.ts';
 import { packageRoot } from '../version.ts';
 import { applyInstall, applyUninstall, packageTemplates, runCommand, type Runner } from '../service/apply.ts';
 import { InstallError, planInstall, planUninstall, scopeFor, statusCommand, type Host, type Scope } from '../service/plan.ts';

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { escapeControl } from '../log-format.ts';
+import { escapeControl } from '../escape.ts';
 import { packageRoot } from '../version.ts';
 import type { Plan, Templates } from './plan.ts';
 
