@@ -1,7 +1,7 @@
 // Starts the real daemon (the compiled CLI, as users and systemd run it) on a
 // temp socket and state dir, and runs the real CLI against it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -53,7 +53,10 @@ export async function startDaemon(opts: { dir?: string; env?: NodeJS.ProcessEnv 
   const dir = opts.dir ?? tempDir();
   const socket = path.join(dir, 'pm.sock');
   const stateDir = path.join(dir, 'state');
-  const env: NodeJS.ProcessEnv = { PORTMAND_SOCKET: socket, PORTMAND_STATE_DIR: stateDir, PORTMAND_SCAN_INTERVAL: '1', PORTMAND_LOG_LEVEL: 'debug', ...opts.env };
+  // An empty config of its own: as root the daemon would otherwise read the host's /etc/portmand/config.json.
+  const config = path.join(dir, 'config.json');
+  if (!existsSync(config)) writeFileSync(config, '{}\n');
+  const env: NodeJS.ProcessEnv = { PORTMAND_SOCKET: socket, PORTMAND_STATE_DIR: stateDir, PORTMAND_SCAN_INTERVAL: '1', PORTMAND_LOG_LEVEL: 'debug', PORTMAND_CONFIG: config, ...opts.env };
   const proc = spawn(process.execPath, [CLI, 'daemon'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Array<Record<string, unknown>> = [];
   const waiters: Array<{ match: (r: Record<string, unknown>) => boolean; resolve: (r: Record<string, unknown>) => void }> = [];
