@@ -42,7 +42,21 @@ export interface Config {
   /** Keep automatic allocations out of the OS's ephemeral port range. */
   avoidEphemeral: boolean;
   health: HealthConfig;
+  /** Config `access`: the group whose members are admins (besides root and the daemon's user). */
+  access: { adminGroup: string | null };
+  /** Config `limits`: per-caller mutation rate, connections, and how long a half-sent line may wait. */
+  limits: Limits;
 }
+
+export interface Limits {
+  mutationsPerSec: number;
+  burst: number;
+  maxConnections: number;
+  idleTimeoutSec: number;
+}
+
+/** Far above anything a test suite or the bench does: limits are for runaway clients, not for load. */
+export const DEFAULT_LIMITS: Limits = { mutationsPerSec: 100_000, burst: 100_000, maxConnections: 4096, idleTimeoutSec: 60 };
 
 /** The config file's `health` object. */
 export interface HealthConfig {
@@ -177,6 +191,24 @@ function fileHealth(raw: unknown, file: string): HealthConfig {
   return out;
 }
 
+/** An object of known keys, each read by its reader; an unknown key or a wrong type names the key path. */
+function keyed<T extends object>(raw: unknown, where: string, defaults: T, readers: { [K in keyof T]: (value: unknown, where: string) => T[K] }): T {
+  if (raw === undefined) return { ...defaults };
+  const keys = Object.keys(readers).join(', ');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${where} must be an object { ${keys} }`);
+  const out = { ...defaults };
+  for (const [key, value] of Object.entries(raw)) {
+    if (!Object.hasOwn(readers, key)) throw new ConfigError(`${where}.${key} is not a known key (expected: ${keys})`);
+    out[key as keyof T] = readers[key as keyof T](value, `${where}.${key}`);
+  }
+  return out;
+}
+
+const groupName = (value: unknown, where: string): string => {
+  if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(value)) throw new ConfigError(`${where} must be a group name, got ${JSON.stringify(value)}`);
+  return value;
+};
+
 /** Builds the configuration from environment variables and the parsed config file (pure). */
 export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext, stdoutIsTTY = false): Config {
   const f = file?.json ?? {};
@@ -207,6 +239,13 @@ export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext,
     sync: read(env, file, 'PORTMAND_SYNC', 'sync', 'background', (v, w) => oneOf(v, w, SYNC_MODES)),
     avoidEphemeral: read(env, file, null, 'avoidEphemeral', true, bool),
     health: fileHealth(f.health, name),
+    access: keyed<Config['access']>(f.access, `${name}: access`, { adminGroup: null }, { adminGroup: groupName }),
+    limits: keyed(f.limits, `${name}: limits`, DEFAULT_LIMITS, {
+      mutationsPerSec: (v, w) => int(v, w, 1, 10_000_000),
+      burst: (v, w) => int(v, w, 1, 10_000_000),
+      maxConnections: (v, w) => int(v, w, 1, 1_000_000),
+      idleTimeoutSec: seconds,
+    }),
   };
 }
 

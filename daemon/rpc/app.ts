@@ -7,12 +7,12 @@ import type { RequestStats } from '../core/request-stats.ts';
 import type { EventBus } from '../events.ts';
 import type { HealthResults } from '../health.ts';
 import type { Registry } from '../registry.ts';
-import type { Connection } from '../transport/server.ts';
+import type { AccessContext } from '../access/guard.ts';
+import type { Callers } from '../access/callers.ts';
 import type { LocalAddressCheck, Params } from './validate.ts';
 
-export interface RpcContext {
-  conn: Connection;
-}
+/** A call's context: its connection, and (for mutating calls) its caller, set by the access layer. */
+export type RpcContext = AccessContext;
 
 export interface App {
   registry: Registry;
@@ -34,6 +34,8 @@ export interface App {
   healthTargetRefusal: (target: CheckTarget) => Promise<string | null>;
   /** Whether a `host` param is an address of this host. */
   isLocalAddress: LocalAddressCheck;
+  /** Each connection's caller (daemon/access/callers.ts). */
+  callers: Callers;
 }
 
 /** One method's handler: raw named params in (validated here), the contract's result out. */
