@@ -132,6 +132,37 @@ describe.skipIf(unavailable !== null)('caller identity and ownership on a shared
   });
 });
 
+describe.skipIf(unavailable !== null)('the CLI', () => {
+  let d: Daemon;
+  beforeAll(async () => {
+    d = await sharedDaemon();
+  });
+  afterAll(async () => {
+    await d?.stop();
+    if (d) cleanup(d.dir);
+  });
+
+  it('`whoami` says who the daemon takes you for; `token rotate` prints a new token that works and ends the old one', async () => {
+    const who = await d.cli(['whoami']);
+    expect(who.code).toBe(0);
+    expect(who.stdout).toMatch(/^root \(uid 0\), admin, pid \d+\n  the kernel says so/);
+
+    const [reg] = await callAs(NOBODY, d.socket, [{ method: 'service.register', params: { name: 'cli-tok', port: 24851 } }]);
+    const old = ok(reg).token as string;
+    const rotated = await d.cli(['token', 'rotate', 'cli-tok']);
+    expect(rotated.code).toBe(0);
+    const fresh = rotated.stdout.trim();
+    expect(fresh).toMatch(/^pmt_/);
+    const out = await callAs(STRANGER, d.socket, [
+      { method: 'service.setPort', params: { name: 'cli-tok', port: 24852, token: old } },
+      { method: 'service.setPort', params: { name: 'cli-tok', port: 24852, token: fresh } },
+    ]);
+    expect(out[0]?.error?.code).toBe(-32004);
+    expect(ok(out[1])).toMatchObject({ port: 24852 });
+    expect((await d.cli(['token', 'spin', 'cli-tok'])).code).toBe(2);
+  });
+});
+
 describe.skipIf(unavailable !== null)('the file challenge, where the kernel cannot say who is calling', () => {
   let d: Daemon;
   beforeAll(async () => {
