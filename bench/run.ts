@@ -16,6 +16,7 @@ import { JSONFile } from 'lowdb/node';
 import { Low } from 'lowdb';
 import { PortmandClient } from '../client/client.ts';
 import { timeSource } from './scan-timing.ts';
+import { timePeerLookup } from './peer-timing.ts';
 import { procSource } from '../daemon/host/scan/proc-source.ts';
 import { ssSource } from '../daemon/host/scan/ss-source.ts';
 import { systeminformationSource } from '../daemon/host/scan/sysinfo-source.ts';
@@ -132,6 +133,9 @@ async function main(): Promise<void> {
     rows.push(['scan: systeminformation (baseline, portable)', `p50 ${fmt(si.p50Ms, 1)} ms, ${si.listeners} listeners`, '1.00x']);
     rows.push(['scan: ss -H -ltunp (Linux default)', `p50 ${fmt(ss.p50Ms, 1)} ms`, `${fmt(ss.p50Ms / si.p50Ms, 2)}x`]);
     rows.push(['scan: /proc/net + fd walk (fallback)', `p50 ${fmt(procfs.p50Ms, 1)} ms`, `${fmt(procfs.p50Ms / si.p50Ms, 2)}x`]);
+    // Paid once per connection on a shared socket, at its first mutating call; a private (0600) socket pays nothing.
+    const peer = await timePeerLookup(20, 32);
+    rows.push(['peer lookup of a shared-socket caller (once per connection)', `p50 ${fmt(peer.oneP50Ms, 1)} ms alone; ${peer.burst} new connections together ${fmt(peer.burstMs, 1)} ms${peer.found ? '' : ' (LOOKUP FAILED)'}`, '']);
   }
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`portmand bench (node ${process.version}, ${os.cpus().length} cores)`);

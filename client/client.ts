@@ -2,9 +2,10 @@
 // namespaced like the contract (pm.port.allocate, pm.service.register, ...),
 // pushed events through pm.on(), and getPort() for get-port users.
 import { Connection } from './connection.ts';
-import { ErrorCode, EVENT_METHOD } from './protocol.ts';
+import { ErrorCode, EVENT_METHOD, MUTATING_METHODS } from './protocol.ts';
 import type { AllocateParams, EventType, MethodName, ParamsOf, PortmandEvent, Protocol, RegisterParams, ResultOf } from './protocol.ts';
 import { PortmandError } from './errors.ts';
+import { answerChallenge, TokenBook } from './auth.ts';
 import { currentSocketPath } from './paths.ts';
 
 export type * from './protocol.ts';
@@ -32,7 +33,15 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** How long connecting may take (default 5000; 0 leaves it to the OS). */
   connectTimeoutMs?: number;
+  /** When the daemon answers -32005 (rate limited), wait its retryAfterMs and try once more (default true). */
+  retryRateLimited?: boolean;
+  /** When the daemon cannot tell who is calling, prove it with the file challenge and ask again (default true). */
+  authenticate?: boolean;
 }
+
+/** The longest wait for a rate-limited retry; a longer retryAfterMs is the caller's to decide on. */
+const MAX_RETRY_WAIT_MS = 10_000;
+const MUTATING = new Set<string>(MUTATING_METHODS);
 
 /** Long enough for the slowest call (a health.check of slow endpoints), short enough that a hung daemon is noticed. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -42,6 +51,12 @@ export class PortmandClient {
   readonly socketPath: string;
   private readonly conn: Connection;
   private readonly sendPid: boolean;
+  private readonly retryRateLimited: boolean;
+  private readonly authenticate: boolean;
+  /** Tokens of what this client created, sent with later changes to it. */
+  private readonly tokens = new TokenBook();
+  /** A challenge in progress on the current connection: calls that need one share it. */
+  private proving: Promise<void> | null = null;
   private readonly listeners = new Map<EventType | '*', Set<(event: PortmandEvent) => void>>();
   private subscribed: EventType[] = [];
   private lastSeq: number | undefined;
@@ -79,6 +94,8 @@ export class PortmandClient {
     series: this.method('stats.series'),
   };
   readonly daemon = { status: this.method('daemon.status'), ping: this.method('daemon.ping'), config: this.method('daemon.config') };
+  readonly auth = { whoami: this.method('auth.whoami') };
+  readonly token = { rotate: this.method('token.rotate') };
   readonly events = {
     /** Starts pushed events (see on()); after a reconnect the client re-subscribes and asks for what it missed. */
     subscribe: async (params: ParamsOf<'events.subscribe'> = {}) => this.track(await this.call('events.subscribe', params)),
@@ -88,6 +105,8 @@ export class PortmandClient {
   constructor(options: ClientOptions = {}) {
     this.socketPath = options.socketPath ?? currentSocketPath();
     this.sendPid = options.sendPid ?? true;
+    this.retryRateLimited = options.retryRateLimited ?? true;
+    this.authenticate = options.authenticate ?? true;
     const onState = options.onConnectionState;
     this.conn = new Connection(this.socketPath, {
       onNotification: (method, params) => this.onNotification(method, params),
@@ -103,9 +122,51 @@ export class PortmandClient {
     });
   }
 
-  /** Any contract method by name, typed by the Methods map. */
-  call<M extends MethodName>(method: M, ...args: CallArgs<M>): Promise<ResultOf<M>> {
-    return this.conn.request(method, args[0] ?? {}) as Promise<ResultOf<M>>;
+  /**
+   * Any contract method by name, typed by the Methods map. A mutating call
+   * carries the tokens this client holds for its targets; when the daemon
+   * cannot tell who is calling it proves it (auth.challenge) and asks again,
+   * and when rate limited it waits the time it is told, once.
+   */
+  async call<M extends MethodName>(method: M, ...args: CallArgs<M>): Promise<ResultOf<M>> {
+    const given = (args[0] ?? {}) as Record<string, unknown>;
+    const mutating = MUTATING.has(method);
+    const params = mutating ? this.tokens.attach(method, given) : given;
+    let proved = false;
+    let waited = false;
+    for (;;) {
+      try {
+        const result = (await this.conn.request(method, params)) as ResultOf<M>;
+        if (mutating) this.tokens.learn(method, params, result);
+        return result;
+      } catch (err) {
+        if (!(err instanceof PortmandError)) throw err;
+        if (err.code === ErrorCode.PermissionDenied && err.data?.challenge === true && this.authenticate && !proved) {
+          proved = true;
+          await this.prove();
+          continue;
+        }
+        const wait = err.data?.retryAfterMs;
+        if (err.code === ErrorCode.RateLimited && this.retryRateLimited && !waited && typeof wait === 'number' && wait >= 0 && wait <= MAX_RETRY_WAIT_MS) {
+          waited = true;
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** The file challenge: the daemon writes a secret only our uid can read, and we show we read it. */
+  private prove(): Promise<void> {
+    this.proving ??= (async () => {
+      const uid = process.getuid?.();
+      if (uid === undefined) throw new PortmandError(ErrorCode.PermissionDenied, 'this platform has no uid to prove to the daemon', undefined, 'auth.challenge');
+      const challenge = await this.conn.request('auth.challenge', { uid });
+      const response = await answerChallenge(challenge as { file: string; nonce: string });
+      await this.conn.request('auth.prove', { response });
+    })().finally(() => (this.proving = null));
+    return this.proving;
   }
 
   /** Listens for one event type, or '*' for all. Events flow only after events.subscribe(). */

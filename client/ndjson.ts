@@ -22,6 +22,11 @@ export class LineFramer {
     return this.#overflowed;
   }
 
+  /** Bytes of a line begun but not yet ended. */
+  get pendingBytes(): number {
+    return this.#bytes;
+  }
+
   /** Feeds one chunk; calls onLine for each line it completes, in order. */
   push(chunk: Buffer): void {
     const max = this.opts.maxLineBytes;

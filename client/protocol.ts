@@ -49,6 +49,30 @@ export interface Service {
   updatedAt: string;
   /** Extension: when the service's port lease ends (set by port.allocate with ttlSec). */
   expiresAt?: string;
+  /** Who registered it (the caller, as the daemon established it). */
+  owner?: Owner;
+}
+
+/** The user who created a service or reservation. */
+export interface Owner {
+  uid: number;
+  user?: string;
+}
+
+/** Who the daemon decided a connection's caller is (auth.whoami). */
+export interface WhoAmI {
+  uid: number;
+  user?: string;
+  pid?: number;
+  admin: boolean;
+  /** Extension: how the daemon knows: the socket is the daemon user's own, the kernel's tables, or a file challenge. */
+  via?: 'private-socket' | 'peer' | 'challenge';
+}
+
+/** auth.challenge's answer: read the secret in `file`, then prove it with auth.prove. */
+export interface Challenge {
+  file: string;
+  nonce: string;
 }
 
 /** Whatever is known about what holds a port. */
@@ -102,6 +126,10 @@ export interface PortInfo {
   reason?: string;
   /** Extension: every service holding an assigned port, when more than one does (a duplicate_assignment). */
   services?: string[];
+  /** Extension: who made the reservation, for a reserved port. */
+  owner?: Owner;
+  /** port.reserve only, when it made the reservation: its token, shown this once. */
+  token?: string;
 }
 
 export interface ReleaseResult {
@@ -145,6 +173,8 @@ export interface RegisterParams {
 
 export interface RegisterResult extends Service {
   conflicts?: Conflict[];
+  /** When this call created the service: its token, shown this once (stored hashed). */
+  token?: string;
 }
 
 export interface ServiceDetail extends Service {
@@ -166,6 +196,8 @@ export interface AllocateResult {
   port: number;
   service: string;
   expiresAt?: string;
+  /** When this call created the service: its token, shown this once (stored hashed). */
+  token?: string;
 }
 
 export interface CheckResult {
@@ -314,21 +346,21 @@ export interface EffectiveConfig {
 
 /** Every method of the contract: its params and its result. */
 export interface Methods {
-  'service.register': { params: RegisterParams; result: RegisterResult };
+  'service.register': { params: RegisterParams & TokenParam; result: RegisterResult };
   'service.list': { params: { status?: ServiceStatus; tag?: string }; result: Service[] };
   'service.get': { params: { name: string }; result: ServiceDetail };
-  'service.setPort': { params: { name: string; port: number }; result: Service };
-  'service.unregister': { params: { name: string }; result: { name: string; releasedPorts: number[] } };
-  'service.restart': { params: { name: string }; result: { name: string; restarted: boolean } };
+  'service.setPort': { params: { name: string; port: number } & TokenParam; result: Service };
+  'service.unregister': { params: { name: string } & TokenParam; result: { name: string; releasedPorts: number[] } };
+  'service.restart': { params: { name: string } & TokenParam; result: { name: string; restarted: boolean } };
 
   'port.list': { params: { state?: PortState; range?: string }; result: PortInfo[] };
   'port.get': { params: { port: number; protocol?: Protocol }; result: PortInfo };
   'port.check': { params: { port: number; protocol?: Protocol; host?: string }; result: CheckResult };
-  'port.allocate': { params: AllocateParams; result: AllocateResult };
-  'port.release': { params: { port: number; protocol?: Protocol; service?: string }; result: ReleaseResult };
+  'port.allocate': { params: AllocateParams & TokenParam; result: AllocateResult };
+  'port.release': { params: { port: number; protocol?: Protocol; service?: string } & TokenParam; result: ReleaseResult };
   'port.suggest': { params: { count?: number; range?: string; near?: number; protocol?: Protocol }; result: { ports: number[] } };
   'port.reserve': {
-    params: { port: number; protocol?: Protocol; for?: string; reason?: string; ttlSec?: number };
+    params: { port: number; protocol?: Protocol; for?: string; reason?: string; ttlSec?: number } & TokenParam;
     result: PortInfo;
   };
   'port.history': { params: { service?: string; port?: number; since?: string; limit?: number }; result: PortHistoryEntry[] };
@@ -336,7 +368,7 @@ export interface Methods {
 
   'conflict.list': { params: { open?: boolean }; result: Conflict[] };
   'conflict.detect': { params: Record<string, never>; result: Conflict[] };
-  'conflict.resolve': { params: ResolveParams; result: ResolveResult };
+  'conflict.resolve': { params: ResolveParams & TokenParam; result: ResolveResult };
   'conflict.history': { params: { limit?: number; since?: string }; result: Conflict[] };
 
   'health.list': { params: Record<string, never>; result: HealthResult[] };
@@ -348,6 +380,11 @@ export interface Methods {
   'stats.conflicts': { params: Record<string, never>; result: ConflictStats };
   'stats.series': { params: SeriesParams; result: SeriesResult };
 
+  'auth.whoami': { params: Record<string, never>; result: WhoAmI };
+  'auth.challenge': { params: { uid: number }; result: Challenge };
+  'auth.prove': { params: { response: string }; result: WhoAmI };
+  'token.rotate': { params: { service: string } & TokenParam; result: { service: string; token: string } };
+
   'daemon.status': { params: Record<string, never>; result: DaemonStatus };
   'daemon.ping': { params: Record<string, never>; result: 'pong' };
   'daemon.config': { params: Record<string, never>; result: EffectiveConfig };
@@ -356,6 +393,29 @@ export interface Methods {
 }
 
 export type MethodName = keyof Methods;
+
+/**
+ * The methods that change the registry: they need an identified caller, are
+ * rate limited, accept `token`, and are audited. One list, used by the
+ * daemon's access layer and audit log and by the client library.
+ */
+export const MUTATING_METHODS: readonly MethodName[] = [
+  'service.register',
+  'service.setPort',
+  'service.unregister',
+  'service.restart',
+  'port.allocate',
+  'port.release',
+  'port.reserve',
+  'conflict.resolve',
+  'token.rotate',
+];
+
+/**
+ * `token`: a service's or reservation's secret, accepted by every mutating
+ * method (an array when a call acts on several, as a swap does).
+ */
+export type TokenParam = { token?: string | string[] };
 export type ParamsOf<M extends MethodName> = Methods[M]['params'];
 export type ResultOf<M extends MethodName> = Methods[M]['result'];
 

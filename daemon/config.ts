@@ -49,7 +49,21 @@ export interface Config {
    * one (`socket.group`), else the field's name (`socketPath`).
    */
   sources: Record<string, ConfigSource>;
+  /** Config `access`: the group whose members are admins (besides root and the daemon's user). */
+  access: { adminGroup: string | null };
+  /** Config `limits`: per-caller mutation rate, connections, and how long a half-sent line may wait. */
+  limits: Limits;
 }
+
+export interface Limits {
+  mutationsPerSec: number;
+  burst: number;
+  maxConnections: number;
+  idleTimeoutSec: number;
+}
+
+/** Far above anything a test suite or the bench does: limits are for runaway clients, not for load. */
+export const DEFAULT_LIMITS: Limits = { mutationsPerSec: 100_000, burst: 100_000, maxConnections: 4096, idleTimeoutSec: 60 };
 
 /** The config file's `health` object. */
 export interface HealthConfig {
@@ -74,10 +88,9 @@ type Env = Record<string, string | undefined>;
 export type ConfigFile = { path: string; json: Record<string, unknown> };
 
 /**
- * The config file's top-level keys. `access`, `limits` (issue 8), `conflicts`,
- * `alerts` (issue 9) and `portserver` are named in PROTOCOL.md and are being
- * added by other branches: they are known here so that a file using them is
- * not refused, but not yet parsed (each branch that parses one keeps it here).
+ * The config file's top-level keys. `conflicts`, `alerts` (issue 9) and
+ * `portserver` are named in PROTOCOL.md but not parsed yet: they are known
+ * here so that a file using them is not refused.
  */
 const TOP_LEVEL_KEYS = [
   'ranges', 'reservations', 'scanIntervalSec', 'healthIntervalSec', 'logLevel', 'sync', 'groupAccess', 'avoidEphemeral', 'socket', 'health',
@@ -273,6 +286,25 @@ function fileHealth(raw: unknown, file: string): HealthConfig {
   return out;
 }
 
+/** An object of known keys, each read by its reader; an unknown key or a wrong type names the key path. */
+function keyed<T extends object>(raw: unknown, where: string, defaults: T, readers: { [K in keyof T]: (value: unknown, where: string) => T[K] }): T {
+  if (raw === undefined) return { ...defaults };
+  const keys = Object.keys(readers).join(', ');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${where} must be an object { ${keys} }`);
+  const out = { ...defaults };
+  for (const [key, value] of Object.entries(raw)) {
+    if (!Object.hasOwn(readers, key)) throw new ConfigError(`${where}.${key} is not a known key (expected: ${keys})`);
+    out[key as keyof T] = readers[key as keyof T](value, `${where}.${key}`);
+  }
+  return out;
+}
+
+const groupName = (value: unknown, where: string): string => {
+  if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(value)) throw new ConfigError(`${where} must be a group name, got ${JSON.stringify(value)}`);
+  return value;
+};
+
+
 /**
  * Builds the configuration from environment variables and the parsed config
  * file (pure), with the source of each value. Every problem found is thrown
@@ -302,6 +334,18 @@ export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext,
     sync: read(env, file, 'PORTMAND_SYNC', 'sync', 'background', (v, w) => oneOf(v, w, SYNC_MODES), trace),
     avoidEphemeral: read(env, file, null, 'avoidEphemeral', true, bool, trace),
     health: attempt(trace, () => fileHealth(f.health, name), { allowRemote: false }),
+    access: attempt(trace, () => keyed<Config['access']>(f.access, `${name}: access`, { adminGroup: null }, { adminGroup: groupName }), { adminGroup: null }),
+    limits: attempt(
+      trace,
+      () =>
+        keyed(f.limits, `${name}: limits`, DEFAULT_LIMITS, {
+          mutationsPerSec: (v, w) => int(v, w, 1, 10_000_000),
+          burst: (v, w) => int(v, w, 1, 10_000_000),
+          maxConnections: (v, w) => int(v, w, 1, 1_000_000),
+          idleTimeoutSec: seconds,
+        }),
+      { ...DEFAULT_LIMITS },
+    ),
     configLocation: configFilePath(env, ctx),
     sources: trace.sources,
   };
@@ -314,6 +358,8 @@ export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext,
   note(trace, 'socket.group', env, file, 'PORTMAND_SOCKET_GROUP', 'socket.group');
   note(trace, 'socket.mode', env, file, null, 'socket.mode');
   for (const key of ['allowRemote', 'failuresBeforeUnhealthy', 'successesBeforeHealthy']) note(trace, `health.${key}`, env, file, null, `health.${key}`);
+  note(trace, 'access.adminGroup', env, file, null, 'access.adminGroup');
+  for (const key of Object.keys(DEFAULT_LIMITS)) note(trace, `limits.${key}`, env, file, null, `limits.${key}`);
   // A setting added without a note of its own still shows: from the file if it has the key, else built in.
   for (const key of Object.keys(config)) {
     if (!NOT_SETTINGS.includes(key) && !Object.keys(trace.sources).some((k) => k === key || k.startsWith(`${key}.`))) note(trace, key, env, file, null, key);

@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import { paint } from '../client/cli/format.ts';
 import { formatLogRecord, parseLogLine } from '../client/log-format.ts';
 import type { LogOutput } from './log-output.ts';
+import { ErrorCode, MUTATING_METHODS } from '../client/protocol.ts';
 
 export type Log = Logger;
 
@@ -56,29 +57,36 @@ export function routeCronLogs(log: Log): void {
 
 type Handler<C> = (params: Record<string, unknown>, ctx: C) => unknown;
 
-/** Methods that change the registry; each call is an audit record. */
-const MUTATIONS = new Set(['service.register', 'service.setPort', 'service.unregister', 'service.restart', 'port.allocate', 'port.release', 'port.reserve', 'conflict.resolve']);
-/** Allocations come by the thousand from test runners: audited at debug, so info stays readable. */
-const HIGH_VOLUME = new Set(['port.allocate']);
+/** Who made a call, as the access layer established it (null: not established). */
+type Who<C> = (ctx: C) => { uid: number; user?: string; pid?: number } | null;
+
+/** Refusals that a flood would repeat by the thousand: kept out of info (the first of a flood says enough). */
+const QUIET_CODES = new Set<number>([ErrorCode.RateLimited]);
 
 /**
- * Wraps the mutating handlers so that every change (and every refusal) leaves
- * an `audit` record naming the method, its params, the connection and the outcome.
+ * Wraps the mutating handlers so that every change and every refusal leaves
+ * one info record with `audit: true`: the method, its params (never a token:
+ * only whether one was presented), the caller (uid, user, pid) and the outcome.
  */
-export function withAudit<C extends { conn: { id: number } }>(log: Log, methods: Record<string, Handler<C>>): Record<string, Handler<C>> {
+export function withAudit<C extends { conn: { id: number } }>(log: Log, who: Who<C>, methods: Record<string, Handler<C>>): Record<string, Handler<C>> {
   const out: Record<string, Handler<C>> = { ...methods };
-  for (const [name, handler] of Object.entries(methods)) {
-    if (!MUTATIONS.has(name)) continue;
-    const level = HIGH_VOLUME.has(name) ? 'debug' : 'info';
+  for (const name of MUTATING_METHODS) {
+    const handler = methods[name];
+    if (!handler) continue;
     out[name] = async (params, ctx) => {
-      const record = { audit: true, method: name, params, conn: ctx.conn.id };
+      const { token, ...shown } = params;
+      const audit = () => {
+        const caller = who(ctx);
+        return { audit: true, method: name, params: shown, token: token !== undefined, conn: ctx.conn.id, ...(caller && { caller: { uid: caller.uid, user: caller.user, pid: caller.pid } }) };
+      };
       try {
         const result = await handler(params, ctx);
-        log[level]({ ...record, ok: true }, name);
+        log.info({ ...audit(), ok: true }, name);
         return result;
       } catch (err) {
         const e = err as { code?: number; message?: string };
-        log[level]({ ...record, ok: false, code: e.code, error: e.message }, name);
+        const level = e.code !== undefined && QUIET_CODES.has(e.code) ? 'debug' : 'info';
+        log[level]({ ...audit(), ok: false, code: e.code, error: e.message }, name);
         throw err;
       }
     };

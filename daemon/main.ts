@@ -29,6 +29,14 @@ import { RequestStats } from './core/request-stats.ts';
 import { withTiming } from './rpc/timing.ts';
 import { SeriesSchedule } from './series-schedule.ts';
 import { daemonUser } from './host/self.ts';
+import path from 'node:path';
+import { Callers } from './access/callers.ts';
+import { withAccess } from './access/guard.ts';
+import { Limiter } from './access/limiter.ts';
+import type { AccessPolicy } from './core/access.ts';
+import { PeerLookup, socketFd, socketIsPrivate } from './host/peer-cred.ts';
+import { groupsOf, userName } from './host/users.ts';
+import { adoptOwnerless } from './ops/ownership.ts';
 
 /** How often expired leases and reservations are looked for. */
 const SWEEP_MS = 1000;
@@ -79,6 +87,27 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     }
   });
 
+  const policy: AccessPolicy = {
+    daemonUid: process.getuid?.() ?? 0,
+    daemonUser: daemonUser(),
+    adminGid: config.access.adminGroup === null ? null : await groupId(config.access.adminGroup),
+  };
+  const adopted = await adoptOwnerless(registry, { uid: policy.daemonUid, user: policy.daemonUser! });
+  if (adopted > 0) log.info({ records: adopted, owner: policy.daemonUser }, 'records without an owner now belong to the daemon user');
+  const peers = new PeerLookup();
+  const callers = new Callers({
+    policy,
+    privateSocket: await socketIsPrivate(config.socketPath, config.listenFd !== null ? null : (config.socket.mode ?? (config.groupAccess ? 0o660 : 0o600))),
+    peerOf: async (socket) => {
+      const fd = socketFd(socket);
+      return fd === null ? null : peers.peerOf(fd);
+    },
+    userName,
+    groupsOf,
+    challengeDir: path.join(path.dirname(config.socketPath), '.portmand-auth'),
+  });
+  const limiter = new Limiter({ perSec: config.limits.mutationsPerSec, burst: config.limits.burst }, Date.now);
+
   const scanner = new Scanner({
     source: defaultScanSource(),
     intervalSec: config.scanIntervalSec,
@@ -97,7 +126,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   const requests = new RequestStats();
   const series = new SeriesSchedule({ registry, ranges: allocator.ranges, health: () => monitor.results.values(), log });
   const rpc = createJsonRpc<RpcContext>({
-    methods: inflight.gate(withTiming(requests, Date.now, withAudit(log, methodTable({
+    methods: inflight.gate(withTiming(requests, Date.now, withAudit(log, (ctx) => callers.known(ctx.conn), withAccess({ callers, limiter, registry }, methodTable({
       registry,
       allocator,
       reconciler,
@@ -120,7 +149,8 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
       },
       isLocalAddress,
       config: effectiveConfig(config),
-    })))),
+      callers,
+    }))))),
     log,
   });
   const server = await startServer({
@@ -131,7 +161,13 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     listenFd: config.listenFd ?? undefined,
     log,
     handleLine: (line, conn) => inflight.track(rpc.handleLine(line, { conn })),
-    onClose: (conn) => bus.detach(conn),
+    maxConnections: config.limits.maxConnections,
+    idleTimeoutMs: config.limits.idleTimeoutSec * 1000,
+    onConnect: (conn, socket) => callers.attach(conn, socket),
+    onClose: (conn) => {
+      bus.detach(conn);
+      callers.detach(conn);
+    },
   });
   scanner.start();
   monitor.start();

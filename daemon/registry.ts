@@ -3,6 +3,7 @@
 // to the store, and are acknowledged and announced only once durable. The
 // lock is released before the disk write completes so that concurrent
 // requests share one group commit.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Observation } from './core/observation.ts';
 import { PortIndex } from './core/portindex.ts';
 import type { PortRef } from './core/portindex.ts';
@@ -30,6 +31,23 @@ export interface Tx {
   observe(listeners: readonly Observation[]): void;
   /** The ports whose holders this transaction's ops changed so far (left or taken), each once. */
   touched(): PortRef[];
+}
+
+/** A check every mutation of one call must pass inside the lock: it throws to refuse. */
+export type Precondition = (state: State, index: PortIndex, now: number) => void;
+
+const preconditions = new AsyncLocalStorage<Precondition>();
+
+/**
+ * Runs `fn` so that each registry mutation it starts first passes `check`,
+ * inside the mutation lock. A layer that decides before the call (such as
+ * authorization) decided on the state as it was then; the call may have
+ * waited behind other mutations that changed it (a service deleted and
+ * created again by someone else), so the decision is taken again where
+ * nothing can change under it.
+ */
+export function withPrecondition<T>(check: Precondition, fn: () => T): T {
+  return preconditions.run(check, fn);
 }
 
 export class Registry {
@@ -81,7 +99,11 @@ export class Registry {
         events.push(...effects.events);
       },
     };
-    const run = this.tail.then(() => fn(tx));
+    const check = preconditions.getStore();
+    const run = this.tail.then(() => {
+      check?.(this.state, this.index, this.now());
+      return fn(tx);
+    });
     // The next mutation waits for this one's decision, not for its disk write.
     this.tail = run.catch(() => undefined);
     const result = await run;

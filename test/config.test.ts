@@ -122,6 +122,7 @@ describe('where each value came from', () => {
     expect(view.settings.map((s) => s.key)).toEqual([
       'socketPath', 'stateDir', 'logFile', 'logLevel', 'scanIntervalSec', 'healthIntervalSec', 'ranges', 'reservations',
       'groupAccess', 'socket.group', 'socket.mode', 'sync', 'avoidEphemeral', 'health.allowRemote', 'health.failuresBeforeUnhealthy', 'health.successesBeforeHealthy',
+      'access.adminGroup', 'limits.mutationsPerSec', 'limits.burst', 'limits.maxConnections', 'limits.idleTimeoutSec',
     ]);
     expect(view.settings.find((s) => s.key === 'socket.mode')).toEqual({ key: 'socket.mode', value: '0660', source: { from: 'default' } });
     expect(view.settings.find((s) => s.key === 'logLevel')).toEqual({ key: 'logLevel', value: 'debug', source: { from: 'env', variable: 'PORTMAND_LOG_LEVEL' } });

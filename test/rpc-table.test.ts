@@ -10,6 +10,8 @@ const CONTRACT = [
   'health.list', 'health.get', 'health.check',
   'stats.ports', 'stats.services', 'stats.conflicts', 'stats.series',
   'daemon.status', 'daemon.ping', 'daemon.config', 'events.subscribe', 'events.unsubscribe',
+  // "Additions, second round": caller identity (auth.challenge and auth.prove carry the file challenge) and tokens.
+  'auth.whoami', 'auth.challenge', 'auth.prove', 'token.rotate',
 ];
 
 describe('the method table', () => {

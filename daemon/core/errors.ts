@@ -37,3 +37,25 @@ export function rangeExhausted(range: string): DomainError {
 export function cannotResolve(reason: string): DomainError {
   return new DomainError(ErrorCode.CannotResolve, `cannot resolve: ${reason}`, { reason });
 }
+
+/** -32004: the caller may not act on that service or port; `data` names it and its owner. */
+export function permissionDenied(message: string, data: { service?: string; port?: number; owner: { uid: number; user?: string } }): DomainError {
+  return new DomainError(ErrorCode.PermissionDenied, `permission denied: ${message}`, data);
+}
+
+/**
+ * -32004 before any ownership question: the daemon could not tell who is
+ * calling. `challenge: true` tells the client that auth.challenge and
+ * auth.prove can establish it.
+ */
+export function unidentified(): DomainError {
+  return new DomainError(ErrorCode.PermissionDenied, 'permission denied: the daemon could not establish who is calling; prove it with auth.challenge and auth.prove', {
+    reason: 'unidentified',
+    challenge: true,
+  });
+}
+
+/** -32005: too many mutating calls from this caller; try again after `retryAfterMs`. */
+export function rateLimited(retryAfterMs: number, limit: string): DomainError {
+  return new DomainError(ErrorCode.RateLimited, `rate limited: ${limit}; retry after ${retryAfterMs} ms`, { retryAfterMs, limit });
+}

@@ -1,7 +1,7 @@
 // Decisions about services and their ports, as Effects: register, move,
 // unregister, release, reserve. The registry has already chosen and checked
 // any port; these only say what changes and what to announce.
-import type { HealthCheck, Protocol, Service } from '../../client/protocol.ts';
+import type { HealthCheck, Owner, Protocol, Service } from '../../client/protocol.ts';
 import { iso, portKey, statusOp, type AssignmentEvent, type Effects, type Op, type Origin, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ServiceInput {
@@ -17,11 +17,14 @@ export interface ServiceInput {
   tags: string[];
   origin: Origin;
   expiresAt?: string;
+  /** Who creates it, and its token's hash; an existing service keeps its own. */
+  owner?: Owner;
+  tokenHash?: string;
 }
 
 /** The wire form of a record: the contract's Service, without internal fields. */
 export function toService(r: ServiceRecord): Service {
-  const { origin: _origin, adopted: _adopted, pidStart: _pidStart, ...service } = r;
+  const { origin: _origin, adopted: _adopted, pidStart: _pidStart, tokenHash: _tokenHash, ...service } = r;
   return service;
 }
 
@@ -47,8 +50,13 @@ export function registerEffects(state: State, input: ServiceInput, now: number):
   const startsOver = !old || old.status === 'stopped' || newOwner;
   // Without a check nothing keeps a healthy/unhealthy verdict true: it goes back to unjudged.
   const checkRemoved = !startsOver && !input.healthCheck && (old.status === 'healthy' || old.status === 'unhealthy');
+  // Who may act on it is settled when it is created: an update never changes hands.
+  const { owner: creator, tokenHash, ...fields } = input;
+  const access = old ? { owner: old.owner, tokenHash: old.tokenHash } : { owner: creator, tokenHash };
   const service: ServiceRecord = {
-    ...input,
+    ...fields,
+    ...(access.owner && { owner: access.owner }),
+    ...(access.tokenHash !== undefined && { tokenHash: access.tokenHash }),
     ...owner,
     status: startsOver || checkRemoved ? 'registered' : old.status,
     registeredAt: old?.registeredAt ?? iso(now),

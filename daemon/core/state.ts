@@ -2,7 +2,7 @@
 // changes it. Every mutation is an `Op`: the registry applies ops to memory and
 // the store appends the same ops to its journal, so replaying the journal at
 // start rebuilds exactly the state that was acknowledged.
-import type { Conflict, EventData, EventType, HistoryAction, Protocol, Service, ServiceStatus } from '../../client/protocol.ts';
+import type { Conflict, EventData, EventType, HistoryAction, Owner, Protocol, Service, ServiceStatus } from '../../client/protocol.ts';
 import { appendSeriesRow, pruneSeries, seriesOf, type SeriesState } from './series.ts';
 
 /** 2: adds `statusLog`. */
@@ -17,6 +17,8 @@ export interface ServiceRecord extends Service {
   adopted?: true;
   /** When `pid`'s process started (an opaque mark from the OS), so a later process that reuses the pid is not taken for the owner. */
   pidStart?: string;
+  /** sha256 (hex) of the service's token; the token itself is shown once and never stored. */
+  tokenHash?: string;
 }
 
 export interface Reservation {
@@ -26,6 +28,10 @@ export interface Reservation {
   reason?: string;
   createdAt: string;
   expiresAt?: string;
+  /** Who made it; none: the daemon's user (config reservations, and those made before owners were recorded). */
+  owner?: Owner;
+  /** sha256 (hex) of the reservation's token. */
+  tokenHash?: string;
 }
 
 /**

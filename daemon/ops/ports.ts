@@ -10,11 +10,12 @@ import { takenBy } from '../core/taken.ts';
 import type { Allocator } from './allocator.ts';
 import { processStart } from '../host/process.ts';
 import type { Registry } from '../registry.ts';
+import type { Creator } from './services.ts';
 
 export async function allocate(
   registry: Registry,
   allocator: Allocator,
-  p: Required<Pick<AllocateParams, 'service' | 'protocol' | 'host'>> & AllocateParams,
+  p: Required<Pick<AllocateParams, 'service' | 'protocol' | 'host'>> & AllocateParams & Creator,
 ): Promise<AllocateResult> {
   // Read before the lock (on macOS it runs `ps`), and not for a live lease asked for again: it keeps its record.
   const before = registry.state.services[p.service];
@@ -61,6 +62,8 @@ export async function allocate(
           tags: held?.tags ?? [],
           origin: 'allocate',
           ...(expiresAt && { expiresAt }),
+          ...(p.owner && { owner: p.owner }),
+          ...(p.tokenHash !== undefined && { tokenHash: p.tokenHash }),
         },
         now,
       ),
@@ -85,7 +88,7 @@ export function release(registry: Registry, p: { port: number; protocol: Protoco
 
 export function reserve(
   registry: Registry,
-  p: { port: number; protocol: Protocol; for?: string; reason?: string; ttlSec?: number },
+  p: { port: number; protocol: Protocol; for?: string; reason?: string; ttlSec?: number } & Creator,
 ): Promise<PortInfo> {
   return registry.mutate((tx) => {
     // Reserving over a reservation updates it, and a listener is what a reservation warns about: only another service's hold refuses.
@@ -99,6 +102,9 @@ export function reserve(
       port: p.port,
       protocol: p.protocol,
       createdAt: old?.createdAt ?? iso(now),
+      // A new reservation is its creator's; one reserved again keeps its owner and token.
+      ...(!old && p.owner && { owner: p.owner }),
+      ...(!old && p.tokenHash !== undefined && { tokenHash: p.tokenHash }),
       ...(p.for !== undefined && { for: p.for }),
       ...(p.reason !== undefined && { reason: p.reason }),
       ...(p.ttlSec !== undefined && { expiresAt: iso(now + p.ttlSec * 1000) }),
@@ -129,7 +135,7 @@ export function portInfo(registry: Registry, protocol: Protocol, port: number): 
   }
   if (taken?.reason === 'reserved') {
     const r = taken.reservation;
-    return { ...base, state: 'reserved', ...(r.for && { reservedFor: r.for }), ...(r.reason && { reason: r.reason }), ...(r.expiresAt && { expiresAt: r.expiresAt }) };
+    return { ...base, state: 'reserved', ...(r.for && { reservedFor: r.for }), ...(r.reason && { reason: r.reason }), ...(r.expiresAt && { expiresAt: r.expiresAt }), ...(r.owner && { owner: r.owner }) };
   }
   return { ...base, state: taken ? 'listening' : 'free' };
 }

@@ -1,6 +1,6 @@
 // Service operations: register, move, unregister, and the service views.
 import { compareNames } from '../../client/protocol.ts';
-import type { Conflict, HealthCheck, HealthResult, RegisterParams, RegisterResult, Service, ServiceDetail, ServiceStatus } from '../../client/protocol.ts';
+import type { Conflict, HealthCheck, HealthResult, Owner, RegisterParams, RegisterResult, Service, ServiceDetail, ServiceStatus } from '../../client/protocol.ts';
 import { notFound, portUnavailable } from '../core/errors.ts';
 import { registerEffects, setPortEffects, toService, unregisterEffects } from '../core/service-effects.ts';
 import { takenBy } from '../core/taken.ts';
@@ -10,7 +10,10 @@ import { contains } from '../core/ranges.ts';
 import { processStart } from '../host/process.ts';
 import type { Registry } from '../registry.ts';
 
-export type RegisterRequest = Omit<RegisterParams, 'healthCheck'> & Required<Pick<RegisterParams, 'protocol' | 'host'>> & { healthCheck?: HealthCheck | null };
+export type RegisterRequest = Omit<RegisterParams, 'healthCheck'> & Required<Pick<RegisterParams, 'protocol' | 'host'>> & { healthCheck?: HealthCheck | null } & Creator;
+
+/** Who creates a record, and its token's hash (daemon/access/guard.ts); an existing record keeps its own. */
+export type Creator = { owner?: Owner; tokenHash?: string };
 
 function openConflictsOf(registry: Registry, name: string): Conflict[] {
   return Object.values(registry.state.conflicts).filter((c) => c.resolvedAt === null && c.services.includes(name));
@@ -45,6 +48,8 @@ export async function register(registry: Registry, allocator: Allocator, p: Regi
         ...(check && { healthCheck: check }),
         tags: p.tags ?? old?.tags ?? [],
         origin: 'register',
+        ...(p.owner && { owner: p.owner }),
+        ...(p.tokenHash !== undefined && { tokenHash: p.tokenHash }),
       },
       registry.now(),
     );

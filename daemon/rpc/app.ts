@@ -9,12 +9,12 @@ import type { HealthResults } from '../health.ts';
 import type { Allocator } from '../ops/allocator.ts';
 import type { Reconciler } from '../ops/reconciler.ts';
 import type { Registry } from '../registry.ts';
-import type { Connection } from '../transport/server.ts';
+import type { AccessContext } from '../access/guard.ts';
+import type { Callers } from '../access/callers.ts';
 import type { LocalAddressCheck, Params } from './validate.ts';
 
-export interface RpcContext {
-  conn: Connection;
-}
+/** A call's context: its connection, and (for mutating calls) its caller, set by the access layer. */
+export type RpcContext = AccessContext;
 
 export interface App {
   registry: Registry;
@@ -40,6 +40,8 @@ export interface App {
   isLocalAddress: LocalAddressCheck;
   /** The configuration the daemon started with, each value with its source (daemon.config). */
   config: EffectiveConfig;
+  /** Each connection's caller (daemon/access/callers.ts). */
+  callers: Callers;
 }
 
 /** One method's handler: raw named params in (validated here), the contract's result out. */

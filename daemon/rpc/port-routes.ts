@@ -3,6 +3,7 @@ import { LIMITS, PORT_STATES } from '../../client/protocol.ts';
 import { allocate, listPorts, portInfo, release, reserve, suggest } from '../ops/ports.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
 import * as v from './validate.ts';
+import { creation } from '../access/guard.ts';
 
 export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>, 'port.history'>> {
   const { registry, allocator } = app;
@@ -21,7 +22,7 @@ export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>
       const protocol = v.protocol(p);
       return allocator.checkPort(port, protocol, (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0');
     },
-    'port.allocate': async (p) => {
+    'port.allocate': async (p, ctx) => {
       v.only(p, ['service', 'preferred', 'range', 'protocol', 'host', 'ttlSec', 'pid']);
       const preferred = v.optPort(p, 'preferred');
       const range = v.optString(p, 'range');
@@ -37,6 +38,7 @@ export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>
         ...(range !== undefined && { range }),
         ...(ttlSec !== undefined && { ttlSec }),
         ...(pid !== undefined && { pid }),
+        ...creation(ctx),
       });
     },
     'port.release': (p) => {
@@ -55,7 +57,7 @@ export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>
         ...(near !== undefined && { near }),
       });
     },
-    'port.reserve': (p) => {
+    'port.reserve': (p, ctx) => {
       v.only(p, ['port', 'protocol', 'for', 'reason', 'ttlSec']);
       const forName = v.optString(p, 'for', v.SERVICE_NAME);
       const reason = v.optString(p, 'reason', { max: LIMITS.reasonChars });
@@ -66,6 +68,7 @@ export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>
         ...(forName !== undefined && { for: forName }),
         ...(reason !== undefined && { reason }),
         ...(ttlSec !== undefined && { ttlSec }),
+        ...creation(ctx),
       });
     },
     'range.list': (p) => (v.only(p, []), [...allocator.ranges]),

@@ -5,6 +5,7 @@ import { DomainError, invalidParams, notFound } from '../core/errors.ts';
 import { getService, listServices, register, setPort, unregister } from '../ops/services.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
 import * as v from './validate.ts';
+import { creation } from '../access/guard.ts';
 
 const TAG = { pattern: new RegExp(`^[\\w.:/-]{1,${LIMITS.tagChars}}$`), hint: `must be 1-${LIMITS.tagChars} characters of letters, digits, . _ : / -` };
 
@@ -56,7 +57,7 @@ async function vetHealthCheck(app: App, check: HealthCheck | undefined, host: st
 export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
   const { registry, allocator } = app;
   return {
-    'service.register': async (p) => {
+    'service.register': async (p, ctx) => {
       v.only(p, ['name', 'port', 'protocol', 'host', 'pid', 'process', 'healthCheck', 'tags', 'range', 'exclusive']);
       const range = v.optString(p, 'range');
       const port = v.optPort(p);
@@ -81,6 +82,7 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
         ...(hc !== undefined && { healthCheck: hc }),
         ...(tags !== undefined && { tags }),
         ...(exclusive !== undefined && { exclusive }),
+        ...creation(ctx),
       });
     },
     'service.list': (p) => {

@@ -3,6 +3,7 @@
 // transport/jsonrpc.ts maps them (and anything unexpected) onto the wire.
 // One file per group of the contract.
 import type { App, RouteTable } from './app.ts';
+import { authRoutes } from './auth-routes.ts';
 import { conflictRoutes } from './conflict-routes.ts';
 import { daemonRoutes } from './daemon-routes.ts';
 import { eventRoutes } from './event-routes.ts';
@@ -24,5 +25,6 @@ export function methodTable(app: App): RouteTable {
     ...seriesRoutes(app),
     ...daemonRoutes(app),
     ...eventRoutes(app),
+    ...authRoutes(app),
   };
 }

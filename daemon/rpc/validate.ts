@@ -2,7 +2,7 @@
 // value or throws -32602 naming the field and the problem, so a handler reads
 // like a schema and a bad request changes nothing.
 import { isIP } from 'node:net';
-import { LIMITS, PROTOCOLS, type Protocol } from '../../client/protocol.ts';
+import { PROTOCOLS, type Protocol } from '../../client/protocol.ts';
 import { invalidParams } from '../core/errors.ts';
 
 export type Params = Record<string, unknown>;
@@ -82,17 +82,6 @@ export function optStringArray(params: Params, field: string, opts: { pattern?: 
 
 /** Service names: the contract's 1-63 chars of a-z 0-9 . _ -, starting with a letter or digit. */
 export const SERVICE_NAME = { pattern: /^[a-z0-9][a-z0-9._-]{0,62}$/, hint: 'must be 1-63 characters of a-z 0-9 . _ - starting with a letter or digit' };
-
-/**
- * Who resolved a conflict: a plain user-name-like token, never free text.
- * The access issue replaces the client-supplied value with the caller's own
- * user name (from the socket's peer credentials); until then this keeps
- * anything but a name out of the record.
- */
-export const USER_NAME = {
-  pattern: new RegExp(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,${LIMITS.userNameChars - 1}}$`),
-  hint: `must be a user name: 1-${LIMITS.userNameChars} characters of letters, digits, . _ - not starting with . or -`,
-};
 
 /**
  * An array of values from `values`. A wrong entry is named by its position

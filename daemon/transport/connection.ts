@@ -55,6 +55,8 @@ export interface LineOptions {
   handleLine(line: string, conn: Connection): Promise<string | null>;
   log: ServerLog;
   maxLineBytes?: number;
+  /** How long a line may stay half-sent before the connection is closed (config limits.idleTimeoutSec). */
+  idleTimeoutMs?: number;
 }
 
 export class SocketConnection implements Connection {
@@ -298,8 +300,29 @@ export function readLines(socket: net.Socket, conn: SocketConnection, opts: Line
     },
   });
 
-  socket.on('data', (chunk: Buffer) => framer.push(chunk));
+  // A client that sends part of a line and then nothing holds a connection and its buffer for nothing.
+  let idle: NodeJS.Timeout | null = null;
+  const stopIdle = () => {
+    if (idle) clearTimeout(idle);
+    idle = null;
+  };
+  const watchIdle = () => {
+    if (opts.idleTimeoutMs === undefined || framer.pendingBytes === 0) return stopIdle();
+    if (idle) return void idle.refresh();
+    idle = setTimeout(() => {
+      opts.log.warn({ conn: conn.id, pendingBytes: framer.pendingBytes, idleTimeoutMs: opts.idleTimeoutMs }, 'client sent part of a line and then nothing; closing the connection');
+      conn.destroy();
+    }, opts.idleTimeoutMs);
+    idle.unref();
+  };
+  socket.once('close', stopIdle);
+
+  socket.on('data', (chunk: Buffer) => {
+    framer.push(chunk);
+    watchIdle();
+  });
   socket.once('end', () => {
+    stopIdle();
     framer.end();
     ended = true;
     opts.log.debug?.({ conn: conn.id, inFlight }, 'client closed its sending side; answering what is in flight, then closing');

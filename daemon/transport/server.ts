@@ -6,6 +6,7 @@ import type { Stats } from 'node:fs';
 import { chmod, chown, lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { ErrorCode } from '../../client/protocol.ts';
 import { StateDirInUseError, type DirLock } from '../store/lock.ts';
 import { listenOnFd } from './activation.ts';
 import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_STALL_MS, readLines, SocketConnection, type Connection, type ServerLog } from './connection.ts';
@@ -30,6 +31,12 @@ export interface ServerOptions {
   /** Unread bytes a client may have: events beyond it drop the client, answers only after `stallMs` unread. */
   maxQueuedBytes?: number;
   stallMs?: number;
+  /** How long a line may stay half-sent before its connection is closed. */
+  idleTimeoutMs?: number;
+  /** Connections beyond this many are answered -32005 and closed. */
+  maxConnections?: number;
+  /** Each accepted connection, with its socket, before it is read (the access layer finds its peer). */
+  onConnect?(conn: Connection, socket: net.Socket): void;
   onClose?(conn: Connection): void;
 }
 
@@ -87,8 +94,10 @@ async function serve(opts: ServerOptions, lock: DirLock | null): Promise<Running
   let nextId = 1;
   // Half-open: a client that shuts down its sending side (nc -N, socat) still gets every answer it is owed.
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    if (opts.maxConnections !== undefined && conns.size >= opts.maxConnections) return refuse(socket, opts.maxConnections, log);
     const conn = new SocketConnection(nextId++, socket, limits, log);
     conns.add(conn);
+    opts.onConnect?.(conn, socket);
     socket.once('close', () => {
       conns.delete(conn);
       opts.onClose?.(conn);
@@ -115,6 +124,15 @@ async function serve(opts: ServerOptions, lock: DirLock | null): Promise<Running
     },
     connections: () => conns.values(),
   };
+}
+
+/** One connection too many: it is told why (-32005, id null, as for a line it never sent) and closed. */
+function refuse(socket: net.Socket, max: number, log: ServerLog): void {
+  log.warn({ maxConnections: max }, 'connection refused: the daemon has as many connections as limits.maxConnections allows');
+  const error = { code: ErrorCode.RateLimited, message: `too many connections: the daemon allows ${max}; try again later`, data: { limit: 'maxConnections', max, retryAfterMs: 1000 } };
+  socket.on('error', () => undefined);
+  socket.end(`${JSON.stringify({ jsonrpc: '2.0', id: null, error })}\n`);
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 /**

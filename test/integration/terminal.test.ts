@@ -39,7 +39,7 @@ describe('port.reserve reason', () => {
 });
 
 describe('conflict.resolve by', () => {
-  it('takes only a user-name-like token, and `conflicts --all` prints who', async () => {
+  it('is the caller as the daemon knows it, never a name the client sends; `conflicts --all` prints who', async () => {
     await pm().service.register({ name: 'by-a', port: 24110 });
     const { conflicts } = await pm().service.register({ name: 'by-b', port: 24110 });
     const id = conflicts?.[0]?.id;
@@ -50,10 +50,12 @@ describe('conflict.resolve by', () => {
     }
     expect((await pm().conflict.list({ open: true })).map((c) => c.id)).toContain(id);
 
-    await pm().conflict.resolve({ conflictId: id, strategy: 'auto', by: 'alice' } as ResolveParams);
+    await expect(pm().conflict.resolve({ conflictId: id, strategy: 'auto', by: 'alice' } as ResolveParams)).rejects.toMatchObject({ code: -32602, data: { field: 'by' } });
+    await pm().conflict.resolve({ conflictId: id, strategy: 'auto' });
     const all = await daemon().cli(['conflicts', '--all']);
     expect(all.code).toBe(0);
-    expect(all.stdout).toMatch(new RegExp(`${id}.*by alice`));
+    // Every caller of a daemon on a private socket is the daemon's own user.
+    expect(all.stdout).toMatch(new RegExp(`${id}.*by ${os.userInfo().username}`));
     expect(all.stdout).not.toMatch(RAW);
   });
 });

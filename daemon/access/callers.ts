@@ -1,0 +1,131 @@
+// Each connection's caller, established by the daemon, never taken from what
+// the client says: on a socket only the daemon's user can open, that user;
+// else the peer found in the kernel's tables (host/peer-cred.ts), looked up
+// once, lazily, at the connection's first call that needs it; else whoever
+// answers a file challenge (host/challenge.ts).
+import type net from 'node:net';
+import type { Challenge } from '../../client/protocol.ts';
+import { type AccessPolicy, type Caller } from '../core/access.ts';
+import { DomainError, invalidParams } from '../core/errors.ts';
+import { ErrorCode } from '../../client/protocol.ts';
+import { answerMatches, ChallengeRefused, issueChallenge, removeChallenge, type IssuedChallenge } from '../host/challenge.ts';
+import type { PeerCred } from '../host/peer-cred.ts';
+import type { Connection } from '../transport/server.ts';
+
+/** How long a challenge file waits for its answer. */
+const CHALLENGE_TTL_MS = 60_000;
+
+export interface CallersDeps {
+  policy: AccessPolicy;
+  /** The socket is the daemon user's alone (mode 0600): every caller is that user. */
+  privateSocket: boolean;
+  peerOf(socket: net.Socket): Promise<PeerCred | null>;
+  userName(uid: number): Promise<string | undefined>;
+  groupsOf(uid: number): Promise<number[]>;
+  /** Where challenge files are written: a directory of the daemon's that others may pass through. */
+  challengeDir: string;
+}
+
+interface Slot {
+  socket: net.Socket;
+  caller: Caller | null;
+  lookup: Promise<Caller | null> | null;
+  challenge: { issued: IssuedChallenge; uid: number; timer: NodeJS.Timeout } | null;
+}
+
+export class Callers {
+  readonly #slots = new WeakMap<Connection, Slot>();
+
+  constructor(private readonly deps: CallersDeps) {}
+
+  get policy(): AccessPolicy {
+    return this.deps.policy;
+  }
+
+  /** Called for each accepted connection, before it sends anything. */
+  attach(conn: Connection, socket: net.Socket): void {
+    this.#slots.set(conn, { socket, caller: null, lookup: null, challenge: null });
+  }
+
+  /** The connection closed: its challenge file, if any, goes. */
+  detach(conn: Connection): void {
+    const slot = this.#slots.get(conn);
+    if (slot?.challenge) this.#dropChallenge(slot);
+  }
+
+  /** The caller, or null when the daemon cannot tell (then auth.challenge can establish it). */
+  async identify(conn: Connection): Promise<Caller | null> {
+    const slot = this.#slots.get(conn);
+    if (!slot) return null;
+    if (slot.caller) return slot.caller;
+    if (this.deps.privateSocket) return (slot.caller = this.#daemonUser());
+    slot.lookup ??= this.#lookup(slot);
+    const found = await slot.lookup;
+    // A challenge proven meanwhile wins: it is the newer word on this connection.
+    slot.caller ??= found;
+    return slot.caller;
+  }
+
+  /** The caller already established on this connection, without looking anything up (for the audit log). */
+  known(conn: Connection): Caller | null {
+    return this.#slots.get(conn)?.caller ?? null;
+  }
+
+  async #lookup(slot: Slot): Promise<Caller | null> {
+    if (slot.socket.destroyed) return null;
+    const peer = await this.deps.peerOf(slot.socket);
+    if (!peer) return null;
+    const user = await this.deps.userName(peer.uid);
+    return { uid: peer.uid, ...(user !== undefined && { user }), pid: peer.pid, gids: peer.gids, via: 'peer' };
+  }
+
+  #daemonUser(): Caller {
+    const { daemonUid, daemonUser } = this.deps.policy;
+    return { uid: daemonUid, ...(daemonUser !== undefined && { user: daemonUser }), gids: [], via: 'private-socket' };
+  }
+
+  /** Writes a secret that only `uid` can read; the client answers with auth.prove. One at a time per connection. */
+  async challenge(conn: Connection, uid: number): Promise<Challenge> {
+    const slot = this.#slots.get(conn);
+    if (!slot) throw new DomainError(ErrorCode.PermissionDenied, 'permission denied: this connection cannot be challenged', { reason: 'unknown connection' });
+    if (slot.challenge) this.#dropChallenge(slot);
+    let issued: IssuedChallenge;
+    try {
+      issued = await issueChallenge(this.deps.challengeDir, uid);
+    } catch (err) {
+      if (err instanceof ChallengeRefused) throw invalidParams('uid', err.message);
+      throw err;
+    }
+    if (slot.socket.destroyed) {
+      await removeChallenge(issued);
+      throw new DomainError(ErrorCode.PermissionDenied, 'permission denied: the connection closed', { reason: 'closed' });
+    }
+    const timer = setTimeout(() => slot.challenge?.issued === issued && this.#dropChallenge(slot), CHALLENGE_TTL_MS);
+    timer.unref();
+    slot.challenge = { issued, uid, timer };
+    return { file: issued.file, nonce: issued.nonce };
+  }
+
+  /** Checks the answer to this connection's challenge; right, the connection's caller is that uid from now on. */
+  async prove(conn: Connection, answer: string): Promise<Caller> {
+    const slot = this.#slots.get(conn);
+    const pending = slot?.challenge;
+    if (!slot || !pending) throw new DomainError(ErrorCode.PermissionDenied, 'permission denied: no challenge is open on this connection; ask auth.challenge first', { reason: 'no challenge' });
+    // One answer per challenge, right or wrong: guessing needs a new file each time.
+    this.#dropChallenge(slot);
+    if (!answerMatches(pending.issued, answer)) {
+      throw new DomainError(ErrorCode.PermissionDenied, 'permission denied: wrong answer to the challenge', { reason: 'wrong answer' });
+    }
+    const [user, gids] = await Promise.all([this.deps.userName(pending.uid), this.deps.groupsOf(pending.uid)]);
+    slot.caller = { uid: pending.uid, ...(user !== undefined && { user }), gids, via: 'challenge' };
+    return slot.caller;
+  }
+
+  #dropChallenge(slot: Slot): void {
+    const c = slot.challenge;
+    if (!c) return;
+    slot.challenge = null;
+    clearTimeout(c.timer);
+    void removeChallenge(c.issued);
+  }
+}

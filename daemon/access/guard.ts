@@ -1,0 +1,99 @@
+// Authorization as a layer around the route table (as withAudit and
+// withTiming are): a mutating call needs an identified caller, passes the
+// rate limit, and may act only on what its caller owns, unless the caller
+// is an admin or presents the target's token. The routes below never see
+// `token`; a call that creates a service or reservation gets one, returned
+// once and stored hashed.
+import { createHash, randomBytes } from 'node:crypto';
+import { MUTATING_METHODS } from '../../client/protocol.ts';
+import { ownerFor, refusal, type Caller } from '../core/access.ts';
+import { invalidParams, unidentified } from '../core/errors.ts';
+import { withPrecondition, type Precondition, type Registry } from '../registry.ts';
+import type { Connection } from '../transport/server.ts';
+import type { Callers } from './callers.ts';
+import type { Limiter } from './limiter.ts';
+import { RULES } from './targets.ts';
+
+type Handler<C> = (params: Record<string, unknown>, ctx: C) => unknown;
+
+/** What the layer adds to a call's context for the route. */
+export interface AccessContext {
+  conn: Connection;
+  /** Set for every mutating call: who is calling. */
+  caller?: Caller;
+  /** Set for a call that may create a record: the token it gets if it does. */
+  grant?: Grant;
+}
+
+export interface Grant {
+  token: string;
+  hash: string;
+}
+
+/** The most tokens one call may carry (a swap needs two). */
+const MAX_TOKENS = 8;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function newGrant(): Grant {
+  const token = `pmt_${randomBytes(24).toString('base64url')}`;
+  return { token, hash: hashToken(token) };
+}
+
+/** What a creating route records: the owner, and the hash of the token the call will return. */
+export function creation(ctx: AccessContext): { owner?: { uid: number; user?: string }; tokenHash?: string } {
+  return { ...(ctx.caller && { owner: ownerFor(ctx.caller) }), ...(ctx.grant && { tokenHash: ctx.grant.hash }) };
+}
+
+/** The caller's name for records that say who did something (conflict.resolve's `by`). */
+export function callerName(ctx: AccessContext): string | undefined {
+  return ctx.caller && (ctx.caller.user ?? String(ctx.caller.uid));
+}
+
+export interface GuardDeps {
+  callers: Callers;
+  limiter: Limiter;
+  registry: Registry;
+}
+
+export function withAccess<C extends AccessContext>(deps: GuardDeps, methods: Record<string, Handler<C>>): Record<string, Handler<C>> {
+  const out: Record<string, Handler<C>> = { ...methods };
+  const { callers, limiter, registry } = deps;
+  for (const name of MUTATING_METHODS) {
+    const handler = methods[name];
+    const rule = RULES[name];
+    if (!handler) continue;
+    out[name] = async (params, ctx) => {
+      const { token, ...rest } = params;
+      const presented = tokenHashes(token);
+      const caller = await callers.identify(ctx.conn);
+      if (!caller) throw unidentified();
+      limiter.take(caller.uid);
+      const authorize: Precondition = (state, index, now) => {
+        if (!rule) return;
+        const no = refusal(caller, rule.targets(rest, { state, index, now }), rule.ownerOnly ? [] : presented, callers.policy);
+        if (no) throw no;
+      };
+      // Refused at once when the state says so now; and again inside the lock, where it cannot change before the call acts.
+      authorize(registry.state, registry.index, registry.now());
+      const grant = rule?.created ? newGrant() : undefined;
+      // A context of its own: the calls of one batch share the connection's.
+      const result = await withPrecondition(authorize, () => handler(rest, { ...ctx, caller, ...(grant && { grant }) }));
+      if (grant && rule!.created!(rest, registry.state, grant.hash) && result !== null && typeof result === 'object') return { ...result, token: grant.token };
+      return result;
+    };
+  }
+  return out;
+}
+
+/** The `token` param: a string, or an array of them; as hashes, to compare with what is stored. */
+function tokenHashes(token: unknown): string[] {
+  if (token === undefined) return [];
+  const list = Array.isArray(token) ? token : [token];
+  if (list.length > MAX_TOKENS || list.some((t) => typeof t !== 'string' || t.length === 0 || t.length > 200)) {
+    throw invalidParams('token', `must be a token string, or an array of at most ${MAX_TOKENS}`);
+  }
+  return (list as string[]).map(hashToken);
+}

@@ -1,0 +1,73 @@
+// Who may act on what: pure decisions over a caller the shell identified
+// (daemon/access/callers.ts) and the owner a record carries. Token hashes
+// come in already computed: hashing is the shell's business.
+import type { Owner, WhoAmI } from '../../client/protocol.ts';
+import { permissionDenied, type DomainError } from './errors.ts';
+
+/** A connection's caller as the daemon established it; never what the client claimed. */
+export interface Caller {
+  uid: number;
+  user?: string;
+  pid?: number;
+  /** The caller's groups (effective gid first), for the admin group. */
+  gids: readonly number[];
+  via: NonNullable<WhoAmI['via']>;
+}
+
+export interface AccessPolicy {
+  /** The daemon's own uid: its user is an admin, and owns what was recorded before owners were. */
+  daemonUid: number;
+  daemonUser?: string;
+  /** Config `access.adminGroup`, resolved to its gid; null when none is configured. */
+  adminGid: number | null;
+}
+
+/** Something a mutating call acts on, with what was recorded about who may. */
+export type Target =
+  | { kind: 'service'; name: string; owner?: Owner; tokenHash?: string }
+  | { kind: 'reservation'; port: number; owner?: Owner; tokenHash?: string };
+
+/** Admin: uid 0, the daemon's own uid, or a member of the admin group. */
+export function isAdmin(caller: Caller, policy: AccessPolicy): boolean {
+  if (caller.uid === 0 || caller.uid === policy.daemonUid) return true;
+  return policy.adminGid !== null && caller.gids.includes(policy.adminGid);
+}
+
+/** A record's owner; records from before owners existed belong to the daemon's user. */
+export function ownerOf(record: { owner?: Owner }, policy: AccessPolicy): Owner {
+  return record.owner ?? { uid: policy.daemonUid, ...(policy.daemonUser !== undefined && { user: policy.daemonUser }) };
+}
+
+/** The Owner recorded for what a caller creates. */
+export function ownerFor(caller: Caller): Owner {
+  return { uid: caller.uid, ...(caller.user !== undefined && { user: caller.user }) };
+}
+
+/**
+ * The first target the caller may not act on, as the -32004 to throw, or
+ * null when every one is allowed: the caller owns it, is an admin, or
+ * presented its token (`presented`: hashes of the tokens the call carried).
+ */
+export function refusal(caller: Caller, targets: readonly Target[], presented: readonly string[], policy: AccessPolicy): DomainError | null {
+  if (isAdmin(caller, policy)) return null;
+  for (const t of targets) {
+    const owner = ownerOf(t, policy);
+    if (owner.uid === caller.uid) continue;
+    if (t.tokenHash !== undefined && presented.includes(t.tokenHash)) continue;
+    const who = owner.user ?? `uid ${owner.uid}`;
+    return t.kind === 'service'
+      ? permissionDenied(`service "${t.name}" belongs to ${who}; only its owner, an admin, or a caller with its token may change it`, { service: t.name, owner })
+      : permissionDenied(`the reservation of port ${t.port} belongs to ${who}; only its owner, an admin, or a caller with its token may change it`, { port: t.port, owner });
+  }
+  return null;
+}
+
+export function whoami(caller: Caller, policy: AccessPolicy): WhoAmI {
+  return {
+    uid: caller.uid,
+    ...(caller.user !== undefined && { user: caller.user }),
+    ...(caller.pid !== undefined && { pid: caller.pid }),
+    admin: isAdmin(caller, policy),
+    via: caller.via,
+  };
+}

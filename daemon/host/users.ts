@@ -1,0 +1,47 @@
+// User names and group lists for uids, as the C library would give them:
+// getent asks NSS (LDAP, sssd), /etc/passwd is the fallback where getent is
+// missing (macOS). Names change rarely, so answers are kept for the daemon's life.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const names = new Map<number, Promise<string | undefined>>();
+
+/** The name of `uid` in passwd(5) lines ("name:x:uid:gid:..."); pure, for tests. */
+export function nameFromPasswdLines(text: string, uid: number): string | undefined {
+  for (const line of text.split('\n')) {
+    const [name, , id] = line.split(':');
+    if (name && id !== undefined && /^\d+$/.test(id) && Number(id) === uid) return name;
+  }
+  return undefined;
+}
+
+/** The user name of `uid`, or undefined when the system has none. */
+export function userName(uid: number): Promise<string | undefined> {
+  let name = names.get(uid);
+  if (!name) {
+    name = lookupName(uid);
+    names.set(uid, name);
+  }
+  return name;
+}
+
+async function lookupName(uid: number): Promise<string | undefined> {
+  try {
+    return nameFromPasswdLines((await run('getent', ['passwd', String(uid)])).stdout, uid);
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ENOENT') return undefined;
+    return nameFromPasswdLines(await readFile('/etc/passwd', 'utf8').catch(() => ''), uid);
+  }
+}
+
+/** The groups `uid` belongs to (`id -G`), for a caller known without a process to read them from. */
+export async function groupsOf(uid: number): Promise<number[]> {
+  const who = (await userName(uid)) ?? String(uid);
+  try {
+    return (await run('id', ['-G', who])).stdout.trim().split(/\s+/).filter((g) => /^\d+$/.test(g)).map(Number);
+  } catch {
+    return [];
+  }
+}

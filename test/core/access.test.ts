@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { isAdmin, ownerOf, refusal, type AccessPolicy, type Caller, type Target } from '../../daemon/core/access.ts';
+
+const policy: AccessPolicy = { daemonUid: 999, daemonUser: 'portmand', adminGid: 50 };
+const caller = (uid: number, gids: number[] = []): Caller => ({ uid, gids, via: 'peer' });
+const svc = (owner?: number, tokenHash?: string): Target => ({ kind: 'service', name: 'web', ...(owner !== undefined && { owner: { uid: owner } }), ...(tokenHash && { tokenHash }) });
+
+describe('isAdmin', () => {
+  it.each([
+    ['root', caller(0), true],
+    ["the daemon's user", caller(999), true],
+    ['a member of the admin group', caller(1000, [100, 50]), true],
+    ['anyone else', caller(1000, [100]), false],
+  ])('%s: %s', (_n, c, admin) => expect(isAdmin(c, policy)).toBe(admin));
+  it('no admin group configured: group membership counts for nothing', () => {
+    expect(isAdmin(caller(1000, [50]), { ...policy, adminGid: null })).toBe(false);
+  });
+});
+
+describe('refusal', () => {
+  it.each([
+    ['the owner', caller(1000), [svc(1000)], [], null],
+    ['another user', caller(1001), [svc(1000)], [], -32004],
+    ['another user with the token', caller(1001), [svc(1000, 'h1')], ['h1'], null],
+    ['another user with a wrong token', caller(1001), [svc(1000, 'h1')], ['h2'], -32004],
+    ['an admin', caller(0), [svc(1000)], [], null],
+    ['nothing to act on', caller(1001), [], [], null],
+    ["a record from before owners: the daemon's user's", caller(1001), [svc()], [], -32004],
+    ['the daemon user on such a record', caller(999), [svc()], [], null],
+    ['a swap: both must be allowed', caller(1001), [svc(1001), { ...svc(1000), name: 'db' }], [], -32004],
+  ])('%s', (_n, c, targets, presented, code) => {
+    const r = refusal(c, targets as Target[], presented as string[], policy);
+    expect(r?.code ?? null).toBe(code);
+  });
+  it('names the service and its owner in data', () => {
+    expect(refusal(caller(1001), [svc(1000)], [], policy)?.data).toEqual({ service: 'web', owner: { uid: 1000 } });
+    expect(refusal(caller(1001), [{ kind: 'reservation', port: 8080 }], [], policy)?.data).toEqual({ port: 8080, owner: { uid: 999, user: 'portmand' } });
+  });
+});
+
+describe('ownerOf', () => {
+  it("gives records without an owner to the daemon's user", () => {
+    expect(ownerOf({}, policy)).toEqual({ uid: 999, user: 'portmand' });
+    expect(ownerOf({ owner: { uid: 5 } }, policy)).toEqual({ uid: 5 });
+  });
+});

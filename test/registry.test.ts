@@ -1,0 +1,59 @@
+// The registry's mutation lock, and the precondition a call's layer (authorization)
+// asks each of its mutations to pass inside that lock.
+import { describe, expect, it } from 'vitest';
+import { registerEffects } from '../daemon/core/service-effects.ts';
+import { emptyState, type Op } from '../daemon/core/state.ts';
+import { Registry, withPrecondition } from '../daemon/registry.ts';
+
+const T0 = Date.parse('2025-01-01T00:00:00Z');
+
+function registry() {
+  const journal: Op[] = [];
+  const r = new Registry({
+    store: { state: emptyState(), append: async (ops) => void journal.push(...ops) },
+    publish: () => undefined,
+    now: () => T0,
+    onFatal: (err) => {
+      throw err;
+    },
+  });
+  return { r, journal };
+}
+
+const create = (name: string, uid: number) => (tx: Parameters<Parameters<Registry['mutate']>[0]>[0]) =>
+  tx.apply(registerEffects(tx.state, { name, port: 20_000, protocol: 'tcp', host: '0.0.0.0', tags: [], origin: 'register', owner: { uid } }, T0));
+
+/** Refuses when `name` exists and belongs to someone other than `uid`. */
+const ownedBy = (name: string, uid: number) => (state: ReturnType<typeof emptyState>) => {
+  const s = state.services[name];
+  if (s && s.owner?.uid !== uid) throw new Error(`${name} belongs to uid ${s.owner?.uid}`);
+};
+
+describe('Registry preconditions', () => {
+  it('are judged inside the lock: a call decided on an older state is refused once the state changed under it', async () => {
+    const { r, journal } = registry();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // uid 1 creates "web", slowly (as a bind probe would make it wait)...
+    const first = r.mutate(async (tx) => {
+      await gate;
+      create('web', 1)(tx);
+    });
+    // ...while uid 2's call was allowed before: "web" did not exist yet.
+    const check = ownedBy('web', 2);
+    check(r.state);
+    const second = withPrecondition(check, () => r.mutate((tx) => tx.apply({ ops: [{ op: 'service', name: 'web', value: null }], events: [] })));
+    release();
+    await first;
+    await expect(second).rejects.toThrow('web belongs to uid 1');
+    expect(r.state.services.web?.owner).toEqual({ uid: 1 });
+    expect(journal.filter((op) => op.op === 'service' && op.value === null)).toEqual([]);
+  });
+
+  it('hold only for the call that set them; the next mutation runs as usual', async () => {
+    const { r } = registry();
+    await expect(withPrecondition(() => { throw new Error('no'); }, () => r.mutate(create('a', 1)))).rejects.toThrow('no');
+    await r.mutate(create('b', 1));
+    expect(Object.keys(r.state.services)).toEqual(['b']);
+  });
+});
