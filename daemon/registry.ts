@@ -49,11 +49,20 @@ const preconditions = new AsyncLocalStorage<Precondition>();
 export function withPrecondition<T>(check: Precondition, fn: () => T): T {
   return preconditions.run(check, fn);
 }
+/**
+ * How long queued mutations may keep the event loop before they let other
+ * work in. Mutations chain on promises and the journal write is synchronous,
+ * so without a break one client's batch of thousands would hold every other
+ * client, the scan and even SIGTERM until its last item.
+ */
+const SLICE_MS = 10;
 
 export class Registry {
   readonly state: State;
   readonly index: PortIndex;
   private tail: Promise<unknown> = Promise.resolve();
+  /** When the current stretch of mutations without a turn of the event loop began; null once the loop has turned. */
+  private sliceStart: number | null = null;
 
   constructor(readonly deps: RegistryDeps) {
     this.state = deps.store.state;
@@ -100,10 +109,12 @@ export class Registry {
       },
     };
     const check = preconditions.getStore();
-    const run = this.tail.then(() => {
-      check?.(this.state, this.index, this.now());
-      return fn(tx);
-    });
+    const run = this.tail
+      .then(() => this.turn())
+      .then(() => {
+        check?.(this.state, this.index, this.now());
+        return fn(tx);
+      });
     // The next mutation waits for this one's decision, not for its disk write.
     this.tail = run.catch(() => undefined);
     const result = await run;
@@ -115,5 +126,17 @@ export class Registry {
     }
     for (const e of events) this.deps.publish(e);
     return result;
+  }
+
+  /** Yields to the event loop (I/O, timers, signals) when mutations have run back to back for SLICE_MS. */
+  private turn(): Promise<void> | undefined {
+    const t = performance.now();
+    if (this.sliceStart === null) {
+      this.sliceStart = t;
+      setImmediate(() => (this.sliceStart = null));
+      return undefined;
+    }
+    if (t - this.sliceStart < SLICE_MS) return undefined;
+    return new Promise((resolve) => setImmediate(resolve));
   }
 }

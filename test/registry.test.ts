@@ -1,5 +1,7 @@
-// The registry's mutation lock, and the precondition a call's layer (authorization)
-// asks each of its mutations to pass inside that lock.
+// The registry's mutation lock: its turns on the event loop (a long run of
+// queued mutations, one JSON-RPC batch of thousands of registers, must let a
+// ping, a SIGTERM or a scan in between), and the precondition a call's layer
+// (authorization) asks each of its mutations to pass inside that lock.
 import { describe, expect, it } from 'vitest';
 import { registerEffects } from '../daemon/core/service-effects.ts';
 import { emptyState, type Op } from '../daemon/core/state.ts';
@@ -55,5 +57,31 @@ describe('Registry preconditions', () => {
     await expect(withPrecondition(() => { throw new Error('no'); }, () => r.mutate(create('a', 1)))).rejects.toThrow('no');
     await r.mutate(create('b', 1));
     expect(Object.keys(r.state.services)).toEqual(['b']);
+  });
+});
+
+/** Holds the thread for at least `ms`, as a costly mutation at scale does. */
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+describe('Registry.mutate', () => {
+  it('lets the event loop run during a long queue of mutations, keeping their order', async () => {
+    const { r } = registry();
+    const done: number[] = [];
+    let seenByOtherWork = -1;
+    const queued = Array.from({ length: 40 }, (_, i) =>
+      r.mutate(() => {
+        busy(5);
+        done.push(i);
+      }),
+    );
+    // Queued behind the mutations, as a ping's read or a signal would be.
+    setImmediate(() => (seenByOtherWork = done.length));
+    await Promise.all(queued);
+    expect(done).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(seenByOtherWork).toBeGreaterThanOrEqual(0);
+    expect(seenByOtherWork).toBeLessThan(40);
   });
 });

@@ -27,6 +27,9 @@ export interface JsonRpc<C> {
   handleLine(line: string, ctx: C): Promise<string | null>;
 }
 
+/** Batch items started per turn of the event loop; all of them still run concurrently, in order. */
+const BATCH_SLICE = 256;
+
 type Checked = { request: JSONRPCRequest } | { response: JSONRPCResponse };
 
 export function createJsonRpc<C>(opts: { methods: Record<string, Handler<C>>; log: JsonRpcLog }): JsonRpc<C> {
@@ -61,7 +64,13 @@ export function createJsonRpc<C>(opts: { methods: Record<string, Handler<C>>; lo
       return response === null ? null : serialize(response, log);
     }
     if (parsed.length === 0) return serialize(invalidRequest(null, 'batch', 'must not be empty'), log);
-    const responses = await Promise.all(parsed.map((item) => handleOne(item, ctx)));
+    const pending: Array<Promise<JSONRPCResponse | null>> = [];
+    for (let i = 0; i < parsed.length; i += BATCH_SLICE) {
+      // Each started item runs through validation in microtasks: a batch of thousands would hold the event loop (other clients, SIGTERM).
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const item of parsed.slice(i, i + BATCH_SLICE)) pending.push(handleOne(item, ctx));
+    }
+    const responses = await Promise.all(pending);
     const lines = responses.filter((r) => r !== null).map((r) => serialize(r, log));
     // An all-notification batch owes nothing, not even an empty array.
     return lines.length === 0 ? null : `[${lines.join(',')}]`;

@@ -183,3 +183,20 @@ describe('batches', () => {
     ]);
   });
 });
+
+describe('a large batch', () => {
+  it('starts its items a slice at a time, letting other connections in between, and answers all in order', async () => {
+    let started = 0;
+    const rpc = createJsonRpc<Ctx>({ methods: { count: () => ++started }, log: { error: vi.fn() } });
+    const batch = Array.from({ length: 2000 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'count' }));
+    let seenByOtherWork = -1;
+    const answer = rpc.handleLine(JSON.stringify(batch), { conn: 1 });
+    // Another client's request, or a signal, waiting for its turn of the event loop.
+    setImmediate(() => (seenByOtherWork = started));
+    const out = JSON.parse((await answer)!) as Array<{ id: number; result: number }>;
+    expect(out.map((r) => r.id)).toEqual(batch.map((r) => r.id));
+    expect(out.map((r) => r.result)).toEqual(batch.map((_, i) => i + 1));
+    expect(seenByOtherWork).toBeGreaterThan(0);
+    expect(seenByOtherWork).toBeLessThan(2000);
+  });
+});
