@@ -11,7 +11,7 @@ import { expired } from './lifecycle.ts';
 import type { PortLookup, PortRef } from './portindex.ts';
 import { liveReservations, sortedByName } from './reconcile.ts';
 import { unregisterEffects } from './service-effects.ts';
-import { portKey, type Effects, type State } from './state.ts';
+import { portKey, type Effects, type ServiceRecord, type State } from './state.ts';
 
 export type { PortRef };
 
@@ -49,11 +49,19 @@ export function checkPorts(input: PortCheckInput): ConflictDiff {
   return result;
 }
 
-/** Ends the leases and reservations whose ttl has run out at `now`: what the sweep does between scans. */
-export function expire(state: State, now: number): Effects {
+/**
+ * Ends the leases and reservations whose ttl has run out at `now`: what the
+ * sweep does between scans. `leased` names the services that have a ttl (the
+ * port index keeps them), so a sweep never walks every service.
+ */
+export function expire(state: State, now: number, leased: Iterable<string> = Object.keys(state.services)): Effects {
   const fx: Effects = { ops: [], events: [] };
-  for (const s of sortedByName(Object.values(state.services))) {
-    if (!expired(s, now)) continue;
+  const due: ServiceRecord[] = [];
+  for (const name of leased) {
+    const s = state.services[name];
+    if (s && expired(s, now)) due.push(s);
+  }
+  for (const s of sortedByName(due)) {
     const u = unregisterEffects(state, s.name, now, 'lease-expired');
     fx.ops.push(...u.ops);
     fx.events.push(...u.events);

@@ -14,7 +14,7 @@ export async function sweepExpired(registry: Registry): Promise<void> {
   if (!due) return;
   await registry.mutate((tx) => {
     const at = registry.now();
-    tx.apply(expire(tx.state, at));
+    tx.apply(expire(tx.state, at, tx.index.leased()));
     recheck(tx, at);
   });
 }

@@ -103,7 +103,9 @@ describe('expire: what the sweep ends between scans', () => {
     state.services.tmp = { name: 'tmp', port: 50000, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [], registeredAt: iso(T0), updatedAt: iso(T0), origin: 'allocate', expiresAt: iso(T0) };
     state.services.keep = { ...state.services.tmp, name: 'keep', port: 50001, expiresAt: iso(T0 + 1) };
     state.reservations['tcp/7000'] = { port: 7000, protocol: 'tcp', createdAt: iso(T0), expiresAt: iso(T0) };
-    const fx = expire(state, T0);
+    // The sweep names only the leased services, as the port index keeps them.
+    const fx = expire(state, T0, PortIndex.build(state).leased());
+    expect(fx).toEqual(expire(state, T0));
     const full = reconcile({ state, listeners: null, now: T0, holdoff: {} });
     expect(fx.ops).toEqual(full.ops);
     expect(fx.events).toEqual(full.events);
