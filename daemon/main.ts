@@ -3,7 +3,7 @@
 import { packageVersion } from '../client/version.ts';
 import { ConfigError, readConfig, type Config } from './config.ts';
 import { BROWSER_UNSAFE_PORTS } from './core/allocate.ts';
-import { portKey } from './core/state.ts';
+import { portKey, type EmittedEvent } from './core/state.ts';
 import { reserveEffects } from './core/service-effects.ts';
 import { ingestScan, listConflicts } from './ops/conflicts.ts';
 import { EventBus } from './events.ts';
@@ -26,6 +26,10 @@ import { RequestStats } from './core/request-stats.ts';
 import { withTiming } from './rpc/timing.ts';
 import { SeriesSchedule } from './series-schedule.ts';
 import { daemonUser } from './host/self.ts';
+import { statSync } from 'node:fs';
+import { Restarter } from './restarter.ts';
+import { runCommand, sendSignal } from './host/run-command.ts';
+import { processStart } from './host/process.ts';
 
 /** How often expired leases and reservations are looked for. */
 const SWEEP_MS = 1000;
@@ -48,12 +52,15 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   for (const w of store.warnings) log.error({ stateDir: config.stateDir }, w);
   const bus = new EventBus(Date.now, undefined, Date.now() * 1000);
   let health: HealthMonitor | undefined;
+  let restarter: Restarter | undefined;
+  const publish = (e: EmittedEvent) => {
+    bus.publish(e);
+    health?.observe(e);
+    restarter?.observe(e);
+  };
   const registry = new Registry({
     store,
-    publish: (e) => {
-      bus.publish(e);
-      health?.observe(e);
-    },
+    publish,
     probe: bindProbe,
     now: Date.now,
     policy: { ephemeral: config.avoidEphemeral ? await ephemeralRange() : null, unsafe: BROWSER_UNSAFE_PORTS },
@@ -81,6 +88,20 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     },
     log,
   });
+  restarter = new Restarter({
+    state: registry.state,
+    run: runCommand,
+    signal: sendSignal,
+    pidStart: processStart,
+    publish,
+    // A service's owner is the daemon's own user until the access issue records
+    // owners; then a root daemon runs each command as its owner's uid and gid.
+    runAs: () => undefined,
+    log,
+  });
+  // Until then callers cannot be told apart, so restart actions (which run as
+  // the daemon's user) may be set only while the socket admits that user alone.
+  let othersMayConnect = true;
   const access = hostAccess(config.health.allowRemote);
   const monitor = new HealthMonitor({ registry, probe: probeThrough(access), intervalSec: config.healthIntervalSec, log });
   health = monitor;
@@ -110,6 +131,9 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
         return 'refused' in vetted ? vetted.refused : null;
       },
       isLocalAddress,
+      restarter,
+      restartRefusal: () =>
+        othersMayConnect ? 'other users can connect to this socket and callers are not identified yet, so only a daemon whose socket is private (mode 0600) accepts restart actions' : null,
     })))),
     log,
   });
@@ -123,6 +147,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     handleLine: (line, conn) => inflight.track(rpc.handleLine(line, { conn })),
     onClose: (conn) => bus.detach(conn),
   });
+  othersMayConnect = socketSharable(config.socketPath);
   scanner.start();
   monitor.start();
   // Catch up after downtime: prune what aged out, write the hours whose minutes remain.
@@ -150,6 +175,15 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
       await store.close();
     },
   };
+}
+
+/** Whether anyone but the daemon's user may connect: the socket file grants its group or others some access. */
+function socketSharable(socketPath: string): boolean {
+  try {
+    return (statSync(socketPath).mode & 0o077) !== 0;
+  } catch {
+    return true; // cannot tell: assume the worst
+  }
 }
 
 /** sysexits' EX_CONFIG: the units do not restart on it (RestartPreventExitStatus=78), as a restart would fail the same way. */

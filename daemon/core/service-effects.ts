@@ -1,7 +1,7 @@
 // Decisions about services and their ports, as Effects: register, move,
 // unregister, release, reserve. The registry has already chosen and checked
 // any port; these only say what changes and what to announce.
-import type { HealthCheck, Protocol, Service } from '../../client/protocol.ts';
+import type { HealthCheck, PortChangePolicy, Protocol, RestartAction, Service } from '../../client/protocol.ts';
 import { iso, portKey, statusOp, type AssignmentEvent, type Effects, type Op, type Origin, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ServiceInput {
@@ -17,6 +17,9 @@ export interface ServiceInput {
   tags: string[];
   origin: Origin;
   expiresAt?: string;
+  restart?: RestartAction;
+  onPortChange?: PortChangePolicy;
+  autoResolve?: boolean;
 }
 
 /** The wire form of a record: the contract's Service, without internal fields. */

@@ -7,6 +7,7 @@ import type { RequestStats } from '../core/request-stats.ts';
 import type { EventBus } from '../events.ts';
 import type { HealthResults } from '../health.ts';
 import type { Registry } from '../registry.ts';
+import type { Restarter } from '../restarter.ts';
 import type { Connection } from '../transport/server.ts';
 import type { LocalAddressCheck, Params } from './validate.ts';
 
@@ -34,6 +35,10 @@ export interface App {
   healthTargetRefusal: (target: CheckTarget) => Promise<string | null>;
   /** Whether a `host` param is an address of this host. */
   isLocalAddress: LocalAddressCheck;
+  /** Runs restart actions (service.restart). */
+  restarter: Pick<Restarter, 'request'>;
+  /** Why a restart action may not be set now (others can connect and callers are not identified yet), or null. */
+  restartRefusal: () => string | null;
 }
 
 /** One method's handler: raw named params in (validated here), the contract's result out. */

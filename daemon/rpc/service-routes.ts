@@ -1,9 +1,10 @@
 // service.* routes.
-import { HEALTH_CHECK_TYPES, LIMITS, SERVICE_STATUSES, type HealthCheck } from '../../client/protocol.ts';
+import { ErrorCode, HEALTH_CHECK_TYPES, LIMITS, SERVICE_STATUSES, type HealthCheck } from '../../client/protocol.ts';
 import { checkTarget } from '../core/health.ts';
 import { DomainError, invalidParams, notFound } from '../core/errors.ts';
 import { getService, listServices, register, setPort, unregister } from '../ops/services.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
+import { onPortChange, restartAction } from './restart-params.ts';
 import * as v from './validate.ts';
 
 const TAG = { pattern: new RegExp(`^[\\w.:/-]{1,${LIMITS.tagChars}}$`), hint: `must be 1-${LIMITS.tagChars} characters of letters, digits, . _ : / -` };
@@ -57,7 +58,7 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
   const { registry } = app;
   return {
     'service.register': async (p) => {
-      v.only(p, ['name', 'port', 'protocol', 'host', 'pid', 'process', 'healthCheck', 'tags', 'range', 'exclusive']);
+      v.only(p, ['name', 'port', 'protocol', 'host', 'pid', 'process', 'healthCheck', 'tags', 'range', 'exclusive', 'restart', 'onPortChange', 'autoResolve']);
       const range = v.optString(p, 'range');
       const port = v.optPort(p);
       const pid = v.optInt(p, 'pid', 1, 2 ** 31 - 1);
@@ -65,6 +66,13 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       const hc = healthCheck(p);
       const tags = v.optStringArray(p, 'tags', { ...TAG, max: LIMITS.tags });
       const exclusive = v.optBool(p, 'exclusive');
+      const restart = restartAction(p);
+      const portChange = onPortChange(p);
+      const autoResolve = v.optBool(p, 'autoResolve');
+      // Until callers are identified (the access issue), nobody can be told apart from the daemon's own user,
+      // so an action is accepted only while nobody else can connect; after it, the owner or an admin may set one.
+      const refusal = restart ? app.restartRefusal() : null;
+      if (refusal !== null) throw new DomainError(ErrorCode.PermissionDenied, `permission denied: ${refusal}`, { field: 'restart', problem: refusal });
       const name = v.reqString(p, 'name', v.SERVICE_NAME);
       const protocol = v.protocol(p);
       const host = (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0';
@@ -81,6 +89,9 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
         ...(hc !== undefined && { healthCheck: hc }),
         ...(tags !== undefined && { tags }),
         ...(exclusive !== undefined && { exclusive }),
+        ...(restart !== undefined && { restart }),
+        ...(portChange !== undefined && { onPortChange: portChange }),
+        ...(autoResolve !== undefined && { autoResolve }),
       });
     },
     'service.list': (p) => {
@@ -92,11 +103,11 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
     'service.get': (p) => (v.only(p, ['name']), getService(registry, v.reqString(p, 'name'), app.health.results)),
     'service.setPort': (p) => (v.only(p, ['name', 'port']), setPort(registry, { name: v.reqString(p, 'name'), port: v.reqPort(p) })),
     'service.unregister': (p) => (v.only(p, ['name']), unregister(registry, v.reqString(p, 'name'))),
-    'service.restart': (p) => {
+    'service.restart': async (p) => {
       v.only(p, ['name']);
       const name = v.reqString(p, 'name');
       if (!registry.state.services[name]) throw notFound('service', name);
-      return { name, restarted: false, reason: 'no restart action is configured for this service' };
+      return { name, ...(await app.restarter.request(name, 'manual')) };
     },
   };
 }
