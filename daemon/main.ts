@@ -103,7 +103,14 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   // the daemon's user) may be set only while the socket admits that user alone.
   let othersMayConnect = true;
   const access = hostAccess(config.health.allowRemote);
-  const monitor = new HealthMonitor({ registry, probe: probeThrough(access), intervalSec: config.healthIntervalSec, log });
+  const monitor = new HealthMonitor({
+    registry,
+    probe: probeThrough(access),
+    intervalSec: config.healthIntervalSec,
+    log,
+    thresholds: config.health,
+    onRestartDue: (name) => void restarter!.request(name, 'unhealthy'),
+  });
   health = monitor;
   await scanner.scanNow().catch((err: Error) => log.warn({ err }, 'first scan failed; allocation relies on bind probes until one succeeds'));
 

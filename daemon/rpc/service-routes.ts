@@ -1,6 +1,6 @@
 // service.* routes.
-import { ErrorCode, HEALTH_CHECK_TYPES, LIMITS, SERVICE_STATUSES, type HealthCheck } from '../../client/protocol.ts';
-import { checkTarget } from '../core/health.ts';
+import { ErrorCode, HEALTH_CHECK_TYPES, LIMITS, SERVICE_STATUSES, type CheckThresholds, type HealthCheck } from '../../client/protocol.ts';
+import { checkTarget, parseExpectStatus } from '../core/health.ts';
 import { DomainError, invalidParams, notFound } from '../core/errors.ts';
 import { getService, listServices, register, setPort, unregister } from '../ops/services.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
@@ -35,11 +35,27 @@ function readHealthCheck(hc: v.Params): HealthCheck {
   if (!type) throw invalidParams('healthCheck.type', 'is required: "http" or "tcp"');
   const intervalSec = v.optInt(hc, 'intervalSec', 1, 86_400);
   const timeoutMs = v.optInt(hc, 'timeoutMs', 1, LIMITS.healthTimeoutMs);
-  const common = { ...(intervalSec !== undefined && { intervalSec }), ...(timeoutMs !== undefined && { timeoutMs }) };
-  if (type === 'tcp') return { type, ...common };
+  const common = { ...(intervalSec !== undefined && { intervalSec }), ...(timeoutMs !== undefined && { timeoutMs }), ...thresholds(hc) };
+  if (type === 'tcp') {
+    if (hc.expectStatus !== undefined) throw invalidParams('healthCheck.expectStatus', 'applies to http checks only');
+    return { type, ...common };
+  }
   const url = v.optString(hc, 'url', { pattern: /^https?:\/\/\S+$/, hint: 'must be an http:// or https:// URL' });
   if (!url) throw invalidParams('healthCheck.url', 'is required for an http check');
-  return { type, url, ...common };
+  const expectStatus = v.optString(hc, 'expectStatus', { max: 200 });
+  const bad = expectStatus === undefined ? null : parseExpectStatus(expectStatus);
+  if (typeof bad === 'string') throw invalidParams('healthCheck.expectStatus', bad);
+  return { type, url, ...common, ...(expectStatus !== undefined && { expectStatus }) };
+}
+
+/** The streak thresholds of a check (each 1..LIMITS.healthThreshold). */
+function thresholds(hc: v.Params): CheckThresholds {
+  const out: CheckThresholds = {};
+  for (const key of ['failuresBeforeUnhealthy', 'successesBeforeHealthy', 'restartAfterFailures'] as const) {
+    const n = v.optInt(hc, key, 1, LIMITS.healthThreshold);
+    if (n !== undefined) out[key] = n;
+  }
+  return out;
 }
 
 /**
