@@ -376,6 +376,8 @@ export interface Methods {
   'conflict.detect': { params: Record<string, never>; result: Conflict[] };
   'conflict.resolve': { params: ResolveParams; result: ResolveResult };
   'conflict.history': { params: { limit?: number; since?: string }; result: Conflict[] };
+  /** Extension: what the automatic resolution policy would do now, without doing it. */
+  'conflict.plan': { params: Record<string, never>; result: AutoResolvePlan };
 
   'health.list': { params: Record<string, never>; result: HealthResult[] };
   'health.get': { params: { service: string; limit?: number }; result: HealthResult };

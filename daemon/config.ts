@@ -11,6 +11,8 @@ import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { logOutput, type LogOutput } from './log-output.ts';
 import { SYNC_MODES, type SyncMode } from './store/store.ts';
 import { inheritedSocketFd } from './transport/activation.ts';
+import type { ConflictPolicy } from './core/auto-resolve.ts';
+import { conflictPolicy } from './config-conflicts.ts';
 
 export interface ConfiguredReservation {
   port: number;
@@ -42,6 +44,8 @@ export interface Config {
   /** Keep automatic allocations out of the OS's ephemeral port range. */
   avoidEphemeral: boolean;
   health: HealthConfig;
+  /** Config `conflicts`: what the daemon resolves by itself (config-conflicts.ts). */
+  conflicts: ConflictPolicy;
 }
 
 /** The config file's `health` object. */
@@ -177,6 +181,15 @@ function fileHealth(raw: unknown, file: string): HealthConfig {
   return out;
 }
 
+/** Runs a reader that lives in its own file, turning its refusal into a ConfigError. */
+function wrapped<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 /** Builds the configuration from environment variables and the parsed config file (pure). */
 export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext, stdoutIsTTY = false): Config {
   const f = file?.json ?? {};
@@ -207,6 +220,7 @@ export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext,
     sync: read(env, file, 'PORTMAND_SYNC', 'sync', 'background', (v, w) => oneOf(v, w, SYNC_MODES)),
     avoidEphemeral: read(env, file, null, 'avoidEphemeral', true, bool),
     health: fileHealth(f.health, name),
+    conflicts: wrapped(() => conflictPolicy(f.conflicts, name)),
   };
 }
 

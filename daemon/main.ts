@@ -29,7 +29,9 @@ import { daemonUser } from './host/self.ts';
 import { statSync } from 'node:fs';
 import { Restarter } from './restarter.ts';
 import { runCommand, sendSignal } from './host/run-command.ts';
-import { processStart } from './host/process.ts';
+import { pidAlive, processStart } from './host/process.ts';
+import { AutoResolver } from './auto-resolver.ts';
+import { autoResolve, planNow } from './ops/auto-resolve.ts';
 
 /** How often expired leases and reservations are looked for. */
 const SWEEP_MS = 1000;
@@ -53,10 +55,12 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   const bus = new EventBus(Date.now, undefined, Date.now() * 1000);
   let health: HealthMonitor | undefined;
   let restarter: Restarter | undefined;
+  let autoResolver: AutoResolver | undefined;
   const publish = (e: EmittedEvent) => {
     bus.publish(e);
     health?.observe(e);
     restarter?.observe(e);
+    autoResolver?.observe(e);
   };
   const registry = new Registry({
     store,
@@ -85,6 +89,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     now: Date.now,
     onScan: async (scan) => {
       await ingestScan(registry, scan);
+      await autoResolver?.kick();
     },
     log,
   });
@@ -99,6 +104,8 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     runAs: () => undefined,
     log,
   });
+  const policyDeps = { policy: config.conflicts, pidAlive, log };
+  autoResolver = new AutoResolver(() => autoResolve(registry, policyDeps).catch((err: Error) => log.error({ err }, 'automatic resolution pass failed')));
   // Until then callers cannot be told apart, so restart actions (which run as
   // the daemon's user) may be set only while the socket admits that user alone.
   let othersMayConnect = true;
@@ -139,6 +146,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
       },
       isLocalAddress,
       restarter,
+      conflictPlan: () => planNow(registry, policyDeps),
       restartRefusal: () =>
         othersMayConnect ? 'other users can connect to this socket and callers are not identified yet, so only a daemon whose socket is private (mode 0600) accepts restart actions' : null,
     })))),
@@ -177,7 +185,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     // running finish (probes are aborted) before the store is closed.
     async stop() {
       clearInterval(sweep);
-      await Promise.all([inflight.close(), scanner.stop(), monitor.stop(), series.stop(), sweeping]);
+      await Promise.all([inflight.close(), scanner.stop(), monitor.stop(), series.stop(), sweeping, autoResolver?.stop()]);
       await server.close();
       await store.close();
     },

@@ -1,7 +1,7 @@
 // What the routes receive, and the types that make the route table complete:
 // every method of the contract must have a handler, and each handler must
 // return that method's result. The compiler checks both.
-import type { Conflict, MethodName, ResultOf } from '../../client/protocol.ts';
+import type { AutoResolvePlan, Conflict, MethodName, ResultOf } from '../../client/protocol.ts';
 import type { CheckTarget } from '../core/health.ts';
 import type { RequestStats } from '../core/request-stats.ts';
 import type { EventBus } from '../events.ts';
@@ -37,6 +37,8 @@ export interface App {
   isLocalAddress: LocalAddressCheck;
   /** Runs restart actions (service.restart). */
   restarter: Pick<Restarter, 'request'>;
+  /** What the automatic resolution policy would do now. */
+  conflictPlan: () => AutoResolvePlan;
   /** Why a restart action may not be set now (others can connect and callers are not identified yet), or null. */
   restartRefusal: () => string | null;
 }

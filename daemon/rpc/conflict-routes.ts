@@ -33,6 +33,7 @@ export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
           return resolve(registry, { ...target, strategy, by });
       }
     },
+    'conflict.plan': (p) => (v.only(p, []), app.conflictPlan()),
     'conflict.history': (p) => {
       v.only(p, ['limit', 'since']);
       const since = v.optString(p, 'since');
