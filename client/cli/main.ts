@@ -21,6 +21,7 @@ import { history } from './history.ts';
 import { metrics } from './metrics.ts';
 import { showService } from './inspect.ts';
 import { top } from './top.ts';
+import { run } from './run.ts';
 
 export type { Io } from './args.ts';
 
@@ -29,7 +30,7 @@ export const VERBS: readonly Verb[] = [
   daemon, status, list, showService, register, unregister,
   allocate, release, check, reserve, suggest, ports, history,
   conflicts, resolve, watch, top, health, stats, metrics,
-  service, logs, completionVerb(() => VERBS),
+  service, run, logs, completionVerb(() => VERBS),
 ];
 
 export const EXIT = { ok: 0, daemonError: 1, usage: 2, unreachable: 3 } as const;
