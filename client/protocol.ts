@@ -423,6 +423,7 @@ export const EVENT_TYPES = [
   'conflict_resolved',
   'service_health',
   'service_restarted',
+  'alert_failed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -436,6 +437,8 @@ export interface EventData extends Record<EventType, unknown> {
   conflict_resolved: Conflict;
   service_health: { service: string; status: ServiceStatus; previous: ServiceStatus; latencyMs?: number; error?: string };
   service_restarted: { service: string; port: number; reason: RestartReason; ok: boolean; exitCode?: number; error?: string };
+  /** `alert` names the config entry, e.g. "alerts[0]". */
+  alert_failed: { alert: string; error: string };
 }
 
 

@@ -13,6 +13,8 @@ import { SYNC_MODES, type SyncMode } from './store/store.ts';
 import { inheritedSocketFd } from './transport/activation.ts';
 import type { ConflictPolicy } from './core/auto-resolve.ts';
 import { conflictPolicy } from './config-conflicts.ts';
+import type { AlertRule } from './core/alerts.ts';
+import { alertRules } from './config-alerts.ts';
 
 export interface ConfiguredReservation {
   port: number;
@@ -46,6 +48,8 @@ export interface Config {
   health: HealthConfig;
   /** Config `conflicts`: what the daemon resolves by itself (config-conflicts.ts). */
   conflicts: ConflictPolicy;
+  /** Config `alerts` (config-alerts.ts). */
+  alerts: AlertRule[];
 }
 
 /** The config file's `health` object. */
@@ -221,6 +225,7 @@ export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext,
     avoidEphemeral: read(env, file, null, 'avoidEphemeral', true, bool),
     health: fileHealth(f.health, name),
     conflicts: wrapped(() => conflictPolicy(f.conflicts, name)),
+    alerts: wrapped(() => alertRules(f.alerts, name)),
   };
 }
 

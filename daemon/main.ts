@@ -31,6 +31,7 @@ import { Restarter } from './restarter.ts';
 import { runCommand, sendSignal } from './host/run-command.ts';
 import { pidAlive, processStart } from './host/process.ts';
 import { AutoResolver } from './auto-resolver.ts';
+import { Alerter, postJson } from './alerts.ts';
 import { autoResolve, planNow } from './ops/auto-resolve.ts';
 
 /** How often expired leases and reservations are looked for. */
@@ -56,8 +57,10 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   let health: HealthMonitor | undefined;
   let restarter: Restarter | undefined;
   let autoResolver: AutoResolver | undefined;
+  let alerter: Alerter | undefined;
   const publish = (e: EmittedEvent) => {
-    bus.publish(e);
+    const stamped = bus.publish(e); // not inside alerter?.(...): that would skip publishing when there are no alerts
+    alerter?.observe(stamped);
     health?.observe(e);
     restarter?.observe(e);
     autoResolver?.observe(e);
@@ -93,6 +96,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     },
     log,
   });
+  if (config.alerts.length > 0) alerter = new Alerter({ rules: config.alerts, run: runCommand, post: postJson, publish, log });
   restarter = new Restarter({
     state: registry.state,
     run: runCommand,

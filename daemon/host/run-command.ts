@@ -21,6 +21,8 @@ export interface CommandSpec {
   /** Set only when the daemon runs as root and the command's owner is someone else. */
   uid?: number;
   gid?: number;
+  /** Written to the command's stdin, which is then closed (an alert's event); none: stdin is /dev/null. */
+  stdin?: string;
 }
 
 export interface CommandOutcome {
@@ -75,10 +77,15 @@ export const runCommand: RunCommand = (spec) =>
       // A group of its own, so a timeout reaches grandchildren; never a shell.
       detached: true,
       shell: false,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] as ['pipe', 'pipe', 'pipe'],
       ...(spec.uid !== undefined && { uid: spec.uid }),
       ...(spec.gid !== undefined && { gid: spec.gid }),
     });
+    if (spec.stdin !== undefined && child.stdin) {
+      // A command that exits without reading its input is not an error of ours.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(spec.stdin);
+    }
     child.stdout.on('data', (d: Buffer) => out.add(d));
     child.stderr.on('data', (d: Buffer) => err.add(d));
     const timer = setTimeout(() => {
