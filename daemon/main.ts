@@ -31,6 +31,7 @@ import { Restarter } from './restarter.ts';
 import { runCommand, sendSignal } from './host/run-command.ts';
 import { pidAlive, processStart } from './host/process.ts';
 import { AutoResolver } from './auto-resolver.ts';
+import { descendsFrom } from './host/ancestry.ts';
 import { Alerter, postJson } from './alerts.ts';
 import { autoResolve, planNow } from './ops/auto-resolve.ts';
 
@@ -108,7 +109,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     runAs: () => undefined,
     log,
   });
-  const policyDeps = { policy: config.conflicts, pidAlive, log };
+  const policyDeps = { policy: config.conflicts, pidAlive, descendsFrom, log };
   autoResolver = new AutoResolver(() => autoResolve(registry, policyDeps).catch((err: Error) => log.error({ err }, 'automatic resolution pass failed')));
   // Until then callers cannot be told apart, so restart actions (which run as
   // the daemon's user) may be set only while the socket admits that user alone.

@@ -33,6 +33,8 @@ export interface PlanInput {
   listeners: readonly Observation[] | null;
   /** Owner pids found not running. */
   deadPids: ReadonlySet<number>;
+  /** Open foreign_listener conflicts whose listener the service's own process started (a child of its owner). */
+  ownChildren?: ReadonlySet<string>;
   now: number;
 }
 
@@ -81,6 +83,7 @@ function step(input: PlanInput, c: Conflict): AutoResolveStep {
   if (c.type === 'foreign_listener') {
     mover = involved[0];
     if (!mover) return none('no registered service is involved');
+    if (input.ownChildren?.has(c.id)) return none(`the listener is a child of ${mover.name}'s owner process: nothing to move`);
     if (input.listeners === null) return none('no scan yet: cannot tell whether the service is listening');
     if (listening(mover, input.listeners)) return none(`${mover.name} is listening: moving it would not move its process`);
   } else if (c.type === 'duplicate_assignment') {

@@ -14,22 +14,27 @@ export interface AutoResolveDeps {
   policy: ConflictPolicy;
   /** Whether a pid runs (host/process.ts). */
   pidAlive: (pid: number) => boolean;
+  /** Whether a process is another or one of its descendants (host/ancestry.ts). */
+  descendsFrom: (pid: number, ancestor: number) => boolean;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
 /** What the policy would do now (conflict.plan). */
-export function planNow(registry: Registry, deps: Pick<AutoResolveDeps, 'policy' | 'pidAlive'>): AutoResolvePlan {
+export function planNow(registry: Registry, deps: Pick<AutoResolveDeps, 'policy' | 'pidAlive' | 'descendsFrom'>): AutoResolvePlan {
   const { state } = registry;
   const pids = new Set<number>();
+  const ownChildren = new Set<string>();
   for (const c of Object.values(state.conflicts)) {
     if (c.resolvedAt !== null) continue;
+    const owner = state.services[c.services[0] ?? '']?.pid;
+    if (c.type === 'foreign_listener' && c.listener?.pid !== undefined && owner !== undefined && deps.descendsFrom(c.listener.pid, owner)) ownChildren.add(c.id);
     for (const n of c.services) {
       const pid = state.services[n]?.pid;
       if (pid !== undefined && state.services[n]!.origin === 'allocate') pids.add(pid);
     }
   }
   const deadPids = new Set([...pids].filter((pid) => !deps.pidAlive(pid)));
-  return planAutoResolve({ state, policy: deps.policy, listeners: registry.lastScan?.listeners ?? null, deadPids, now: registry.now() });
+  return planAutoResolve({ state, policy: deps.policy, listeners: registry.lastScan?.listeners ?? null, deadPids, ownChildren, now: registry.now() });
 }
 
 /** Runs one pass of the policy; a step that fails is logged and the others still run. */

@@ -40,6 +40,7 @@ describe('planAutoResolve: foreign_listener', () => {
     ['a rule for another type does not', svc('app'), { policy: { autoResolve: [{ type: 'drift', strategy: 'auto' }], maxMovesPerHour: 3 } }, 'none'],
     ['a service that is listening itself is not moved', svc('app', { autoResolve: true }), { listeners: [foreign, { ...foreign, port: 5001, pid: 100 }] }, 'none'],
     ['without a scan nobody is known not to listen', svc('app', { autoResolve: true }), { listeners: null }, 'none'],
+    ['a lease whose owner started the listener (get-port then spawn) is left alone', svc('app', { origin: 'allocate' }), { ownChildren: new Set(['c1']) }, 'none'],
     ['a lease whose owner died is released', svc('app', { origin: 'allocate' }), { deadPids: new Set([100]) }, 'release'],
   ] as const)('%s', (_what, s, over, action) => {
     const plan = planAutoResolve(input(withConflict([s], c), over as Partial<PlanInput>));

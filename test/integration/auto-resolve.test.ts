@@ -120,6 +120,25 @@ describe('automatic resolution', () => {
     expect((await pm.service.get({ name: 'manual-only' })).port).toBe(port);
   });
 
+  it("leaves a lease alone when its owner's own child listens on the port (get-port, then spawn a server)", async () => {
+    // The lease's owner listens nowhere itself; it starts a server on the port it was given.
+    const script = "process.stdin.once('data', (p) => require('child_process').spawn(process.execPath, ['-e', `require('net').createServer().listen(${Number(p)}, () => console.log('up'))`], { stdio: 'inherit' }))";
+    const owner = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'ignore'] });
+    children.push(owner);
+    const { port } = await pm.port.allocate({ service: 'lease-child', pid: owner.pid! });
+    owner.stdin!.write(`${port}\n`);
+    await new Promise((r) => owner.stdout!.once('data', r));
+    const conflict = await (async () => {
+      for (;;) {
+        const c = (await pm.conflict.detect()).find((x) => x.type === 'foreign_listener' && x.services.includes('lease-child'));
+        if (c) return c;
+      }
+    })();
+    // detect ran a policy pass after its scan: the lease is where it was.
+    expect((await pm.service.get({ name: 'lease-child' })).port).toBe(port);
+    expect((await pm.conflict.plan()).steps.find((s) => s.conflict === conflict.id)).toMatchObject({ action: 'none', note: expect.stringContaining('child of') });
+  });
+
   it('of two services on one port, the newer registration moves', async () => {
     const port = (await pm.port.suggest({ count: 1 })).ports[0]!;
     await pm.service.register({ name: 'dup-old', port });
