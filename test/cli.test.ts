@@ -405,7 +405,7 @@ const SAMPLE: Record<string, string[]> = {
   allocate: ['allocate', 'web'], release: ['release', '3000'], check: ['check', '3000'], reserve: ['reserve', '3000'],
   suggest: ['suggest'], ports: ['ports'], conflicts: ['conflicts'], resolve: ['resolve', 'web', '--strategy', 'auto'],
   health: ['health'], stats: ['stats'], watch: ['watch'],
-  show: ['show', 'web'], history: ['history'], top: ['top'], metrics: ['metrics'], run: ['run', 'web', 'true'],
+  show: ['show', 'web'], history: ['history'], top: ['top'], metrics: ['metrics'], run: ['run', 'web', 'true'], restart: ['restart', 'web'],
 };
 
 // Verbs that never talk to the daemon: they run it, install it, read its log or print a script.

@@ -66,6 +66,7 @@ describe('restart actions', () => {
     const reg = await pm.service.register({ name: 'rs-manual', port, restart: { command: envWriter(out), env: { MODE: 'test' } } });
     expect(reg.restart).toEqual({ command: envWriter(out), env: { MODE: 'test' } });
     expect(await pm.service.restart({ name: 'rs-manual' })).toEqual({ name: 'rs-manual', restarted: true, exitCode: 0 });
+    expect(await daemon().cli(['restart', 'rs-manual'])).toMatchObject({ code: 0, stdout: 'restarted rs-manual (exit code 0)\n' });
     const { env, uid } = readEnv(out);
     expect(env).toMatchObject({ PORT: String(port), PORTMAND_PORT: String(port), PORTMAND_SERVICE: 'rs-manual', MODE: 'test' });
     expect(env.PORTMAND_PREVIOUS_PORT).toBeUndefined();
@@ -136,6 +137,8 @@ describe('restart actions', () => {
   it('without an action, service.restart says so and runs nothing', async () => {
     await pm.service.register({ name: 'rs-none', port: await free() });
     expect(await pm.service.restart({ name: 'rs-none' })).toEqual({ name: 'rs-none', restarted: false, error: 'no restart action is configured for this service' });
+    const cli = await daemon().cli(['restart', 'rs-none']);
+    expect(cli).toMatchObject({ code: 1, stdout: 'rs-none not restarted: no restart action is configured for this service\n' });
   });
 
   it.each([
