@@ -85,6 +85,7 @@ export class PortmandClient {
     detect: this.method('conflict.detect'),
     resolve: this.method('conflict.resolve'),
     history: this.method('conflict.history'),
+    plan: this.method('conflict.plan'),
   };
   readonly health = { list: this.method('health.list'), get: this.method('health.get'), check: this.method('health.check') };
   readonly stats = {

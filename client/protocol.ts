@@ -31,9 +31,44 @@ export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** What every check may say about how it is judged (defaults: the config's `health`, else 2 and 1). */
+export interface CheckThresholds {
+  /** Consecutive failed checks before a service is unhealthy. */
+  failuresBeforeUnhealthy?: number;
+  /** Consecutive passed checks before it is healthy again. */
+  successesBeforeHealthy?: number;
+  /** Extension: run the service's restart action after this many consecutive failed checks (off when absent). */
+  restartAfterFailures?: number;
+}
+
 export type HealthCheck =
-  | { type: 'http'; url: string; intervalSec?: number; timeoutMs?: number }
-  | { type: 'tcp'; intervalSec?: number; timeoutMs?: number };
+  | ({ type: 'http'; url: string; intervalSec?: number; timeoutMs?: number; /** e.g. "200-399" (the default), "200", "200,204". */ expectStatus?: string } & CheckThresholds)
+  | ({ type: 'tcp'; intervalSec?: number; timeoutMs?: number } & CheckThresholds);
+
+/** The signals a restart action may send to the service's process. */
+export const RESTART_SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGTERM'] as const;
+export type RestartSignal = (typeof RESTART_SIGNALS)[number];
+
+/** How a service is restarted: a command run without a shell, or a signal sent to its pid. */
+export type RestartAction =
+  | { command: string[]; cwd?: string; env?: Record<string, string>; timeoutSec?: number }
+  | { signal: RestartSignal };
+
+/** What the daemon does when it moves a service to another port. */
+export const PORT_CHANGE_POLICIES = ['notify', 'restart'] as const;
+export type PortChangePolicy = (typeof PORT_CHANGE_POLICIES)[number];
+
+/** Why a restart action ran (`unhealthy`: an extension, after restartAfterFailures failed checks). */
+export const RESTART_REASONS = ['manual', 'port_changed', 'unhealthy'] as const;
+export type RestartReason = (typeof RESTART_REASONS)[number];
+
+/** service.restart's answer; `error` says why nothing ran or why the run failed. */
+export interface RestartResult {
+  name: string;
+  restarted: boolean;
+  exitCode?: number;
+  error?: string;
+}
 
 export interface Service {
   name: string;
@@ -51,6 +86,11 @@ export interface Service {
   expiresAt?: string;
   /** Who registered it (the caller, as the daemon established it). */
   owner?: Owner;
+  restart?: RestartAction;
+  /** Absent means "notify". */
+  onPortChange?: PortChangePolicy;
+  /** Extension: the daemon may resolve this service's conflicts itself (see conflict.plan). */
+  autoResolve?: boolean;
 }
 
 /** The user who created a service or reservation. */
@@ -111,6 +151,8 @@ export interface Conflict {
   acknowledged?: boolean;
   /** Extension: how a closed conflict ended: a strategy resolved it, or its cause went away. */
   outcome?: 'resolved' | 'vanished';
+  /** Extension: why the daemon's automatic resolution left it open. */
+  note?: string;
 }
 
 export interface PortInfo {
@@ -150,10 +192,13 @@ export interface Range {
 
 export interface HealthResult {
   service: string;
+  /** The service's status after this check: it changes only once the check's thresholds are met. */
   status: ServiceStatus;
   latencyMs: number | null;
   checkedAt: string;
   error?: string;
+  /** Extension: whether this check itself passed. */
+  ok?: boolean;
   history?: Array<Omit<HealthResult, 'service' | 'history'>>;
 }
 
@@ -169,6 +214,10 @@ export interface RegisterParams {
   tags?: string[];
   range?: string;
   exclusive?: boolean;
+  /** Omitted keeps the service's action on an update; null removes it. */
+  restart?: RestartAction | null;
+  onPortChange?: PortChangePolicy;
+  autoResolve?: boolean;
 }
 
 export interface RegisterResult extends Service {
@@ -351,7 +400,7 @@ export interface Methods {
   'service.get': { params: { name: string }; result: ServiceDetail };
   'service.setPort': { params: { name: string; port: number } & TokenParam; result: Service };
   'service.unregister': { params: { name: string } & TokenParam; result: { name: string; releasedPorts: number[] } };
-  'service.restart': { params: { name: string } & TokenParam; result: { name: string; restarted: boolean } };
+  'service.restart': { params: { name: string } & TokenParam; result: RestartResult };
 
   'port.list': { params: { state?: PortState; range?: string }; result: PortInfo[] };
   'port.get': { params: { port: number; protocol?: Protocol }; result: PortInfo };
@@ -370,9 +419,11 @@ export interface Methods {
   'conflict.detect': { params: Record<string, never>; result: Conflict[] };
   'conflict.resolve': { params: ResolveParams & TokenParam; result: ResolveResult };
   'conflict.history': { params: { limit?: number; since?: string }; result: Conflict[] };
+  /** Extension: what the automatic resolution policy would do now, without doing it. */
+  'conflict.plan': { params: Record<string, never>; result: AutoResolvePlan };
 
   'health.list': { params: Record<string, never>; result: HealthResult[] };
-  'health.get': { params: { service: string }; result: HealthResult };
+  'health.get': { params: { service: string; limit?: number }; result: HealthResult };
   'health.check': { params: { service?: string }; result: HealthResult[] };
 
   'stats.ports': { params: Record<string, never>; result: { ranges: RangeStats[] } };
@@ -390,6 +441,22 @@ export interface Methods {
   'daemon.config': { params: Record<string, never>; result: EffectiveConfig };
   'events.subscribe': { params: { types?: EventType[]; sinceSeq?: number }; result: { subscribed: EventType[]; seq?: number; gap?: boolean } };
   'events.unsubscribe': { params: { types?: EventType[] }; result: { subscribed: EventType[] } };
+}
+
+/** One step of the automatic resolution policy: what it would do about one open conflict. */
+export interface AutoResolveStep {
+  conflict: string;
+  type: ConflictType;
+  port: number;
+  /** move: the service goes to a free port; release: the lease is given up; hold: left open (see `note`); none: the policy does not cover it. */
+  action: 'move' | 'release' | 'hold' | 'none';
+  service?: string;
+  note: string;
+}
+
+export interface AutoResolvePlan {
+  maxMovesPerHour: number;
+  steps: AutoResolveStep[];
 }
 
 export type MethodName = keyof Methods;
@@ -427,6 +494,8 @@ export const EVENT_TYPES = [
   'conflict_detected',
   'conflict_resolved',
   'service_health',
+  'service_restarted',
+  'alert_failed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -439,6 +508,9 @@ export interface EventData extends Record<EventType, unknown> {
   conflict_detected: Conflict;
   conflict_resolved: Conflict;
   service_health: { service: string; status: ServiceStatus; previous: ServiceStatus; latencyMs?: number; error?: string };
+  service_restarted: { service: string; port: number; reason: RestartReason; ok: boolean; exitCode?: number; error?: string };
+  /** `alert` names the config entry, e.g. "alerts[0]". */
+  alert_failed: { alert: string; error: string };
 }
 
 
@@ -499,4 +571,17 @@ export const LIMITS = {
   healthTimeoutMs: 30_000,
   /** stats.ports gives no exhaustsAt until its assignment history spans this long (a day). */
   forecastMinHistorySec: 86_400,
+  /** restart.command: 1..this argv entries, each at most argChars characters. */
+  restartArgs: 256,
+  argChars: 4096,
+  /** restart.env: at most this many variables; restart.cwd at most pathChars. */
+  restartEnvVars: 64,
+  pathChars: 4096,
+  /** restart.timeoutSec: 1..this; restartTimeoutDefaultSec when omitted. */
+  restartTimeoutSec: 3600,
+  restartTimeoutDefaultSec: 60,
+  /** healthCheck thresholds (failuresBeforeUnhealthy, successesBeforeHealthy, restartAfterFailures): 1..this. */
+  healthThreshold: 100,
+  /** health.get `limit`: 1..this results (the most kept per service). */
+  healthHistory: 50,
 } as const;

@@ -11,6 +11,10 @@ import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { logOutput, type LogOutput } from './log-output.ts';
 import { SYNC_MODES, type SyncMode } from './store/store.ts';
 import { inheritedSocketFd } from './transport/activation.ts';
+import type { ConflictPolicy } from './core/auto-resolve.ts';
+import { conflictPolicy } from './config-conflicts.ts';
+import type { AlertRule } from './core/alerts.ts';
+import { alertRules } from './config-alerts.ts';
 
 export interface ConfiguredReservation {
   port: number;
@@ -53,6 +57,10 @@ export interface Config {
   access: { adminGroup: string | null };
   /** Config `limits`: per-caller mutation rate, connections, and how long a half-sent line may wait. */
   limits: Limits;
+  /** Config `conflicts`: what the daemon resolves by itself (config-conflicts.ts). */
+  conflicts: ConflictPolicy;
+  /** Config `alerts` (config-alerts.ts). */
+  alerts: AlertRule[];
 }
 
 export interface Limits {
@@ -88,9 +96,8 @@ type Env = Record<string, string | undefined>;
 export type ConfigFile = { path: string; json: Record<string, unknown> };
 
 /**
- * The config file's top-level keys. `conflicts`, `alerts` (issue 9) and
- * `portserver` are named in PROTOCOL.md but not parsed yet: they are known
- * here so that a file using them is not refused.
+ * The config file's top-level keys. `portserver` is named in PROTOCOL.md but
+ * not parsed yet: it is known here so that a file using it is not refused.
  */
 const TOP_LEVEL_KEYS = [
   'ranges', 'reservations', 'scanIntervalSec', 'healthIntervalSec', 'logLevel', 'sync', 'groupAccess', 'avoidEphemeral', 'socket', 'health',
@@ -299,6 +306,16 @@ function keyed<T extends object>(raw: unknown, where: string, defaults: T, reade
   return out;
 }
 
+/** Runs a reader that lives in its own file, turning its refusal into a ConfigError. */
+function wrapped<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
+
 const groupName = (value: unknown, where: string): string => {
   if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(value)) throw new ConfigError(`${where} must be a group name, got ${JSON.stringify(value)}`);
   return value;
@@ -346,6 +363,8 @@ export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext,
         }),
       { ...DEFAULT_LIMITS },
     ),
+    conflicts: attempt(trace, () => wrapped(() => conflictPolicy(f.conflicts, name)), conflictPolicy(undefined, name)),
+    alerts: attempt(trace, () => wrapped(() => alertRules(f.alerts, name)), []),
     configLocation: configFilePath(env, ctx),
     sources: trace.sources,
   };

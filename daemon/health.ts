@@ -5,7 +5,7 @@
 // and its result then is dropped. Slots are shared fairly (health-slots.ts).
 import cron, { type ScheduledTask } from 'node-cron';
 import type { HealthResult } from '../client/protocol.ts';
-import { checkTarget, dueForCheck, healthEffects, healthResult, sameTarget, type CheckTarget, type ProbeOutcome } from './core/health.ts';
+import { checkEffects, checkTarget, dueForCheck, latestResults, sameTarget, thresholdsOf, type CheckTarget, type ProbeOutcome, type Thresholds } from './core/health.ts';
 import type { EmittedEvent } from './core/state.ts';
 import { ProbeSlots, DEFAULT_SLOT_LIMITS, type Priority, type SlotLimits } from './health-slots.ts';
 import type { HealthProbe } from './host/health-probe.ts';
@@ -17,6 +17,10 @@ export interface HealthOptions {
   intervalSec: number;
   log: { warn(obj: object, msg: string): void };
   slots?: SlotLimits;
+  /** The config's `health` defaults for every check's thresholds. */
+  thresholds?: Partial<Pick<Thresholds, 'failuresBeforeUnhealthy' | 'successesBeforeHealthy'>>;
+  /** Called when a service's failed checks reach its restartAfterFailures. */
+  onRestartDue?: (name: string) => void;
 }
 
 /** What the routes may ask of the monitor. */
@@ -49,6 +53,8 @@ export class HealthMonitor implements HealthResults {
   private stopped = false;
 
   constructor(private readonly opts: HealthOptions) {
+    // The results persisted before a restart are the latest until the next check.
+    for (const [name, r] of latestResults(opts.registry.state)) this.latest.set(name, r);
     this.slots = new ProbeSlots(opts.slots ?? DEFAULT_SLOT_LIMITS);
     this.slowAfterMs = (opts.slots ?? DEFAULT_SLOT_LIMITS).slowAfterMs;
   }
@@ -158,15 +164,19 @@ export class HealthMonitor implements HealthResults {
       outcome = { ok: false, latencyMs: null, error: reason.message };
     }
     if (this.stopped || signal.reason === GONE) return null;
-    return registry.mutate((tx) => {
+    const fx = await registry.mutate((tx) => {
       const s = tx.state.services[name];
       // Unregistered or changed while probing: this result is about something that no longer exists.
       if (!s || !sameTarget(checkTarget(s), target)) return null;
-      const result = healthResult(name, outcome, registry.now(), this.latest.get(name));
-      this.latest.set(name, result);
-      tx.apply(healthEffects(tx.state, result, registry.now()));
-      return result;
+      const effects = checkEffects(tx.state, name, outcome, registry.now(), thresholdsOf(s.healthCheck!, this.opts.thresholds ?? {}));
+      if (effects) tx.apply(effects);
+      return effects;
     });
+    if (!fx) return null;
+    this.latest.set(name, fx.result);
+    // Once durable, like every other consequence of a change.
+    if (fx.restart) this.opts.onRestartDue?.(name);
+    return fx.result;
   }
 
   private forgetGone(): void {

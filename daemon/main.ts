@@ -4,7 +4,7 @@ import { packageVersion } from '../client/version.ts';
 import { ConfigError, readConfig, type Config } from './config.ts';
 import { effectiveConfig } from './config-report.ts';
 import { BROWSER_UNSAFE_PORTS } from './core/allocate.ts';
-import { portKey } from './core/state.ts';
+import { portKey, type EmittedEvent } from './core/state.ts';
 import { reserveEffects } from './core/service-effects.ts';
 import { listConflicts } from './ops/conflicts.ts';
 import { Allocator } from './ops/allocator.ts';
@@ -13,7 +13,7 @@ import { EventBus } from './events.ts';
 import { HealthMonitor } from './health.ts';
 import { hostAccess, probeThrough, vetTarget } from './host/health-probe.ts';
 import { InFlight } from './inflight.ts';
-import { ephemeralRange, pidAlive, processStarts } from './host/process.ts';
+import { ephemeralRange, pidAlive, processStart, processStarts } from './host/process.ts';
 import { createJsonRpc } from './transport/jsonrpc.ts';
 import { createLog, routeCronLogs, withAudit, type Log } from './log.ts';
 import { groupId, UnknownGroupError } from './host/groups.ts';
@@ -33,10 +33,16 @@ import path from 'node:path';
 import { Callers } from './access/callers.ts';
 import { withAccess } from './access/guard.ts';
 import { Limiter } from './access/limiter.ts';
-import type { AccessPolicy } from './core/access.ts';
+import { restartRefusal, type AccessPolicy } from './core/access.ts';
 import { PeerLookup, socketFd, socketIsPrivate } from './host/peer-cred.ts';
-import { groupsOf, userName } from './host/users.ts';
+import { groupsOf, primaryGid, userName } from './host/users.ts';
 import { adoptOwnerless } from './ops/ownership.ts';
+import { Restarter } from './restarter.ts';
+import { runCommand, sendSignal } from './host/run-command.ts';
+import { AutoResolver } from './auto-resolver.ts';
+import { descendsFrom } from './host/ancestry.ts';
+import { Alerter, postJson } from './alerts.ts';
+import { autoResolve, planNow } from './ops/auto-resolve.ts';
 
 /** How often expired leases and reservations are looked for. */
 const SWEEP_MS = 1000;
@@ -59,12 +65,19 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   for (const w of store.warnings) log.error({ stateDir: config.stateDir }, w);
   const bus = new EventBus(Date.now, undefined, Date.now() * 1000);
   let health: HealthMonitor | undefined;
+  let restarter: Restarter | undefined;
+  let autoResolver: AutoResolver | undefined;
+  let alerter: Alerter | undefined;
+  const publish = (e: EmittedEvent) => {
+    const stamped = bus.publish(e); // not inside alerter?.(...): that would skip publishing when there are no alerts
+    alerter?.observe(stamped);
+    health?.observe(e);
+    restarter?.observe(e);
+    autoResolver?.observe(e);
+  };
   const registry = new Registry({
     store,
-    publish: (e) => {
-      bus.publish(e);
-      health?.observe(e);
-    },
+    publish,
     now: Date.now,
     onFatal: (err) => {
       log.fatal({ err }, 'cannot persist state; exiting so that nothing unsaved is acknowledged');
@@ -114,11 +127,39 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     now: Date.now,
     onScan: async (scan) => {
       await reconciler.ingest(scan);
+      await autoResolver?.kick();
     },
     log,
   });
+  if (config.alerts.length > 0) alerter = new Alerter({ rules: config.alerts, run: runCommand, post: postJson, publish, log });
+  restarter = new Restarter({
+    state: registry.state,
+    run: runCommand,
+    signal: sendSignal,
+    pidStart: processStart,
+    publish,
+    // A root daemon runs each command as the service's owner; a per-user daemon can only run it as itself.
+    runAs: (s) => (process.getuid?.() === 0 && s.owner && s.owner.uid !== 0 ? { uid: s.owner.uid, gid: primaryGid(s.owner.uid) } : undefined),
+    log,
+  });
+  const policyDeps = {
+    policy: config.conflicts,
+    pidAlive,
+    descendsFrom,
+    listeners: () => (reconciler.lastScan ? registry.index.allListeners() : null),
+    allocator,
+    log,
+  };
+  autoResolver = new AutoResolver(() => autoResolve(registry, policyDeps).catch((err: Error) => log.error({ err }, 'automatic resolution pass failed')));
   const access = hostAccess(config.health.allowRemote);
-  const monitor = new HealthMonitor({ registry, probe: probeThrough(access), intervalSec: config.healthIntervalSec, log });
+  const monitor = new HealthMonitor({
+    registry,
+    probe: probeThrough(access),
+    intervalSec: config.healthIntervalSec,
+    log,
+    thresholds: config.health,
+    onRestartDue: (name) => void restarter!.request(name, 'unhealthy'),
+  });
   health = monitor;
   await scanner.scanNow().catch((err: Error) => log.warn({ err }, 'first scan failed; allocation relies on bind probes until one succeeds'));
 
@@ -150,6 +191,9 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
       isLocalAddress,
       config: effectiveConfig(config),
       callers,
+      restarter,
+      conflictPlan: () => planNow(registry, policyDeps),
+      restartRefusal: (ctx, name) => restartRefusal(ctx.caller, registry.state.services[name]?.owner, policy),
     }))))),
     log,
   });
@@ -191,7 +235,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     // running finish (probes are aborted) before the store is closed.
     async stop() {
       clearInterval(sweep);
-      await Promise.all([inflight.close(), scanner.stop(), monitor.stop(), series.stop(), sweeping]);
+      await Promise.all([inflight.close(), scanner.stop(), monitor.stop(), series.stop(), sweeping, autoResolver?.stop()]);
       await server.close();
       await store.close();
     },

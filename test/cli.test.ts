@@ -406,7 +406,7 @@ const SAMPLE: Record<string, string[]> = {
   suggest: ['suggest'], ports: ['ports'], conflicts: ['conflicts'], resolve: ['resolve', 'web', '--strategy', 'auto'],
   health: ['health'], stats: ['stats'], watch: ['watch'],
   show: ['show', 'web'], history: ['history'], top: ['top'], metrics: ['metrics'], config: ['config'],
-  whoami: ['whoami'], token: ['token', 'rotate', 'web'],
+  whoami: ['whoami'], token: ['token', 'rotate', 'web'], run: ['run', 'web', 'true'], restart: ['restart', 'web'],
 };
 
 // Verbs that never talk to the daemon: they run it, install it, read its log or print a script.

@@ -6,7 +6,7 @@ import { methodTable } from '../daemon/rpc/table.ts';
 const CONTRACT = [
   'service.register', 'service.list', 'service.get', 'service.setPort', 'service.unregister', 'service.restart',
   'port.list', 'port.get', 'port.check', 'port.allocate', 'port.release', 'port.suggest', 'port.reserve', 'port.history', 'range.list',
-  'conflict.list', 'conflict.detect', 'conflict.resolve', 'conflict.history',
+  'conflict.list', 'conflict.detect', 'conflict.resolve', 'conflict.history', 'conflict.plan',
   'health.list', 'health.get', 'health.check',
   'stats.ports', 'stats.services', 'stats.conflicts', 'stats.series',
   'daemon.status', 'daemon.ping', 'daemon.config', 'events.subscribe', 'events.unsubscribe',

@@ -1,5 +1,6 @@
 // Verbs about conflicts: conflicts (open, or --all history) and resolve.
-import { STRATEGIES } from '../protocol.ts';
+import { STRATEGIES, type AutoResolvePlan } from '../protocol.ts';
+import { table, type Paint } from './format.ts';
 import { oneOf, port, str, UsageError, type Verb } from './args.ts';
 import { renderConflicts, renderResolve } from './render.ts';
 import { show } from './show.ts';
@@ -7,15 +8,29 @@ import { show } from './show.ts';
 export const conflicts: Verb = {
   name: 'conflicts',
   summary: 'list open conflicts; with --all the history, resolved and vanished ones too',
-  options: { all: { type: 'boolean', help: 'history, newest first' } },
+  options: {
+    all: { type: 'boolean', help: 'history, newest first' },
+    plan: { type: 'boolean', help: 'what the automatic resolution policy would do now (nothing is done)' },
+  },
   positionals: { min: 0, max: 0 },
   async run(ctx) {
     const all = ctx.values.all === true;
     const pm = ctx.client();
+    if (ctx.values.plan === true) {
+      if (all) throw new UsageError('conflicts: --plan and --all do not go together');
+      return void show(ctx, await pm.conflict.plan(), renderPlan);
+    }
     const list = all ? await pm.conflict.history() : await pm.conflict.list({ open: true });
     show(ctx, list, (safe, p) => renderConflicts(safe, ctx.io.now(), p, all));
   },
 };
+
+/** One line per open conflict: what the policy would do, and why. */
+function renderPlan(plan: AutoResolvePlan, p: Paint): string {
+  if (plan.steps.length === 0) return p.dim('no open conflicts');
+  const rows = plan.steps.map((s) => [s.conflict, String(s.port), s.type, s.action, s.service ?? '-', s.note]);
+  return `${table(['ID', 'PORT', 'TYPE', 'ACTION', 'SERVICE', 'WHY'], rows, [], p.columns)}\n${p.dim(`at most ${plan.maxMovesPerHour} automatic moves per service per hour`)}`;
+}
 
 export const resolve: Verb = {
   name: 'resolve',

@@ -23,6 +23,8 @@ import { metrics } from './metrics.ts';
 import { showService } from './inspect.ts';
 import { top } from './top.ts';
 import { token, whoami } from './access.ts';
+import { run } from './run.ts';
+import { restart } from './restart.ts';
 
 export type { Io } from './args.ts';
 
@@ -31,7 +33,7 @@ export const VERBS: readonly Verb[] = [
   daemon, status, list, showService, register, unregister,
   allocate, release, check, reserve, suggest, ports, history,
   conflicts, resolve, watch, top, health, stats, metrics,
-  service, logs, config, whoami, token, completionVerb(() => VERBS),
+  service, run, restart, logs, config, whoami, token, completionVerb(() => VERBS),
 ];
 
 export const EXIT = { ok: 0, daemonError: 1, usage: 2, unreachable: 3 } as const;

@@ -181,6 +181,10 @@ function describeEvent(e: PortmandEvent, p: Paint): string {
       const status = renderStatusWord(d.status as ServiceStatus, p);
       return `${d.service} ${d.previous} -> ${status}${d.error ? ` (${d.error})` : ''}`;
     }
+    case 'service_restarted':
+      return `${d.service} on ${d.port} (${d.reason}): ${d.ok ? 'ok' : p.red(`failed${d.error ? `: ${d.error}` : ''}`)}`;
+    case 'alert_failed':
+      return `${d.alert}: ${p.red(String(d.error))}`;
     default:
       return JSON.stringify(e.data);
   }

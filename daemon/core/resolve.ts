@@ -128,7 +128,8 @@ export function applyResolution(state: State, index: PortIndex, plan: ResolvePla
 
 function move(state: State, index: PortIndex, plan: ResolvePlan, service: ServiceRecord, conflict: Conflict | null, to: number, now: number, by: string) {
   const from = service.port;
-  const why = `resolve:${plan.strategy}`;
+  // The daemon's own moves are told apart in the history: port.history says "daemon", and the back-off counts them.
+  const why = by === 'daemon' ? `resolve:${plan.strategy}:daemon` : `resolve:${plan.strategy}`;
   const fx: Effects = { ops: [], events: [] };
   const other = plan.other ? state.services[plan.other.name] : undefined;
   if (plan.other && !other) throw notFound('service', plan.other.name);

@@ -1,7 +1,7 @@
 // Decisions about services and their ports, as Effects: register, move,
 // unregister, release, reserve. The registry has already chosen and checked
 // any port; these only say what changes and what to announce.
-import type { HealthCheck, Owner, Protocol, Service } from '../../client/protocol.ts';
+import type { HealthCheck, Owner, PortChangePolicy, Protocol, RestartAction, Service } from '../../client/protocol.ts';
 import { iso, portKey, statusOp, type AssignmentEvent, type Effects, type Op, type Origin, type Reservation, type ServiceRecord, type State } from './state.ts';
 
 export interface ServiceInput {
@@ -20,6 +20,9 @@ export interface ServiceInput {
   /** Who creates it, and its token's hash; an existing service keeps its own. */
   owner?: Owner;
   tokenHash?: string;
+  restart?: RestartAction;
+  onPortChange?: PortChangePolicy;
+  autoResolve?: boolean;
 }
 
 /** The wire form of a record: the contract's Service, without internal fields. */

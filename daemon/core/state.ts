@@ -3,6 +3,7 @@
 // the store appends the same ops to its journal, so replaying the journal at
 // start rebuilds exactly the state that was acknowledged.
 import type { Conflict, EventData, EventType, HistoryAction, Owner, Protocol, Service, ServiceStatus } from '../../client/protocol.ts';
+import { applyHealth, healthTable, type HealthOpValue, type HealthTable } from './health-log.ts';
 import { appendSeriesRow, pruneSeries, seriesOf, type SeriesState } from './series.ts';
 
 /** 2: adds `statusLog`. */
@@ -68,6 +69,8 @@ export interface State {
   nextConflictId: number;
   /** Time-series buckets (core/series.ts); absent in states written before they existed. */
   series?: SeriesState;
+  /** Recent health results per service (core/health-log.ts); absent in states written before they existed. */
+  health?: HealthTable;
 }
 
 export type Op =
@@ -78,7 +81,8 @@ export type Op =
   | { op: 'status'; value: StatusEvent }
   | { op: 'nextConflictId'; value: number }
   | { op: 'series'; value: { table: 'minute' | 'hour'; at: number; points: Record<string, number | null> } }
-  | { op: 'seriesPrune'; value: { minuteBefore: number; hourBefore: number } };
+  | { op: 'seriesPrune'; value: { minuteBefore: number; hourBefore: number } }
+  | { op: 'health'; name: string; value: HealthOpValue };
 
 /** The number in a conflict id ("c12" -> 12). Ids are minted in increasing order, so it orders conflicts by when they were opened. */
 export function conflictNumber(id: string): number {
@@ -106,6 +110,7 @@ export function withPlainTables(state: State): State {
   state.services = Object.assign(Object.create(null) as State['services'], state.services);
   state.reservations = Object.assign(Object.create(null) as State['reservations'], state.reservations);
   state.conflicts = Object.assign(Object.create(null) as State['conflicts'], state.conflicts);
+  if (state.health) state.health = Object.assign(Object.create(null) as HealthTable, state.health);
   return state;
 }
 
@@ -118,6 +123,8 @@ export function applyOp(state: State, op: Op): void {
   switch (op.op) {
     case 'service':
       setOrDelete(state.services, op.name, op.value);
+      // A service's health history goes with it.
+      if (op.value === null && state.health) delete state.health[op.name];
       return;
     case 'reservation':
       setOrDelete(state.reservations, op.key, op.value);
@@ -140,6 +147,9 @@ export function applyOp(state: State, op: Op): void {
       return;
     case 'seriesPrune':
       pruneSeries(seriesOf(state), op.value.minuteBefore, op.value.hourBefore);
+      return;
+    case 'health':
+      applyHealth(healthTable(state), op.name, op.value);
       return;
   }
 }

@@ -9,7 +9,7 @@ import https from 'node:https';
 import net, { type LookupFunction } from 'node:net';
 import os from 'node:os';
 import { targetRefusal } from '../core/health-access.ts';
-import { targetHost, type CheckTarget, type ProbeOutcome } from '../core/health.ts';
+import { statusExpected, targetHost, type CheckTarget, type ProbeOutcome } from '../core/health.ts';
 
 /** What the address check needs: the operator's switch, this host's addresses, and a resolver. */
 export interface ProbeAccess {
@@ -86,7 +86,7 @@ function probeHttp(t: Extract<CheckTarget, { type: 'http' }>, outer: AbortSignal
     const req = get(url, { signal, agent: false, ...(addresses.length > 0 && { lookup: pinnedLookup(addresses) }) }, (res) => {
       const status = res.statusCode ?? 0;
       const latencyMs = elapsed(t0);
-      done(status > 0 && status < 400 ? { ok: true, latencyMs } : { ok: false, latencyMs, error: `HTTP ${status}` });
+      done(statusExpected(t.expectStatus, status) ? { ok: true, latencyMs } : { ok: false, latencyMs, error: `HTTP ${status}` });
     });
     req.once('error', (err: NodeJS.ErrnoException) => {
       if (timeout.aborted) done({ ok: false, latencyMs: null, error: `no answer within ${t.timeoutMs} ms` });

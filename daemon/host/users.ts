@@ -2,6 +2,7 @@
 // getent asks NSS (LDAP, sssd), /etc/passwd is the fallback where getent is
 // missing (macOS). Names change rarely, so answers are kept for the daemon's life.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
@@ -44,4 +45,24 @@ export async function groupsOf(uid: number): Promise<number[]> {
   } catch {
     return [];
   }
+}
+
+/** The primary gid of `uid` in passwd(5) lines; pure, for tests. */
+export function gidFromPasswdLines(text: string, uid: number): number | undefined {
+  for (const line of text.split('\n')) {
+    const [, , id, gid] = line.split(':');
+    if (id !== undefined && /^\d+$/.test(id) && Number(id) === uid && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  return undefined;
+}
+
+/** The gid a restart command of `uid` runs with: its primary group, else nogroup (never root's). */
+export function primaryGid(uid: number): number {
+  let text = '';
+  try {
+    text = readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    // No passwd file (or not readable): fall through to nogroup.
+  }
+  return gidFromPasswdLines(text, uid) ?? 65534;
 }

@@ -33,8 +33,11 @@ export async function register(registry: Registry, allocator: Allocator, p: Regi
       const taken = takenBy(tx.state, tx.index, p.protocol, port, { self: [p.name], listeners: false });
       if (taken) throw portUnavailable(port, taken.reason, taken.heldBy);
     }
-    // Like tags, an omitted check is kept; null removes it.
+    // Like tags, an omitted check is kept; null removes it. So is a restart action, and the policies.
     const check = p.healthCheck === null ? undefined : (p.healthCheck ?? old?.healthCheck);
+    const restart = p.restart === null ? undefined : (p.restart ?? old?.restart);
+    const onPortChange = p.onPortChange ?? old?.onPortChange;
+    const autoResolve = p.autoResolve ?? old?.autoResolve;
     const e = registerEffects(
       tx.state,
       {
@@ -47,6 +50,9 @@ export async function register(registry: Registry, allocator: Allocator, p: Regi
         ...(p.process !== undefined && { process: p.process }),
         ...(check && { healthCheck: check }),
         tags: p.tags ?? old?.tags ?? [],
+        ...(restart && { restart }),
+        ...(onPortChange !== undefined && { onPortChange }),
+        ...(autoResolve !== undefined && { autoResolve }),
         origin: 'register',
         ...(p.owner && { owner: p.owner }),
         ...(p.tokenHash !== undefined && { tokenHash: p.tokenHash }),

@@ -1,7 +1,7 @@
 // What the routes receive, and the types that make the route table complete:
 // every method of the contract must have a handler, and each handler must
 // return that method's result. The compiler checks both.
-import type { Conflict, EffectiveConfig, MethodName, ResultOf } from '../../client/protocol.ts';
+import type { AutoResolvePlan, Conflict, EffectiveConfig, MethodName, ResultOf } from '../../client/protocol.ts';
 import type { CheckTarget } from '../core/health.ts';
 import type { RequestStats } from '../core/request-stats.ts';
 import type { EventBus } from '../events.ts';
@@ -11,6 +11,7 @@ import type { Reconciler } from '../ops/reconciler.ts';
 import type { Registry } from '../registry.ts';
 import type { AccessContext } from '../access/guard.ts';
 import type { Callers } from '../access/callers.ts';
+import type { Restarter } from '../restarter.ts';
 import type { LocalAddressCheck, Params } from './validate.ts';
 
 /** A call's context: its connection, and (for mutating calls) its caller, set by the access layer. */
@@ -42,6 +43,12 @@ export interface App {
   config: EffectiveConfig;
   /** Each connection's caller (daemon/access/callers.ts). */
   callers: Callers;
+  /** Runs restart actions (service.restart). */
+  restarter: Pick<Restarter, 'request'>;
+  /** What the automatic resolution policy would do now. */
+  conflictPlan: () => AutoResolvePlan;
+  /** Why this call may not set a restart action on the named service (it would run as that service's owner), or null. */
+  restartRefusal: (ctx: AccessContext, name: string) => string | null;
 }
 
 /** One method's handler: raw named params in (validated here), the contract's result out. */

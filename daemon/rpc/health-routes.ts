@@ -1,6 +1,7 @@
 // health.* routes.
-import { compareNames } from '../../client/protocol.ts';
+import { compareNames, LIMITS } from '../../client/protocol.ts';
 import { notFound } from '../core/errors.ts';
+import { healthView } from '../core/health.ts';
 import type { App, Routes } from './app.ts';
 import * as v from './validate.ts';
 
@@ -19,9 +20,10 @@ export function healthRoutes(app: App): Routes<'health.list' | 'health.get' | 'h
       return [...health.results.values()].map(({ history: _h, ...latest }) => latest).sort((a, b) => compareNames(a.service, b.service));
     },
     'health.get': (p) => {
-      v.only(p, ['service']);
+      v.only(p, ['service', 'limit']);
       const name = withCheck(v.reqString(p, 'service'));
-      const result = health.results.get(name);
+      // From the persisted results: the history survives a daemon restart.
+      const result = healthView(registry.state, name, v.optInt(p, 'limit', 1, LIMITS.healthHistory));
       if (!result) throw notFound('health result', name);
       return result;
     },

@@ -1,9 +1,10 @@
 // service.* routes.
-import { HEALTH_CHECK_TYPES, LIMITS, SERVICE_STATUSES, type HealthCheck } from '../../client/protocol.ts';
-import { checkTarget } from '../core/health.ts';
+import { ErrorCode, HEALTH_CHECK_TYPES, LIMITS, SERVICE_STATUSES, type CheckThresholds, type HealthCheck } from '../../client/protocol.ts';
+import { checkTarget, parseExpectStatus } from '../core/health.ts';
 import { DomainError, invalidParams, notFound } from '../core/errors.ts';
 import { getService, listServices, register, setPort, unregister } from '../ops/services.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
+import { onPortChange, restartAction } from './restart-params.ts';
 import * as v from './validate.ts';
 import { creation } from '../access/guard.ts';
 
@@ -35,11 +36,27 @@ function readHealthCheck(hc: v.Params): HealthCheck {
   if (!type) throw invalidParams('healthCheck.type', 'is required: "http" or "tcp"');
   const intervalSec = v.optInt(hc, 'intervalSec', 1, 86_400);
   const timeoutMs = v.optInt(hc, 'timeoutMs', 1, LIMITS.healthTimeoutMs);
-  const common = { ...(intervalSec !== undefined && { intervalSec }), ...(timeoutMs !== undefined && { timeoutMs }) };
-  if (type === 'tcp') return { type, ...common };
+  const common = { ...(intervalSec !== undefined && { intervalSec }), ...(timeoutMs !== undefined && { timeoutMs }), ...thresholds(hc) };
+  if (type === 'tcp') {
+    if (hc.expectStatus !== undefined) throw invalidParams('healthCheck.expectStatus', 'applies to http checks only');
+    return { type, ...common };
+  }
   const url = v.optString(hc, 'url', { pattern: /^https?:\/\/\S+$/, hint: 'must be an http:// or https:// URL' });
   if (!url) throw invalidParams('healthCheck.url', 'is required for an http check');
-  return { type, url, ...common };
+  const expectStatus = v.optString(hc, 'expectStatus', { max: 200 });
+  const bad = expectStatus === undefined ? null : parseExpectStatus(expectStatus);
+  if (typeof bad === 'string') throw invalidParams('healthCheck.expectStatus', bad);
+  return { type, url, ...common, ...(expectStatus !== undefined && { expectStatus }) };
+}
+
+/** The streak thresholds of a check (each 1..LIMITS.healthThreshold). */
+function thresholds(hc: v.Params): CheckThresholds {
+  const out: CheckThresholds = {};
+  for (const key of ['failuresBeforeUnhealthy', 'successesBeforeHealthy', 'restartAfterFailures'] as const) {
+    const n = v.optInt(hc, key, 1, LIMITS.healthThreshold);
+    if (n !== undefined) out[key] = n;
+  }
+  return out;
 }
 
 /**
@@ -58,7 +75,7 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
   const { registry, allocator } = app;
   return {
     'service.register': async (p, ctx) => {
-      v.only(p, ['name', 'port', 'protocol', 'host', 'pid', 'process', 'healthCheck', 'tags', 'range', 'exclusive']);
+      v.only(p, ['name', 'port', 'protocol', 'host', 'pid', 'process', 'healthCheck', 'tags', 'range', 'exclusive', 'restart', 'onPortChange', 'autoResolve']);
       const range = v.optString(p, 'range');
       const port = v.optPort(p);
       const pid = v.optInt(p, 'pid', 1, 2 ** 31 - 1);
@@ -66,7 +83,13 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       const hc = healthCheck(p);
       const tags = v.optStringArray(p, 'tags', { ...TAG, max: LIMITS.tags });
       const exclusive = v.optBool(p, 'exclusive');
+      const restart = restartAction(p);
+      const portChange = onPortChange(p);
+      const autoResolve = v.optBool(p, 'autoResolve');
       const name = v.reqString(p, 'name', v.SERVICE_NAME);
+      // The command runs as the service's owner: only the owner or an admin may set one.
+      const refusal = restart ? app.restartRefusal(ctx, name) : null;
+      if (refusal !== null) throw new DomainError(ErrorCode.PermissionDenied, `permission denied: ${refusal}`, { field: 'restart', problem: refusal });
       const protocol = v.protocol(p);
       const host = (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0';
       // An update without healthCheck keeps the service's check: it is vetted against the new host too.
@@ -83,6 +106,9 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
         ...(tags !== undefined && { tags }),
         ...(exclusive !== undefined && { exclusive }),
         ...creation(ctx),
+        ...(restart !== undefined && { restart }),
+        ...(portChange !== undefined && { onPortChange: portChange }),
+        ...(autoResolve !== undefined && { autoResolve }),
       });
     },
     'service.list': (p) => {
@@ -94,11 +120,11 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
     'service.get': (p) => (v.only(p, ['name']), getService(registry, v.reqString(p, 'name'), app.health.results)),
     'service.setPort': (p) => (v.only(p, ['name', 'port']), setPort(registry, allocator, { name: v.reqString(p, 'name'), port: v.reqPort(p) })),
     'service.unregister': (p) => (v.only(p, ['name']), unregister(registry, v.reqString(p, 'name'))),
-    'service.restart': (p) => {
+    'service.restart': async (p) => {
       v.only(p, ['name']);
       const name = v.reqString(p, 'name');
       if (!registry.state.services[name]) throw notFound('service', name);
-      return { name, restarted: false, reason: 'no restart action is configured for this service' };
+      return { name, ...(await app.restarter.request(name, 'manual')) };
     },
   };
 }

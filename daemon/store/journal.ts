@@ -70,6 +70,7 @@ const OP_KEYS: Record<Op['op'], string | null> = {
   nextConflictId: null,
   series: null,
   seriesPrune: null,
+  health: 'name',
 };
 
 function decode(text: string): JournalEntry | null {

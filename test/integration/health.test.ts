@@ -48,11 +48,14 @@ describe('health checks', () => {
     expect((await pm.service.get({ name: 'web-h' })).status).toBe('healthy');
 
     srv.setStatus(503);
+    // One failed check does not flip the status (failuresBeforeUnhealthy defaults to 2); the second does.
+    expect((await pm.health.check({ service: 'web-h' }))[0]).toMatchObject({ status: 'healthy', ok: false, error: 'HTTP 503' });
+    expect((await pm.service.get({ name: 'web-h' })).status).toBe('healthy');
     const [second] = await pm.health.check({ service: 'web-h' });
-    expect(second).toMatchObject({ status: 'unhealthy', error: 'HTTP 503' });
+    expect(second).toMatchObject({ status: 'unhealthy', ok: false, error: 'HTTP 503' });
     expect((await nextHealth('web-h', 'unhealthy')).data).toMatchObject({ previous: 'healthy', error: 'HTTP 503' });
     const detail = await pm.health.get({ service: 'web-h' });
-    expect(detail.history?.[0]).toMatchObject({ status: 'healthy' });
+    expect(detail.history?.slice(0, 2)).toMatchObject([{ status: 'healthy', ok: false }, { status: 'healthy', ok: true }]);
     await srv.close();
   });
 
@@ -60,7 +63,7 @@ describe('health checks', () => {
     const server = net.createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as net.AddressInfo).port;
-    await pm.service.register({ name: 'db-h', port, host: '127.0.0.1', healthCheck: { type: 'tcp', timeoutMs: 1000 } });
+    await pm.service.register({ name: 'db-h', port, host: '127.0.0.1', healthCheck: { type: 'tcp', timeoutMs: 1000, failuresBeforeUnhealthy: 1 } });
     expect((await pm.health.check({ service: 'db-h' }))[0]).toMatchObject({ status: 'healthy' });
     await new Promise((r) => server.close(r));
     expect((await pm.health.check({ service: 'db-h' }))[0]).toMatchObject({ status: 'unhealthy', error: 'ECONNREFUSED' });
@@ -165,7 +168,8 @@ describe('slow and hostile health checks', () => {
     const s = await hangingServer();
     await pm.service.register({ name: 'deaf-h', port: s.port, healthCheck: { type: 'http', url: `http://127.0.0.1:${s.port}/`, timeoutMs: 300 } });
     const [result] = await pm.health.check({ service: 'deaf-h' });
-    expect(result).toMatchObject({ service: 'deaf-h', status: 'unhealthy', latencyMs: null, error: 'no answer within 300 ms' });
+    // Unjudged still: one failed check is not yet a verdict.
+    expect(result).toMatchObject({ service: 'deaf-h', status: 'registered', ok: false, latencyMs: null, error: 'no answer within 300 ms' });
     await s.closed;
     await pm.service.unregister({ name: 'deaf-h' });
     await s.close();

@@ -10,9 +10,9 @@ const daemon = useDaemon();
 const METHODS: MethodName[] = [
   'service.register', 'service.list', 'service.get', 'service.setPort', 'service.unregister', 'service.restart',
   'port.list', 'port.get', 'port.check', 'port.allocate', 'port.release', 'port.suggest', 'port.reserve', 'range.list',
-  'conflict.list', 'conflict.resolve', 'conflict.history', 'daemon.status', 'daemon.config', 'events.subscribe', 'events.unsubscribe',
+  'conflict.list', 'conflict.resolve', 'conflict.history', 'conflict.plan', 'daemon.status', 'daemon.config', 'events.subscribe', 'events.unsubscribe',
 ];
-const FIELDS = ['name', 'port', 'protocol', 'host', 'pid', 'service', 'range', 'preferred', 'ttlSec', 'count', 'near', 'strategy', 'newPort', 'withService', 'conflictId', 'types', 'sinceSeq', 'tags', 'healthCheck', 'exclusive', 'state', 'limit', 'since', 'for', 'reason', 'open', 'status', 'tag'];
+const FIELDS = ['name', 'port', 'protocol', 'host', 'pid', 'service', 'range', 'preferred', 'ttlSec', 'count', 'near', 'strategy', 'newPort', 'withService', 'conflictId', 'types', 'sinceSeq', 'tags', 'healthCheck', 'exclusive', 'state', 'limit', 'since', 'for', 'reason', 'open', 'status', 'tag', 'restart', 'onPortChange', 'autoResolve'];
 const BAD_VALUES: unknown[] = [null, -1, 0, 65536, 1.5, 1e308, '', 'x'.repeat(300), 'Bad Name', '0-99999', '9-1', [], [1], {}, { type: 'http' }, true, '__proto__', 'NaN', 'udp ', ['no_such_event']];
 
 /** mulberry32: a tiny seeded PRNG so that a failure reproduces. */

@@ -76,6 +76,8 @@ describe('health check errors', () => {
     // Registered after watch started: its first check runs at once, and the change to unhealthy is an event.
     expect((await daemon().cli(['register', 'h-cred', '--port', '24121', '--health-url', 'http://user:s3cret@127.0.0.1:1/'])).code).toBe(0);
 
+    // Two failed checks make it unhealthy (failuresBeforeUnhealthy); the first --check may join the scheduled one.
+    await daemon().cli(['health', 'h-cred', '--check']);
     const checked = await daemon().cli(['health', 'h-cred', '--check']);
     expect(checked.stdout).toMatch(/h-cred\s+unhealthy/);
     expect(checked.stdout).toContain('ECONNREFUSED');

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { emptyState, type EmittedEvent, type ServiceRecord } from '../daemon/core/state.ts';
+import type { CommandOutcome, CommandSpec } from '../daemon/host/run-command.ts';
+import { Restarter } from '../daemon/restarter.ts';
+
+const service = (over: Partial<ServiceRecord> = {}): ServiceRecord => ({
+  name: 'web', port: 5000, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [], registeredAt: '', updatedAt: '', origin: 'register',
+  restart: { command: ['run-it'] }, ...over,
+});
+const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
+
+/** A restarter whose commands finish only when the test says so. */
+function setup(over: Partial<ServiceRecord> = {}) {
+  const state = emptyState();
+  state.services.web = service(over);
+  const runs: Array<{ spec: CommandSpec; finish: (o?: Partial<CommandOutcome>) => void }> = [];
+  const events: EmittedEvent[] = [];
+  let running = 0;
+  let overlapped = false;
+  const r = new Restarter({
+    state,
+    run: (spec) =>
+      new Promise((resolve) => {
+        if (++running > 1) overlapped = true;
+        runs.push({ spec, finish: (o = {}) => (running--, resolve({ exitCode: 0, signal: null, timedOut: false, stdout: '', stderr: '', droppedBytes: 0, ...o })) });
+      }),
+    signal: () => null,
+    pidStart: async () => null,
+    publish: (e) => events.push(e),
+    runAs: () => undefined,
+    log: quiet,
+  });
+  return { state, r, runs, events, overlapped: () => overlapped };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('Restarter', () => {
+  it('coalesces: requests during a run share one more run after it, never two at once', async () => {
+    const t = setup();
+    const first = t.r.request('web', 'manual');
+    const second = t.r.request('web', 'manual');
+    const third = t.r.request('web', 'port_changed', 4999);
+    await tick();
+    expect(t.runs).toHaveLength(1);
+    t.runs[0]!.finish();
+    await first;
+    await tick();
+    expect(t.runs).toHaveLength(2);
+    t.runs[1]!.finish({ exitCode: 1 });
+    expect(await second).toEqual({ restarted: false, exitCode: 1, error: 'exited with code 1' });
+    expect(await third).toBe(await second);
+    expect(t.overlapped()).toBe(false);
+    expect(t.events.map((e) => e.type === 'service_restarted' && e.data.ok)).toEqual([true, false]);
+    // Idle again: the next request runs at once.
+    const fourth = t.r.request('web', 'manual');
+    await tick();
+    expect(t.runs).toHaveLength(3);
+    t.runs[2]!.finish();
+    expect(await fourth).toEqual({ restarted: true, exitCode: 0 });
+  });
+
+  it('a port change restarts a service whose policy says so, with the previous port', async () => {
+    const t = setup({ onPortChange: 'restart', port: 5001 });
+    t.state.history.push({ at: '', service: 'web', port: 5001, previous: 5000, why: 'setPort' });
+    t.r.observe({ type: 'port_assigned', data: { service: 'web', port: 5001, previous: 5000 } });
+    await tick();
+    expect(t.runs[0]!.spec.env).toMatchObject({ PORT: '5001', PORTMAND_PREVIOUS_PORT: '5000', PORTMAND_SERVICE: 'web' });
+    t.runs[0]!.finish();
+    await tick();
+    expect(t.events[0]).toEqual({ type: 'service_restarted', data: { service: 'web', port: 5001, reason: 'port_changed', ok: true, exitCode: 0 } });
+  });
+
+  it('no action: nothing runs and nothing is announced', async () => {
+    const t = setup({ restart: undefined });
+    expect(await t.r.request('web', 'manual')).toEqual({ restarted: false, error: 'no restart action is configured for this service' });
+    expect(t.events).toEqual([]);
+  });
+
+  it('a signal action never signals init or the daemon itself, nor a pid that another process reused', async () => {
+    for (const pid of [1, process.pid]) {
+      const t = setup({ restart: { signal: 'SIGHUP' }, pid });
+      expect((await t.r.request('web', 'manual')).restarted).toBe(false);
+    }
+    const t = setup({ restart: { signal: 'SIGHUP' }, pid: 4242, pidStart: 'then' });
+    expect(await t.r.request('web', 'manual')).toEqual({ restarted: false, error: "process 4242 is not the service's owner any more" });
+  });
+});
