@@ -193,7 +193,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
       callers,
       restarter,
       conflictPlan: () => planNow(registry, policyDeps),
-      restartRefusal: (ctx, name) => restartRefusal(ctx.caller, registry.state.services[name]?.owner, policy),
+      restartRefusal: (ctx, name) => restartRefusal(ctx.caller, registry.state.services[name], policy),
     }))))),
     log,
   });

@@ -123,6 +123,7 @@ describe('where each value came from', () => {
       'socketPath', 'stateDir', 'logFile', 'logLevel', 'scanIntervalSec', 'healthIntervalSec', 'ranges', 'reservations',
       'groupAccess', 'socket.group', 'socket.mode', 'sync', 'avoidEphemeral', 'health.allowRemote', 'health.failuresBeforeUnhealthy', 'health.successesBeforeHealthy',
       'access.adminGroup', 'limits.mutationsPerSec', 'limits.burst', 'limits.maxConnections', 'limits.idleTimeoutSec',
+      'conflicts', 'alerts',
     ]);
     expect(view.settings.find((s) => s.key === 'socket.mode')).toEqual({ key: 'socket.mode', value: '0660', source: { from: 'default' } });
     expect(view.settings.find((s) => s.key === 'logLevel')).toEqual({ key: 'logLevel', value: 'debug', source: { from: 'env', variable: 'PORTMAND_LOG_LEVEL' } });
@@ -218,5 +219,15 @@ describe('the config file location', () => {
     it('a missing file named by PORTMAND_CONFIG is an error naming the variable', () => {
       expect(() => readConfigFile({ PORTMAND_CONFIG: path.join(dir, 'nope.json') }, ctx())).toThrow(/cannot read config file .*nope\.json \(PORTMAND_CONFIG\)/);
     });
+  });
+});
+
+describe('daemon.config never shows an alert webhook\'s secrets', () => {
+  it('keeps scheme, host and path; drops user-info, query and fragment', () => {
+    const json = { alerts: [{ on: ['conflict_detected'], webhook: 'https://bot:s3cret@hooks.example/notify?token=t0ken#x' }] };
+    const view = effectiveConfig(buildConfig({}, file(json), user));
+    const shown = JSON.stringify(view.settings.find((s) => s.key === 'alerts'));
+    expect(shown).toContain('https://hooks.example/notify');
+    expect(shown).not.toMatch(/s3cret|t0ken|bot:/);
   });
 });

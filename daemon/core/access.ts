@@ -63,15 +63,15 @@ export function refusal(caller: Caller, targets: readonly Target[], presented: r
 }
 
 /**
- * Why this caller may not set a restart action on a service owned by `owner`
- * (undefined: a new service, which the caller will own), or null. The command
+ * Why this caller may not set a restart action on `service` (undefined: a new
+ * service, which the caller will own), or null. The command
  * runs as the service's owner, so only the owner or an admin may set it: a
  * token lets its holder move or restart a service, not run code as its owner.
  */
-export function restartRefusal(caller: Caller | undefined, owner: Owner | undefined, policy: AccessPolicy): string | null {
+export function restartRefusal(caller: Caller | undefined, service: { owner?: Owner } | undefined, policy: AccessPolicy): string | null {
   if (!caller) return 'the caller is not identified';
-  if (isAdmin(caller, policy) || owner === undefined) return null;
-  const o = ownerOf({ owner }, policy);
+  if (isAdmin(caller, policy) || service === undefined) return null;
+  const o = ownerOf(service, policy);
   if (o.uid === caller.uid) return null;
   return `a restart action runs as the service's owner (${o.user ?? `uid ${o.uid}`}), so only its owner or an admin may set one; a token is not enough`;
 }

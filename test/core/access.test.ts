@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAdmin, ownerOf, refusal, type AccessPolicy, type Caller, type Target } from '../../daemon/core/access.ts';
+import { isAdmin, ownerOf, refusal, restartRefusal, type AccessPolicy, type Caller, type Target } from '../../daemon/core/access.ts';
 
 const policy: AccessPolicy = { daemonUid: 999, daemonUser: 'portmand', adminGid: 50 };
 const caller = (uid: number, gids: number[] = []): Caller => ({ uid, gids, via: 'peer' });
@@ -42,5 +42,24 @@ describe('ownerOf', () => {
   it("gives records without an owner to the daemon's user", () => {
     expect(ownerOf({}, policy)).toEqual({ uid: 999, user: 'portmand' });
     expect(ownerOf({ owner: { uid: 5 } }, policy)).toEqual({ uid: 5 });
+  });
+});
+
+// A restart command runs as the service's owner: a token moves or restarts a service, it does not run code as its owner.
+describe('restartRefusal', () => {
+  const alice: Caller = { ...caller(1000, [1000]), user: 'alice' };
+  const bob: Caller = { ...caller(1001, [1001]), user: 'bob' };
+  const root: Caller = { ...caller(0, [0]), user: 'root' };
+  it.each([
+    ['the owner', alice, { owner: { uid: 1000, user: 'alice' } }, null],
+    ['an admin', root, { owner: { uid: 1000, user: 'alice' } }, null],
+    ['anyone, for a service not yet registered (the caller will own it)', bob, undefined, null],
+    ['someone else, token or not', bob, { owner: { uid: 1000, user: 'alice' } }, 'only its owner or an admin may set one'],
+    ['someone else, on a record from before owners (the daemon user owns it)', bob, {}, 'portmand'],
+    ['a caller the daemon could not identify', undefined, { owner: { uid: 1000 } }, 'not identified'],
+  ] as const)('%s', (_, caller, service, problem) => {
+    const said = restartRefusal(caller, service, policy);
+    if (problem === null) expect(said).toBeNull();
+    else expect(said).toContain(problem);
   });
 });
