@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { MUTATING_METHODS } from '../../client/protocol.ts';
 import { ownerFor, refusal, type Caller } from '../core/access.ts';
 import { invalidParams, unidentified } from '../core/errors.ts';
-import { withPrecondition, type Precondition, type Registry } from '../registry.ts';
+import type { Precondition, Registry } from '../registry.ts';
 import type { Connection } from '../transport/server.ts';
 import type { Callers } from './callers.ts';
 import type { Limiter } from './limiter.ts';
@@ -23,6 +23,8 @@ export interface AccessContext {
   caller?: Caller;
   /** Set for a call that may create a record: the token it gets if it does. */
   grant?: Grant;
+  /** Set for every mutating call: the route hands it to its registry mutation, which checks it again inside the lock. */
+  check?: Precondition;
 }
 
 export interface Grant {
@@ -80,7 +82,7 @@ export function withAccess<C extends AccessContext>(deps: GuardDeps, methods: Re
       authorize(registry.state, registry.index, registry.now());
       const grant = rule?.created ? newGrant() : undefined;
       // A context of its own: the calls of one batch share the connection's.
-      const result = await withPrecondition(authorize, () => handler(rest, { ...ctx, caller, ...(grant && { grant }) }));
+      const result = await handler(rest, { ...ctx, caller, check: authorize, ...(grant && { grant }) });
       if (grant && rule!.created!(rest, registry.state, grant.hash) && result !== null && typeof result === 'object') return { ...result, token: grant.token };
       return result;
     };
