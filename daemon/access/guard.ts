@@ -4,7 +4,7 @@
 // is an admin or presents the target's token. The routes below never see
 // `token`; a call that creates a service or reservation gets one, returned
 // once and stored hashed.
-import { createHash, randomBytes } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { MUTATING_METHODS } from '../../client/protocol.ts';
 import { ownerFor, refusal, type Caller } from '../core/access.ts';
 import { invalidParams, unidentified } from '../core/errors.ts';
@@ -35,12 +35,34 @@ export interface Grant {
 /** The most tokens one call may carry (a swap needs two). */
 const MAX_TOKENS = 8;
 
+/** crypto.hash (Node 20.12+) hashes in one call, without a Hash object per token; engines allow 20.6, which lacks it. */
+const oneShot: ((algorithm: string, data: string) => string) | undefined = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
+
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return oneShot ? oneShot('sha256', token) : crypto.createHash('sha256').update(token).digest('hex');
+}
+
+const TOKEN_BYTES = 24;
+/**
+ * Token randomness is drawn for 128 tokens at a time, as crypto.randomUUID
+ * does for its own: a batch of a thousand registers created a thousand
+ * tokens, each with a draw of its own.
+ */
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+function tokenBytes(): Buffer {
+  if (poolAt + TOKEN_BYTES > pool.length) {
+    pool = crypto.randomBytes(TOKEN_BYTES * 128);
+    poolAt = 0;
+  }
+  const bytes = pool.subarray(poolAt, poolAt + TOKEN_BYTES);
+  poolAt += TOKEN_BYTES;
+  return bytes;
 }
 
 export function newGrant(): Grant {
-  const token = `pmt_${randomBytes(24).toString('base64url')}`;
+  const token = `pmt_${tokenBytes().toString('base64url')}`;
   return { token, hash: hashToken(token) };
 }
 
