@@ -103,7 +103,7 @@ describe('withAudit', () => {
 
   it('below info builds no record: the caller is not even asked for', async () => {
     const a = audited('warn');
-    await expect(a.call()).resolves.toEqual({ name: 'web' });
+    expect(await a.call()).toEqual({ name: 'web' });
     expect(a.written).toEqual([]);
     expect(a.asked()).toBe(0);
   });
