@@ -103,17 +103,20 @@ export class Registry {
         events.push(...effects.events);
       },
     };
-    const run = this.tail
-      .then(() => this.turn())
-      .then(() => {
-        check?.(this.state, this.index, this.now());
-        return fn(tx);
-      });
+    const go = () => {
+      check?.(this.state, this.index, this.now());
+      return fn(tx);
+    };
+    // One promise step per mutation unless it must wait for a turn of the event loop.
+    const run = this.tail.then(() => {
+      const wait = this.turn();
+      return wait ? wait.then(go) : go();
+    });
     // The next mutation waits for this one's decision, not for its disk write.
     this.tail = run.catch(() => undefined);
     const result = await run;
     try {
-      await Promise.all(durable);
+      await (durable.length === 1 ? durable[0] : Promise.all(durable));
     } catch (err) {
       this.deps.onFatal(err as Error);
       throw err;
