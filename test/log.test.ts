@@ -6,7 +6,7 @@ import { paint } from '../client/cli/format.ts';
 import { escapeControl } from '../client/escape.ts';
 import { formatLogRecord, parseLogLine } from '../client/log-format.ts';
 import { buildConfig, ConfigError } from '../daemon/config.ts';
-import { createLog, routeCronLogs } from '../daemon/log.ts';
+import { createLog, routeCronLogs, withAudit } from '../daemon/log.ts';
 import { logOutput } from '../daemon/log-output.ts';
 import { gidFromGroupLines } from '../daemon/host/groups.ts';
 import { inheritedSocketFd } from '../daemon/transport/activation.ts';
@@ -80,6 +80,32 @@ describe('createLog', () => {
       const recs = written.map((l) => JSON.parse(l));
       expect(recs.some((r) => r.source === 'node-cron' && r.level === 50)).toBe(true);
     });
+  });
+});
+
+describe('withAudit', () => {
+  const audited = (level: 'info' | 'warn') => {
+    const written: string[] = [];
+    const { log } = createLog({ level, file: null, output: { format: 'json', color: false, journal: false }, stdout: { write: (t: string) => written.push(t) } });
+    let asked = 0;
+    const who = () => (asked++, { uid: 7 });
+    const methods = withAudit(log, who, { 'service.unregister': (p: Record<string, unknown>) => ({ name: p.name }) });
+    return { written, asked: () => asked, call: () => methods['service.unregister']!({ name: 'web', token: 'secret' }, { conn: { id: 1 } }) };
+  };
+
+  it('records a change at info, without the token', async () => {
+    const a = audited('info');
+    await expect(a.call()).resolves.toEqual({ name: 'web' });
+    const rec = JSON.parse(a.written[0]!);
+    expect(rec).toMatchObject({ audit: true, method: 'service.unregister', params: { name: 'web' }, token: true, caller: { uid: 7 }, ok: true });
+    expect(a.asked()).toBe(1);
+  });
+
+  it('below info builds no record: the caller is not even asked for', async () => {
+    const a = audited('warn');
+    expect(await a.call()).toEqual({ name: 'web' });
+    expect(a.written).toEqual([]);
+    expect(a.asked()).toBe(0);
   });
 });
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { registerEffects } from '../daemon/core/service-effects.ts';
 import { emptyState, type Op } from '../daemon/core/state.ts';
-import { Registry, withPrecondition } from '../daemon/registry.ts';
+import { Registry } from '../daemon/registry.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 
@@ -44,7 +44,7 @@ describe('Registry preconditions', () => {
     // ...while uid 2's call was allowed before: "web" did not exist yet.
     const check = ownedBy('web', 2);
     check(r.state);
-    const second = withPrecondition(check, () => r.mutate((tx) => tx.apply({ ops: [{ op: 'service', name: 'web', value: null }], events: [] })));
+    const second = r.mutate((tx) => tx.apply({ ops: [{ op: 'service', name: 'web', value: null }], events: [] }), check);
     release();
     await first;
     await expect(second).rejects.toThrow('web belongs to uid 1');
@@ -54,7 +54,7 @@ describe('Registry preconditions', () => {
 
   it('hold only for the call that set them; the next mutation runs as usual', async () => {
     const { r } = registry();
-    await expect(withPrecondition(() => { throw new Error('no'); }, () => r.mutate(create('a', 1)))).rejects.toThrow('no');
+    await expect(r.mutate(create('a', 1), () => { throw new Error('no'); })).rejects.toThrow('no');
     await r.mutate(create('b', 1));
     expect(Object.keys(r.state.services)).toEqual(['b']);
   });
@@ -65,6 +65,20 @@ function busy(ms: number): void {
   const until = performance.now() + ms;
   while (performance.now() < until);
 }
+
+describe('Registry: who acted', () => {
+  it("writes the caller's name as `by` on the history lines a checked mutation adds, in memory and in the journal", async () => {
+    const { r, journal } = registry();
+    const check = Object.assign(() => undefined, { by: 'alice' });
+    await r.mutate(create('web', 1000), check);
+    await r.mutate(create('db', 0));
+    expect(r.state.history.map((h) => [h.service, h.by])).toEqual([
+      ['web', 'alice'],
+      ['db', undefined],
+    ]);
+    expect(journal.filter((op) => op.op === 'history').map((op) => (op.op === 'history' ? op.value.by : null))).toEqual(['alice', undefined]);
+  });
+});
 
 describe('Registry.mutate', () => {
   it('lets the event loop run during a long queue of mutations, keeping their order', async () => {

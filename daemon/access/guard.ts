@@ -4,11 +4,11 @@
 // is an admin or presents the target's token. The routes below never see
 // `token`; a call that creates a service or reservation gets one, returned
 // once and stored hashed.
-import { createHash, randomBytes } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { MUTATING_METHODS } from '../../client/protocol.ts';
 import { ownerFor, refusal, type Caller } from '../core/access.ts';
 import { invalidParams, unidentified } from '../core/errors.ts';
-import { withPrecondition, type Precondition, type Registry } from '../registry.ts';
+import type { Precondition, Registry } from '../registry.ts';
 import type { Connection } from '../transport/server.ts';
 import type { Callers } from './callers.ts';
 import type { Limiter } from './limiter.ts';
@@ -23,6 +23,8 @@ export interface AccessContext {
   caller?: Caller;
   /** Set for a call that may create a record: the token it gets if it does. */
   grant?: Grant;
+  /** Set for every mutating call: the route hands it to its registry mutation, which checks it again inside the lock. */
+  check?: Precondition;
 }
 
 export interface Grant {
@@ -33,12 +35,34 @@ export interface Grant {
 /** The most tokens one call may carry (a swap needs two). */
 const MAX_TOKENS = 8;
 
+/** crypto.hash (Node 20.12+) hashes in one call, without a Hash object per token; engines allow 20.6, which lacks it. */
+const oneShot: ((algorithm: string, data: string) => string) | undefined = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
+
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return oneShot ? oneShot('sha256', token) : crypto.createHash('sha256').update(token).digest('hex');
+}
+
+const TOKEN_BYTES = 24;
+/**
+ * Token randomness is drawn for 128 tokens at a time, as crypto.randomUUID
+ * does for its own: a batch of a thousand registers created a thousand
+ * tokens, each with a draw of its own.
+ */
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+function tokenBytes(): Buffer {
+  if (poolAt + TOKEN_BYTES > pool.length) {
+    pool = crypto.randomBytes(TOKEN_BYTES * 128);
+    poolAt = 0;
+  }
+  const bytes = pool.subarray(poolAt, poolAt + TOKEN_BYTES);
+  poolAt += TOKEN_BYTES;
+  return bytes;
 }
 
 export function newGrant(): Grant {
-  const token = `pmt_${randomBytes(24).toString('base64url')}`;
+  const token = `pmt_${tokenBytes().toString('base64url')}`;
   return { token, hash: hashToken(token) };
 }
 
@@ -66,26 +90,37 @@ export function withAccess<C extends AccessContext>(deps: GuardDeps, methods: Re
     const rule = RULES[name];
     if (!handler) continue;
     out[name] = async (params, ctx) => {
-      const { token, ...rest } = params;
+      // Copied only to take `token` out (routes refuse params they do not know): most calls carry none.
+      const { token, rest } = Object.hasOwn(params, 'token') ? splitToken(params) : { token: undefined, rest: params };
       const presented = tokenHashes(token);
-      const caller = await callers.identify(ctx.conn);
+      // Known after the connection's first call: no await (and its promise) for each of a batch's calls.
+      const caller = callers.known(ctx.conn) ?? (await callers.identify(ctx.conn));
       if (!caller) throw unidentified();
       limiter.take(caller.uid);
-      const authorize: Precondition = (state, index, now) => {
-        if (!rule) return;
-        const no = refusal(caller, rule.targets(rest, { state, index, now }), rule.ownerOnly ? [] : presented, callers.policy);
-        if (no) throw no;
-      };
+      const authorize: Precondition = Object.assign(
+        (state: Parameters<Precondition>[0], index: Parameters<Precondition>[1], now: number) => {
+          if (!rule) return;
+          const no = refusal(caller, rule.targets(rest, { state, index, now }), rule.ownerOnly ? [] : presented, callers.policy);
+          if (no) throw no;
+        },
+        // The history lines this call adds name its caller (port.history's `by`).
+        { by: caller.user ?? String(caller.uid) },
+      );
       // Refused at once when the state says so now; and again inside the lock, where it cannot change before the call acts.
       authorize(registry.state, registry.index, registry.now());
       const grant = rule?.created ? newGrant() : undefined;
       // A context of its own: the calls of one batch share the connection's.
-      const result = await withPrecondition(authorize, () => handler(rest, { ...ctx, caller, ...(grant && { grant }) }));
+      const result = await handler(rest, { ...ctx, caller, check: authorize, ...(grant && { grant }) });
       if (grant && rule!.created!(rest, registry.state, grant.hash) && result !== null && typeof result === 'object') return { ...result, token: grant.token };
       return result;
     };
   }
   return out;
+}
+
+function splitToken(params: Record<string, unknown>): { token: unknown; rest: Record<string, unknown> } {
+  const { token, ...rest } = params;
+  return { token, rest };
 }
 
 /** The `token` param: a string, or an array of them; as hashes, to compare with what is stored. */

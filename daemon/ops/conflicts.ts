@@ -6,7 +6,7 @@ import { conflictNumber } from '../core/state.ts';
 import { takenBy } from '../core/taken.ts';
 import type { Allocator } from './allocator.ts';
 import { recheck } from './reconciler.ts';
-import type { Registry } from '../registry.ts';
+import type { Precondition, Registry } from '../registry.ts';
 
 export function listConflicts(registry: Registry, open: boolean): Conflict[] {
   return Object.values(registry.state.conflicts)
@@ -22,7 +22,7 @@ export function conflictHistory(registry: Registry, p: { limit: number; since?: 
     .slice(0, p.limit);
 }
 
-export function resolve(registry: Registry, allocator: Allocator, p: ResolveRequest): Promise<ResolveResult> {
+export function resolve(registry: Registry, allocator: Allocator, p: ResolveRequest, check?: Precondition): Promise<ResolveResult> {
   return registry.mutate(async (tx) => {
     const plan = planResolution(tx.state, p);
     const s = plan.service;
@@ -50,5 +50,5 @@ export function resolve(registry: Registry, allocator: Allocator, p: ResolveRequ
     // A swap can put the other service onto a shared port: say so now, not at the next scan.
     recheck(tx, registry.now());
     return out.result;
-  });
+  }, check);
 }

@@ -3,15 +3,15 @@
 import type { Owner } from '../../client/protocol.ts';
 import { notFound } from '../core/errors.ts';
 import { iso, type Op } from '../core/state.ts';
-import type { Registry } from '../registry.ts';
+import type { Precondition, Registry } from '../registry.ts';
 
 /** token.rotate: the service gets a new token; the old one stops working at once. */
-export function rotateToken(registry: Registry, name: string, tokenHash: string): Promise<void> {
+export function rotateToken(registry: Registry, name: string, tokenHash: string, check?: Precondition): Promise<void> {
   return registry.mutate((tx) => {
     const s = tx.state.services[name];
     if (!s) throw notFound('service', name);
     tx.apply({ ops: [{ op: 'service', name, value: { ...s, tokenHash, updatedAt: iso(registry.now()) } }], events: [] });
-  });
+  }, check);
 }
 
 /** Existing state migrates: services and reservations without an owner belong to the daemon's user. Once; later starts find none. */

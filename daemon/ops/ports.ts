@@ -9,13 +9,14 @@ import { iso, portKey, type Reservation } from '../core/state.ts';
 import { takenBy } from '../core/taken.ts';
 import type { Allocator } from './allocator.ts';
 import { processStart } from '../host/process.ts';
-import type { Registry } from '../registry.ts';
+import type { Precondition, Registry } from '../registry.ts';
 import type { Creator } from './services.ts';
 
 export async function allocate(
   registry: Registry,
   allocator: Allocator,
   p: Required<Pick<AllocateParams, 'service' | 'protocol' | 'host'>> & AllocateParams & Creator,
+  check?: Precondition,
 ): Promise<AllocateResult> {
   // Read before the lock (on macOS it runs `ps`), and not for a live lease asked for again: it keeps its record.
   const before = registry.state.services[p.service];
@@ -69,10 +70,10 @@ export async function allocate(
       ),
     );
     return { port, service: p.service, ...(expiresAt && { expiresAt }) };
-  });
+  }, check);
 }
 
-export function release(registry: Registry, p: { port: number; protocol: Protocol; service?: string }): Promise<ReleaseResult> {
+export function release(registry: Registry, p: { port: number; protocol: Protocol; service?: string }, check?: Precondition): Promise<ReleaseResult> {
   return registry.mutate((tx) => {
     const all = tx.index.holdersOf(p.protocol, p.port);
     const holders = p.service !== undefined ? all.filter((h) => h === p.service) : all;
@@ -83,12 +84,13 @@ export function release(registry: Registry, p: { port: number; protocol: Protoco
     }
     tx.apply(releaseEffects(tx.state, p.protocol, p.port, holders, registry.now()));
     return { port: p.port, released: true, ...(holders.length > 0 && { unregistered: holders }) };
-  });
+  }, check);
 }
 
 export function reserve(
   registry: Registry,
   p: { port: number; protocol: Protocol; for?: string; reason?: string; ttlSec?: number } & Creator,
+  check?: Precondition,
 ): Promise<PortInfo> {
   return registry.mutate((tx) => {
     // Reserving over a reservation updates it, and a listener is what a reservation warns about: only another service's hold refuses.
@@ -111,7 +113,7 @@ export function reserve(
     };
     tx.apply(reserveEffects(reservation, old ? undefined : { now, why: 'reserve' }));
     return portInfo(registry, p.protocol, p.port);
-  });
+  }, check);
 }
 
 export async function suggest(

@@ -8,7 +8,7 @@ import type { Allocator } from './allocator.ts';
 import { recheck } from './reconciler.ts';
 import { contains } from '../core/ranges.ts';
 import { processStart } from '../host/process.ts';
-import type { Registry } from '../registry.ts';
+import type { Precondition, Registry } from '../registry.ts';
 
 export type RegisterRequest = Omit<RegisterParams, 'healthCheck'> & Required<Pick<RegisterParams, 'protocol' | 'host'>> & { healthCheck?: HealthCheck | null } & Creator;
 
@@ -19,7 +19,7 @@ function openConflictsOf(registry: Registry, name: string): Conflict[] {
   return Object.values(registry.state.conflicts).filter((c) => c.resolvedAt === null && c.services.includes(name));
 }
 
-export async function register(registry: Registry, allocator: Allocator, p: RegisterRequest): Promise<RegisterResult> {
+export async function register(registry: Registry, allocator: Allocator, p: RegisterRequest, check?: Precondition): Promise<RegisterResult> {
   const pidStart = p.pid !== undefined ? await processStart(p.pid) : null;
   return registry.mutate(async (tx) => {
     const old = tx.state.services[p.name];
@@ -63,10 +63,10 @@ export async function register(registry: Registry, allocator: Allocator, p: Regi
     recheck(tx, registry.now());
     const conflicts = openConflictsOf(registry, p.name);
     return { ...toService(tx.state.services[p.name]!), ...(conflicts.length > 0 && { conflicts }) };
-  });
+  }, check);
 }
 
-export function setPort(registry: Registry, allocator: Allocator, p: { name: string; port: number }): Promise<Service> {
+export function setPort(registry: Registry, allocator: Allocator, p: { name: string; port: number }, check?: Precondition): Promise<Service> {
   return registry.mutate(async (tx) => {
     const service = tx.state.services[p.name];
     if (!service) throw notFound('service', p.name);
@@ -78,17 +78,17 @@ export function setPort(registry: Registry, allocator: Allocator, p: { name: str
     tx.apply(setPortEffects(tx.state, p.name, p.port, registry.now(), 'setPort'));
     recheck(tx, registry.now());
     return toService(tx.state.services[p.name]!);
-  });
+  }, check);
 }
 
-export function unregister(registry: Registry, name: string): Promise<{ name: string; releasedPorts: number[] }> {
+export function unregister(registry: Registry, name: string, check?: Precondition): Promise<{ name: string; releasedPorts: number[] }> {
   return registry.mutate((tx) => {
     if (!tx.state.services[name]) throw notFound('service', name);
     const e = unregisterEffects(tx.state, name, registry.now(), 'unregister');
     tx.apply(e);
     recheck(tx, registry.now());
     return { name, releasedPorts: e.releasedPorts };
-  });
+  }, check);
 }
 
 export function listServices(registry: Registry, p: { status?: ServiceStatus; tag?: string }): Service[] {

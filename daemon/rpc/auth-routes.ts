@@ -26,11 +26,11 @@ export function authRoutes(app: App): Routes<'auth.whoami' | 'auth.challenge' | 
       const caller = await callers.prove(ctx.conn, v.reqString(p, 'response', { max: 128 }));
       return whoami(caller, callers.policy);
     },
-    'token.rotate': async (p) => {
+    'token.rotate': async (p, ctx) => {
       v.only(p, ['service']);
       const service = v.reqString(p, 'service');
       const grant = newGrant();
-      await rotateToken(app.registry, service, grant.hash);
+      await rotateToken(app.registry, service, grant.hash, ctx.check);
       return { service, token: grant.token };
     },
   };

@@ -36,7 +36,7 @@ export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
     'conflict.list': (p) => (v.only(p, ['open']), listConflicts(registry, v.optBool(p, 'open') ?? true)),
     'conflict.detect': (p) => (v.only(p, []), app.detect()),
     // `by` is the caller as the daemon established it, never a name the client sends.
-    'conflict.resolve': (p, ctx) => resolve(registry, allocator, readResolveRequest(p, callerName(ctx) ?? app.user)),
+    'conflict.resolve': (p, ctx) => resolve(registry, allocator, readResolveRequest(p, callerName(ctx) ?? app.user), ctx.check),
     'conflict.plan': (p) => (v.only(p, []), app.conflictPlan()),
     'conflict.history': (p) => {
       v.only(p, ['limit', 'since']);

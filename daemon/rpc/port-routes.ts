@@ -39,12 +39,12 @@ export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>
         ...(ttlSec !== undefined && { ttlSec }),
         ...(pid !== undefined && { pid }),
         ...creation(ctx),
-      });
+      }, ctx.check);
     },
-    'port.release': (p) => {
+    'port.release': (p, ctx) => {
       v.only(p, ['port', 'protocol', 'service']);
       const service = v.optString(p, 'service');
-      return release(registry, { port: v.reqPort(p), protocol: v.protocol(p), ...(service !== undefined && { service }) });
+      return release(registry, { port: v.reqPort(p), protocol: v.protocol(p), ...(service !== undefined && { service }) }, ctx.check);
     },
     'port.suggest': (p) => {
       v.only(p, ['count', 'range', 'near', 'protocol']);
@@ -69,7 +69,7 @@ export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>
         ...(reason !== undefined && { reason }),
         ...(ttlSec !== undefined && { ttlSec }),
         ...creation(ctx),
-      });
+      }, ctx.check);
     },
     'range.list': (p) => (v.only(p, []), [...allocator.ranges]),
   };

@@ -109,7 +109,7 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
         ...(restart !== undefined && { restart }),
         ...(portChange !== undefined && { onPortChange: portChange }),
         ...(autoResolve !== undefined && { autoResolve }),
-      });
+      }, ctx.check);
     },
     'service.list': (p) => {
       v.only(p, ['status', 'tag']);
@@ -118,8 +118,8 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       return listServices(registry, { ...(status && { status }), ...(tag !== undefined && { tag }) });
     },
     'service.get': (p) => (v.only(p, ['name']), getService(registry, v.reqString(p, 'name'), app.health.results)),
-    'service.setPort': (p) => (v.only(p, ['name', 'port']), setPort(registry, allocator, { name: v.reqString(p, 'name'), port: v.reqPort(p) })),
-    'service.unregister': (p) => (v.only(p, ['name']), unregister(registry, v.reqString(p, 'name'))),
+    'service.setPort': (p, ctx) => (v.only(p, ['name', 'port']), setPort(registry, allocator, { name: v.reqString(p, 'name'), port: v.reqPort(p) }, ctx.check)),
+    'service.unregister': (p, ctx) => (v.only(p, ['name']), unregister(registry, v.reqString(p, 'name'), ctx.check)),
     'service.restart': async (p) => {
       v.only(p, ['name']);
       const name = v.reqString(p, 'name');

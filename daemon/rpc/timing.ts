@@ -9,13 +9,22 @@ type Handler<C> = (params: Record<string, unknown>, ctx: C) => unknown;
 export function withTiming<C>(stats: RequestStats, now: () => number, methods: Record<string, Handler<C>>): Record<string, Handler<C>> {
   const out: Record<string, Handler<C>> = {};
   for (const [name, handler] of Object.entries(methods)) {
-    out[name] = async (params, ctx) => {
+    // No async frame of its own: a batch of thousands paid one more promise and await per call for it.
+    out[name] = (params, ctx) => {
       const t0 = performance.now();
+      const done = () => stats.record(name, performance.now() - t0, now());
+      let result: unknown;
       try {
-        return await handler(params, ctx);
-      } finally {
-        stats.record(name, performance.now() - t0, now());
+        result = handler(params, ctx);
+      } catch (err) {
+        done();
+        throw err;
       }
+      if (!(result instanceof Promise)) {
+        done();
+        return result;
+      }
+      return result.finally(done);
     };
   }
   return out;
