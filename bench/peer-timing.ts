@@ -10,7 +10,10 @@ import { performance } from 'node:perf_hooks';
 import { PeerLookup, socketFd } from '../daemon/host/peer-cred.ts';
 import { summary } from './stats.ts';
 
-export async function timePeerLookup(runs: number, burst: number): Promise<{ oneP50Ms: number; burstMs: number; burst: number; found: boolean }> {
+export async function timePeerLookup(
+  runs: number,
+  burst: number,
+): Promise<{ oneP50Ms: number; burstMs: number; burst: number; found: boolean }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pmp-'));
   let next: ((s: net.Socket) => void) | null = null;
   const server = net.createServer((s) => next?.(s));

@@ -32,7 +32,14 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 async function startDaemon(dir: string, sync: string): Promise<{ proc: ChildProcess; socket: string }> {
   const socket = path.join(dir, 'pm.sock');
-  const env = { ...process.env, PORTMAND_SOCKET: socket, PORTMAND_STATE_DIR: path.join(dir, 'state'), PORTMAND_LOG_LEVEL: 'warn', PORTMAND_SCAN_INTERVAL: '10', PORTMAND_SYNC: sync };
+  const env = {
+    ...process.env,
+    PORTMAND_SOCKET: socket,
+    PORTMAND_STATE_DIR: path.join(dir, 'state'),
+    PORTMAND_LOG_LEVEL: 'warn',
+    PORTMAND_SCAN_INTERVAL: '10',
+    PORTMAND_SYNC: sync,
+  };
   const proc = spawn(process.execPath, [path.join(ROOT, 'dist/client/cli.js'), 'daemon'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   const pm = new PortmandClient({ socketPath: socket });
   for (let i = 0; ; i++) {
@@ -51,10 +58,14 @@ async function startDaemon(dir: string, sync: string): Promise<{ proc: ChildProc
 /** Wall-clock calls/s of 8 worker processes running together. */
 async function parallel(socket: string, method: 'allocate' | 'ping', round: number): Promise<number> {
   const workers = Array.from({ length: WORKERS }, (_, w) =>
-    spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/worker.ts'), socket, method, String(PER_WORKER), `par${round}-${w}`], {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    }),
+    spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'bench/worker.ts'), socket, method, String(PER_WORKER), `par${round}-${w}`],
+      {
+        cwd: ROOT,
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    ),
   );
   const lines = workers.map((w) => createInterface({ input: w.stdout! })[Symbol.asyncIterator]());
   await Promise.all(lines.map((l) => l.next()));
@@ -85,7 +96,9 @@ async function measureDaemon(sync: string, rows: Row[]): Promise<string> {
   try {
     const seeders = Array.from({ length: 8 }, () => new PortmandClient({ socketPath: socket }));
     const per = Math.ceil(SERVICES / seeders.length);
-    await Promise.all(seeders.map((c, s) => Promise.all(Array.from({ length: per }, (_, i) => c.port.allocate({ service: `seed-${s}-${i}` })))));
+    await Promise.all(
+      seeders.map((c, s) => Promise.all(Array.from({ length: per }, (_, i) => c.port.allocate({ service: `seed-${s}-${i}` })))),
+    );
     for (const c of seeders) c.close();
 
     const pm = new PortmandClient({ socketPath: socket });
@@ -93,9 +106,21 @@ async function measureDaemon(sync: string, rows: Row[]): Promise<string> {
     const ping = summary(await timeCalls(SAMPLES, () => pm.daemon.ping()));
     const alloc = summary(await timeCalls(SAMPLES, (i) => pm.port.allocate({ service: `lat-${i}` })));
     const again = summary(await timeCalls(SAMPLES, (i) => pm.port.allocate({ service: `lat-${i}` })));
-    rows.push([`[sync=${sync}] ping (baseline: socket + JSON-RPC round trip)`, `p50 ${fmt(ping.p50)} ms, p90 ${fmt(ping.p90)} ms`, '1.00x']);
-    rows.push([`[sync=${sync}] allocate a new port, ${SERVICES} services registered`, `p50 ${fmt(alloc.p50)} ms, p90 ${fmt(alloc.p90)} ms (target p50 <= 0.3 ms)`, `${fmt(alloc.p50 / ping.p50, 2)}x ping`]);
-    rows.push([`[sync=${sync}] allocate again (same service, same port)`, `p50 ${fmt(again.p50)} ms, p90 ${fmt(again.p90)} ms`, `${fmt(again.p50 / ping.p50, 2)}x ping`]);
+    rows.push([
+      `[sync=${sync}] ping (baseline: socket + JSON-RPC round trip)`,
+      `p50 ${fmt(ping.p50)} ms, p90 ${fmt(ping.p90)} ms`,
+      '1.00x',
+    ]);
+    rows.push([
+      `[sync=${sync}] allocate a new port, ${SERVICES} services registered`,
+      `p50 ${fmt(alloc.p50)} ms, p90 ${fmt(alloc.p90)} ms (target p50 <= 0.3 ms)`,
+      `${fmt(alloc.p50 / ping.p50, 2)}x ping`,
+    ]);
+    rows.push([
+      `[sync=${sync}] allocate again (same service, same port)`,
+      `p50 ${fmt(again.p50)} ms, p90 ${fmt(again.p90)} ms`,
+      `${fmt(again.p50 / ping.p50, 2)}x ping`,
+    ]);
     const status = await pm.daemon.status();
     pm.close();
 
@@ -106,7 +131,11 @@ async function measureDaemon(sync: string, rows: Row[]): Promise<string> {
       allocRates.push(await parallel(socket, 'allocate', r));
     }
     rows.push([`[sync=${sync}] ${WORKERS} processes, ping (baseline)`, `median ${fmt(median(pingRates), 0)} calls/s`, '1.00x']);
-    rows.push([`[sync=${sync}] ${WORKERS} processes, allocate`, `median ${fmt(median(allocRates), 0)} allocations/s (target >= 4000)`, `${fmt(median(allocRates) / median(pingRates), 2)}x ping`]);
+    rows.push([
+      `[sync=${sync}] ${WORKERS} processes, allocate`,
+      `median ${fmt(median(allocRates), 0)} allocations/s (target >= 4000)`,
+      `${fmt(median(allocRates) / median(pingRates), 2)}x ping`,
+    ]);
     // A clean stop compacts the journal into the snapshot; keep a copy for the lowdb baseline.
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
@@ -135,7 +164,11 @@ async function main(): Promise<void> {
     rows.push(['scan: /proc/net + fd walk (fallback)', `p50 ${fmt(procfs.p50Ms, 1)} ms`, `${fmt(procfs.p50Ms / si.p50Ms, 2)}x`]);
     // Paid once per connection on a shared socket, at its first mutating call; a private (0600) socket pays nothing.
     const peer = await timePeerLookup(20, 32);
-    rows.push(['peer lookup of a shared-socket caller (once per connection)', `p50 ${fmt(peer.oneP50Ms, 1)} ms alone; ${peer.burst} new connections together ${fmt(peer.burstMs, 1)} ms${peer.found ? '' : ' (LOOKUP FAILED)'}`, '']);
+    rows.push([
+      'peer lookup of a shared-socket caller (once per connection)',
+      `p50 ${fmt(peer.oneP50Ms, 1)} ms alone; ${peer.burst} new connections together ${fmt(peer.burstMs, 1)} ms${peer.found ? '' : ' (LOOKUP FAILED)'}`,
+      '',
+    ]);
   }
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`portmand bench (node ${process.version}, ${os.cpus().length} cores)`);

@@ -50,9 +50,18 @@ const UNIT_FLAGS = ['--max-semi-space-size=2'];
  */
 async function startDaemon(dir: string, flags = UNIT_FLAGS): Promise<Daemon> {
   const socket = path.join(dir, 'pm.sock');
-  const env = { ...process.env, PORTMAND_SOCKET: socket, PORTMAND_STATE_DIR: path.join(dir, 'state'), PORTMAND_LOG_LEVEL: 'warn', PORTMAND_SCAN_INTERVAL: '3600' };
+  const env = {
+    ...process.env,
+    PORTMAND_SOCKET: socket,
+    PORTMAND_STATE_DIR: path.join(dir, 'state'),
+    PORTMAND_LOG_LEVEL: 'warn',
+    PORTMAND_SCAN_INTERVAL: '3600',
+  };
   const hook = path.join(ROOT, 'bench/gc-hook.mjs');
-  const proc = spawn(process.execPath, [...flags, '--expose-gc', '--import', hook, path.join(ROOT, 'dist/client/cli.js'), 'daemon'], { env, stdio: ['ignore', 'inherit', 'pipe'] });
+  const proc = spawn(process.execPath, [...flags, '--expose-gc', '--import', hook, path.join(ROOT, 'dist/client/cli.js'), 'daemon'], {
+    env,
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
   const reports: Array<(r: { before: Memory; after: Memory }) => void> = [];
   createInterface({ input: proc.stderr! }).on('line', (line) => {
     if (line.startsWith('BENCH-MEMORY ')) reports.shift()?.(JSON.parse(line.slice('BENCH-MEMORY '.length)));
@@ -123,7 +132,10 @@ async function medianPingWait(detector: RawRpc, pinger: RawRpc): Promise<number>
 
 /** Opens LISTENERS loopback listeners in a child process; resolves once they all listen. */
 async function openListeners(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/listeners.ts'), String(LISTENERS)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/listeners.ts'), String(LISTENERS)], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', () => resolve());
     child.once('exit', (code) => reject(new Error(`listener process exited with ${code}`)));
@@ -198,13 +210,21 @@ export async function measureScale(rows: Row[]): Promise<void> {
     const at10k = await registerP50(rpc, 'lat10k');
     rows.push(['service.register (explicit port), 100 services (baseline)', `p50 ${fmt(at100)} ms`, '1.00x']);
     rows.push(['service.register (explicit port), 10,000 services', `p50 ${fmt(at10k)} ms (target <= 2x)`, `${fmt(at10k / at100, 2)}x`]);
-    rows.push(['10,000 registrations in batches of 1,000', `${fmt(total, 0)} ms total (target < 2000), slowest batch ${fmt(Math.max(...batches), 0)} ms`, `${fmt(Math.max(...batches) / Math.min(...batches), 2)}x slowest/fastest batch`]);
+    rows.push([
+      '10,000 registrations in batches of 1,000',
+      `${fmt(total, 0)} ms total (target < 2000), slowest batch ${fmt(Math.max(...batches), 0)} ms`,
+      `${fmt(Math.max(...batches) / Math.min(...batches), 2)}x slowest/fastest batch`,
+    ]);
 
     await rpc.call('conflict.detect');
     await idle();
     const full = await d.memory();
     const defaults = await defaultFlagsMemory();
-    rows.push(['RSS, empty daemon (baseline)', `${fmt(empty.before.rss / MiB, 1)} MiB plain, ${fmt(empty.after.rss / MiB, 1)} MiB after GC (heap ${fmt(empty.after.heapUsed / MiB, 1)} MiB)`, '1.00x']);
+    rows.push([
+      'RSS, empty daemon (baseline)',
+      `${fmt(empty.before.rss / MiB, 1)} MiB plain, ${fmt(empty.after.rss / MiB, 1)} MiB after GC (heap ${fmt(empty.after.heapUsed / MiB, 1)} MiB)`,
+      '1.00x',
+    ]);
     rows.push([
       `RSS, 10,000 services, ${IDLE_MS / 1000} s idle after a scan`,
       `${fmt(full.before.rss / MiB, 1)} MiB plain, ${fmt(full.after.rss / MiB, 1)} MiB after GC (heap ${fmt(full.after.heapUsed / MiB, 1)} MiB; target <= 100 MiB)`,
@@ -217,17 +237,29 @@ export async function measureScale(rows: Row[]): Promise<void> {
     ]);
 
     const wait10k = await medianPingWait(rpc, pinger);
-    rows.push(['ping sent during conflict.detect, 10,000 services', `median wait ${fmt(wait10k, 1)} ms (target <= 20 ms)`, `${fmt(wait10k / ping, 1)}x ping`]);
+    rows.push([
+      'ping sent during conflict.detect, 10,000 services',
+      `median wait ${fmt(wait10k, 1)} ms (target <= 20 ms)`,
+      `${fmt(wait10k / ping, 1)}x ping`,
+    ]);
 
     if (process.platform === 'linux') {
       const s = await scanVsSs(rpc);
       rows.push([`scan: ss -H -ltunp alone, ${s.listeners} listeners (baseline)`, `p50 ${fmt(s.ss, 1)} ms`, '1.00x']);
-      rows.push([`scan: lastScan.durationMs, ${s.listeners} listeners, 10,000 services`, `p50 ${fmt(s.scan, 1)} ms (target <= 1.3x)`, `${fmt(s.scan / s.ss, 2)}x ss`]);
+      rows.push([
+        `scan: lastScan.durationMs, ${s.listeners} listeners, 10,000 services`,
+        `p50 ${fmt(s.scan, 1)} ms (target <= 1.3x)`,
+        `${fmt(s.scan / s.ss, 2)}x ss`,
+      ]);
     }
 
     await fill(rpc, 10_000, BIG);
     const waitBig = await medianPingWait(rpc, pinger);
-    rows.push([`ping sent during conflict.detect, ${BIG.toLocaleString('en')} services`, `median wait ${fmt(waitBig, 1)} ms`, `${fmt(waitBig / ping, 1)}x ping`]);
+    rows.push([
+      `ping sent during conflict.detect, ${BIG.toLocaleString('en')} services`,
+      `median wait ${fmt(waitBig, 1)} ms`,
+      `${fmt(waitBig / ping, 1)}x ping`,
+    ]);
   } finally {
     rpc.close();
     pinger.close();

@@ -48,7 +48,8 @@ export class TokenBook {
         return;
       }
       case 'token.rotate':
-        if (typeof r.token === 'string') this.#services.set(String(params.service), { ...this.#services.get(String(params.service)), token: r.token });
+        if (typeof r.token === 'string')
+          this.#services.set(String(params.service), { ...this.#services.get(String(params.service)), token: r.token });
         return;
       case 'port.reserve':
         if (typeof r.token === 'string') this.#reservations.set(`${protocol}/${String(params.port)}`, r.token);

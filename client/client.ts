@@ -109,18 +109,22 @@ export class PortmandClient {
     this.retryRateLimited = options.retryRateLimited ?? true;
     this.authenticate = options.authenticate ?? true;
     const onState = options.onConnectionState;
-    this.conn = new Connection(this.socketPath, {
-      onNotification: (method, params) => this.onNotification(method, params),
-      onConnect: (again) => {
-        if (!again) return;
-        this.resubscribe();
-        onState?.('connected');
+    this.conn = new Connection(
+      this.socketPath,
+      {
+        onNotification: (method, params) => this.onNotification(method, params),
+        onConnect: (again) => {
+          if (!again) return;
+          this.resubscribe();
+          onState?.('connected');
+        },
+        onDisconnect: () => onState?.('disconnected'),
       },
-      onDisconnect: () => onState?.('disconnected'),
-    }, {
-      timeoutMs: checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeoutMs'),
-      connectTimeoutMs: checkTimeout(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs'),
-    });
+      {
+        timeoutMs: checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeoutMs'),
+        connectTimeoutMs: checkTimeout(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs'),
+      },
+    );
   }
 
   /**
@@ -148,7 +152,14 @@ export class PortmandClient {
           continue;
         }
         const wait = err.data?.retryAfterMs;
-        if (err.code === ErrorCode.RateLimited && this.retryRateLimited && !waited && typeof wait === 'number' && wait >= 0 && wait <= MAX_RETRY_WAIT_MS) {
+        if (
+          err.code === ErrorCode.RateLimited &&
+          this.retryRateLimited &&
+          !waited &&
+          typeof wait === 'number' &&
+          wait >= 0 &&
+          wait <= MAX_RETRY_WAIT_MS
+        ) {
           waited = true;
           await new Promise((resolve) => setTimeout(resolve, wait));
           continue;
@@ -162,7 +173,8 @@ export class PortmandClient {
   private prove(): Promise<void> {
     this.proving ??= (async () => {
       const uid = process.getuid?.();
-      if (uid === undefined) throw new PortmandError(ErrorCode.PermissionDenied, 'this platform has no uid to prove to the daemon', undefined, 'auth.challenge');
+      if (uid === undefined)
+        throw new PortmandError(ErrorCode.PermissionDenied, 'this platform has no uid to prove to the daemon', undefined, 'auth.challenge');
       const challenge = await this.conn.request('auth.challenge', { uid });
       const response = await answerChallenge(challenge as { file: string; nonce: string });
       await this.conn.request('auth.prove', { response });
@@ -232,7 +244,8 @@ export class PortmandClient {
 function checkTimeout(ms: number, name: string): number {
   // setTimeout fires at once beyond 2^31-1 ms; past that, wait forever.
   if (ms === Infinity) return 0;
-  if (typeof ms !== 'number' || !(ms >= 0)) throw new RangeError(`${name} must be a number of milliseconds >= 0 (0: no limit), got ${String(ms)}`);
+  if (typeof ms !== 'number' || !(ms >= 0))
+    throw new RangeError(`${name} must be a number of milliseconds >= 0 (0: no limit), got ${String(ms)}`);
   return ms > 2 ** 31 - 1 ? 0 : ms;
 }
 

@@ -144,7 +144,9 @@ export class Connection {
       maxLineBytes: MAX_ANSWER_BYTES,
       onLine: (line) => this.onLine(line),
       onOverflow: () => {
-        this.rejectAll(`an answer from portmand at ${this.socketPath} was longer than ${MAX_ANSWER_BYTES} bytes; ask for less (filters or a limit)`);
+        this.rejectAll(
+          `an answer from portmand at ${this.socketPath} was longer than ${MAX_ANSWER_BYTES} bytes; ask for less (filters or a limit)`,
+        );
         socket.destroy();
       },
     });

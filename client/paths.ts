@@ -73,7 +73,11 @@ export function defaultStateDir(env: Env, ctx: PathContext): string {
 export function configFilePath(env: Env, ctx: PathContext): { path: string; from: 'env' | 'default' } {
   const explicit = nonEmpty(env.PORTMAND_CONFIG);
   if (explicit) return { path: explicit, from: 'env' };
-  if (ctx.uid === 0) return { path: ctx.platform === 'darwin' ? `/Library/Application Support/${APP}/${CONFIG_FILE}` : `/etc/${APP}/${CONFIG_FILE}`, from: 'default' };
+  if (ctx.uid === 0)
+    return {
+      path: ctx.platform === 'darwin' ? `/Library/Application Support/${APP}/${CONFIG_FILE}` : `/etc/${APP}/${CONFIG_FILE}`,
+      from: 'default',
+    };
   const xdg = absolute(env.XDG_CONFIG_HOME);
   if (!xdg && ctx.platform === 'darwin') return { path: join(macSupportDir(ctx.home), CONFIG_FILE), from: 'default' };
   return { path: join(xdg ?? join(ctx.home, '.config'), APP, CONFIG_FILE), from: 'default' };

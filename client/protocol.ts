@@ -42,7 +42,13 @@ export interface CheckThresholds {
 }
 
 export type HealthCheck =
-  | ({ type: 'http'; url: string; intervalSec?: number; timeoutMs?: number; /** e.g. "200-399" (the default), "200", "200,204". */ expectStatus?: string } & CheckThresholds)
+  | ({
+      type: 'http';
+      url: string;
+      intervalSec?: number;
+      timeoutMs?: number;
+      /** e.g. "200-399" (the default), "200", "200,204". */ expectStatus?: string;
+    } & CheckThresholds)
   | ({ type: 'tcp'; intervalSec?: number; timeoutMs?: number } & CheckThresholds);
 
 /** The signals a restart action may send to the service's process. */
@@ -51,8 +57,7 @@ export type RestartSignal = (typeof RESTART_SIGNALS)[number];
 
 /** How a service is restarted: a command run without a shell, or a signal sent to its pid. */
 export type RestartAction =
-  | { command: string[]; cwd?: string; env?: Record<string, string>; timeoutSec?: number }
-  | { signal: RestartSignal };
+  { command: string[]; cwd?: string; env?: Record<string, string>; timeoutSec?: number } | { signal: RestartSignal };
 
 /** What the daemon does when it moves a service to another port. */
 export const PORT_CHANGE_POLICIES = ['notify', 'restart'] as const;
@@ -321,13 +326,7 @@ export interface PortHistoryEntry {
 }
 
 export type SeriesMetric =
-  | 'range.assigned'
-  | 'range.reserved'
-  | 'range.listening'
-  | 'range.utilisation'
-  | 'conflicts.open'
-  | 'service.up'
-  | 'service.latencyMs';
+  'range.assigned' | 'range.reserved' | 'range.listening' | 'range.utilisation' | 'conflicts.open' | 'service.up' | 'service.latencyMs';
 export const SERIES_METRICS: readonly SeriesMetric[] = [
   'range.assigned',
   'range.reserved',
@@ -427,7 +426,10 @@ export interface Methods {
   'health.check': { params: { service?: string }; result: HealthResult[] };
 
   'stats.ports': { params: Record<string, never>; result: { ranges: RangeStats[] } };
-  'stats.services': { params: Record<string, never>; result: { byStatus: Partial<Record<ServiceStatus, number>>; services: ServiceStats[] } };
+  'stats.services': {
+    params: Record<string, never>;
+    result: { byStatus: Partial<Record<ServiceStatus, number>>; services: ServiceStats[] };
+  };
   'stats.conflicts': { params: Record<string, never>; result: ConflictStats };
   'stats.series': { params: SeriesParams; result: SeriesResult };
 
@@ -439,7 +441,10 @@ export interface Methods {
   'daemon.status': { params: Record<string, never>; result: DaemonStatus };
   'daemon.ping': { params: Record<string, never>; result: 'pong' };
   'daemon.config': { params: Record<string, never>; result: EffectiveConfig };
-  'events.subscribe': { params: { types?: EventType[]; sinceSeq?: number }; result: { subscribed: EventType[]; seq?: number; gap?: boolean } };
+  'events.subscribe': {
+    params: { types?: EventType[]; sinceSeq?: number };
+    result: { subscribed: EventType[]; seq?: number; gap?: boolean };
+  };
   'events.unsubscribe': { params: { types?: EventType[] }; result: { subscribed: EventType[] } };
 }
 
@@ -512,7 +517,6 @@ export interface EventData extends Record<EventType, unknown> {
   /** `alert` names the config entry, e.g. "alerts[0]". */
   alert_failed: { alert: string; error: string };
 }
-
 
 export interface PortmandEvent<T extends EventType = EventType> {
   type: T;

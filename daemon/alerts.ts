@@ -19,7 +19,13 @@ export type PostJson = (url: string, body: string, timeoutMs: number) => Promise
 
 /** A POST with fetch; resolves to the HTTP status. */
 export const postJson: PostJson = async (url, body, timeoutMs) => {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    signal: AbortSignal.timeout(timeoutMs),
+    redirect: 'error',
+  });
   await res.body?.cancel();
   return res.status;
 };
@@ -47,7 +53,10 @@ export class Alerter {
       }
       this.running++;
       void this.deliver(this.deps.rules[i]!, JSON.stringify(event))
-        .then((error) => error && this.fail(name, error), (err: Error) => this.fail(name, err.message))
+        .then(
+          (error) => error && this.fail(name, error),
+          (err: Error) => this.fail(name, err.message),
+        )
         .finally(() => this.running--);
     }
   }

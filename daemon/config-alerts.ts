@@ -19,11 +19,13 @@ function alert(raw: unknown, where: string): AlertRule {
   if (!Array.isArray(on) || on.length === 0 || on.some((t) => !EVENT_TYPES.includes(t as EventType))) {
     throw new AlertsConfigError(`${where}.on must be a non-empty array of event types (${EVENT_TYPES.join(', ')})`);
   }
-  if (minSeverity !== undefined && !SEVERITIES.includes(minSeverity as Severity)) throw new AlertsConfigError(`${where}.minSeverity must be one of ${SEVERITIES.join(', ')}`);
+  if (minSeverity !== undefined && !SEVERITIES.includes(minSeverity as Severity))
+    throw new AlertsConfigError(`${where}.minSeverity must be one of ${SEVERITIES.join(', ')}`);
   if (command !== undefined && (!Array.isArray(command) || command.length === 0 || command.some((a) => typeof a !== 'string'))) {
     throw new AlertsConfigError(`${where}.command must be a non-empty array of strings (the program and its arguments; no shell)`);
   }
-  if (webhook !== undefined && (typeof webhook !== 'string' || !/^https?:\/\/\S+$/.test(webhook))) throw new AlertsConfigError(`${where}.webhook must be an http:// or https:// URL`);
+  if (webhook !== undefined && (typeof webhook !== 'string' || !/^https?:\/\/\S+$/.test(webhook)))
+    throw new AlertsConfigError(`${where}.webhook must be an http:// or https:// URL`);
   if (command === undefined && webhook === undefined) throw new AlertsConfigError(`${where} needs a command or a webhook`);
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 300_000)) {
     throw new AlertsConfigError(`${where}.timeoutMs must be a whole number 1..300000`);

@@ -13,10 +13,12 @@ function rule(raw: unknown, where: string): AutoResolveRule {
   const out: AutoResolveRule = { strategy: 'auto' };
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'type') {
-      if (!CONFLICT_TYPES.includes(value as ConflictType)) throw new ConflictsConfigError(`${where}.type must be one of ${CONFLICT_TYPES.join(', ')}, got ${JSON.stringify(value)}`);
+      if (!CONFLICT_TYPES.includes(value as ConflictType))
+        throw new ConflictsConfigError(`${where}.type must be one of ${CONFLICT_TYPES.join(', ')}, got ${JSON.stringify(value)}`);
       out.type = value as ConflictType;
     } else if (key === 'minSeverity') {
-      if (!SEVERITIES.includes(value as Severity)) throw new ConflictsConfigError(`${where}.minSeverity must be one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(value)}`);
+      if (!SEVERITIES.includes(value as Severity))
+        throw new ConflictsConfigError(`${where}.minSeverity must be one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(value)}`);
       out.minSeverity = value as Severity;
     } else if (key === 'strategy') {
       if (value !== 'auto') throw new ConflictsConfigError(`${where}.strategy must be "auto", got ${JSON.stringify(value)}`);
@@ -35,10 +37,12 @@ export function conflictPolicy(raw: unknown, file: string): ConflictPolicy {
   const policy: ConflictPolicy = { ...DEFAULT_CONFLICT_POLICY };
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'autoResolve') {
-      if (!Array.isArray(value)) throw new ConflictsConfigError(`${where}.autoResolve must be an array of { type?, minSeverity?, strategy: "auto" }`);
+      if (!Array.isArray(value))
+        throw new ConflictsConfigError(`${where}.autoResolve must be an array of { type?, minSeverity?, strategy: "auto" }`);
       policy.autoResolve = value.map((r: unknown, i) => rule(r, `${where}.autoResolve[${i}]`));
     } else if (key === 'maxMovesPerHour') {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1000) throw new ConflictsConfigError(`${where}.maxMovesPerHour must be a whole number 0..1000, got ${JSON.stringify(value)}`);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1000)
+        throw new ConflictsConfigError(`${where}.maxMovesPerHour must be a whole number 0..1000, got ${JSON.stringify(value)}`);
       policy.maxMovesPerHour = value;
     } else {
       throw new ConflictsConfigError(`${where}.${key} is not a known key (autoResolve, maxMovesPerHour)`);

@@ -68,7 +68,8 @@ function valueAt(config: Config, key: string): unknown {
 function shown(key: string, value: unknown): unknown {
   if (key === 'socket.mode' && typeof value === 'number') return `0${value.toString(8)}`;
   // Anyone who can reach the socket may ask: a webhook's credentials and query (often a secret token) are not shown.
-  if (key === 'alerts' && Array.isArray(value)) return value.map((a: Record<string, unknown>) => (typeof a.webhook === 'string' ? { ...a, webhook: redactUrl(a.webhook) } : a));
+  if (key === 'alerts' && Array.isArray(value))
+    return value.map((a: Record<string, unknown>) => (typeof a.webhook === 'string' ? { ...a, webhook: redactUrl(a.webhook) } : a));
   return value;
 }
 

@@ -100,8 +100,21 @@ export type ConfigFile = { path: string; json: Record<string, unknown> };
  * not parsed yet: it is known here so that a file using it is not refused.
  */
 const TOP_LEVEL_KEYS = [
-  'ranges', 'reservations', 'scanIntervalSec', 'healthIntervalSec', 'logLevel', 'sync', 'groupAccess', 'avoidEphemeral', 'socket', 'health',
-  'access', 'limits', 'conflicts', 'alerts', 'portserver',
+  'ranges',
+  'reservations',
+  'scanIntervalSec',
+  'healthIntervalSec',
+  'logLevel',
+  'sync',
+  'groupAccess',
+  'avoidEphemeral',
+  'socket',
+  'health',
+  'access',
+  'limits',
+  'conflicts',
+  'alerts',
+  'portserver',
 ];
 
 /** What buildConfig records as it reads: where each value came from, and every problem, so that one run reports them all. */
@@ -132,7 +145,8 @@ function int(value: unknown, where: string, min: number, max: number, unit = '')
 }
 
 function oneOf<T extends string>(value: unknown, where: string, choices: readonly T[]): T {
-  if (!choices.includes(value as T)) throw new ConfigError(`${where} must be one of ${choices.map((c) => `"${c}"`).join(', ')}, got ${JSON.stringify(value)}`);
+  if (!choices.includes(value as T))
+    throw new ConfigError(`${where} must be one of ${choices.map((c) => `"${c}"`).join(', ')}, got ${JSON.stringify(value)}`);
   return value as T;
 }
 
@@ -153,8 +167,14 @@ function text(value: unknown, where: string): string {
  * it is set and not empty, else the file's key (a dotted path reaches into
  * objects: `socket.group`), else undefined.
  */
-function setting(env: Env, file: ConfigFile | null, envName: string | null, key: string | null): { value: unknown; where: string; source: ConfigSource } | undefined {
-  if (envName !== null && env[envName] !== undefined && env[envName] !== '') return { value: env[envName], where: envName, source: { from: 'env', variable: envName } };
+function setting(
+  env: Env,
+  file: ConfigFile | null,
+  envName: string | null,
+  key: string | null,
+): { value: unknown; where: string; source: ConfigSource } | undefined {
+  if (envName !== null && env[envName] !== undefined && env[envName] !== '')
+    return { value: env[envName], where: envName, source: { from: 'env', variable: envName } };
   const value = key !== null && file ? valueAt(file.json, key) : undefined;
   if (value !== undefined) return { value, where: `${file!.path}: ${key}`, source: { from: 'file', path: file!.path, key: key! } };
   return undefined;
@@ -162,7 +182,8 @@ function setting(env: Env, file: ConfigFile | null, envName: string | null, key:
 
 function valueAt(json: Record<string, unknown>, keyPath: string): unknown {
   let at: unknown = json;
-  for (const part of keyPath.split('.')) at = typeof at === 'object' && at !== null && !Array.isArray(at) ? (at as Record<string, unknown>)[part] : undefined;
+  for (const part of keyPath.split('.'))
+    at = typeof at === 'object' && at !== null && !Array.isArray(at) ? (at as Record<string, unknown>)[part] : undefined;
   return at;
 }
 
@@ -171,7 +192,15 @@ function valueAt(json: Record<string, unknown>, keyPath: string): unknown {
  * source under its file key (else its variable), and a bad value becomes a
  * problem there while the fallback stands in, so the next settings are read too.
  */
-function read<T>(env: Env, file: ConfigFile | null, envName: string | null, key: string | null, fallback: T, reader: (value: unknown, where: string) => T, trace?: Trace): T {
+function read<T>(
+  env: Env,
+  file: ConfigFile | null,
+  envName: string | null,
+  key: string | null,
+  fallback: T,
+  reader: (value: unknown, where: string) => T,
+  trace?: Trace,
+): T {
   const s = setting(env, file, envName, key);
   if (trace) trace.sources[(key ?? envName)!] = s?.source ?? DEFAULT;
   return s === undefined ? fallback : attempt(trace, () => reader(s.value, s.where), fallback);
@@ -240,11 +269,14 @@ const SOCKET_MODES: Record<string, number> = { '0600': 0o600, '0660': 0o660, '06
 function socketSettings(raw: unknown, file: string, envGroup: string | undefined): Config['socket'] {
   if (envGroup) raw = { ...(typeof raw === 'object' && raw !== null ? raw : {}), group: envGroup };
   if (raw === undefined) return { group: null, mode: null };
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: "socket" must be an object { group?, mode? }`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(`${file}: "socket" must be an object { group?, mode? }`);
   refuseUnknown(raw as Record<string, unknown>, `${file}: socket`, ['group', 'mode']);
   const { group, mode } = raw as Record<string, unknown>;
-  if (group !== undefined && (typeof group !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(group))) throw new ConfigError(`${file}: socket.group must be a group name, got ${JSON.stringify(group)}`);
-  if (mode !== undefined && (typeof mode !== 'string' || !(mode in SOCKET_MODES))) throw new ConfigError(`${file}: socket.mode must be one of ${Object.keys(SOCKET_MODES).join(', ')}, got ${JSON.stringify(mode)}`);
+  if (group !== undefined && (typeof group !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(group)))
+    throw new ConfigError(`${file}: socket.group must be a group name, got ${JSON.stringify(group)}`);
+  if (mode !== undefined && (typeof mode !== 'string' || !(mode in SOCKET_MODES)))
+    throw new ConfigError(`${file}: socket.mode must be one of ${Object.keys(SOCKET_MODES).join(', ')}, got ${JSON.stringify(mode)}`);
   return { group: group ?? null, mode: mode === undefined ? (group === undefined ? null : 0o660) : (SOCKET_MODES[mode] as number) };
 }
 
@@ -252,7 +284,8 @@ function fileRanges(raw: unknown, file: string): Range[] {
   return every(list(raw, `${file}: ranges`, '{ name, start, end, purpose? }'), (r, i) => {
     const where = `${file}: ranges[${i}]`;
     refuseUnknown(r, where, ['name', 'start', 'end', 'purpose']);
-    if (typeof r.name !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(r.name)) throw new ConfigError(`${where}.name must be 1-63 chars of a-z 0-9 . _ -`);
+    if (typeof r.name !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(r.name))
+      throw new ConfigError(`${where}.name must be 1-63 chars of a-z 0-9 . _ -`);
     if (BUILTIN_RANGES.some((b) => b.name === r.name)) throw new ConfigError(`${where}.name "${r.name}" is a built-in range name`);
     const start = port(r.start, `${where}.start`);
     const end = port(r.end, `${where}.end`);
@@ -276,7 +309,8 @@ function fileReservations(raw: unknown, file: string): ConfiguredReservation[] {
 
 function fileHealth(raw: unknown, file: string): HealthConfig {
   if (raw === undefined) return { allowRemote: false };
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: health must be an object { allowRemote?, failuresBeforeUnhealthy?, successesBeforeHealthy? }`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(`${file}: health must be an object { allowRemote?, failuresBeforeUnhealthy?, successesBeforeHealthy? }`);
   const h = raw as Record<string, unknown>;
   const out: HealthConfig = { allowRemote: false };
   every(Object.entries(h), ([key, value]) => {
@@ -284,7 +318,8 @@ function fileHealth(raw: unknown, file: string): HealthConfig {
     if (key === 'allowRemote') {
       out.allowRemote = bool(value, where);
     } else if (key === 'failuresBeforeUnhealthy' || key === 'successesBeforeHealthy') {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100) throw new ConfigError(`${where} must be a whole number 1..100, got ${JSON.stringify(value)}`);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100)
+        throw new ConfigError(`${where} must be a whole number 1..100, got ${JSON.stringify(value)}`);
       out[key] = value;
     } else {
       throw new ConfigError(`${where} is not a known key (expected: allowRemote, failuresBeforeUnhealthy, successesBeforeHealthy)`);
@@ -294,7 +329,12 @@ function fileHealth(raw: unknown, file: string): HealthConfig {
 }
 
 /** An object of known keys, each read by its reader; an unknown key or a wrong type names the key path. */
-function keyed<T extends object>(raw: unknown, where: string, defaults: T, readers: { [K in keyof T]: (value: unknown, where: string) => T[K] }): T {
+function keyed<T extends object>(
+  raw: unknown,
+  where: string,
+  defaults: T,
+  readers: { [K in keyof T]: (value: unknown, where: string) => T[K] },
+): T {
   if (raw === undefined) return { ...defaults };
   const keys = Object.keys(readers).join(', ');
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${where} must be an object { ${keys} }`);
@@ -315,12 +355,11 @@ function wrapped<T>(read: () => T): T {
   }
 }
 
-
 const groupName = (value: unknown, where: string): string => {
-  if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(value)) throw new ConfigError(`${where} must be a group name, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(value))
+    throw new ConfigError(`${where} must be a group name, got ${JSON.stringify(value)}`);
   return value;
 };
-
 
 /**
  * Builds the configuration from environment variables and the parsed config
@@ -351,7 +390,9 @@ export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext,
     sync: read(env, file, 'PORTMAND_SYNC', 'sync', 'background', (v, w) => oneOf(v, w, SYNC_MODES), trace),
     avoidEphemeral: read(env, file, null, 'avoidEphemeral', true, bool, trace),
     health: attempt(trace, () => fileHealth(f.health, name), { allowRemote: false }),
-    access: attempt(trace, () => keyed<Config['access']>(f.access, `${name}: access`, { adminGroup: null }, { adminGroup: groupName }), { adminGroup: null }),
+    access: attempt(trace, () => keyed<Config['access']>(f.access, `${name}: access`, { adminGroup: null }, { adminGroup: groupName }), {
+      adminGroup: null,
+    }),
     limits: attempt(
       trace,
       () =>
@@ -376,12 +417,14 @@ export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext,
   note(trace, 'reservations', env, file, null, 'reservations');
   note(trace, 'socket.group', env, file, 'PORTMAND_SOCKET_GROUP', 'socket.group');
   note(trace, 'socket.mode', env, file, null, 'socket.mode');
-  for (const key of ['allowRemote', 'failuresBeforeUnhealthy', 'successesBeforeHealthy']) note(trace, `health.${key}`, env, file, null, `health.${key}`);
+  for (const key of ['allowRemote', 'failuresBeforeUnhealthy', 'successesBeforeHealthy'])
+    note(trace, `health.${key}`, env, file, null, `health.${key}`);
   note(trace, 'access.adminGroup', env, file, null, 'access.adminGroup');
   for (const key of Object.keys(DEFAULT_LIMITS)) note(trace, `limits.${key}`, env, file, null, `limits.${key}`);
   // A setting added without a note of its own still shows: from the file if it has the key, else built in.
   for (const key of Object.keys(config)) {
-    if (!NOT_SETTINGS.includes(key) && !Object.keys(trace.sources).some((k) => k === key || k.startsWith(`${key}.`))) note(trace, key, env, file, null, key);
+    if (!NOT_SETTINGS.includes(key) && !Object.keys(trace.sources).some((k) => k === key || k.startsWith(`${key}.`)))
+      note(trace, key, env, file, null, key);
   }
   return config;
 }
@@ -397,7 +440,9 @@ function checkedSocketPath(env: Env, ctx: PathContext): string {
   const socketPath = defaultSocketPath(env, ctx);
   const maxSocketBytes = ctx.platform === 'linux' ? 107 : 103;
   if (Buffer.byteLength(socketPath) > maxSocketBytes) {
-    throw new ConfigError(`socket path ${socketPath} is ${Buffer.byteLength(socketPath)} bytes; Unix sockets allow at most ${maxSocketBytes} here: set PORTMAND_SOCKET to a shorter path`);
+    throw new ConfigError(
+      `socket path ${socketPath} is ${Buffer.byteLength(socketPath)} bytes; Unix sockets allow at most ${maxSocketBytes} here: set PORTMAND_SOCKET to a shorter path`,
+    );
   }
   return socketPath;
 }
@@ -430,7 +475,8 @@ export function parseConfigFile(filePath: string, text: string): ConfigFile {
   } catch (err) {
     throw new ConfigError(`config file ${filePath} is not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`config file ${filePath} must hold a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ConfigError(`config file ${filePath} must hold a JSON object`);
   return { path: filePath, json: json as Record<string, unknown> };
 }
 

@@ -90,7 +90,9 @@ export class ProbeSlots {
 
   private pump(): void {
     while (this.fastInUse < this.limits.fast) {
-      const next = ORDER.map((p) => this.queues.get(p)!).find((q) => q.length > 0)?.shift();
+      const next = ORDER.map((p) => this.queues.get(p)!)
+        .find((q) => q.length > 0)
+        ?.shift();
       if (!next) return;
       next.grant();
     }

@@ -5,7 +5,17 @@
 // and its result then is dropped. Slots are shared fairly (health-slots.ts).
 import cron, { type ScheduledTask } from 'node-cron';
 import type { HealthResult } from '../client/protocol.ts';
-import { checkEffects, checkTarget, dueForCheck, latestResults, sameTarget, thresholdsOf, type CheckTarget, type ProbeOutcome, type Thresholds } from './core/health.ts';
+import {
+  checkEffects,
+  checkTarget,
+  dueForCheck,
+  latestResults,
+  sameTarget,
+  thresholdsOf,
+  type CheckTarget,
+  type ProbeOutcome,
+  type Thresholds,
+} from './core/health.ts';
 import type { EmittedEvent } from './core/state.ts';
 import { ProbeSlots, DEFAULT_SLOT_LIMITS, type Priority, type SlotLimits } from './health-slots.ts';
 import type { HealthProbe } from './host/health-probe.ts';
@@ -99,7 +109,11 @@ export class HealthMonitor implements HealthResults {
   async checkNow(names?: string[]): Promise<HealthResult[]> {
     if (this.stopped) return [];
     const { state } = this.opts.registry;
-    const targets = names ?? Object.values(state.services).filter((s) => s.healthCheck).map((s) => s.name);
+    const targets =
+      names ??
+      Object.values(state.services)
+        .filter((s) => s.healthCheck)
+        .map((s) => s.name);
     const results = await Promise.all(targets.map((n) => this.begin(n, 'asked')?.promise ?? null));
     return results.filter((r): r is HealthResult => r !== null);
   }
@@ -110,7 +124,9 @@ export class HealthMonitor implements HealthResults {
     this.forgetGone();
     const due = dueForCheck(registry.state, this.lastCheckedAt, registry.now(), intervalSec).filter((n) => !this.runs.has(n));
     for (const name of due) {
-      this.begin(name, this.slow.has(name) ? 'slow' : 'scheduled')?.promise.catch((err: Error) => this.opts.log.warn({ err, service: name }, 'health check failed'));
+      this.begin(name, this.slow.has(name) ? 'slow' : 'scheduled')?.promise.catch((err: Error) =>
+        this.opts.log.warn({ err, service: name }, 'health check failed'),
+      );
     }
   }
 
@@ -147,7 +163,9 @@ export class HealthMonitor implements HealthResults {
     const signal = controller.signal;
     let outcome: ProbeOutcome;
     try {
-      const lease = await this.slots.acquire(priority, signal, () => controller.abort(new Error(`no answer within ${this.slowAfterMs} ms while too many slow checks run`)));
+      const lease = await this.slots.acquire(priority, signal, () =>
+        controller.abort(new Error(`no answer within ${this.slowAfterMs} ms while too many slow checks run`)),
+      );
       const t0 = performance.now();
       try {
         this.lastCheckedAt.set(name, registry.now());

@@ -33,7 +33,8 @@ export class InFlight {
     const out: Record<string, Handler<C>> = {};
     for (const [name, handler] of Object.entries(methods)) {
       out[name] = (params, ctx) => {
-        if (this.#closing) throw new DomainError(ErrorCode.InternalError, 'the daemon is stopping; try again once it is back', { reason: 'stopping' });
+        if (this.#closing)
+          throw new DomainError(ErrorCode.InternalError, 'the daemon is stopping; try again once it is back', { reason: 'stopping' });
         return handler(params, ctx);
       };
     }

@@ -51,7 +51,11 @@ export function routeCronLogs(log: Log): void {
     info: (message) => log.debug({ source: 'node-cron' }, String(message)),
     debug: (message) => log.debug({ source: 'node-cron' }, String(message)),
     warn: (message) => log.warn({ source: 'node-cron' }, String(message)),
-    error: (message, err) => log.error({ source: 'node-cron', err: err ?? (message instanceof Error ? message : undefined) }, String(message instanceof Error ? message.message : message)),
+    error: (message, err) =>
+      log.error(
+        { source: 'node-cron', err: err ?? (message instanceof Error ? message : undefined) },
+        String(message instanceof Error ? message.message : message),
+      ),
   });
 }
 
@@ -68,7 +72,11 @@ const QUIET_CODES = new Set<number>([ErrorCode.RateLimited]);
  * one info record with `audit: true`: the method, its params (never a token:
  * only whether one was presented), the caller (uid, user, pid) and the outcome.
  */
-export function withAudit<C extends { conn: { id: number } }>(log: Log, who: Who<C>, methods: Record<string, Handler<C>>): Record<string, Handler<C>> {
+export function withAudit<C extends { conn: { id: number } }>(
+  log: Log,
+  who: Who<C>,
+  methods: Record<string, Handler<C>>,
+): Record<string, Handler<C>> {
   const out: Record<string, Handler<C>> = { ...methods };
   for (const name of MUTATING_METHODS) {
     const handler = methods[name];
@@ -77,7 +85,14 @@ export function withAudit<C extends { conn: { id: number } }>(log: Log, who: Who
       const { token, ...shown } = params;
       const audit = () => {
         const caller = who(ctx);
-        return { audit: true, method: name, params: shown, token: token !== undefined, conn: ctx.conn.id, ...(caller && { caller: { uid: caller.uid, user: caller.user, pid: caller.pid } }) };
+        return {
+          audit: true,
+          method: name,
+          params: shown,
+          token: token !== undefined,
+          conn: ctx.conn.id,
+          ...(caller && { caller: { uid: caller.uid, user: caller.user, pid: caller.pid } }),
+        };
       };
       try {
         const result = await handler(params, ctx);

@@ -95,7 +95,12 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     for (const r of config.reservations) {
       if (!tx.state.reservations[portKey(r.protocol, r.port)]) {
         const now = Date.now();
-        tx.apply(reserveEffects({ ...r, reason: r.reason ?? `from ${config.configFile}`, createdAt: new Date(now).toISOString() }, { now, why: 'config' }));
+        tx.apply(
+          reserveEffects(
+            { ...r, reason: r.reason ?? `from ${config.configFile}`, createdAt: new Date(now).toISOString() },
+            { now, why: 'config' },
+          ),
+        );
       }
     }
   });
@@ -110,7 +115,10 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   const peers = new PeerLookup();
   const callers = new Callers({
     policy,
-    privateSocket: await socketIsPrivate(config.socketPath, config.listenFd !== null ? null : (config.socket.mode ?? (config.groupAccess ? 0o660 : 0o600))),
+    privateSocket: await socketIsPrivate(
+      config.socketPath,
+      config.listenFd !== null ? null : (config.socket.mode ?? (config.groupAccess ? 0o660 : 0o600)),
+    ),
     peerOf: async (socket) => {
       const fd = socketFd(socket);
       return fd === null ? null : peers.peerOf(fd);
@@ -139,7 +147,8 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     pidStart: processStart,
     publish,
     // A root daemon runs each command as the service's owner; a per-user daemon can only run it as itself.
-    runAs: (s) => (process.getuid?.() === 0 && s.owner && s.owner.uid !== 0 ? { uid: s.owner.uid, gid: primaryGid(s.owner.uid) } : undefined),
+    runAs: (s) =>
+      process.getuid?.() === 0 && s.owner && s.owner.uid !== 0 ? { uid: s.owner.uid, gid: primaryGid(s.owner.uid) } : undefined,
     log,
   });
   const policyDeps = {
@@ -150,7 +159,9 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     allocator,
     log,
   };
-  autoResolver = new AutoResolver(() => autoResolve(registry, policyDeps).catch((err: Error) => log.error({ err }, 'automatic resolution pass failed')));
+  autoResolver = new AutoResolver(() =>
+    autoResolve(registry, policyDeps).catch((err: Error) => log.error({ err }, 'automatic resolution pass failed')),
+  );
   const access = hostAccess(config.health.allowRemote);
   const monitor = new HealthMonitor({
     registry,
@@ -161,40 +172,55 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     onRestartDue: (name) => void restarter!.request(name, 'unhealthy'),
   });
   health = monitor;
-  await scanner.scanNow().catch((err: Error) => log.warn({ err }, 'first scan failed; allocation relies on bind probes until one succeeds'));
+  await scanner
+    .scanNow()
+    .catch((err: Error) => log.warn({ err }, 'first scan failed; allocation relies on bind probes until one succeeds'));
 
   const inflight = new InFlight();
   const requests = new RequestStats();
   const series = new SeriesSchedule({ registry, ranges: allocator.ranges, health: () => monitor.results.values(), log });
   const rpc = createJsonRpc<RpcContext>({
-    methods: inflight.gate(withTiming(requests, Date.now, withAudit(log, (ctx) => callers.known(ctx.conn), withAccess({ callers, limiter, registry }, methodTable({
-      registry,
-      allocator,
-      reconciler,
-      bus,
-      version: packageVersion(),
-      startedAt: Date.now(),
-      socketPath: config.socketPath,
-      stateFile: store.stateFile,
-      journalFile: store.journalFile,
-      user: daemonUser(),
-      requests,
-      detect: async () => {
-        await scanner.scanNow();
-        return listConflicts(registry, true);
-      },
-      health: monitor,
-      healthTargetRefusal: async (target) => {
-        const vetted = await vetTarget(target, access);
-        return 'refused' in vetted ? vetted.refused : null;
-      },
-      isLocalAddress,
-      config: effectiveConfig(config),
-      callers,
-      restarter,
-      conflictPlan: () => planNow(registry, policyDeps),
-      restartRefusal: (ctx, name) => restartRefusal(ctx.caller, registry.state.services[name], policy),
-    }))))),
+    methods: inflight.gate(
+      withTiming(
+        requests,
+        Date.now,
+        withAudit(
+          log,
+          (ctx) => callers.known(ctx.conn),
+          withAccess(
+            { callers, limiter, registry },
+            methodTable({
+              registry,
+              allocator,
+              reconciler,
+              bus,
+              version: packageVersion(),
+              startedAt: Date.now(),
+              socketPath: config.socketPath,
+              stateFile: store.stateFile,
+              journalFile: store.journalFile,
+              user: daemonUser(),
+              requests,
+              detect: async () => {
+                await scanner.scanNow();
+                return listConflicts(registry, true);
+              },
+              health: monitor,
+              healthTargetRefusal: async (target) => {
+                const vetted = await vetTarget(target, access);
+                return 'refused' in vetted ? vetted.refused : null;
+              },
+              isLocalAddress,
+              config: effectiveConfig(config),
+              callers,
+              restarter,
+              conflictPlan: () => planNow(registry, policyDeps),
+              restartRefusal: (ctx, name) => restartRefusal(ctx.caller, registry.state.services[name], policy),
+            }),
+          ),
+        ),
+      ),
+    ),
     log,
   });
   const server = await startServer({
@@ -216,7 +242,10 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   scanner.start();
   monitor.start();
   // Catch up after downtime: prune what aged out, write the hours whose minutes remain.
-  await series.prune('all').then(() => series.record()).catch((err: Error) => log.warn({ err }, 'time series catch-up failed'));
+  await series
+    .prune('all')
+    .then(() => series.record())
+    .catch((err: Error) => log.warn({ err }, 'time series catch-up failed'));
   series.start();
   // One sweep at a time, and the one running is awaited by stop().
   let sweeping: Promise<void> | null = null;

@@ -121,7 +121,11 @@ export class Restarter {
     return failed === null ? { restarted: true } : { restarted: false, error: `cannot signal process ${pid}: ${failed}` };
   }
 
-  private async command(s: ServiceRecord, action: Extract<ServiceRecord['restart'], { command: string[] }>, previous: number | undefined): Promise<RestartOutcome> {
+  private async command(
+    s: ServiceRecord,
+    action: Extract<ServiceRecord['restart'], { command: string[] }>,
+    previous: number | undefined,
+  ): Promise<RestartOutcome> {
     const timeoutSec = action.timeoutSec ?? LIMITS.restartTimeoutDefaultSec;
     const o = await this.deps.run({
       argv: action.command,
@@ -131,7 +135,15 @@ export class Restarter {
       ...this.deps.runAs(s),
     });
     const error = runError(o, timeoutSec);
-    const record = { service: s.name, command: action.command, exitCode: o.exitCode, signal: o.signal, stdout: o.stdout, stderr: o.stderr, ...(o.droppedBytes > 0 && { droppedBytes: o.droppedBytes }) };
+    const record = {
+      service: s.name,
+      command: action.command,
+      exitCode: o.exitCode,
+      signal: o.signal,
+      stdout: o.stdout,
+      stderr: o.stderr,
+      ...(o.droppedBytes > 0 && { droppedBytes: o.droppedBytes }),
+    };
     if (error === undefined) this.deps.log.info(record, 'restart command ran');
     else this.deps.log.warn({ ...record, error }, 'restart command failed');
     return { restarted: error === undefined, ...(o.exitCode !== null && { exitCode: o.exitCode }), ...(error !== undefined && { error }) };

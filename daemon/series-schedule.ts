@@ -65,7 +65,10 @@ export class SeriesSchedule {
     return registry.mutate((tx) => {
       if (!tx.state.series) return;
       const cut = pruneCutoffs(registry.now());
-      tx.apply({ ops: [{ op: 'seriesPrune', value: { minuteBefore: cut.minuteBefore, hourBefore: which === 'all' ? cut.hourBefore : 0 } }], events: [] });
+      tx.apply({
+        ops: [{ op: 'seriesPrune', value: { minuteBefore: cut.minuteBefore, hourBefore: which === 'all' ? cut.hourBefore : 0 } }],
+        events: [],
+      });
     });
   }
 }

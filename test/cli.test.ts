@@ -9,7 +9,17 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseCommandLine, UsageError } from '../client/cli/args.ts';
 import { main, VERBS, type Io } from '../client/cli/main.ts';
 import { renderCheck, renderConflicts, renderEvent, renderPorts, renderServices, renderStatus } from '../client/cli/render.ts';
-import { escapeControl, escapeStrings, fitWidths, formatAge, formatDuration, paint, shouldColor, table, terminalText } from '../client/cli/format.ts';
+import {
+  escapeControl,
+  escapeStrings,
+  fitWidths,
+  formatAge,
+  formatDuration,
+  paint,
+  shouldColor,
+  table,
+  terminalText,
+} from '../client/cli/format.ts';
 import { renderStats, type AllStats } from '../client/cli/stats.ts';
 import { LIMITS, type Conflict, type DaemonStatus, type PortInfo, type Service } from '../client/protocol.ts';
 
@@ -161,7 +171,9 @@ describe('exit codes against a peer', () => {
     const file = await startPeer(() => ({ error: { code: -32002, message: 'port 80 is unavailable: reserved', data } }));
     const { io, out } = fakeIo();
     expect(await main(['allocate', 'api', '--preferred', '80', '--json', '--socket', file], io)).toBe(1);
-    expect(JSON.parse(out.join(''))).toEqual({ error: { kind: 'daemon', code: -32002, message: 'port 80 is unavailable: reserved', data } });
+    expect(JSON.parse(out.join(''))).toEqual({
+      error: { kind: 'daemon', code: -32002, message: 'port 80 is unavailable: reserved', data },
+    });
   });
 
   it('check exits 0 for a port in use and says who holds it; --json prints the raw result', async () => {
@@ -214,7 +226,8 @@ async function silentPeer(): Promise<{ file: string; vanish(): Promise<void> }> 
       while ((i = buffer.indexOf('\n')) >= 0) {
         const msg = JSON.parse(buffer.slice(0, i)) as { id: number; method: string; params: { types?: string[] } };
         buffer = buffer.slice(i + 1);
-        if (msg.method === 'events.subscribe') socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { subscribed: msg.params.types ?? [], seq: 1 } })}\n`);
+        if (msg.method === 'events.subscribe')
+          socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { subscribed: msg.params.types ?? [], seq: 1 } })}\n`);
       }
     });
   });
@@ -286,9 +299,16 @@ describe('as a process', () => {
 describe('formatting', () => {
   it('pads table columns to the widest cell, right-aligning where asked, ignoring colour codes', () => {
     const red = paint(true).red;
-    expect(table(['NAME', 'PORT'], [['web', '80'], [red('database'), '5432']], ['left', 'right'])).toBe(
-      ['NAME      PORT', 'web         80', `${red('database')}  5432`].join('\n'),
-    );
+    expect(
+      table(
+        ['NAME', 'PORT'],
+        [
+          ['web', '80'],
+          [red('database'), '5432'],
+        ],
+        ['left', 'right'],
+      ),
+    ).toBe(['NAME      PORT', 'web         80', `${red('database')}  5432`].join('\n'));
   });
 
   it.each([
@@ -320,18 +340,36 @@ describe('formatting', () => {
   });
 
   const service = (name: string, port: number, over: Partial<Service> = {}): Service => ({
-    name, port, protocol: 'tcp', host: '0.0.0.0', status: 'healthy', tags: [], registeredAt: '', updatedAt: '', ...over,
+    name,
+    port,
+    protocol: 'tcp',
+    host: '0.0.0.0',
+    status: 'healthy',
+    tags: [],
+    registeredAt: '',
+    updatedAt: '',
+    ...over,
   });
 
   it('shows the daemon and its services in status, coloured only when asked', () => {
     const status: DaemonStatus = {
-      version: '0.1.0', pid: 4242, uptimeSec: 3_725, socket: '/run/user/1000/portmand/portmand.sock', stateFile: '/var/lib/portmand/state.json',
-      services: 2, openConflicts: 1, lastScan: { at: '2025-01-01T11:59:50Z', durationMs: 12, listeners: 30 },
+      version: '0.1.0',
+      pid: 4242,
+      uptimeSec: 3_725,
+      socket: '/run/user/1000/portmand/portmand.sock',
+      stateFile: '/var/lib/portmand/state.json',
+      services: 2,
+      openConflicts: 1,
+      lastScan: { at: '2025-01-01T11:59:50Z', durationMs: 12, listeners: 30 },
     };
-    const services = [service('web', 3000, { pid: 11, tags: ['dev', 'ui'] }), service('api', 8080, { status: 'unhealthy', protocol: 'udp' })];
+    const services = [
+      service('web', 3000, { pid: 11, tags: ['dev', 'ui'] }),
+      service('api', 8080, { status: 'unhealthy', protocol: 'udp' }),
+    ];
     const text = renderStatus(status, services, NOW, paint(false));
     expect(text).not.toContain('\x1b[');
-    for (const s of ['0.1.0', 'pid 4242', '1h 2m', status.socket, status.stateFile, '10s ago (12 ms, 30 listeners)', '1 open']) expect(text).toContain(s);
+    for (const s of ['0.1.0', 'pid 4242', '1h 2m', status.socket, status.stateFile, '10s ago (12 ms, 30 listeners)', '1 open'])
+      expect(text).toContain(s);
     expect(text.split('\n').slice(-3)).toEqual([
       'NAME  PORT  PROTO  STATUS     PID  TAGS',
       'api   8080  udp    unhealthy  -    -',
@@ -348,14 +386,24 @@ describe('formatting', () => {
   it('renders a port check, a conflict history and an event line', () => {
     expect(renderCheck({ port: 53, available: true }, 'udp', paint(false))).toBe('53/udp is available');
     const conflict: Conflict = {
-      id: 'c7', port: 3000, protocol: 'tcp', type: 'foreign_listener', severity: 'critical', services: ['web'],
-      listener: { pid: 99, process: 'python3', address: '0.0.0.0:3000' }, detectedAt: '2025-01-01T11:00:00Z',
-      resolvedAt: '2025-01-01T11:30:00Z', resolution: { strategy: 'auto', from: 3000, to: 3001, by: 'cli' },
+      id: 'c7',
+      port: 3000,
+      protocol: 'tcp',
+      type: 'foreign_listener',
+      severity: 'critical',
+      services: ['web'],
+      listener: { pid: 99, process: 'python3', address: '0.0.0.0:3000' },
+      detectedAt: '2025-01-01T11:00:00Z',
+      resolvedAt: '2025-01-01T11:30:00Z',
+      resolution: { strategy: 'auto', from: 3000, to: 3001, by: 'cli' },
     };
     const history = renderConflicts([conflict], NOW, paint(false), true);
     expect(history).toContain('pid 99 (python3) on 0.0.0.0:3000');
     expect(history).toContain('auto 3000->3001 by cli, 30m ago');
-    const line = renderEvent({ type: 'port_assigned', seq: 3, time: new Date(NOW).toISOString(), data: { service: 'web', port: 3001, previous: 3000 } }, paint(false));
+    const line = renderEvent(
+      { type: 'port_assigned', seq: 3, time: new Date(NOW).toISOString(), data: { service: 'web', port: 3001, previous: 3000 } },
+      paint(false),
+    );
     expect(line).toMatch(/^\d\d:\d\d:\d\d {2}port_assigned {9}web -> 3001 \(was 3000\)$/);
   });
 });
@@ -382,13 +430,16 @@ describe('help and strict options', () => {
   });
 
   // `status --version` used to run status and ignore the flag.
-  it.each(VERBS.flatMap((v) => [[v.name, '--version'] as const, [v.name, '--bogus'] as const]))('%s %s exits 2 naming the flag', async (name, flag) => {
-    const { io, out, err } = fakeIo();
-    expect(await main([name, flag, '--socket', socketPath()], io)).toBe(2);
-    expect(out).toEqual([]);
-    expect(err.join('\n')).toContain(flag);
-    expect(err.join('\n')).toContain(`portmand ${name} --help`);
-  });
+  it.each(VERBS.flatMap((v) => [[v.name, '--version'] as const, [v.name, '--bogus'] as const]))(
+    '%s %s exits 2 naming the flag',
+    async (name, flag) => {
+      const { io, out, err } = fakeIo();
+      expect(await main([name, flag, '--socket', socketPath()], io)).toBe(2);
+      expect(out).toEqual([]);
+      expect(err.join('\n')).toContain(flag);
+      expect(err.join('\n')).toContain(`portmand ${name} --help`);
+    },
+  );
 
   it('the daemon verb documents every environment variable the daemon reads', () => {
     const config = readFileSync(path.join(ROOT, 'daemon/config.ts'), 'utf8');
@@ -401,12 +452,30 @@ describe('help and strict options', () => {
 
 // One argument line per verb that needs no more than a peer answering with an error.
 const SAMPLE: Record<string, string[]> = {
-  status: ['status'], list: ['list'], register: ['register', 'web'], unregister: ['unregister', 'web'],
-  allocate: ['allocate', 'web'], release: ['release', '3000'], check: ['check', '3000'], reserve: ['reserve', '3000'],
-  suggest: ['suggest'], ports: ['ports'], conflicts: ['conflicts'], resolve: ['resolve', 'web', '--strategy', 'auto'],
-  health: ['health'], stats: ['stats'], watch: ['watch'],
-  show: ['show', 'web'], history: ['history'], top: ['top'], metrics: ['metrics'], config: ['config'],
-  whoami: ['whoami'], token: ['token', 'rotate', 'web'], run: ['run', 'web', 'true'], restart: ['restart', 'web'],
+  status: ['status'],
+  list: ['list'],
+  register: ['register', 'web'],
+  unregister: ['unregister', 'web'],
+  allocate: ['allocate', 'web'],
+  release: ['release', '3000'],
+  check: ['check', '3000'],
+  reserve: ['reserve', '3000'],
+  suggest: ['suggest'],
+  ports: ['ports'],
+  conflicts: ['conflicts'],
+  resolve: ['resolve', 'web', '--strategy', 'auto'],
+  health: ['health'],
+  stats: ['stats'],
+  watch: ['watch'],
+  show: ['show', 'web'],
+  history: ['history'],
+  top: ['top'],
+  metrics: ['metrics'],
+  config: ['config'],
+  whoami: ['whoami'],
+  token: ['token', 'rotate', 'web'],
+  run: ['run', 'web', 'true'],
+  restart: ['restart', 'web'],
 };
 
 // Verbs that never talk to the daemon: they run it, install it, read its log or print a script.
@@ -414,7 +483,11 @@ const LOCAL_VERBS = ['daemon', 'service', 'logs', 'completion'];
 
 describe('every verb', () => {
   it('that talks to the daemon has a sample line here', () => {
-    expect(Object.keys(SAMPLE).sort()).toEqual(VERBS.map((v) => v.name).filter((n) => !LOCAL_VERBS.includes(n)).sort());
+    expect(Object.keys(SAMPLE).sort()).toEqual(
+      VERBS.map((v) => v.name)
+        .filter((n) => !LOCAL_VERBS.includes(n))
+        .sort(),
+    );
   });
 
   it.each(Object.entries(SAMPLE))('%s: a daemon error exits 1; with --json it is a JSON error object on stdout', async (_, argv) => {
@@ -441,7 +514,9 @@ describe('check -q', () => {
     [false, ['--quiet'], 1],
     [false, [], 0],
   ])('available=%s with %j exits %d', async (available, flags, code) => {
-    const file = await startPeer(() => ({ result: { port: 3000, available, ...(!available && { reason: 'listening', heldBy: { pid: 7 } }) } }));
+    const file = await startPeer(() => ({
+      result: { port: 3000, available, ...(!available && { reason: 'listening', heldBy: { pid: 7 } }) },
+    }));
     const { io, out } = fakeIo();
     expect(await main(['check', '3000', ...flags, '--socket', file], io)).toBe(code);
     expect(out.length).toBe(flags.length ? 0 : 1);
@@ -451,8 +526,16 @@ describe('check -q', () => {
 describe('register', () => {
   it('prints a critical conflict as critical, a warning as a warning', async () => {
     const conflict = (id: string, severity: Conflict['severity'], type: Conflict['type']): Conflict => ({
-      id, port: 3000, protocol: 'tcp', type, severity, services: ['web'], listener: { pid: 9, process: 'python3', address: '0.0.0.0:3000' },
-      detectedAt: '2025-01-01T12:00:00Z', resolvedAt: null, resolution: null,
+      id,
+      port: 3000,
+      protocol: 'tcp',
+      type,
+      severity,
+      services: ['web'],
+      listener: { pid: 9, process: 'python3', address: '0.0.0.0:3000' },
+      detectedAt: '2025-01-01T12:00:00Z',
+      resolvedAt: null,
+      resolution: null,
     });
     const result = { ...svc('web', 3000), conflicts: [conflict('c1', 'critical', 'foreign_listener'), conflict('c2', 'warning', 'drift')] };
     const file = await startPeer(() => ({ result }));
@@ -513,15 +596,50 @@ describe('terminal safety', () => {
   const hostile = `evil${ESC_CLEAR}\x9b2J\x1b]0;pwned\x07`;
   const port = (over: Partial<PortInfo>): PortInfo => ({ port: 3000, protocol: 'tcp', state: 'reserved', ...over });
   const cases: Array<[string, string[], (method: string) => unknown]> = [
-    ['ports: a reservation reason and a process name', ['ports'], () => [port({ reason: hostile }), port({ port: 3001, state: 'listening', listener: { pid: 5, process: hostile, address: '0.0.0.0:3001' } })]],
+    [
+      'ports: a reservation reason and a process name',
+      ['ports'],
+      () => [
+        port({ reason: hostile }),
+        port({ port: 3001, state: 'listening', listener: { pid: 5, process: hostile, address: '0.0.0.0:3001' } }),
+      ],
+    ],
     [
       'conflicts --all: who resolved it',
       ['conflicts', '--all'],
-      () => [{ id: 'c1', port: 3000, protocol: 'tcp', type: 'drift', severity: 'info', services: ['web'], detectedAt: '2025-01-01T11:00:00Z', resolvedAt: '2025-01-01T11:30:00Z', resolution: { strategy: 'auto', from: 3000, to: 3001, by: hostile }, outcome: 'resolved' }],
+      () => [
+        {
+          id: 'c1',
+          port: 3000,
+          protocol: 'tcp',
+          type: 'drift',
+          severity: 'info',
+          services: ['web'],
+          detectedAt: '2025-01-01T11:00:00Z',
+          resolvedAt: '2025-01-01T11:30:00Z',
+          resolution: { strategy: 'auto', from: 3000, to: 3001, by: hostile },
+          outcome: 'resolved',
+        },
+      ],
     ],
-    ['health: a check error', ['health'], () => [{ service: 'web', status: 'unhealthy', latencyMs: null, checkedAt: '2025-01-01T11:59:00Z', error: hostile }]],
-    ['check: a process name', ['check', '3000'], () => ({ port: 3000, available: false, reason: 'listening', heldBy: { pid: 5, process: hostile } })],
-    ['status: a service process', ['status'], (m) => (m === 'daemon.status' ? { version: '1', pid: 1, uptimeSec: 1, socket: hostile, stateFile: 's', services: 1, openConflicts: 0, lastScan: null } : [svc('web', 3000, { tags: [hostile] })])],
+    [
+      'health: a check error',
+      ['health'],
+      () => [{ service: 'web', status: 'unhealthy', latencyMs: null, checkedAt: '2025-01-01T11:59:00Z', error: hostile }],
+    ],
+    [
+      'check: a process name',
+      ['check', '3000'],
+      () => ({ port: 3000, available: false, reason: 'listening', heldBy: { pid: 5, process: hostile } }),
+    ],
+    [
+      'status: a service process',
+      ['status'],
+      (m) =>
+        m === 'daemon.status'
+          ? { version: '1', pid: 1, uptimeSec: 1, socket: hostile, stateFile: 's', services: 1, openConflicts: 0, lastScan: null }
+          : [svc('web', 3000, { tags: [hostile] })],
+    ],
   ];
 
   it.each(cases)('%s: no raw control character is printed, and --json keeps the exact value', async (_, argv, answer) => {
@@ -550,7 +668,12 @@ describe('terminal safety', () => {
   });
 
   it('watch prints an event with a hostile health error escaped', async () => {
-    const ev = { type: 'service_health', seq: 1, time: '2025-01-01T12:00:00.000Z', data: { service: 'web', status: 'unhealthy', previous: 'healthy', error: hostile } };
+    const ev = {
+      type: 'service_health',
+      seq: 1,
+      time: '2025-01-01T12:00:00.000Z',
+      data: { service: 'web', status: 'unhealthy', previous: 'healthy', error: hostile },
+    };
     const file = await startPeer((method, _params, socket) => {
       setImmediate(() => socket.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'event', params: ev })}\n`));
       return method === 'events.subscribe' ? { result: { subscribed: ['service_health'] } } : { error: { code: -32601, message: 'no' } };
@@ -575,8 +698,19 @@ describe('fitting tables to the terminal', () => {
 
   it('cuts cells that do not fit with an ellipsis; no line is wider than the terminal', () => {
     const ports: PortInfo[] = [
-      { port: 3000, protocol: 'tcp', state: 'listening', listener: { pid: 123456, process: 'a-very-long-process-name-indeed', address: '[::ffff:127.0.0.1]:3000' } },
-      { port: 3001, protocol: 'tcp', state: 'reserved', reservedFor: 'database', reason: 'kept for the reporting database that runs at night' },
+      {
+        port: 3000,
+        protocol: 'tcp',
+        state: 'listening',
+        listener: { pid: 123456, process: 'a-very-long-process-name-indeed', address: '[::ffff:127.0.0.1]:3000' },
+      },
+      {
+        port: 3001,
+        protocol: 'tcp',
+        state: 'reserved',
+        reservedFor: 'database',
+        reason: 'kept for the reporting database that runs at night',
+      },
     ];
     const wide = renderPorts(ports, NOW, paint(false));
     expect(Math.max(...wide.split('\n').map((l) => l.length))).toBeGreaterThan(90);
@@ -592,7 +726,24 @@ describe('fitting tables to the terminal', () => {
 
 describe('stats forecast wording', () => {
   const stats = (historySec: number, exhaustsAt: string | null): AllStats => ({
-    ports: { ranges: [{ name: 'dev', start: 3000, end: 3999, size: 1000, assigned: 1, reserved: 0, listening: 0, free: 999, utilisation: 0.001, trendPerDay: 1 / 7, exhaustsAt, historySec }] },
+    ports: {
+      ranges: [
+        {
+          name: 'dev',
+          start: 3000,
+          end: 3999,
+          size: 1000,
+          assigned: 1,
+          reserved: 0,
+          listening: 0,
+          free: 999,
+          utilisation: 0.001,
+          trendPerDay: 1 / 7,
+          exhaustsAt,
+          historySec,
+        },
+      ],
+    },
     services: { byStatus: {}, services: [] },
     conflicts: { open: 0, resolved: 0, vanished: 0, byType: {}, bySeverity: {}, meanTimeToResolveSec: null, topPorts: [] },
   });

@@ -148,7 +148,9 @@ describe('PortmandClient requests', () => {
 
   it('says the daemon is not running, naming the socket, when nothing listens', async () => {
     const file = socketPath();
-    const err = await client(file).daemon.ping().catch((e: unknown) => e);
+    const err = await client(file)
+      .daemon.ping()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DaemonUnavailableError);
     expect((err as Error).message).toContain(file);
     expect((err as Error).message).toContain('portmand daemon');
@@ -255,7 +257,11 @@ describe('pid', () => {
 });
 
 describe('events', () => {
-  const event = (seq: number, type: string, data: object) => ({ jsonrpc: '2.0', method: 'event', params: { type, seq, time: new Date(0).toISOString(), data } });
+  const event = (seq: number, type: string, data: object) => ({
+    jsonrpc: '2.0',
+    method: 'event',
+    params: { type, seq, time: new Date(0).toISOString(), data },
+  });
 
   it('delivers pushed events by type and re-subscribes with sinceSeq after the daemon restarts', async () => {
     const file = socketPath();
@@ -280,7 +286,10 @@ describe('events', () => {
     expect(await states.next()).toBe('disconnected');
     const peer2 = await startPeer(file);
     const resub = await peer2.next();
-    expect(resub.msg).toMatchObject({ method: 'events.subscribe', params: { types: ['port_assigned', 'conflict_detected'], sinceSeq: 42 } });
+    expect(resub.msg).toMatchObject({
+      method: 'events.subscribe',
+      params: { types: ['port_assigned', 'conflict_detected'], sinceSeq: 42 },
+    });
     expect(await states.next()).toBe('connected');
     reply(resub, { subscribed: ['port_assigned', 'conflict_detected'] });
     send(resub.socket, event(43, 'port_assigned', { service: 'api', port: 3002 }));
@@ -384,13 +393,43 @@ describe('socket and state paths', () => {
   const cases: Array<[string, Record<string, string>, PathContext, string, string]> = [
     ['explicit', { PORTMAND_SOCKET: '/tmp/p.sock', PORTMAND_STATE_DIR: '/tmp/st' }, linux, '/tmp/p.sock', '/tmp/st'],
     ['root', { XDG_RUNTIME_DIR: '/run/user/0' }, root, '/run/portmand/portmand.sock', '/var/lib/portmand'],
-    ['linux user', { XDG_RUNTIME_DIR: '/run/user/1000/' }, linux, '/run/user/1000/portmand/portmand.sock', '/home/ann/.local/state/portmand'],
-    ['linux XDG_STATE_HOME', { XDG_RUNTIME_DIR: '/run/user/1000', XDG_STATE_HOME: '/data/st' }, linux, '/run/user/1000/portmand/portmand.sock', '/data/st/portmand'],
+    [
+      'linux user',
+      { XDG_RUNTIME_DIR: '/run/user/1000/' },
+      linux,
+      '/run/user/1000/portmand/portmand.sock',
+      '/home/ann/.local/state/portmand',
+    ],
+    [
+      'linux XDG_STATE_HOME',
+      { XDG_RUNTIME_DIR: '/run/user/1000', XDG_STATE_HOME: '/data/st' },
+      linux,
+      '/run/user/1000/portmand/portmand.sock',
+      '/data/st/portmand',
+    ],
     ['linux, no runtime dir', {}, linux, '/home/ann/.local/state/portmand/portmand.sock', '/home/ann/.local/state/portmand'],
-    ['relative XDG paths are ignored', { XDG_RUNTIME_DIR: 'run', XDG_STATE_HOME: 'st' }, linux, '/home/ann/.local/state/portmand/portmand.sock', '/home/ann/.local/state/portmand'],
-    ['empty overrides are unset', { PORTMAND_SOCKET: '', PORTMAND_STATE_DIR: '' }, linux, '/home/ann/.local/state/portmand/portmand.sock', '/home/ann/.local/state/portmand'],
+    [
+      'relative XDG paths are ignored',
+      { XDG_RUNTIME_DIR: 'run', XDG_STATE_HOME: 'st' },
+      linux,
+      '/home/ann/.local/state/portmand/portmand.sock',
+      '/home/ann/.local/state/portmand',
+    ],
+    [
+      'empty overrides are unset',
+      { PORTMAND_SOCKET: '', PORTMAND_STATE_DIR: '' },
+      linux,
+      '/home/ann/.local/state/portmand/portmand.sock',
+      '/home/ann/.local/state/portmand',
+    ],
     ['macOS', {}, mac, '/Users/ann/Library/Application Support/portmand/portmand.sock', '/Users/ann/Library/Application Support/portmand'],
-    ['macOS with XDG', { XDG_RUNTIME_DIR: '/tmp/rt', XDG_STATE_HOME: '/Users/ann/.st' }, mac, '/tmp/rt/portmand/portmand.sock', '/Users/ann/.st/portmand'],
+    [
+      'macOS with XDG',
+      { XDG_RUNTIME_DIR: '/tmp/rt', XDG_STATE_HOME: '/Users/ann/.st' },
+      mac,
+      '/tmp/rt/portmand/portmand.sock',
+      '/Users/ann/.st/portmand',
+    ],
   ];
   it.each(cases)('%s', (_name, env, ctx, socket, state) => {
     expect(defaultSocketPath(env, ctx)).toBe(socket);

@@ -37,7 +37,7 @@ describe('portmand completion', () => {
     });
   }
 
-  it.skipIf(needs('bash'))('bash completes verbs, a verb\'s options and its fixed arguments, and not the value of an option', () => {
+  it.skipIf(needs('bash'))("bash completes verbs, a verb's options and its fixed arguments, and not the value of an option", () => {
     expect(bashComplete(['portmand', 'se'])).toEqual(['service']);
     expect(bashComplete(['portmand', 'service', 'un'])).toEqual(['uninstall']);
     expect(bashComplete(['portmand', '--socket', '/tmp/s', 'logs', '--le'])).toEqual(['--level']);

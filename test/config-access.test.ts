@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { buildConfig, DEFAULT_LIMITS } from '../daemon/config.ts';
 
 const user = { platform: 'linux', uid: 1000, home: '/home/ada' };
-const build = (json: Record<string, unknown>) => buildConfig({ XDG_RUNTIME_DIR: '/run/user/1000' }, { path: '/etc/portmand.json', json }, user);
+const build = (json: Record<string, unknown>) =>
+  buildConfig({ XDG_RUNTIME_DIR: '/run/user/1000' }, { path: '/etc/portmand.json', json }, user);
 
 describe('config access and limits', () => {
   it('default to no admin group and limits far above any test or bench', () => {

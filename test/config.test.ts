@@ -31,7 +31,11 @@ describe('buildConfig', () => {
   });
 
   it('takes ranges and reservations from the file; environment wins over the file', () => {
-    const c = buildConfig({ PORTMAND_SCAN_INTERVAL: '3', PORTMAND_SYNC: 'ack' }, file({ scanIntervalSec: 20, ranges: [{ name: 'web', start: 8000, end: 8099 }], reservations: [{ port: 5432, for: 'postgres' }] }), user);
+    const c = buildConfig(
+      { PORTMAND_SCAN_INTERVAL: '3', PORTMAND_SYNC: 'ack' },
+      file({ scanIntervalSec: 20, ranges: [{ name: 'web', start: 8000, end: 8099 }], reservations: [{ port: 5432, for: 'postgres' }] }),
+      user,
+    );
     expect(c.scanIntervalSec).toBe(3);
     expect(c.sync).toBe('ack');
     expect(c.ranges.at(-1)).toEqual({ name: 'web', start: 8000, end: 8099, purpose: 'configured' });
@@ -52,19 +56,49 @@ describe('buildConfig', () => {
     ['a scan interval that is not a number', { PORTMAND_SCAN_INTERVAL: 'abc' }, null, /PORTMAND_SCAN_INTERVAL/],
     ['a zero health interval', { PORTMAND_HEALTH_INTERVAL: '0' }, null, /PORTMAND_HEALTH_INTERVAL/],
     ['an unknown sync mode', { PORTMAND_SYNC: 'always' }, null, /^PORTMAND_SYNC must be one of "ack", "background", got "always"$/],
-    ['an unknown log level in the environment', { PORTMAND_LOG_LEVEL: 'loud' }, null, /^PORTMAND_LOG_LEVEL must be one of "fatal", .*"silent", got "loud"$/],
+    [
+      'an unknown log level in the environment',
+      { PORTMAND_LOG_LEVEL: 'loud' },
+      null,
+      /^PORTMAND_LOG_LEVEL must be one of "fatal", .*"silent", got "loud"$/,
+    ],
     ['an unknown log level in the file', {}, { logLevel: 'loud' }, /^\/etc\/portmand\.json: logLevel must be one of .*, got "loud"$/],
     ['a log level of the wrong type in the file', {}, { logLevel: 5 }, /logLevel must be one of/],
-    ['a scan interval in hex', { PORTMAND_SCAN_INTERVAL: '0x10' }, null, /^PORTMAND_SCAN_INTERVAL must be a whole number of seconds from 1 to 86400, got "0x10"$/],
-    ['a scan interval too long for a timer', {}, { scanIntervalSec: 3_000_000 }, /^\/etc\/portmand\.json: scanIntervalSec must be a whole number of seconds/],
+    [
+      'a scan interval in hex',
+      { PORTMAND_SCAN_INTERVAL: '0x10' },
+      null,
+      /^PORTMAND_SCAN_INTERVAL must be a whole number of seconds from 1 to 86400, got "0x10"$/,
+    ],
+    [
+      'a scan interval too long for a timer',
+      {},
+      { scanIntervalSec: 3_000_000 },
+      /^\/etc\/portmand\.json: scanIntervalSec must be a whole number of seconds/,
+    ],
     ['a health interval of a fraction in the file', {}, { healthIntervalSec: 1.5 }, /healthIntervalSec must be a whole number/],
-    ['groupAccess that is not a boolean', {}, { groupAccess: 'yes' }, /^\/etc\/portmand\.json: groupAccess must be true or false, got "yes"$/],
+    [
+      'groupAccess that is not a boolean',
+      {},
+      { groupAccess: 'yes' },
+      /^\/etc\/portmand\.json: groupAccess must be true or false, got "yes"$/,
+    ],
     ['avoidEphemeral that is not a boolean', {}, { avoidEphemeral: 0 }, /avoidEphemeral must be true or false, got 0/],
     ['a sync mode of the wrong case in the file', {}, { sync: 'ACK' }, /^\/etc\/portmand\.json: sync must be one of/],
-    ['a range purpose that is not a string', {}, { ranges: [{ name: 'x', start: 1, end: 2, purpose: 7 }] }, /ranges\[0\]\.purpose must be a string/],
+    [
+      'a range purpose that is not a string',
+      {},
+      { ranges: [{ name: 'x', start: 1, end: 2, purpose: 7 }] },
+      /ranges\[0\]\.purpose must be a string/,
+    ],
     ['a reservation that is not an object', {}, { reservations: [5432] }, /reservations\[0\] must be an object/],
     ['a reservation for a non-string', {}, { reservations: [{ port: 5432, for: ['pg'] }] }, /reservations\[0\]\.for must be a string/],
-    ['a reservation protocol unknown', {}, { reservations: [{ port: 5432, protocol: 'sctp' }] }, /reservations\[0\]\.protocol must be one of "tcp", "udp"/],
+    [
+      'a reservation protocol unknown',
+      {},
+      { reservations: [{ port: 5432, protocol: 'sctp' }] },
+      /reservations\[0\]\.protocol must be one of "tcp", "udp"/,
+    ],
     ['a range named like a built-in one', {}, { ranges: [{ name: 'system', start: 1, end: 2 }] }, /built-in/],
     ['a range backwards', {}, { ranges: [{ name: 'x', start: 9, end: 2 }] }, /after end/],
     ['a reservation off the port scale', {}, { reservations: [{ port: 70000 }] }, /reservations\[0\]\.port/],
@@ -79,7 +113,10 @@ describe('buildConfig', () => {
 describe('the health key', () => {
   it('defaults to local checks only; allowRemote lets checks reach other hosts', () => {
     expect(buildConfig({}, null, user).health).toEqual({ allowRemote: false });
-    expect(buildConfig({}, file({ health: { allowRemote: true, failuresBeforeUnhealthy: 3 } }), user).health).toEqual({ allowRemote: true, failuresBeforeUnhealthy: 3 });
+    expect(buildConfig({}, file({ health: { allowRemote: true, failuresBeforeUnhealthy: 3 } }), user).health).toEqual({
+      allowRemote: true,
+      failuresBeforeUnhealthy: 3,
+    });
   });
 
   it.each([
@@ -97,7 +134,14 @@ describe('where each value came from', () => {
   it('records the environment, the file (with its path and key) and the default, per key path', () => {
     const c = buildConfig(
       { PORTMAND_SCAN_INTERVAL: '3', PORTMAND_SOCKET: '/tmp/pm.sock', PORTMAND_SOCKET_GROUP: 'ops', PORTMAND_LOG_LEVEL: '' },
-      file({ scanIntervalSec: 20, healthIntervalSec: 60, logLevel: 'warn', ranges: [{ name: 'web', start: 8000, end: 8099 }], socket: { mode: '0660' }, health: { allowRemote: true } }),
+      file({
+        scanIntervalSec: 20,
+        healthIntervalSec: 60,
+        logLevel: 'warn',
+        ranges: [{ name: 'web', start: 8000, end: 8099 }],
+        socket: { mode: '0660' },
+        health: { allowRemote: true },
+      }),
       user,
     );
     expect(c.sources).toMatchObject({
@@ -120,18 +164,45 @@ describe('where each value came from', () => {
     const view = effectiveConfig(buildConfig({ PORTMAND_LOG_LEVEL: 'debug' }, file({ socket: { group: 'portmand' } }), user));
     expect(view.file).toEqual({ path: '/etc/portmand.json', from: 'default', found: true });
     expect(view.settings.map((s) => s.key)).toEqual([
-      'socketPath', 'stateDir', 'logFile', 'logLevel', 'scanIntervalSec', 'healthIntervalSec', 'ranges', 'reservations',
-      'groupAccess', 'socket.group', 'socket.mode', 'sync', 'avoidEphemeral', 'health.allowRemote', 'health.failuresBeforeUnhealthy', 'health.successesBeforeHealthy',
-      'access.adminGroup', 'limits.mutationsPerSec', 'limits.burst', 'limits.maxConnections', 'limits.idleTimeoutSec',
-      'conflicts', 'alerts',
+      'socketPath',
+      'stateDir',
+      'logFile',
+      'logLevel',
+      'scanIntervalSec',
+      'healthIntervalSec',
+      'ranges',
+      'reservations',
+      'groupAccess',
+      'socket.group',
+      'socket.mode',
+      'sync',
+      'avoidEphemeral',
+      'health.allowRemote',
+      'health.failuresBeforeUnhealthy',
+      'health.successesBeforeHealthy',
+      'access.adminGroup',
+      'limits.mutationsPerSec',
+      'limits.burst',
+      'limits.maxConnections',
+      'limits.idleTimeoutSec',
+      'conflicts',
+      'alerts',
     ]);
     expect(view.settings.find((s) => s.key === 'socket.mode')).toEqual({ key: 'socket.mode', value: '0660', source: { from: 'default' } });
-    expect(view.settings.find((s) => s.key === 'logLevel')).toEqual({ key: 'logLevel', value: 'debug', source: { from: 'env', variable: 'PORTMAND_LOG_LEVEL' } });
+    expect(view.settings.find((s) => s.key === 'logLevel')).toEqual({
+      key: 'logLevel',
+      value: 'debug',
+      source: { from: 'env', variable: 'PORTMAND_LOG_LEVEL' },
+    });
     expect(view.settings.find((s) => s.key === 'logFile')).toEqual({ key: 'logFile', value: null, source: { from: 'default' } });
   });
 
   it('says when there was no file at the default location', () => {
-    expect(effectiveConfig(buildConfig({}, null, user)).file).toEqual({ path: '/home/ada/.config/portmand/config.json', from: 'default', found: false });
+    expect(effectiveConfig(buildConfig({}, null, user)).file).toEqual({
+      path: '/home/ada/.config/portmand/config.json',
+      from: 'default',
+      found: false,
+    });
   });
 });
 
@@ -140,8 +211,16 @@ describe('unknown keys', () => {
     ['at the top level', { colour: 'red' }, '/etc/portmand.json: colour is not a known key (expected: ranges, reservations'],
     ['in socket', { socket: { owner: 'x' } }, '/etc/portmand.json: socket.owner is not a known key (expected: group, mode)'],
     ['in health', { health: { allowremote: true } }, '/etc/portmand.json: health.allowremote is not a known key'],
-    ['in a range', { ranges: [{ name: 'web', start: 1, end: 2, colour: 'x' }] }, '/etc/portmand.json: ranges[0].colour is not a known key (expected: name, start, end, purpose)'],
-    ['in a reservation', { reservations: [{ port: 1 }, { port: 2, owner: 'x' }] }, '/etc/portmand.json: reservations[1].owner is not a known key (expected: port, protocol, for, reason)'],
+    [
+      'in a range',
+      { ranges: [{ name: 'web', start: 1, end: 2, colour: 'x' }] },
+      '/etc/portmand.json: ranges[0].colour is not a known key (expected: name, start, end, purpose)',
+    ],
+    [
+      'in a reservation',
+      { reservations: [{ port: 1 }, { port: 2, owner: 'x' }] },
+      '/etc/portmand.json: reservations[1].owner is not a known key (expected: port, protocol, for, reason)',
+    ],
     ['that is not a plain name', { 'log level': 'x' }, '/etc/portmand.json: ["log level"] is not a known key'],
   ])('%s is an error naming its path', (_, json, message) => {
     expect(() => buildConfig({}, file(json), user)).toThrow(message);
@@ -155,7 +234,16 @@ describe('unknown keys', () => {
 
 describe('every problem at once', () => {
   it('reports each bad key of a file, not only the first', () => {
-    const json = { logLevel: 'loud', colour: 'red', scanIntervalSec: 0, ranges: [{ name: 'a', start: 9, end: 2 }, { name: 'b', start: 1, end: 70000 }], health: { allowRemote: 'no', x: 1 } };
+    const json = {
+      logLevel: 'loud',
+      colour: 'red',
+      scanIntervalSec: 0,
+      ranges: [
+        { name: 'a', start: 9, end: 2 },
+        { name: 'b', start: 1, end: 70000 },
+      ],
+      health: { allowRemote: 'no', x: 1 },
+    };
     let err: ConfigError | undefined;
     try {
       buildConfig({}, file(json), user);
@@ -176,17 +264,35 @@ describe('the config file location', () => {
     ['a Linux system daemon', {}, { platform: 'linux', uid: 0, home: '/root' }, '/etc/portmand/config.json'],
     ['a Linux user', {}, user, '/home/ada/.config/portmand/config.json'],
     ['a Linux user with XDG_CONFIG_HOME', { XDG_CONFIG_HOME: '/cfg/' }, user, '/cfg/portmand/config.json'],
-    ['a Linux user with a relative XDG_CONFIG_HOME (ignored, as the spec says)', { XDG_CONFIG_HOME: 'cfg' }, user, '/home/ada/.config/portmand/config.json'],
+    [
+      'a Linux user with a relative XDG_CONFIG_HOME (ignored, as the spec says)',
+      { XDG_CONFIG_HOME: 'cfg' },
+      user,
+      '/home/ada/.config/portmand/config.json',
+    ],
     ['a macOS system daemon', {}, { platform: 'darwin', uid: 0, home: '/var/root' }, '/Library/Application Support/portmand/config.json'],
-    ['a macOS user', {}, { platform: 'darwin', uid: 501, home: '/Users/ada' }, '/Users/ada/Library/Application Support/portmand/config.json'],
-    ['a macOS user with XDG_CONFIG_HOME', { XDG_CONFIG_HOME: '/cfg' }, { platform: 'darwin', uid: 501, home: '/Users/ada' }, '/cfg/portmand/config.json'],
+    [
+      'a macOS user',
+      {},
+      { platform: 'darwin', uid: 501, home: '/Users/ada' },
+      '/Users/ada/Library/Application Support/portmand/config.json',
+    ],
+    [
+      'a macOS user with XDG_CONFIG_HOME',
+      { XDG_CONFIG_HOME: '/cfg' },
+      { platform: 'darwin', uid: 501, home: '/Users/ada' },
+      '/cfg/portmand/config.json',
+    ],
   ])('%s: %s', (_, env, ctx, expected) => {
     expect(configFilePath(env, ctx)).toEqual({ path: expected, from: 'default' });
     expect(buildConfig(env, null, ctx).configLocation).toEqual({ path: expected, from: 'default' });
   });
 
   it('PORTMAND_CONFIG wins, as root too', () => {
-    expect(configFilePath({ PORTMAND_CONFIG: 'my.json' }, { platform: 'linux', uid: 0, home: '/root' })).toEqual({ path: 'my.json', from: 'env' });
+    expect(configFilePath({ PORTMAND_CONFIG: 'my.json' }, { platform: 'linux', uid: 0, home: '/root' })).toEqual({
+      path: 'my.json',
+      from: 'env',
+    });
   });
 
   describe('reading it', () => {
@@ -207,22 +313,32 @@ describe('the config file location', () => {
       writeFileSync(path.join(dir, '.config/portmand/config.json'), '{"scanIntervalSec": 7}');
       const c = loadConfig({}, ctx());
       expect(c.scanIntervalSec).toBe(7);
-      expect(c.sources.scanIntervalSec).toEqual({ from: 'file', path: path.join(dir, '.config/portmand/config.json'), key: 'scanIntervalSec' });
+      expect(c.sources.scanIntervalSec).toEqual({
+        from: 'file',
+        path: path.join(dir, '.config/portmand/config.json'),
+        key: 'scanIntervalSec',
+      });
     });
 
     it('config check: no file at the default location is not a problem; one named and missing is', async () => {
-      expect(await checkConfigFile(undefined, {}, ctx())).toEqual({ path: path.join(dir, '.config/portmand/config.json'), found: false, problems: [] });
+      expect(await checkConfigFile(undefined, {}, ctx())).toEqual({
+        path: path.join(dir, '.config/portmand/config.json'),
+        found: false,
+        problems: [],
+      });
       const named = await checkConfigFile(path.join(dir, 'nope.json'), {}, ctx());
       expect(named.problems).toEqual([expect.stringContaining(`cannot read config file ${path.join(dir, 'nope.json')}`)]);
     });
 
     it('a missing file named by PORTMAND_CONFIG is an error naming the variable', () => {
-      expect(() => readConfigFile({ PORTMAND_CONFIG: path.join(dir, 'nope.json') }, ctx())).toThrow(/cannot read config file .*nope\.json \(PORTMAND_CONFIG\)/);
+      expect(() => readConfigFile({ PORTMAND_CONFIG: path.join(dir, 'nope.json') }, ctx())).toThrow(
+        /cannot read config file .*nope\.json \(PORTMAND_CONFIG\)/,
+      );
     });
   });
 });
 
-describe('daemon.config never shows an alert webhook\'s secrets', () => {
+describe("daemon.config never shows an alert webhook's secrets", () => {
   it('keeps scheme, host and path; drops user-info, query and fragment', () => {
     const json = { alerts: [{ on: ['conflict_detected'], webhook: 'https://bot:s3cret@hooks.example/notify?token=t0ken#x' }] };
     const view = effectiveConfig(buildConfig({}, file(json), user));

@@ -46,7 +46,8 @@ describe('ProbeSlots', () => {
     const slots = new ProbeSlots({ fast: 1, slow: 0, slowAfterMs: 60_000 });
     const granted: string[] = [];
     const leases = new Map<string, Lease>();
-    const take = (name: string, priority: Priority) => slots.acquire(priority, never, () => {}).then((l) => (granted.push(name), leases.set(name, l)));
+    const take = (name: string, priority: Priority) =>
+      slots.acquire(priority, never, () => {}).then((l) => (granted.push(name), leases.set(name, l)));
     await take('first', 'scheduled');
     const waiting = [take('slow', 'slow'), take('sched', 'scheduled'), take('asked', 'asked')];
     // Whoever holds the one slot finishes; the next in line gets it.

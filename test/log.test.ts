@@ -30,12 +30,15 @@ describe('logOutput', () => {
 describe('formatLogRecord', () => {
   const time = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
   it('shows time, level, message and the other fields', () => {
-    expect(formatLogRecord({ level: 30, time, pid: 9, msg: 'portmand ready', services: 2, socket: '/run/x.sock' }, plain))
-      .toBe('2026-01-02T03:04:05.006Z INFO  portmand ready services=2 socket=/run/x.sock');
+    expect(formatLogRecord({ level: 30, time, pid: 9, msg: 'portmand ready', services: 2, socket: '/run/x.sock' }, plain)).toBe(
+      '2026-01-02T03:04:05.006Z INFO  portmand ready services=2 socket=/run/x.sock',
+    );
   });
 
   it('marks audit records', () => {
-    expect(formatLogRecord({ level: 30, time, audit: true, msg: 'service.register', ok: true }, plain)).toBe('2026-01-02T03:04:05.006Z INFO  audit service.register ok=true');
+    expect(formatLogRecord({ level: 30, time, audit: true, msg: 'service.register', ok: true }, plain)).toBe(
+      '2026-01-02T03:04:05.006Z INFO  audit service.register ok=true',
+    );
   });
 
   it('escapes control characters from every string, so a record cannot drive the terminal or fake a line', () => {
@@ -47,7 +50,10 @@ describe('formatLogRecord', () => {
   });
 
   it('prints an error stack on indented lines, each escaped', () => {
-    const out = formatLogRecord({ level: 50, time, msg: 'boom', err: { type: 'Error', message: 'x', stack: 'Error: x\x1b[31m\n    at f (a.js:1)' } }, plain);
+    const out = formatLogRecord(
+      { level: 50, time, msg: 'boom', err: { type: 'Error', message: 'x', stack: 'Error: x\x1b[31m\n    at f (a.js:1)' } },
+      plain,
+    );
     expect(out.split('\n')).toEqual(['2026-01-02T03:04:05.006Z ERROR boom', '    Error: x\\u001b[31m', '        at f (a.js:1)']);
   });
 
@@ -64,40 +70,69 @@ describe('formatLogRecord', () => {
 describe('createLog', () => {
   it('writes pretty lines to a terminal and JSON to the file', async () => {
     const written: string[] = [];
-    const { log } = createLog({ level: 'info', file: null, output: { format: 'pretty', color: false, journal: false }, stdout: { write: (t: string) => written.push(t) } });
+    const { log } = createLog({
+      level: 'info',
+      file: null,
+      output: { format: 'pretty', color: false, journal: false },
+      stdout: { write: (t: string) => written.push(t) },
+    });
     log.info({ port: 8080 }, 'hello');
     expect(written.join('')).toMatch(/^\S+Z INFO  hello port=8080\n$/);
   });
 
   it("routes node-cron's own messages through pino, not console", () => {
     const written: string[] = [];
-    const { log } = createLog({ level: 'debug', file: null, output: { format: 'json', color: false, journal: false }, stdout: { write: (t: string) => written.push(t) } });
+    const { log } = createLog({
+      level: 'debug',
+      file: null,
+      output: { format: 'json', color: false, journal: false },
+      stdout: { write: (t: string) => written.push(t) },
+    });
     routeCronLogs(log);
     const task = cron.createTask('* * * * * *', () => {
       throw new Error('task failed');
     });
-    return task.execute().catch(() => undefined).then(() => {
-      const recs = written.map((l) => JSON.parse(l));
-      expect(recs.some((r) => r.source === 'node-cron' && r.level === 50)).toBe(true);
-    });
+    return task
+      .execute()
+      .catch(() => undefined)
+      .then(() => {
+        const recs = written.map((l) => JSON.parse(l));
+        expect(recs.some((r) => r.source === 'node-cron' && r.level === 50)).toBe(true);
+      });
   });
 });
 
 describe('withAudit', () => {
   const audited = (level: 'info' | 'warn') => {
     const written: string[] = [];
-    const { log } = createLog({ level, file: null, output: { format: 'json', color: false, journal: false }, stdout: { write: (t: string) => written.push(t) } });
+    const { log } = createLog({
+      level,
+      file: null,
+      output: { format: 'json', color: false, journal: false },
+      stdout: { write: (t: string) => written.push(t) },
+    });
     let asked = 0;
     const who = () => (asked++, { uid: 7 });
     const methods = withAudit(log, who, { 'service.unregister': (p: Record<string, unknown>) => ({ name: p.name }) });
-    return { written, asked: () => asked, call: () => methods['service.unregister']!({ name: 'web', token: 'secret' }, { conn: { id: 1 } }) };
+    return {
+      written,
+      asked: () => asked,
+      call: () => methods['service.unregister']!({ name: 'web', token: 'secret' }, { conn: { id: 1 } }),
+    };
   };
 
   it('records a change at info, without the token', async () => {
     const a = audited('info');
     await expect(a.call()).resolves.toEqual({ name: 'web' });
     const rec = JSON.parse(a.written[0]!);
-    expect(rec).toMatchObject({ audit: true, method: 'service.unregister', params: { name: 'web' }, token: true, caller: { uid: 7 }, ok: true });
+    expect(rec).toMatchObject({
+      audit: true,
+      method: 'service.unregister',
+      params: { name: 'web' },
+      token: true,
+      caller: { uid: 7 },
+      ok: true,
+    });
     expect(a.asked()).toBe(1);
   });
 
@@ -112,7 +147,10 @@ describe('withAudit', () => {
 describe('config: socket', () => {
   const ctx = { platform: 'linux', uid: 0, home: '/root' };
   it('takes the group and mode of the socket', () => {
-    expect(buildConfig({}, { path: 'c.json', json: { socket: { group: 'portmand', mode: '0660' } } }, ctx).socket).toEqual({ group: 'portmand', mode: 0o660 });
+    expect(buildConfig({}, { path: 'c.json', json: { socket: { group: 'portmand', mode: '0660' } } }, ctx).socket).toEqual({
+      group: 'portmand',
+      mode: 0o660,
+    });
     expect(buildConfig({}, null, ctx).socket).toEqual({ group: null, mode: null });
   });
   it.each([

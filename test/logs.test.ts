@@ -40,8 +40,28 @@ describe('filters', () => {
 
 describe('journalctl arguments', () => {
   it('system unit, last N, with the cursor for a follow; then the follow after it', () => {
-    expect(journalArgs({ scope: 'system', lines: 5, follow: false, since: 90_500 })).toEqual(['--unit', 'portmand.service', '--output', 'cat', '--no-pager', '--lines', '5', '--show-cursor', '--since', '@90']);
-    expect(journalArgs({ scope: 'user', lines: null, follow: true, afterCursor: 's=1;i=2' })).toEqual(['--user-unit', 'portmand.service', '--output', 'cat', '--no-pager', '--follow', '--after-cursor', 's=1;i=2']);
+    expect(journalArgs({ scope: 'system', lines: 5, follow: false, since: 90_500 })).toEqual([
+      '--unit',
+      'portmand.service',
+      '--output',
+      'cat',
+      '--no-pager',
+      '--lines',
+      '5',
+      '--show-cursor',
+      '--since',
+      '@90',
+    ]);
+    expect(journalArgs({ scope: 'user', lines: null, follow: true, afterCursor: 's=1;i=2' })).toEqual([
+      '--user-unit',
+      'portmand.service',
+      '--output',
+      'cat',
+      '--no-pager',
+      '--follow',
+      '--after-cursor',
+      's=1;i=2',
+    ]);
     expect(cursorOf('-- cursor: s=1;i=2')).toBe('s=1;i=2');
     expect(cursorOf('{"msg":"x"}')).toBeNull();
   });
@@ -110,10 +130,15 @@ describe('the log file reader', () => {
     const saw = (line: string) => new Promise<void>((resolve) => (seen.includes(line) ? resolve() : waiters.push([line, resolve])));
     let stop!: () => void;
     const stopped = new Promise<void>((r) => (stop = r));
-    const done = followFile(file(), await open(file(), 'r'), (line) => {
-      seen.push(line);
-      for (const [l, resolve] of waiters) if (l === line) resolve();
-    }, { from: 4, pollMs: 10, stopped });
+    const done = followFile(
+      file(),
+      await open(file(), 'r'),
+      (line) => {
+        seen.push(line);
+        for (const [l, resolve] of waiters) if (l === line) resolve();
+      },
+      { from: 4, pollMs: 10, stopped },
+    );
     appendFileSync(file(), 'one\ntw');
     appendFileSync(file(), 'o\n');
     await saw('two');

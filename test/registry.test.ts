@@ -23,7 +23,9 @@ function registry() {
 }
 
 const create = (name: string, uid: number) => (tx: Parameters<Parameters<Registry['mutate']>[0]>[0]) =>
-  tx.apply(registerEffects(tx.state, { name, port: 20_000, protocol: 'tcp', host: '0.0.0.0', tags: [], origin: 'register', owner: { uid } }, T0));
+  tx.apply(
+    registerEffects(tx.state, { name, port: 20_000, protocol: 'tcp', host: '0.0.0.0', tags: [], origin: 'register', owner: { uid } }, T0),
+  );
 
 /** Refuses when `name` exists and belongs to someone other than `uid`. */
 const ownedBy = (name: string, uid: number) => (state: ReturnType<typeof emptyState>) => {
@@ -54,7 +56,11 @@ describe('Registry preconditions', () => {
 
   it('hold only for the call that set them; the next mutation runs as usual', async () => {
     const { r } = registry();
-    await expect(r.mutate(create('a', 1), () => { throw new Error('no'); })).rejects.toThrow('no');
+    await expect(
+      r.mutate(create('a', 1), () => {
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
     await r.mutate(create('b', 1));
     expect(Object.keys(r.state.services)).toEqual(['b']);
   });
@@ -76,7 +82,10 @@ describe('Registry: who acted', () => {
       ['web', 'alice'],
       ['db', undefined],
     ]);
-    expect(journal.filter((op) => op.op === 'history').map((op) => (op.op === 'history' ? op.value.by : null))).toEqual(['alice', undefined]);
+    expect(journal.filter((op) => op.op === 'history').map((op) => (op.op === 'history' ? op.value.by : null))).toEqual([
+      'alice',
+      undefined,
+    ]);
   });
 });
 

@@ -4,8 +4,17 @@ import type { CommandOutcome, CommandSpec } from '../daemon/host/run-command.ts'
 import { Restarter } from '../daemon/restarter.ts';
 
 const service = (over: Partial<ServiceRecord> = {}): ServiceRecord => ({
-  name: 'web', port: 5000, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [], registeredAt: '', updatedAt: '', origin: 'register',
-  restart: { command: ['run-it'] }, ...over,
+  name: 'web',
+  port: 5000,
+  protocol: 'tcp',
+  host: '0.0.0.0',
+  status: 'registered',
+  tags: [],
+  registeredAt: '',
+  updatedAt: '',
+  origin: 'register',
+  restart: { command: ['run-it'] },
+  ...over,
 });
 const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
 
@@ -22,7 +31,13 @@ function setup(over: Partial<ServiceRecord> = {}) {
     run: (spec) =>
       new Promise((resolve) => {
         if (++running > 1) overlapped = true;
-        runs.push({ spec, finish: (o = {}) => (running--, resolve({ exitCode: 0, signal: null, timedOut: false, stdout: '', stderr: '', droppedBytes: 0, ...o })) });
+        runs.push({
+          spec,
+          finish: (o = {}) => (
+            running--,
+            resolve({ exitCode: 0, signal: null, timedOut: false, stdout: '', stderr: '', droppedBytes: 0, ...o })
+          ),
+        });
       }),
     signal: () => null,
     pidStart: async () => null,
@@ -68,7 +83,10 @@ describe('Restarter', () => {
     expect(t.runs[0]!.spec.env).toMatchObject({ PORT: '5001', PORTMAND_PREVIOUS_PORT: '5000', PORTMAND_SERVICE: 'web' });
     t.runs[0]!.finish();
     await tick();
-    expect(t.events[0]).toEqual({ type: 'service_restarted', data: { service: 'web', port: 5001, reason: 'port_changed', ok: true, exitCode: 0 } });
+    expect(t.events[0]).toEqual({
+      type: 'service_restarted',
+      data: { service: 'web', port: 5001, reason: 'port_changed', ok: true, exitCode: 0 },
+    });
   });
 
   it('no action: nothing runs and nothing is announced', async () => {

@@ -19,7 +19,12 @@ function setup() {
     },
   });
   const warnings: unknown[] = [];
-  const schedule = new SeriesSchedule({ registry, ranges: BUILTIN_RANGES, health: () => [], log: { warn: (obj) => void warnings.push(obj) } });
+  const schedule = new SeriesSchedule({
+    registry,
+    ranges: BUILTIN_RANGES,
+    health: () => [],
+    log: { warn: (obj) => void warnings.push(obj) },
+  });
   return { state, journal, schedule, warnings };
 }
 

@@ -59,9 +59,23 @@ describe('portmand service', () => {
     root = '';
     const ran: string[][] = [];
     const a = io();
-    const ctx: Context = { io: a.io, json: false, socketPath: '', timeoutMs: 0, values: {}, positionals: ['status'], client: () => { throw new Error('no client'); } };
+    const ctx: Context = {
+      io: a.io,
+      json: false,
+      socketPath: '',
+      timeoutMs: 0,
+      values: {},
+      positionals: ['status'],
+      client: () => {
+        throw new Error('no client');
+      },
+    };
     const host = { platform: 'darwin', uid: 501, home: '/Users/ada', node: '/n', cli: '/c' };
-    const code = await runService(ctx, host, async (argv) => (ran.push(argv), { code: 113, output: 'Could not find service "dev.portmand" in domain for user gui: 501\x1b[2J' }));
+    const code = await runService(
+      ctx,
+      host,
+      async (argv) => (ran.push(argv), { code: 113, output: 'Could not find service "dev.portmand" in domain for user gui: 501\x1b[2J' }),
+    );
     expect(code).toBe(1);
     expect(ran).toEqual([['launchctl', 'print', 'gui/501/dev.portmand']]);
     expect(a.out.join('')).toContain('\\u001b[2J');

@@ -20,7 +20,13 @@ const needs = (cmd: string) => {
 // This checkout's paths, as `service install` would write them here: verify insists that ExecStart exists.
 const linux: Host = { platform: 'linux', uid: 0, home: '/root', node: process.execPath, cli: path.join(ROOT, 'dist/client/cli.js') };
 const linuxUser: Host = { ...linux, uid: 1000, home: '/home/ada' };
-const mac: Host = { platform: 'darwin', uid: 0, home: '/var/root', node: '/opt/homebrew/bin/node', cli: '/opt/homebrew/lib/node_modules/portmand/dist/client/cli.js' };
+const mac: Host = {
+  platform: 'darwin',
+  uid: 0,
+  home: '/var/root',
+  node: '/opt/homebrew/bin/node',
+  cli: '/opt/homebrew/lib/node_modules/portmand/dist/client/cli.js',
+};
 const macUser: Host = { ...mac, uid: 501, home: '/Users/ada & co' };
 
 function verify(files: Array<{ path: string; text: string }>): { status: number | null; stderr: string } {
@@ -41,7 +47,7 @@ describe('systemd (Linux)', () => {
   const system = planInstall(linux, 'system', undefined, templates);
   const user = planInstall(linuxUser, 'user', undefined, templates);
 
-  it('system: a socket and a service in /etc/systemd/system with this installation\'s paths', () => {
+  it("system: a socket and a service in /etc/systemd/system with this installation's paths", () => {
     expect(system.files.map((f) => f.path)).toEqual(['/etc/systemd/system/portmand.socket', '/etc/systemd/system/portmand.service']);
     const [socket, service] = system.files.map((f) => f.text) as [string, string];
     expect(socket).toMatch(/^ListenStream=\/run\/portmand\/portmand.sock$/m);
@@ -51,7 +57,11 @@ describe('systemd (Linux)', () => {
     expect(service).not.toContain('/usr/local/bin');
     expect(service).toMatch(/^RestartPreventExitStatus=78$/m);
     expect(service).toMatch(/^Requires=portmand.socket$/m);
-    expect(system.group).toEqual({ name: 'portmand', exists: ['getent', 'group', 'portmand'], create: ['groupadd', '--system', 'portmand'] });
+    expect(system.group).toEqual({
+      name: 'portmand',
+      exists: ['getent', 'group', 'portmand'],
+      create: ['groupadd', '--system', 'portmand'],
+    });
     expect(system.reload).toEqual([['systemctl', 'daemon-reload']]);
     expect(system.next[0]).toBe('systemctl enable --now portmand.socket');
   });
@@ -65,21 +75,29 @@ describe('systemd (Linux)', () => {
   });
 
   it('user: the pair in ~/.config/systemd/user (or $XDG_CONFIG_HOME), socket in the runtime dir, 0600', () => {
-    expect(user.files.map((f) => f.path)).toEqual(['/home/ada/.config/systemd/user/portmand.socket', '/home/ada/.config/systemd/user/portmand.service']);
+    expect(user.files.map((f) => f.path)).toEqual([
+      '/home/ada/.config/systemd/user/portmand.socket',
+      '/home/ada/.config/systemd/user/portmand.service',
+    ]);
     expect(user.files[0]?.text).toMatch(/^ListenStream=%t\/portmand\/portmand.sock$/m);
     expect(user.files[0]?.text).toMatch(/^SocketMode=0600$/m);
     expect(user.group).toBeNull();
     expect(user.next).toEqual(['systemctl --user enable --now portmand.socket']);
-    expect(planInstall({ ...linuxUser, xdgConfigHome: '/cfg' }, 'user', undefined, templates).files[0]?.path).toBe('/cfg/systemd/user/portmand.socket');
+    expect(planInstall({ ...linuxUser, xdgConfigHome: '/cfg' }, 'user', undefined, templates).files[0]?.path).toBe(
+      '/cfg/systemd/user/portmand.socket',
+    );
   });
 
-  it('quotes paths for ExecStart: blanks, quotes, % and $ survive systemd\'s parsing', () => {
+  it("quotes paths for ExecStart: blanks, quotes, % and $ survive systemd's parsing", () => {
     expect(systemdQuote('/usr/bin/node')).toBe('/usr/bin/node');
     expect(systemdQuote('/opt/my apps/50%/$x/"q"\\')).toBe('"/opt/my apps/50%%/$$x/\\"q\\"\\\\"');
     expect(() => systemdQuote('/a\nb')).toThrow('line break');
   });
 
-  for (const [name, plan] of [['system', system], ['user', user]] as const) {
+  for (const [name, plan] of [
+    ['system', system],
+    ['user', user],
+  ] as const) {
     it.skipIf(needs('systemd-analyze'))(`${name} units pass systemd-analyze verify`, () => {
       const r = verify(plan.files);
       expect(r.stderr.trim()).toBe('');
@@ -122,12 +140,22 @@ describe('systemd (Linux)', () => {
       stop: [['systemctl', 'disable', '--now', 'portmand.socket', 'portmand.service']],
       reload: [['systemctl', 'daemon-reload']],
     });
-    expect(statusCommand(linuxUser, 'user')).toEqual(['systemctl', '--user', 'status', '--no-pager', 'portmand.socket', 'portmand.service']);
+    expect(statusCommand(linuxUser, 'user')).toEqual([
+      'systemctl',
+      '--user',
+      'status',
+      '--no-pager',
+      'portmand.socket',
+      'portmand.service',
+    ]);
   });
 });
 
 function parsePlist(text: string): Record<string, unknown> {
-  const out = execFileSync('python3', ['-c', 'import json,plistlib,sys; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))'], { input: text, encoding: 'utf8' });
+  const out = execFileSync('python3', ['-c', 'import json,plistlib,sys; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))'], {
+    input: text,
+    encoding: 'utf8',
+  });
   return JSON.parse(out) as Record<string, unknown>;
 }
 
@@ -139,17 +167,27 @@ describe('launchd (macOS)', () => {
     expect(system.files.map((f) => f.path)).toEqual(['/Library/LaunchDaemons/dev.portmand.plist']);
     expect(system.dirs).toEqual(['/Library/Logs/portmand']);
     expect(system.group?.name).toBe('staff');
-    expect(system.next).toEqual(['launchctl bootout system/dev.portmand 2>/dev/null; launchctl bootstrap system /Library/LaunchDaemons/dev.portmand.plist']);
+    expect(system.next).toEqual([
+      'launchctl bootout system/dev.portmand 2>/dev/null; launchctl bootstrap system /Library/LaunchDaemons/dev.portmand.plist',
+    ]);
   });
 
   it('user: a LaunchAgent in ~/Library/LaunchAgents', () => {
     expect(user.files.map((f) => f.path)).toEqual(['/Users/ada & co/Library/LaunchAgents/dev.portmand.plist']);
-    expect(user.next[0]).toBe("launchctl bootout gui/501/dev.portmand 2>/dev/null; launchctl bootstrap gui/501 '/Users/ada & co/Library/LaunchAgents/dev.portmand.plist'");
+    expect(user.next[0]).toBe(
+      "launchctl bootout gui/501/dev.portmand 2>/dev/null; launchctl bootstrap gui/501 '/Users/ada & co/Library/LaunchAgents/dev.portmand.plist'",
+    );
     expect(xmlEscape('a&<b>"\'')).toBe('a&#38;&#60;b&#62;&#34;&#39;');
   });
 
   it.skipIf(needs('python3'))('the plists parse (plistlib), run this node and CLI, and restart only after a failure', () => {
-    const sys = parsePlist(system.files[0]!.text) as { Label: string; ProgramArguments: string[]; KeepAlive: { SuccessfulExit: boolean }; EnvironmentVariables: Record<string, string>; StandardErrorPath: string };
+    const sys = parsePlist(system.files[0]!.text) as {
+      Label: string;
+      ProgramArguments: string[];
+      KeepAlive: { SuccessfulExit: boolean };
+      EnvironmentVariables: Record<string, string>;
+      StandardErrorPath: string;
+    };
     expect(sys.Label).toBe('dev.portmand');
     expect(sys.ProgramArguments).toEqual([mac.node, mac.cli, 'daemon']);
     expect(sys.KeepAlive).toEqual({ SuccessfulExit: false });
@@ -179,7 +217,8 @@ describe('the shipped templates', () => {
   it('leave no placeholder unfilled and are in the package', () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
     expect(pkg.files).toEqual(expect.arrayContaining(['systemd', 'launchd']));
-    for (const f of [...planInstall(linux, 'system', undefined, templates).files, ...planInstall(mac, 'user', undefined, templates).files]) expect(f.text).not.toMatch(/@[A-Z]+@/);
+    for (const f of [...planInstall(linux, 'system', undefined, templates).files, ...planInstall(mac, 'user', undefined, templates).files])
+      expect(f.text).not.toMatch(/@[A-Z]+@/);
   });
 
   it('the logrotate example names the file the unit can write', () => {

@@ -6,11 +6,17 @@ const ada = { platform: 'linux', uid: 1000, home: '/home/ada' };
 const env = { XDG_RUNTIME_DIR: '/run/user/1000' };
 const USER = '/run/user/1000/portmand/portmand.sock';
 const SYSTEM = '/run/portmand/portmand.sock';
-const present = (...paths: string[]) => (p: string) => paths.includes(p);
+const present =
+  (...paths: string[]) =>
+  (p: string) =>
+    paths.includes(p);
 
 describe('clientSocket', () => {
   it('$PORTMAND_SOCKET wins over everything', () => {
-    expect(clientSocket({ ...env, PORTMAND_SOCKET: '/tmp/x.sock' }, ada, present(USER, SYSTEM))).toEqual({ path: '/tmp/x.sock', source: 'env' });
+    expect(clientSocket({ ...env, PORTMAND_SOCKET: '/tmp/x.sock' }, ada, present(USER, SYSTEM))).toEqual({
+      path: '/tmp/x.sock',
+      source: 'env',
+    });
   });
   it('a non-root client takes its per-user socket when it is there', () => {
     expect(clientSocket(env, ada, present(USER, SYSTEM))).toEqual({ path: USER, source: 'user' });
@@ -23,7 +29,10 @@ describe('clientSocket', () => {
   });
   it('root talks to the system daemon; on macOS under /var/run', () => {
     expect(clientSocket(env, { ...ada, uid: 0 }, present(USER))).toEqual({ path: SYSTEM, source: 'system' });
-    expect(clientSocket({}, { platform: 'darwin', uid: 501, home: '/Users/ada' }, present('/var/run/portmand/portmand.sock'))).toEqual({ path: '/var/run/portmand/portmand.sock', source: 'system' });
+    expect(clientSocket({}, { platform: 'darwin', uid: 501, home: '/Users/ada' }, present('/var/run/portmand/portmand.sock'))).toEqual({
+      path: '/var/run/portmand/portmand.sock',
+      source: 'system',
+    });
     expect(defaultSocketPath({}, { platform: 'darwin', uid: 0, home: '/var/root' })).toBe('/var/run/portmand/portmand.sock');
   });
 });

@@ -1,4 +1,15 @@
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -29,12 +40,25 @@ afterEach(async () => {
 
 function service(name: string, port: number): ServiceRecord {
   const at = '2025-01-01T00:00:00.000Z';
-  return { name, port, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [], registeredAt: at, updatedAt: at, origin: 'register' };
+  return {
+    name,
+    port,
+    protocol: 'tcp',
+    host: '0.0.0.0',
+    status: 'registered',
+    tags: [],
+    registeredAt: at,
+    updatedAt: at,
+    origin: 'register',
+  };
 }
 
 const put = (name: string, port: number): Op => ({ op: 'service', name, value: service(name, port) });
 /** A history line: unlike a service op, applying it twice leaves a trace. */
-const line = (name: string): Op => ({ op: 'history', value: { at: '2025-01-01T00:00:00.000Z', service: name, port: 1, previous: null, why: 'test' } });
+const line = (name: string): Op => ({
+  op: 'history',
+  value: { at: '2025-01-01T00:00:00.000Z', service: name, port: 1, previous: null, why: 'test' },
+});
 
 /** What the registry does: apply to the live state, then make durable. */
 function commit(store: Store, ...ops: Op[]): Promise<void> {
@@ -116,7 +140,11 @@ describe('Store persistence', () => {
       await store.compact();
       await commit(store, put('web', 3001));
       const mode = (f: string) => (statSync(join(dir, f)).mode & 0o777).toString(8);
-      expect(Object.fromEntries(readdirSync(dir).map((f) => [f, mode(f)]))).toEqual({ 'state.json': '600', 'journal.ndjson': '600', 'portmand.lock': '600' });
+      expect(Object.fromEntries(readdirSync(dir).map((f) => [f, mode(f)]))).toEqual({
+        'state.json': '600',
+        'journal.ndjson': '600',
+        'portmand.lock': '600',
+      });
     } finally {
       process.umask(previous);
     }
@@ -135,7 +163,9 @@ describe('Store persistence', () => {
     await openStore({ dir, log: { info() {}, warn: (m) => warned.push(m), error() {} } });
     expect((statSync(join(dir, 'state.json')).mode & 0o777).toString(8)).toBe('600');
     expect((statSync(join(dir, 'journal.ndjson')).mode & 0o777).toString(8)).toBe('600');
-    expect(warned).toEqual([`state dir ${dir} is writable by all users (mode 0777): others could replace the state files; make it 0700 (chmod 700)`]);
+    expect(warned).toEqual([
+      `state dir ${dir} is writable by all users (mode 0777): others could replace the state files; make it 0700 (chmod 700)`,
+    ]);
   });
 });
 
@@ -205,7 +235,10 @@ describe('Store recovery', () => {
     const dir = tempDir();
     const held = ['a', 'b'].map((n) => (line(n) as Extract<Op, { op: 'history' }>).value);
     const state = { services: {}, reservations: {}, conflicts: {}, history: held, statusLog: [], nextConflictId: 1 };
-    writeFileSync(join(dir, 'state.json'), JSON.stringify({ schemaVersion: SCHEMA_VERSION, seq: 2, savedAt: '2025-01-01T00:00:00.000Z', state }));
+    writeFileSync(
+      join(dir, 'state.json'),
+      JSON.stringify({ schemaVersion: SCHEMA_VERSION, seq: 2, savedAt: '2025-01-01T00:00:00.000Z', state }),
+    );
     // A crash between the snapshot's rename and the journal's truncation leaves ops 1 and 2 in both.
     const journal = ['a', 'b', 'c', 'd'].map((n, i) => JSON.stringify({ seq: i + 1, ...line(n) })).join('\n');
     writeFileSync(join(dir, 'journal.ndjson'), `${journal}\n`);
@@ -253,7 +286,13 @@ describe('Store recovery', () => {
 
   it('applies a custom migration table from an older version', async () => {
     const dir = tempDir();
-    const old = { services: { api: { ...service('api', 3000), origin: undefined } }, reservations: {}, conflicts: {}, history: [], nextConflictId: 1 };
+    const old = {
+      services: { api: { ...service('api', 3000), origin: undefined } },
+      reservations: {},
+      conflicts: {},
+      history: [],
+      nextConflictId: 1,
+    };
     writeFileSync(join(dir, 'state.json'), JSON.stringify({ schemaVersion: SCHEMA_VERSION - 1, seq: 0, savedAt: 'x', state: old }));
     const migrations = {
       [SCHEMA_VERSION - 1]: (s: Record<string, unknown>) => ({

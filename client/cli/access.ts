@@ -12,7 +12,11 @@ export const whoami: Verb = {
     const me = await ctx.client().auth.whoami();
     show(ctx, me, (w, p) => {
       const name = w.user !== undefined ? `${w.user} (uid ${w.uid})` : `uid ${w.uid}`;
-      const how = { 'private-socket': "the socket is the daemon user's own", peer: 'the kernel says so', challenge: 'proved by a file only you can read' }[w.via ?? 'peer'];
+      const how = {
+        'private-socket': "the socket is the daemon user's own",
+        peer: 'the kernel says so',
+        challenge: 'proved by a file only you can read',
+      }[w.via ?? 'peer'];
       return `${p.bold(name)}${w.admin ? ', admin' : ''}${w.pid !== undefined ? `, pid ${w.pid}` : ''}\n  ${how}`;
     });
   },

@@ -66,9 +66,17 @@ export const PROTOCOL_OPTION = { type: 'string', value: 'P', help: 'tcp (default
 export const RANGE_OPTION = { type: 'string', value: 'R', help: 'a range name (see range.list) or START-END' } as const;
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  socket: { type: 'string', value: 'PATH', help: 'daemon socket (default: $PORTMAND_SOCKET, else the per-user socket if present, else the system one)' },
+  socket: {
+    type: 'string',
+    value: 'PATH',
+    help: 'daemon socket (default: $PORTMAND_SOCKET, else the per-user socket if present, else the system one)',
+  },
   json: { type: 'boolean', help: 'machine-readable JSON output' },
-  timeout: { type: 'string', value: 'SECONDS', help: 'give up (exit 3) on a daemon that does not answer within SECONDS (default 60; 0.5 ok; 0 waits forever)' },
+  timeout: {
+    type: 'string',
+    value: 'SECONDS',
+    help: 'give up (exit 3) on a daemon that does not answer within SECONDS (default 60; 0.5 ok; 0 waits forever)',
+  },
   help: { type: 'boolean', short: 'h', help: 'show help' },
   version: { type: 'boolean', help: 'print the version' },
 };
@@ -111,7 +119,9 @@ function parseHelpLine(args: string[], verbs: readonly Verb[]): CommandLine {
 }
 
 /** The global options a verb takes: --version stands alone, so `status --version` is a usage error. */
-export const VERB_GLOBAL_OPTIONS: Record<string, OptionSpec> = Object.fromEntries(Object.entries(GLOBAL_OPTIONS).filter(([name]) => name !== 'version'));
+export const VERB_GLOBAL_OPTIONS: Record<string, OptionSpec> = Object.fromEntries(
+  Object.entries(GLOBAL_OPTIONS).filter(([name]) => name !== 'version'),
+);
 
 function parseVerbLine(args: string[], verb: Verb): CommandLine {
   const { values, positionals } = strictParse(args, { ...VERB_GLOBAL_OPTIONS, ...verb.options });
@@ -136,7 +146,10 @@ function findVerb(argv: string[]): number {
 
 function strictParse(args: string[], options: Record<string, OptionSpec>): { values: Values; positionals: string[] } {
   const config = Object.fromEntries(
-    Object.entries(options).map(([name, o]) => [name, { type: o.type, ...(o.short && { short: o.short }), ...(o.multiple && { multiple: true }) }]),
+    Object.entries(options).map(([name, o]) => [
+      name,
+      { type: o.type, ...(o.short && { short: o.short }), ...(o.multiple && { multiple: true }) },
+    ]),
   );
   try {
     const { values, positionals } = parseArgs({ args, options: config, strict: true, allowPositionals: true });
@@ -149,8 +162,20 @@ function strictParse(args: string[], options: Record<string, OptionSpec>): { val
 
 /** An integer option or argument within [min, max], or a UsageError naming it. */
 export function int(text: string | boolean | string[] | undefined, name: string, min: number, max: number): number;
-export function int(text: string | boolean | string[] | undefined, name: string, min: number, max: number, optional: true): number | undefined;
-export function int(text: string | boolean | string[] | undefined, name: string, min: number, max: number, optional = false): number | undefined {
+export function int(
+  text: string | boolean | string[] | undefined,
+  name: string,
+  min: number,
+  max: number,
+  optional: true,
+): number | undefined;
+export function int(
+  text: string | boolean | string[] | undefined,
+  name: string,
+  min: number,
+  max: number,
+  optional = false,
+): number | undefined {
   if (text === undefined && optional) return undefined;
   const n = typeof text === 'string' && /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
@@ -185,7 +210,10 @@ export function protocol(values: Values): Protocol | undefined {
 /** "a,b" -> event types, checked against the contract's list. */
 export function eventTypes(text: string | boolean | string[] | undefined): EventType[] | undefined {
   if (typeof text !== 'string') return undefined;
-  const types = text.split(',').map((t) => t.trim()).filter(Boolean);
+  const types = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   for (const t of types) oneOf(t, '--types', EVENT_TYPES);
   return types as EventType[];
 }

@@ -41,7 +41,9 @@ export function fit(values: ReadonlyArray<number | null>, width: number): Array<
   if (values.length <= width) return [...values];
   const out: Array<number | null> = [];
   for (let c = 0; c < width; c++) {
-    const part = values.slice(Math.floor((c * values.length) / width), Math.floor(((c + 1) * values.length) / width)).filter((v): v is number => v !== null);
+    const part = values
+      .slice(Math.floor((c * values.length) / width), Math.floor(((c + 1) * values.length) / width))
+      .filter((v): v is number => v !== null);
     out.push(part.length > 0 ? part.reduce((a, b) => a + b, 0) / part.length : null);
   }
   return out;

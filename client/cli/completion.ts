@@ -20,7 +20,8 @@ export function completionVerb(verbs: () => readonly Verb[]): Verb {
     positionals: { min: 1, max: 1 },
     async run(ctx) {
       const shell = ctx.positionals[0] as string;
-      if (!(SHELLS as readonly string[]).includes(shell)) throw new UsageError(`completion: shell must be one of ${SHELLS.join(', ')}, got ${JSON.stringify(shell)}`);
+      if (!(SHELLS as readonly string[]).includes(shell))
+        throw new UsageError(`completion: shell must be one of ${SHELLS.join(', ')}, got ${JSON.stringify(shell)}`);
       ctx.io.out(completionScript(shell as Shell, verbs()));
     },
   };
@@ -42,7 +43,9 @@ function flags(options: Record<string, OptionSpec>): string[] {
 }
 
 function valued(options: Record<string, OptionSpec>): string[] {
-  return Object.entries(options).filter(([, o]) => o.type === 'string').flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
+  return Object.entries(options)
+    .filter(([, o]) => o.type === 'string')
+    .flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
 }
 
 function bash(verbs: readonly Verb[]): string {
@@ -125,7 +128,14 @@ function fishText(text: string): string {
 
 function fishOptions(condition: string, options: Record<string, OptionSpec>): string[] {
   return Object.entries(options).map(([name, o]) =>
-    [`complete -c portmand -n ${fishText(condition)} -l ${name}`, o.short ? `-s ${o.short}` : '', o.type === 'string' ? '-r' : '', `-d ${fishText(o.help)}`].filter(Boolean).join(' '),
+    [
+      `complete -c portmand -n ${fishText(condition)} -l ${name}`,
+      o.short ? `-s ${o.short}` : '',
+      o.type === 'string' ? '-r' : '',
+      `-d ${fishText(o.help)}`,
+    ]
+      .filter(Boolean)
+      .join(' '),
   );
 }
 
@@ -138,7 +148,14 @@ function fish(verbs: readonly Verb[]): string {
     ...verbs.flatMap((v) => {
       const cond = `__fish_seen_subcommand_from ${v.name}`;
       const c = choices(v);
-      return [...(c.length ? [`complete -c portmand -n ${fishText(`${cond}; and not __fish_seen_subcommand_from ${c.join(' ')}`)} -a ${fishText(c.join(' '))}`] : []), ...fishOptions(cond, { ...v.options, ...GLOBAL_OPTIONS })];
+      return [
+        ...(c.length
+          ? [
+              `complete -c portmand -n ${fishText(`${cond}; and not __fish_seen_subcommand_from ${c.join(' ')}`)} -a ${fishText(c.join(' '))}`,
+            ]
+          : []),
+        ...fishOptions(cond, { ...v.options, ...GLOBAL_OPTIONS }),
+      ];
     }),
   ];
   return `${lines.join('\n')}\n`;

@@ -18,7 +18,7 @@ export const config: Verb = {
   args: '[check [FILE]]',
   summary: 'show the effective configuration and where each value came from; `check` validates a config file',
   details: [
-    'config        the running daemon\'s configuration: each value and its source (default, the file, or',
+    "config        the running daemon's configuration: each value and its source (default, the file, or",
     '              an environment variable). With no daemon running, what a daemon started from this',
     '              shell would use (and a note saying so).',
     'check [FILE]  check a config file (default: $PORTMAND_CONFIG, else the default location): every',
@@ -64,7 +64,11 @@ async function show(ctx: Context): Promise<number> {
   const f = view.file;
   const where = f.from === 'env' ? 'from PORTMAND_CONFIG' : 'the default location';
   ctx.io.out(`config file: ${escapeControl(f.path)} (${where}${f.found ? '' : '; none there: embedded defaults'})`);
-  const rows = view.settings.map((s) => [escapeControl(s.key), escapeControl(describeValue(s.key, s.value)), escapeControl(describeSource(s.source))]);
+  const rows = view.settings.map((s) => [
+    escapeControl(s.key),
+    escapeControl(describeValue(s.key, s.value)),
+    escapeControl(describeSource(s.source)),
+  ]);
   ctx.io.out(table(['KEY', 'VALUE', 'SOURCE'], rows, [], ctx.io.columns));
   return 0;
 }
@@ -110,7 +114,9 @@ function describeValue(key: string, value: unknown): string {
   if (key === 'ranges' && Array.isArray(value)) return (value as Range[]).map((r) => `${r.name} ${r.start}-${r.end}`).join(', ');
   if (key === 'reservations' && Array.isArray(value)) {
     if (value.length === 0) return 'none';
-    return (value as Array<{ port: number; protocol: string; for?: string }>).map((r) => `${r.port}/${r.protocol}${r.for ? ` (${r.for})` : ''}`).join(', ');
+    return (value as Array<{ port: number; protocol: string; for?: string }>)
+      .map((r) => `${r.port}/${r.protocol}${r.for ? ` (${r.for})` : ''}`)
+      .join(', ');
   }
   return JSON.stringify(value);
 }

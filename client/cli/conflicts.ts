@@ -54,7 +54,8 @@ export const resolve: Verb = {
     const v = ctx.values;
     const service = ctx.positionals[0];
     const conflictId = str(v.conflict);
-    if ((service === undefined) === (conflictId === undefined)) throw new UsageError('resolve: name a <service> or give --conflict ID (one of them)');
+    if ((service === undefined) === (conflictId === undefined))
+      throw new UsageError('resolve: name a <service> or give --conflict ID (one of them)');
     const strategy = oneOf(v.strategy, '--strategy', STRATEGIES);
     if (!strategy) throw new UsageError('resolve: --strategy is required');
     if (strategy === 'manual' && v.port === undefined) throw new UsageError('resolve: --strategy manual needs --port N');

@@ -30,9 +30,17 @@ export interface Paint {
 type Style = Exclude<keyof Paint, 'columns'>;
 /** SGR open and close codes of each style: the only escape sequences the CLI writes itself. */
 const STYLES: Readonly<Record<Style, readonly [number, number]>> = {
-  red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39], dim: [2, 22], bold: [1, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  cyan: [36, 39],
+  dim: [2, 22],
+  bold: [1, 22],
 };
-const sgr = ([open, close]: readonly [number, number]) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
+const sgr =
+  ([open, close]: readonly [number, number]) =>
+  (s: string) =>
+    `\x1b[${open}m${s}\x1b[${close}m`;
 const plain = (s: string) => s;
 
 /** ANSI styles when `color`, identity functions otherwise; `columns` when drawing on a terminal. */

@@ -23,7 +23,9 @@ export const health: Verb = {
     // Sparklines are pictures: fetched and drawn only when they will be shown.
     // A daemon without the series (an older one) still gets its table, without the pictures.
     const sparks =
-      !ctx.json && pictures(ctx.io) ? await Promise.all(results.map((r) => fetchSparks(pm, r.service, ctx.io.now()))).catch(() => undefined) : undefined;
+      !ctx.json && pictures(ctx.io)
+        ? await Promise.all(results.map((r) => fetchSparks(pm, r.service, ctx.io.now()))).catch(() => undefined)
+        : undefined;
     // `health <service>` prints health.get's one result as JSON; the table takes a list either way.
     const one = name !== undefined && !ctx.values.check;
     show<HealthResult | HealthResult[]>(ctx, one ? (results[0] as HealthResult) : results, (escaped, p) =>

@@ -33,7 +33,8 @@ export const history: Verb = {
 export function parseSince(text: string, now: number): string {
   const m = /^(\d+)([smhd])$/.exec(text);
   if (m) return new Date(now - Number(m[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[m[2] as 's' | 'm' | 'h' | 'd']).toISOString();
-  if (Number.isNaN(Date.parse(text))) throw new UsageError(`--since must be an ISO time or an age such as 30m, 6h, 7d; got ${JSON.stringify(text)}`);
+  if (Number.isNaN(Date.parse(text)))
+    throw new UsageError(`--since must be an ISO time or an age such as 30m, 6h, 7d; got ${JSON.stringify(text)}`);
   return text;
 }
 

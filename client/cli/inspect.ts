@@ -37,12 +37,20 @@ export function renderServiceDetail(s: ServiceDetail, now: number, p: Paint, spa
     ['registered', formatAge(s.registeredAt, now)],
     ...(s.expiresAt ? [['lease', `expires ${formatAge(s.expiresAt, now)}`] as [string, string]] : []),
     ['health check', check],
-    ['last check', h ? `${h.status}, ${h.latencyMs === null ? 'no answer' : `${h.latencyMs} ms`}, ${formatAge(h.checkedAt, now)}${h.error ? ` (${safe(h.error)})` : ''}` : '-'],
+    [
+      'last check',
+      h
+        ? `${h.status}, ${h.latencyMs === null ? 'no answer' : `${h.latencyMs} ms`}, ${formatAge(h.checkedAt, now)}${h.error ? ` (${safe(h.error)})` : ''}`
+        : '-',
+    ],
   ];
   if (sparks) {
     const r = renderSparks(sparks);
     rows.push(['uptime 24h', `${r.up}  (an hour a character, oldest left)`], ['latency 24h', r.latency]);
   }
-  rows.push(['conflicts', s.conflicts.length === 0 ? 'none' : s.conflicts.map((c) => `${safe(c.id)} ${safe(c.type)} on ${c.port}`).join('; ')]);
+  rows.push([
+    'conflicts',
+    s.conflicts.length === 0 ? 'none' : s.conflicts.map((c) => `${safe(c.id)} ${safe(c.type)} on ${c.port}`).join('; '),
+  ]);
   return keyValues(rows);
 }

@@ -15,7 +15,7 @@ import { paint } from './format.ts';
 
 export const logs: Verb = {
   name: 'logs',
-  summary: 'show the daemon\'s log (its file, or the journal under systemd); -f to follow',
+  summary: "show the daemon's log (its file, or the journal under systemd); -f to follow",
   details: [
     'Where: --file, else $PORTMAND_LOG_FILE, else on macOS ~/Library/Logs/portmand/portmand.log',
     '(/Library/Logs/portmand for the system daemon), else journalctl for portmand.service',
@@ -69,7 +69,8 @@ function parseFilter(ctx: Context): LogFilter {
   const level = str(v.level);
   if (level !== undefined) {
     const number = levelNumber(level);
-    if (number === null) throw new UsageError(`--level must be one of trace, debug, info, warn, error, fatal, got ${JSON.stringify(level)}`);
+    if (number === null)
+      throw new UsageError(`--level must be one of trace, debug, info, warn, error, fatal, got ${JSON.stringify(level)}`);
     filter.minLevel = number;
   }
   const since = str(v.since);
@@ -90,7 +91,13 @@ function defaultLogFile(system: boolean): string | null {
 }
 
 /** journalctl once for the history (the last n matching), then --follow after its cursor. */
-async function readJournal(ctx: Context, scope: 'system' | 'user', n: number, filter: LogFilter, print: (line: string) => void): Promise<number> {
+async function readJournal(
+  ctx: Context,
+  scope: 'system' | 'user',
+  n: number,
+  filter: LogFilter,
+  print: (line: string) => void,
+): Promise<number> {
   const filtered = filter.minLevel !== undefined || filter.service !== undefined || filter.audit === true;
   const history: string[] = [];
   let cursor: string | undefined;
@@ -102,13 +109,20 @@ async function readJournal(ctx: Context, scope: 'system' | 'user', n: number, fi
   if (code !== 0) {
     // journalctl may fail without a word (no journal on this host): say what failed and what else to read.
     const unit = `${scope === 'user' ? '--user-unit' : '--unit'} portmand.service`;
-    ctx.io.err(`portmand: journalctl ${unit} exited ${code}; if the daemon writes a log file, read it with --file PATH (or PORTMAND_LOG_FILE)`);
+    ctx.io.err(
+      `portmand: journalctl ${unit} exited ${code}; if the daemon writes a log file, read it with --file PATH (or PORTMAND_LOG_FILE)`,
+    );
     return code;
   }
   for (const line of history.slice(Math.max(0, history.length - n))) print(line);
   if (ctx.values.follow !== true) return 0;
   const stopped = ctx.io.untilStopped();
-  return journalctl(ctx, journalArgs({ scope, lines: cursor ? null : 0, follow: true, since: filter.since, afterCursor: cursor }), print, stopped);
+  return journalctl(
+    ctx,
+    journalArgs({ scope, lines: cursor ? null : 0, follow: true, since: filter.since, afterCursor: cursor }),
+    print,
+    stopped,
+  );
 }
 
 function journalctl(ctx: Context, args: string[], onLine: (line: string) => void, stopped?: Promise<void>): Promise<number> {
@@ -118,7 +132,9 @@ function journalctl(ctx: Context, args: string[], onLine: (line: string) => void
     createInterface({ input: child.stderr }).on('line', (line) => ctx.io.err(`journalctl: ${escapeControl(line)}`));
     void stopped?.then(() => child.kill('SIGTERM'));
     child.on('error', (err) => {
-      ctx.io.err(`portmand: cannot run journalctl (${err.message}); give the daemon a log file (PORTMAND_LOG_FILE) and read it with --file`);
+      ctx.io.err(
+        `portmand: cannot run journalctl (${err.message}); give the daemon a log file (PORTMAND_LOG_FILE) and read it with --file`,
+      );
       resolve(1);
     });
     child.on('close', (code) => resolve(stopped ? 0 : (code ?? 1)));

@@ -30,10 +30,34 @@ export type { Io } from './args.ts';
 
 /** Every verb, in the order help lists them. */
 export const VERBS: readonly Verb[] = [
-  daemon, status, list, showService, register, unregister,
-  allocate, release, check, reserve, suggest, ports, history,
-  conflicts, resolve, watch, top, health, stats, metrics,
-  service, run, restart, logs, config, whoami, token, completionVerb(() => VERBS),
+  daemon,
+  status,
+  list,
+  showService,
+  register,
+  unregister,
+  allocate,
+  release,
+  check,
+  reserve,
+  suggest,
+  ports,
+  history,
+  conflicts,
+  resolve,
+  watch,
+  top,
+  health,
+  stats,
+  metrics,
+  service,
+  run,
+  restart,
+  logs,
+  config,
+  whoami,
+  token,
+  completionVerb(() => VERBS),
 ];
 
 export const EXIT = { ok: 0, daemonError: 1, usage: 2, unreachable: 3 } as const;
@@ -82,7 +106,8 @@ function terminalSafe(io: Io): Io {
 
 function report(err: unknown, io: Io, json: boolean, verb: Verb | undefined): number {
   // With --json a script gets an error object on stdout whatever failed; `kind` says which exit it is.
-  const jsonError = (kind: string, message: string, extra: object = {}) => json && io.out(JSON.stringify({ error: { kind, message, ...extra } }));
+  const jsonError = (kind: string, message: string, extra: object = {}) =>
+    json && io.out(JSON.stringify({ error: { kind, message, ...extra } }));
   if (err instanceof UsageError) {
     jsonError('usage', err.message);
     io.err(`portmand: ${err.message}\n${usageHint(err.verb ?? verb?.name)}`);

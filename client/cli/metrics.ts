@@ -17,7 +17,9 @@ export const metrics: Verb = {
     'With --serve the CLI keeps running (Ctrl-C to stop) and asks the daemon on every scrape;',
     'a scrape while the daemon is down answers portmand_up 0.',
   ].join('\n'),
-  options: { serve: { type: 'string', value: 'HOST:PORT', help: 'serve /metrics over HTTP at this loopback address (port 0: any free port)' } },
+  options: {
+    serve: { type: 'string', value: 'HOST:PORT', help: 'serve /metrics over HTTP at this loopback address (port 0: any free port)' },
+  },
   positionals: { min: 0, max: 0 },
   async run(ctx) {
     const serve = str(ctx.values.serve);
@@ -36,7 +38,7 @@ export const metrics: Verb = {
         (err: Error) => {
           // The daemon being away is a reading (portmand_up 0); anything else is the exporter's fault.
           if (err instanceof ConnectionError) res.writeHead(200, { 'content-type': CONTENT_TYPE }).end(renderProm(downMetrics()));
-          else res.writeHead(500, { 'content-type': 'text/plain' }).end('portmand: could not read the daemon\'s metrics\n');
+          else res.writeHead(500, { 'content-type': 'text/plain' }).end("portmand: could not read the daemon's metrics\n");
         },
       );
     });

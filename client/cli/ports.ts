@@ -11,7 +11,12 @@ export const allocate: Verb = {
   args: '<service>',
   summary: 'allocate a port for a service (registering it if new) and print the port',
   details: 'Prints only the port number, so `PORT=$(portmand allocate web)` works.\nThe same service asking again gets the same port back.',
-  options: { preferred: { type: 'string', value: 'N', help: 'try this port first' }, range: RANGE_OPTION, protocol: PROTOCOL_OPTION, ttl: TTL },
+  options: {
+    preferred: { type: 'string', value: 'N', help: 'try this port first' },
+    range: RANGE_OPTION,
+    protocol: PROTOCOL_OPTION,
+    ttl: TTL,
+  },
   positionals: { min: 1, max: 1 },
   async run(ctx) {
     const v = ctx.values;
@@ -98,7 +103,8 @@ export const reserve: Verb = {
 function reason(value: string | boolean | string[] | undefined): string | undefined {
   const text = str(value);
   if (text === undefined) return undefined;
-  if (text.length > LIMITS.reasonChars) throw new UsageError(`--reason must be at most ${LIMITS.reasonChars} characters, got ${text.length}`);
+  if (text.length > LIMITS.reasonChars)
+    throw new UsageError(`--reason must be at most ${LIMITS.reasonChars} characters, got ${text.length}`);
   return text;
 }
 

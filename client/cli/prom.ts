@@ -34,37 +34,63 @@ const seconds = (iso: string) => Date.parse(iso) / 1000;
 export function collectMetrics(m: MetricsInput): Family[] {
   const s = m.status;
   const f: Family[] = [];
-  const add = (name: string, type: Family['type'], help: string, samples: Sample[]) => samples.length > 0 && f.push({ name, type, help, samples });
+  const add = (name: string, type: Family['type'], help: string, samples: Sample[]) =>
+    samples.length > 0 && f.push({ name, type, help, samples });
   const one = (value: number | undefined | null, labels?: Record<string, string>): Sample[] =>
     value === undefined || value === null ? [] : [{ value, ...(labels && { labels }) }];
 
   add('portmand_up', 'gauge', 'Whether the daemon answered this scrape (1) or not (0).', one(1));
   add('portmand_info', 'gauge', 'Always 1; the daemon version is a label.', one(1, { version: s.version }));
   add('portmand_uptime_seconds', 'gauge', 'Seconds since the daemon started.', one(s.uptimeSec));
-  add('portmand_range_size_ports', 'gauge', 'Ports in each configured range.', m.ranges.map((r) => ({ labels: { range: r.name }, value: r.size })));
+  add(
+    'portmand_range_size_ports',
+    'gauge',
+    'Ports in each configured range.',
+    m.ranges.map((r) => ({ labels: { range: r.name }, value: r.size })),
+  );
   add(
     'portmand_range_ports',
     'gauge',
     'Ports of each range by state (assigned, reserved, listening, free); the four add up to the size.',
-    m.ranges.flatMap((r) => (['assigned', 'reserved', 'listening', 'free'] as const).map((state) => ({ labels: { range: r.name, state }, value: r[state] }))),
+    m.ranges.flatMap((r) =>
+      (['assigned', 'reserved', 'listening', 'free'] as const).map((state) => ({ labels: { range: r.name, state }, value: r[state] })),
+    ),
   );
-  add('portmand_range_utilisation_ratio', 'gauge', 'Share of each range not free (0..1).', m.ranges.map((r) => ({ labels: { range: r.name }, value: r.utilisation })));
+  add(
+    'portmand_range_utilisation_ratio',
+    'gauge',
+    'Share of each range not free (0..1).',
+    m.ranges.map((r) => ({ labels: { range: r.name }, value: r.utilisation })),
+  );
   add(
     'portmand_range_exhausts_timestamp_seconds',
     'gauge',
     'When the range is forecast to have no free port (only for ranges with a forecast).',
     m.ranges.flatMap((r) => (r.exhaustsAt ? [{ labels: { range: r.name }, value: seconds(r.exhaustsAt) }] : [])),
   );
-  add('portmand_services', 'gauge', 'Registered services by status.', STATUSES.map((status) => ({ labels: { status }, value: m.byStatus[status] ?? 0 })));
+  add(
+    'portmand_services',
+    'gauge',
+    'Registered services by status.',
+    STATUSES.map((status) => ({ labels: { status }, value: m.byStatus[status] ?? 0 })),
+  );
   add(
     'portmand_conflicts_open',
     'gauge',
     'Open conflicts by type and severity.',
     TYPES.flatMap((type) =>
-      SEVERITIES.map((severity) => ({ labels: { type, severity }, value: m.openConflicts.filter((c) => c.type === type && c.severity === severity).length })),
+      SEVERITIES.map((severity) => ({
+        labels: { type, severity },
+        value: m.openConflicts.filter((c) => c.type === type && c.severity === severity).length,
+      })),
     ),
   );
-  add('portmand_health_up', 'gauge', 'Whether the latest health check of each service passed.', m.health.map((h) => ({ labels: { service: h.service }, value: h.status === 'healthy' ? 1 : 0 })));
+  add(
+    'portmand_health_up',
+    'gauge',
+    'Whether the latest health check of each service passed.',
+    m.health.map((h) => ({ labels: { service: h.service }, value: h.status === 'healthy' ? 1 : 0 })),
+  );
   add(
     'portmand_health_latency_seconds',
     'gauge',
@@ -72,8 +98,18 @@ export function collectMetrics(m: MetricsInput): Family[] {
     m.health.flatMap((h) => (h.latencyMs !== null ? [{ labels: { service: h.service }, value: h.latencyMs / 1000 }] : [])),
   );
   const byMethod = Object.entries(s.requests?.byMethod ?? {});
-  add('portmand_requests_total', 'counter', 'Requests answered since the daemon started, by method.', byMethod.map(([method, r]) => ({ labels: { method }, value: r.countSinceStart })));
-  add('portmand_requests_last_minute', 'gauge', 'Requests answered in the last minute, by method.', byMethod.map(([method, r]) => ({ labels: { method }, value: r.count })));
+  add(
+    'portmand_requests_total',
+    'counter',
+    'Requests answered since the daemon started, by method.',
+    byMethod.map(([method, r]) => ({ labels: { method }, value: r.countSinceStart })),
+  );
+  add(
+    'portmand_requests_last_minute',
+    'gauge',
+    'Requests answered in the last minute, by method.',
+    byMethod.map(([method, r]) => ({ labels: { method }, value: r.count })),
+  );
   add(
     'portmand_request_duration_seconds',
     'gauge',
@@ -83,12 +119,22 @@ export function collectMetrics(m: MetricsInput): Family[] {
       ...one(r.p99Ms === null ? null : r.p99Ms / 1000, { method, quantile: '0.99' }),
     ]),
   );
-  add('portmand_scan_duration_seconds', 'gauge', 'How long the latest listener scan took.', one(s.lastScan && s.lastScan.durationMs / 1000));
+  add(
+    'portmand_scan_duration_seconds',
+    'gauge',
+    'How long the latest listener scan took.',
+    one(s.lastScan && s.lastScan.durationMs / 1000),
+  );
   add('portmand_scan_listeners', 'gauge', 'Listening sockets the latest scan saw.', one(s.lastScan?.listeners));
   add('portmand_scan_last_timestamp_seconds', 'gauge', 'When the latest scan ran.', one(s.lastScan && seconds(s.lastScan.at)));
   add('portmand_store_journal_bytes', 'gauge', 'Size of the journal file.', one(s.store?.journalBytes));
   add('portmand_store_snapshot_bytes', 'gauge', 'Size of the snapshot (state) file.', one(s.store?.snapshotBytes));
-  add('portmand_store_last_compaction_timestamp_seconds', 'gauge', 'When the journal was last compacted into the snapshot.', one(s.store?.lastCompactionAt ? seconds(s.store.lastCompactionAt) : null));
+  add(
+    'portmand_store_last_compaction_timestamp_seconds',
+    'gauge',
+    'When the journal was last compacted into the snapshot.',
+    one(s.store?.lastCompactionAt ? seconds(s.store.lastCompactionAt) : null),
+  );
   add('portmand_process_resident_memory_bytes', 'gauge', 'Resident memory of the daemon process.', one(s.process?.rssBytes));
   add('portmand_process_heap_used_bytes', 'gauge', 'JavaScript heap in use in the daemon process.', one(s.process?.heapUsedBytes));
   add('portmand_process_cpu_seconds_total', 'counter', 'CPU time (user and system) the daemon process has used.', one(s.process?.cpuSec));

@@ -71,7 +71,7 @@ export function renderHeldBy(h: HeldBy | undefined): string {
 function renderProcess(pid: number | undefined, name: string | undefined): string {
   if (pid !== undefined && name) return `pid ${pid} (${name})`;
   if (pid !== undefined) return `pid ${pid}`;
-  return name ?? 'a process it cannot name (another user\'s, unless the daemon runs as root)';
+  return name ?? "a process it cannot name (another user's, unless the daemon runs as root)";
 }
 
 export function renderListener(l: Listener | undefined): string {
@@ -113,7 +113,15 @@ export function renderConflicts(conflicts: Conflict[], now: number, p: Paint, hi
   if (conflicts.length === 0) return p.dim(history ? 'no conflicts recorded' : 'no open conflicts');
   const headers = ['ID', 'PORT', 'TYPE', 'SEVERITY', 'SERVICES', 'LISTENER', 'DETECTED'];
   const rows = conflicts.map((c) => {
-    const row = [c.id, `${c.port}/${c.protocol}`, c.type, renderSeverity(c.severity, p), c.services.join(',') || '-', renderListener(c.listener), formatAge(c.detectedAt, now)];
+    const row = [
+      c.id,
+      `${c.port}/${c.protocol}`,
+      c.type,
+      renderSeverity(c.severity, p),
+      c.services.join(',') || '-',
+      renderListener(c.listener),
+      formatAge(c.detectedAt, now),
+    ];
     return history ? [...row, renderEnding(c, now)] : row;
   });
   return table(history ? [...headers, 'ENDED'] : headers, rows, [], p.columns);
@@ -152,7 +160,9 @@ export function plural(n: number, word: string): string {
 /** One line per event for `portmand watch`: local time, type, what happened. */
 export function renderEvent(e: PortmandEvent, p: Paint): string {
   const t = new Date(e.time);
-  const time = Number.isNaN(t.getTime()) ? e.time : [t.getHours(), t.getMinutes(), t.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  const time = Number.isNaN(t.getTime())
+    ? e.time
+    : [t.getHours(), t.getMinutes(), t.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
   return `${p.dim(time)}  ${e.type.padEnd(20)}  ${describeEvent(e, p)}`;
 }
 
@@ -175,7 +185,9 @@ function describeEvent(e: PortmandEvent, p: Paint): string {
     case 'conflict_resolved': {
       const c = e.data as Conflict;
       const what = `${renderSeverity(c.severity, p)} ${c.type} on ${c.port}/${c.protocol} [${c.services.join(',')}] ${c.id}`;
-      return e.type === 'conflict_resolved' && c.resolution ? `${what}: ${c.resolution.strategy} ${c.resolution.from}->${c.resolution.to ?? '-'}` : what;
+      return e.type === 'conflict_resolved' && c.resolution
+        ? `${what}: ${c.resolution.strategy} ${c.resolution.from}->${c.resolution.to ?? '-'}`
+        : what;
     }
     case 'service_health': {
       const status = renderStatusWord(d.status as ServiceStatus, p);

@@ -11,7 +11,12 @@ export const restart: Verb = {
   async run(ctx) {
     const r = await ctx.client().service.restart({ name: ctx.positionals[0]! });
     if (ctx.json) ctx.io.out(JSON.stringify(r, null, 2));
-    else ctx.io.out(r.restarted ? `restarted ${r.name}${r.exitCode !== undefined ? ` (exit code ${r.exitCode})` : ''}` : `${r.name} not restarted: ${r.error ?? 'unknown reason'}`);
+    else
+      ctx.io.out(
+        r.restarted
+          ? `restarted ${r.name}${r.exitCode !== undefined ? ` (exit code ${r.exitCode})` : ''}`
+          : `${r.name} not restarted: ${r.error ?? 'unknown reason'}`,
+      );
     return r.restarted ? 0 : 1;
   },
 };

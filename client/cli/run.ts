@@ -37,8 +37,8 @@ export const run: Verb = {
   args: '<service> -- <command> [args...]',
   summary: "run a command on its service's port: PORT is set, the child owns the port, the port is released when it exits",
   details: [
-    'Exits with the command\'s exit code (128+N when signal N ended it); signals are forwarded to it.',
-    'Put -- before the command so that its options are not taken for portmand\'s.',
+    "Exits with the command's exit code (128+N when signal N ended it); signals are forwarded to it.",
+    "Put -- before the command so that its options are not taken for portmand's.",
   ].join('\n'),
   options: {
     range: { type: 'string', value: 'R', help: 'allocate from this range (a name, or START-END)' },
@@ -52,12 +52,17 @@ export const run: Verb = {
     const [service, program, ...args] = ctx.positionals as [string, string, ...string[]];
     const v = ctx.values;
     const envName = str(v.env) ?? 'PORT';
-    if (!ENV_NAME.test(envName)) throw new UsageError(`run: --env must be a variable name (letters, digits, _), got ${JSON.stringify(envName)}`);
+    if (!ENV_NAME.test(envName))
+      throw new UsageError(`run: --env must be a variable name (letters, digits, _), got ${JSON.stringify(envName)}`);
     const preferred = v.preferred === undefined ? undefined : portArg(v.preferred, '--preferred');
     const range = str(v.range);
     const follow = v['restart-on-change'] === true;
     const pm = ctx.client();
-    const { port } = await pm.port.allocate({ service, ...(range !== undefined && { range }), ...(preferred !== undefined && { preferred }) });
+    const { port } = await pm.port.allocate({
+      service,
+      ...(range !== undefined && { range }),
+      ...(preferred !== undefined && { preferred }),
+    });
 
     let current = port;
     const err = (text: string) => ctx.io.err(text);
@@ -105,14 +110,21 @@ export const run: Verb = {
       for (const [s, h] of handlers) process.off(s, h);
       pm.off('port_assigned', onMove);
       if (v.keep !== true) {
-        await pm.service.unregister({ name: service }).catch((err: Error) => ctx.io.err(`portmand: could not release ${service}'s port: ${err.message}`));
+        await pm.service
+          .unregister({ name: service })
+          .catch((err: Error) => ctx.io.err(`portmand: could not release ${service}'s port: ${err.message}`));
       }
     }
   },
 };
 
 /** Starts the command; resolves once it runs or could not start (then its pid is undefined and the error was printed). */
-async function start(program: string, args: string[], env: Record<string, string | undefined>, err: (text: string) => void): Promise<ChildProcess> {
+async function start(
+  program: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  err: (text: string) => void,
+): Promise<ChildProcess> {
   // No shell: the command line is already split. stdio is shared, so it works the same with or without a TTY.
   const child = spawn(program, args, { stdio: 'inherit', env });
   await new Promise<void>((resolve) => {

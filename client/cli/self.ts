@@ -6,7 +6,10 @@ export function selfRows(s: DaemonStatus): Array<[string, string]> {
   const rows: Array<[string, string]> = [];
   if (s.process) {
     const fds = s.process.openFds !== undefined ? `, ${s.process.openFds} open files` : '';
-    rows.push(['process', `${bytes(s.process.rssBytes)} resident, ${bytes(s.process.heapUsedBytes)} heap, ${s.process.cpuSec.toFixed(1)}s CPU${fds}`]);
+    rows.push([
+      'process',
+      `${bytes(s.process.rssBytes)} resident, ${bytes(s.process.heapUsedBytes)} heap, ${s.process.cpuSec.toFixed(1)}s CPU${fds}`,
+    ]);
   }
   if (s.requests) {
     const top = Object.entries(s.requests.byMethod)

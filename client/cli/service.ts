@@ -26,12 +26,12 @@ export function currentHost(env: Readonly<Record<string, string | undefined>>): 
 export const service: Verb = {
   name: 'service',
   args: 'install|uninstall|status',
-  summary: 'install the daemon as this host\'s service (systemd units on Linux, a launchd plist on macOS)',
+  summary: "install the daemon as this host's service (systemd units on Linux, a launchd plist on macOS)",
   details: [
-    'install    write the units (or plist) with this installation\'s node and CLI paths,',
+    "install    write the units (or plist) with this installation's node and CLI paths,",
     '           create the socket group if missing, reload the manager, print the next command',
     'uninstall  stop the service and remove what install wrote',
-    'status     the service manager\'s view (systemctl status / launchctl print)',
+    "status     the service manager's view (systemctl status / launchctl print)",
     '',
     'Default scope: --system as root, --user otherwise. Re-running install is safe.',
   ].join('\n'),
@@ -49,7 +49,8 @@ export const service: Verb = {
 /** The verb with its host and command runner given: tests pass a fake OS. */
 export async function runService(ctx: Context, host: Host, run: Runner): Promise<number> {
   const action = ctx.positionals[0] as string;
-  if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`service: unknown action "${action}" (install, uninstall, status)`);
+  if (!(ACTIONS as readonly string[]).includes(action))
+    throw new UsageError(`service: unknown action "${action}" (install, uninstall, status)`);
   const v = ctx.values;
   let scope: Scope;
   try {
@@ -79,4 +80,3 @@ export async function runService(ctx: Context, host: Host, run: Runner): Promise
     throw err;
   }
 }
-

@@ -1,6 +1,14 @@
 // `portmand stats`: port use per range, service uptime, conflict counts.
 import { formatDuration, keyValues, table, type Paint } from './format.ts';
-import { LIMITS, SERIES_METRICS, type ConflictStats, type RangeStats, type SeriesResult, type ServiceStats, type ServiceStatus } from '../protocol.ts';
+import {
+  LIMITS,
+  SERIES_METRICS,
+  type ConflictStats,
+  type RangeStats,
+  type SeriesResult,
+  type ServiceStats,
+  type ServiceStatus,
+} from '../protocol.ts';
 import { oneOf, str, type Verb } from './args.ts';
 import { bar, fit, lineChart, pictures } from './charts.ts';
 import { parseSince } from './history.ts';
@@ -63,7 +71,10 @@ export function chartStep(spanSec: number): number {
 export function renderSeries(s: SeriesResult, pics: boolean, width = 72): string {
   const label = `${s.metric}, one point per ${s.step % 3600 === 0 ? `${s.step / 3600}h` : `${s.step / 60}m`}`;
   if (!pics) return [label, ...s.points.map(([t, v]) => `${t}  ${v === null ? '-' : v}`)].join('\n');
-  const values = fit(s.points.map(([, v]) => v), width);
+  const values = fit(
+    s.points.map(([, v]) => v),
+    width,
+  );
   const first = s.points[0]?.[0] ?? '';
   const last = s.points.at(-1)?.[0] ?? '';
   return [label, lineChart(values, { height: 10 }), `${first.slice(0, 16)} .. ${last.slice(0, 16)} UTC`].join('\n');
@@ -73,7 +84,16 @@ export function renderSeries(s: SeriesResult, pics: boolean, width = 72): string
 const pct = (x: number | null) => (x === null ? '-' : x > 0 && x < 0.001 ? '<0.1%' : `${(x * 100).toFixed(1)}%`);
 
 export function renderStats(s: AllStats, p: Paint, pics = false): string {
-  return [p.bold('Ports'), renderRanges(s.ports.ranges, p, pics), '', p.bold('Services'), renderServiceStats(s.services, p), '', p.bold('Conflicts'), renderConflictStats(s.conflicts)].join('\n');
+  return [
+    p.bold('Ports'),
+    renderRanges(s.ports.ranges, p, pics),
+    '',
+    p.bold('Services'),
+    renderServiceStats(s.services, p),
+    '',
+    p.bold('Conflicts'),
+    renderConflictStats(s.conflicts),
+  ].join('\n');
 }
 
 function renderRanges(ranges: RangeStats[], p: Paint, pics: boolean): string {
@@ -102,7 +122,9 @@ function forecastNote(ranges: RangeStats[], p: Paint): string[] {
 }
 
 function renderServiceStats(s: AllStats['services'], p: Paint): string {
-  const counts = Object.entries(s.byStatus).map(([status, n]) => `${status} ${n}`).join(', ');
+  const counts = Object.entries(s.byStatus)
+    .map(([status, n]) => `${status} ${n}`)
+    .join(', ');
   if (s.services.length === 0) return p.dim('no services registered');
   const rows = s.services.map((x) => [
     safe(x.name),
@@ -113,13 +135,21 @@ function renderServiceStats(s: AllStats['services'], p: Paint): string {
     String(x.portChanges),
     x.meanLatencyMs === null ? '-' : `${x.meanLatencyMs} ms`,
   ]);
-  const t = table(['NAME', 'UP 1H', 'UP 24H', 'UP 7D', 'RESTARTS', 'PORT CHANGES', 'LATENCY'], rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right'], p.columns);
+  const t = table(
+    ['NAME', 'UP 1H', 'UP 24H', 'UP 7D', 'RESTARTS', 'PORT CHANGES', 'LATENCY'],
+    rows,
+    ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+    p.columns,
+  );
   return `${counts}\n${t}`;
 }
 
 function renderConflictStats(c: ConflictStats): string {
   const nonZero = (o: Record<string, number | undefined>) =>
-    Object.entries(o).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ') || '-';
+    Object.entries(o)
+      .filter(([, n]) => n)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || '-';
   return keyValues([
     ['open', String(c.open)],
     ['resolved', String(c.resolved)],

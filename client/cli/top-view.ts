@@ -33,8 +33,18 @@ export interface TopModel {
 
 export function emptyModel(): TopModel {
   return {
-    services: new Map(), health: new Map(), uptime: new Map(), conflicts: new Map(), ranges: [], events: [],
-    sort: 'name', status: 'all', tag: null, selected: 0, detail: null, connected: true,
+    services: new Map(),
+    health: new Map(),
+    uptime: new Map(),
+    conflicts: new Map(),
+    ranges: [],
+    events: [],
+    sort: 'name',
+    status: 'all',
+    tag: null,
+    selected: 0,
+    detail: null,
+    connected: true,
   };
 }
 
@@ -74,7 +84,8 @@ export function applyEvent(m: TopModel, e: PortmandEvent): void {
       const h = d as { service: string; status: ServiceStatus; latencyMs?: number };
       const s = m.services.get(h.service);
       if (s) m.services.set(h.service, { ...s, status: h.status });
-      if (h.latencyMs !== undefined) m.health.set(h.service, { service: h.service, status: h.status, latencyMs: h.latencyMs, checkedAt: e.time });
+      if (h.latencyMs !== undefined)
+        m.health.set(h.service, { service: h.service, status: h.status, latencyMs: h.latencyMs, checkedAt: e.time });
       return;
     }
     default:
@@ -114,7 +125,8 @@ export function renderTop(m: TopModel, size: { columns: number; rows: number }, 
   lines.push('', p.bold(`Open conflicts (${m.conflicts.size})`));
   const conflicts = [...m.conflicts.values()].sort((a, b) => a.port - b.port);
   if (conflicts.length === 0) lines.push(p.dim('  none'));
-  for (const c of conflicts.slice(0, 5)) lines.push(`  ${safe(c.id)}  ${c.port}/${c.protocol}  ${safe(c.type)}  ${safe(c.severity)}  ${c.services.map(safe).join(',') || '-'}`);
+  for (const c of conflicts.slice(0, 5))
+    lines.push(`  ${safe(c.id)}  ${c.port}/${c.protocol}  ${safe(c.type)}  ${safe(c.severity)}  ${c.services.map(safe).join(',') || '-'}`);
   if (conflicts.length > 5) lines.push(p.dim(`  and ${conflicts.length - 5} more`));
   lines.push('', p.bold('Ranges'));
   const nameW = Math.min(16, Math.max(0, ...m.ranges.map((r) => safe(r.name).length)));
@@ -162,7 +174,12 @@ function renderDetail(m: TopModel, name: string, p: Paint, now: number): string[
     `  latency   ${h && h.latencyMs !== null ? `${h.latencyMs} ms` : '-'}`,
     `  up 24h    ${sparkline(m.uptime.get(name) ?? [], { min: 0, max: 1 })}`,
     `  age       ${Number.isFinite(since) ? `${since}s` : '-'}`,
-    `  conflicts ${[...m.conflicts.values()].filter((c) => c.services.includes(name)).map((c) => safe(c.id)).join(', ') || 'none'}`,
+    `  conflicts ${
+      [...m.conflicts.values()]
+        .filter((c) => c.services.includes(name))
+        .map((c) => safe(c.id))
+        .join(', ') || 'none'
+    }`,
   ];
 }
 
@@ -173,7 +190,7 @@ export function clipVisible(line: string, width: number): string {
   let out = '';
   let visible = 0;
   let painted = false;
-  for (let i = 0; i < line.length; ) {
+  for (let i = 0; i < line.length;) {
     ANSI.lastIndex = i;
     const m = ANSI.exec(line);
     if (m) {

@@ -42,20 +42,32 @@ export const top: Verb = {
 };
 
 async function load(pm: PortmandClient, m: TopModel, now: number): Promise<void> {
-  const [services, conflicts, ports, health] = await Promise.all([pm.service.list(), pm.conflict.list({ open: true }), pm.stats.ports(), pm.health.list()]);
+  const [services, conflicts, ports, health] = await Promise.all([
+    pm.service.list(),
+    pm.conflict.list({ open: true }),
+    pm.stats.ports(),
+    pm.health.list(),
+  ]);
   m.services = new Map(services.map((s) => [s.name, s]));
   m.conflicts = new Map(conflicts.map((c) => [c.id, c]));
   m.ranges = ports.ranges;
   m.health = new Map(health.map((h) => [h.service, h]));
   // One series request per service: enough for a screenful, not one per allocation of a test farm.
-  const first = services.map((s) => s.name).sort().slice(0, UPTIME_FETCH_LIMIT);
+  const first = services
+    .map((s) => s.name)
+    .sort()
+    .slice(0, UPTIME_FETCH_LIMIT);
   await Promise.all(first.map((name) => loadUptime(pm, m, name, now)));
 }
 
 async function loadUptime(pm: PortmandClient, m: TopModel, service: string, now: number): Promise<void> {
   const from = new Date(Math.floor(now / 3_600_000) * 3_600_000 - 24 * 3_600_000).toISOString();
   const r = await pm.stats.series({ metric: 'service.up', service, from, step: 3600 }).catch(() => null);
-  if (r) m.uptime.set(service, r.points.map(([, v]) => v));
+  if (r)
+    m.uptime.set(
+      service,
+      r.points.map(([, v]) => v),
+    );
 }
 
 function snapshot(m: TopModel) {
@@ -108,7 +120,10 @@ async function live(ctx: Context, model: TopModel): Promise<number> {
     if (RANGE_EVENTS.has(e.type) && !rangesDue) {
       rangesDue = setTimeout(() => {
         rangesDue = null;
-        pm.stats.ports().then((r) => ((model.ranges = r.ranges), draw()), () => undefined);
+        pm.stats.ports().then(
+          (r) => ((model.ranges = r.ranges), draw()),
+          () => undefined,
+        );
       }, 100);
     }
     draw();

@@ -61,7 +61,8 @@ function watchdog(pm: PortmandClient, timeoutMs: number, socketPath: string): { 
       } catch (err) {
         if (stopped) return;
         if (err instanceof DaemonTimeoutError) return resolve(err.message);
-        if (!(err instanceof ConnectionError)) failingSince = null; // it answered, if only with an error
+        if (!(err instanceof ConnectionError))
+          failingSince = null; // it answered, if only with an error
         else if (Date.now() - (failingSince ??= Date.now()) >= timeoutMs) {
           return resolve(
             `portmand: the daemon at ${socketPath} has been gone for ${timeoutMs / 1000} s; stopping. ` +

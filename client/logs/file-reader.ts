@@ -24,7 +24,10 @@ export async function lastLines(fh: FileHandle, n: number, keep: (line: string) 
       continue;
     }
     carry = cut < 0 ? Buffer.alloc(0) : joined.subarray(0, cut);
-    const lines = joined.subarray(cut + 1).toString('utf8').split('\n');
+    const lines = joined
+      .subarray(cut + 1)
+      .toString('utf8')
+      .split('\n');
     for (let i = lines.length - 1; i >= 0 && found.length < n; i--) {
       const line = lines[i] as string;
       if (line !== '' && keep(line)) found.push(line);

@@ -16,7 +16,8 @@ export interface JournalQuery {
 export function journalArgs(q: JournalQuery): string[] {
   return [
     ...(q.scope === 'user' ? ['--user-unit', 'portmand.service'] : ['--unit', 'portmand.service']),
-    '--output', 'cat',
+    '--output',
+    'cat',
     '--no-pager',
     ...(q.lines === null ? [] : ['--lines', String(q.lines)]),
     // The cursor of the last entry ends the output ("-- cursor: ..."), for the follow that comes after.

@@ -27,7 +27,14 @@ export const runCommand: Runner = (argv) =>
 /** The unit and plist templates shipped with this package. */
 export async function packageTemplates(): Promise<Templates> {
   const root = packageRoot();
-  const names = ['systemd/portmand.socket', 'systemd/portmand.service', 'systemd/portmand-user.socket', 'systemd/portmand-user.service', 'launchd/portmand-system.plist', 'launchd/portmand-user.plist'];
+  const names = [
+    'systemd/portmand.socket',
+    'systemd/portmand.service',
+    'systemd/portmand-user.socket',
+    'systemd/portmand-user.service',
+    'launchd/portmand-system.plist',
+    'launchd/portmand-user.plist',
+  ];
   const texts = new Map(await Promise.all(names.map(async (n) => [n, await readFile(path.join(root, n), 'utf8')] as const)));
   return (name) => {
     const text = texts.get(name);
@@ -64,7 +71,10 @@ export async function applyInstall(plan: Plan, opts: ApplyOptions): Promise<bool
 }
 
 /** Stops the service, removes the files, reloads; a file already gone is fine. */
-export async function applyUninstall(plan: { files: string[]; stop: string[][]; reload: string[][] }, opts: ApplyOptions): Promise<boolean> {
+export async function applyUninstall(
+  plan: { files: string[]; stop: string[][]; reload: string[][] },
+  opts: ApplyOptions,
+): Promise<boolean> {
   // Stopping fails when it was never started or loaded: not a reason to keep the files.
   if (!opts.root) for (const argv of plan.stop) await opts.run(argv);
   for (const file of plan.files) {
@@ -86,7 +96,9 @@ async function runAll(commands: string[][], opts: ApplyOptions): Promise<boolean
     if (r.code === 0) opts.say(`ran ${argv.join(' ')}`);
     else {
       ok = false;
-      opts.say(`failed (exit ${r.code}): ${argv.join(' ')}${r.output ? `\n  ${r.output.split('\n').map(escapeControl).join('\n  ')}` : ''}`);
+      opts.say(
+        `failed (exit ${r.code}): ${argv.join(' ')}${r.output ? `\n  ${r.output.split('\n').map(escapeControl).join('\n  ')}` : ''}`,
+      );
     }
   }
   return ok;

@@ -53,8 +53,10 @@ export function scopeFor(host: Host, asked: { user?: boolean; system?: boolean }
 }
 
 export function planInstall(host: Host, scope: Scope, socketGroup: string | undefined, templates: Templates): Plan {
-  if (socketGroup !== undefined && scope === 'user') throw new InstallError('--socket-group is for --system: a per-user socket is its user\'s alone (0600)');
-  if (socketGroup !== undefined && !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(socketGroup)) throw new InstallError(`--socket-group must be a group name, got ${JSON.stringify(socketGroup)}`);
+  if (socketGroup !== undefined && scope === 'user')
+    throw new InstallError("--socket-group is for --system: a per-user socket is its user's alone (0600)");
+  if (socketGroup !== undefined && !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(socketGroup))
+    throw new InstallError(`--socket-group must be a group name, got ${JSON.stringify(socketGroup)}`);
   return host.platform === 'darwin' ? launchdPlan(host, scope, socketGroup, templates) : systemdPlan(host, scope, socketGroup, templates);
 }
 
@@ -73,7 +75,10 @@ function systemdPlan(host: Host, scope: Scope, socketGroup: string | undefined, 
       dirs: [],
       group: { name: group, exists: ['getent', 'group', group], create: ['groupadd', '--system', group] },
       reload: [['systemctl', 'daemon-reload']],
-      next: ['systemctl enable --now portmand.socket', `usermod -aG ${group} USER   # for each USER who may connect; it applies from their next login`],
+      next: [
+        'systemctl enable --now portmand.socket',
+        `usermod -aG ${group} USER   # for each USER who may connect; it applies from their next login`,
+      ],
     };
   }
   const dir = `${host.xdgConfigHome ?? `${host.home}/.config`}/systemd/user`;
@@ -127,7 +132,11 @@ export function planUninstall(host: Host, scope: Scope): { files: string[]; stop
     return { files: plan.files.map((f) => f.path), stop: [['launchctl', 'bootout', target]], reload: [] };
   }
   const user = scope === 'user' ? ['--user'] : [];
-  return { files: plan.files.map((f) => f.path), stop: [['systemctl', ...user, 'disable', '--now', 'portmand.socket', 'portmand.service']], reload: plan.reload };
+  return {
+    files: plan.files.map((f) => f.path),
+    stop: [['systemctl', ...user, 'disable', '--now', 'portmand.socket', 'portmand.service']],
+    reload: plan.reload,
+  };
 }
 
 /** The manager's own view of the service. */

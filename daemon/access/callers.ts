@@ -87,7 +87,10 @@ export class Callers {
   /** Writes a secret that only `uid` can read; the client answers with auth.prove. One at a time per connection. */
   async challenge(conn: Connection, uid: number): Promise<Challenge> {
     const slot = this.#slots.get(conn);
-    if (!slot) throw new DomainError(ErrorCode.PermissionDenied, 'permission denied: this connection cannot be challenged', { reason: 'unknown connection' });
+    if (!slot)
+      throw new DomainError(ErrorCode.PermissionDenied, 'permission denied: this connection cannot be challenged', {
+        reason: 'unknown connection',
+      });
     if (slot.challenge) this.#dropChallenge(slot);
     let issued: IssuedChallenge;
     try {
@@ -110,7 +113,12 @@ export class Callers {
   async prove(conn: Connection, answer: string): Promise<Caller> {
     const slot = this.#slots.get(conn);
     const pending = slot?.challenge;
-    if (!slot || !pending) throw new DomainError(ErrorCode.PermissionDenied, 'permission denied: no challenge is open on this connection; ask auth.challenge first', { reason: 'no challenge' });
+    if (!slot || !pending)
+      throw new DomainError(
+        ErrorCode.PermissionDenied,
+        'permission denied: no challenge is open on this connection; ask auth.challenge first',
+        { reason: 'no challenge' },
+      );
     // One answer per challenge, right or wrong: guessing needs a new file each time.
     this.#dropChallenge(slot);
     if (!answerMatches(pending.issued, answer)) {

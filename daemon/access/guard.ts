@@ -36,7 +36,9 @@ export interface Grant {
 const MAX_TOKENS = 8;
 
 /** crypto.hash (Node 20.12+) hashes in one call, without a Hash object per token; engines allow 20.6, which lacks it. */
-const oneShot: ((algorithm: string, data: string) => string) | undefined = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
+const oneShot: ((algorithm: string, data: string) => string) | undefined = (
+  crypto as { hash?: (algorithm: string, data: string) => string }
+).hash;
 
 export function hashToken(token: string): string {
   return oneShot ? oneShot('sha256', token) : crypto.createHash('sha256').update(token).digest('hex');
@@ -111,7 +113,8 @@ export function withAccess<C extends AccessContext>(deps: GuardDeps, methods: Re
       const grant = rule?.created ? newGrant() : undefined;
       // A context of its own: the calls of one batch share the connection's.
       const result = await handler(rest, { ...ctx, caller, check: authorize, ...(grant && { grant }) });
-      if (grant && rule!.created!(rest, registry.state, grant.hash) && result !== null && typeof result === 'object') return { ...result, token: grant.token };
+      if (grant && rule!.created!(rest, registry.state, grant.hash) && result !== null && typeof result === 'object')
+        return { ...result, token: grant.token };
       return result;
     };
   }

@@ -20,6 +20,7 @@ export class Limiter {
     const { bucket, retryAfterMs } = takeToken(this.#buckets.get(uid), this.limit, now);
     this.#buckets.set(uid, bucket);
     if (this.#buckets.size > PRUNE_AT) for (const [k, b] of this.#buckets) if (isFull(b, this.limit, now)) this.#buckets.delete(k);
-    if (retryAfterMs !== null) throw rateLimited(retryAfterMs, `at most ${this.limit.perSec} changes a second (burst ${this.limit.burst}) per user`);
+    if (retryAfterMs !== null)
+      throw rateLimited(retryAfterMs, `at most ${this.limit.perSec} changes a second (burst ${this.limit.burst}) per user`);
   }
 }

@@ -27,20 +27,28 @@ export interface Rule {
 
 function service(state: State, name: string): Target[] {
   const s = state.services[name];
-  return s ? [{ kind: 'service', name, ...(s.owner && { owner: s.owner }), ...(s.tokenHash !== undefined && { tokenHash: s.tokenHash }) }] : [];
+  return s
+    ? [{ kind: 'service', name, ...(s.owner && { owner: s.owner }), ...(s.tokenHash !== undefined && { tokenHash: s.tokenHash }) }]
+    : [];
 }
 
 function reservation(state: State, protocol: 'tcp' | 'udp', port: number): Target[] {
   const r = state.reservations[portKey(protocol, port)];
-  return r ? [{ kind: 'reservation', port, ...(r.owner && { owner: r.owner }), ...(r.tokenHash !== undefined && { tokenHash: r.tokenHash }) }] : [];
+  return r
+    ? [{ kind: 'reservation', port, ...(r.owner && { owner: r.owner }), ...(r.tokenHash !== undefined && { tokenHash: r.tokenHash }) }]
+    : [];
 }
 
 const byName = (field: string): Rule => ({ targets: (p, { state }) => service(state, v.reqString(p, field)) });
 
-const serviceCreated = (field: string) => (p: v.Params, state: State, hash: string) => state.services[v.reqString(p, field)]?.tokenHash === hash;
+const serviceCreated = (field: string) => (p: v.Params, state: State, hash: string) =>
+  state.services[v.reqString(p, field)]?.tokenHash === hash;
 
 export const RULES: Partial<Record<MethodName, Rule>> = {
-  'service.register': { targets: (p, { state }) => service(state, v.reqString(p, 'name', v.SERVICE_NAME)), created: serviceCreated('name') },
+  'service.register': {
+    targets: (p, { state }) => service(state, v.reqString(p, 'name', v.SERVICE_NAME)),
+    created: serviceCreated('name'),
+  },
   'service.setPort': byName('name'),
   'service.unregister': byName('name'),
   'service.restart': byName('name'),

@@ -48,7 +48,12 @@ export function ownerFor(caller: Caller): Owner {
  * null when every one is allowed: the caller owns it, is an admin, or
  * presented its token (`presented`: hashes of the tokens the call carried).
  */
-export function refusal(caller: Caller, targets: readonly Target[], presented: readonly string[], policy: AccessPolicy): DomainError | null {
+export function refusal(
+  caller: Caller,
+  targets: readonly Target[],
+  presented: readonly string[],
+  policy: AccessPolicy,
+): DomainError | null {
   if (isAdmin(caller, policy)) return null;
   for (const t of targets) {
     const owner = ownerOf(t, policy);
@@ -56,8 +61,14 @@ export function refusal(caller: Caller, targets: readonly Target[], presented: r
     if (t.tokenHash !== undefined && presented.includes(t.tokenHash)) continue;
     const who = owner.user ?? `uid ${owner.uid}`;
     return t.kind === 'service'
-      ? permissionDenied(`service "${t.name}" belongs to ${who}; only its owner, an admin, or a caller with its token may change it`, { service: t.name, owner })
-      : permissionDenied(`the reservation of port ${t.port} belongs to ${who}; only its owner, an admin, or a caller with its token may change it`, { port: t.port, owner });
+      ? permissionDenied(`service "${t.name}" belongs to ${who}; only its owner, an admin, or a caller with its token may change it`, {
+          service: t.name,
+          owner,
+        })
+      : permissionDenied(
+          `the reservation of port ${t.port} belongs to ${who}; only its owner, an admin, or a caller with its token may change it`,
+          { port: t.port, owner },
+        );
   }
   return null;
 }

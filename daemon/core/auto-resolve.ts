@@ -2,7 +2,14 @@
 // the last scan saw and `now`, it says what the daemon would do about each
 // open conflict. `portmand conflicts --plan` shows the plan; the shell
 // (ops/auto-resolve.ts) carries out its moves and releases.
-import { SEVERITIES, type AutoResolvePlan, type AutoResolveStep, type Conflict, type ConflictType, type Severity } from '../../client/protocol.ts';
+import {
+  SEVERITIES,
+  type AutoResolvePlan,
+  type AutoResolveStep,
+  type Conflict,
+  type ConflictType,
+  type Severity,
+} from '../../client/protocol.ts';
 import type { Observation } from './observation.ts';
 import { ownership } from './owner.ts';
 import { conflictNumber, type AssignmentEvent, type ServiceRecord, type State } from './state.ts';
@@ -77,7 +84,9 @@ function step(input: PlanInput, c: Conflict): AutoResolveStep {
   const { state, policy } = input;
   const involved = c.services.flatMap((n) => state.services[n] ?? []);
   // A lease whose owner died is given up, whatever the conflict (reconcile would after its hold-off).
-  const deadLease = involved.find((s) => s.origin === 'allocate' && s.pid !== undefined && input.deadPids.has(s.pid) && covered(s, c, policy.autoResolve));
+  const deadLease = involved.find(
+    (s) => s.origin === 'allocate' && s.pid !== undefined && input.deadPids.has(s.pid) && covered(s, c, policy.autoResolve),
+  );
   if (deadLease) return { ...base, action: 'release', service: deadLease.name, note: `the lease's owner process ${deadLease.pid} is gone` };
   let mover: ServiceRecord | undefined;
   if (c.type === 'foreign_listener') {
@@ -93,12 +102,23 @@ function step(input: PlanInput, c: Conflict): AutoResolveStep {
   } else {
     return none(`the policy does not resolve ${c.type} conflicts`);
   }
-  if (!covered(mover, c, policy.autoResolve)) return none(`${mover.name} did not opt in (autoResolve) and no config rule covers this conflict`);
+  if (!covered(mover, c, policy.autoResolve))
+    return none(`${mover.name} did not opt in (autoResolve) and no config rule covers this conflict`);
   const moves = movesInLastHour(state.history, mover.name, input.now);
   if (moves >= policy.maxMovesPerHour) {
-    return { ...base, action: 'hold', service: mover.name, note: `left open: the daemon moved ${mover.name} ${moves === 1 ? 'once' : `${moves} times`} in the last hour (maxMovesPerHour ${policy.maxMovesPerHour})` };
+    return {
+      ...base,
+      action: 'hold',
+      service: mover.name,
+      note: `left open: the daemon moved ${mover.name} ${moves === 1 ? 'once' : `${moves} times`} in the last hour (maxMovesPerHour ${policy.maxMovesPerHour})`,
+    };
   }
-  return { ...base, action: 'move', service: mover.name, note: mover.restart ? `move ${mover.name} to a free port and run its restart action` : `move ${mover.name} to a free port` };
+  return {
+    ...base,
+    action: 'move',
+    service: mover.name,
+    note: mover.restart ? `move ${mover.name} to a free port and run its restart action` : `move ${mover.name} to a free port`,
+  };
 }
 
 /** What the policy would do now about every open conflict, oldest first. */

@@ -109,7 +109,16 @@ export function foreignListeners(place: Placement, listeners: ListenerView): Wan
     const services = place.on(protocol, port);
     if (services.length === 0) continue;
     const foreign = group.find((l) => services.every((s) => ownership(s, l) === 'foreign'));
-    if (foreign) found.push(wanted('foreign_listener', protocol, port, services.map((s) => s.name), toListener(foreign)));
+    if (foreign)
+      found.push(
+        wanted(
+          'foreign_listener',
+          protocol,
+          port,
+          services.map((s) => s.name),
+          toListener(foreign),
+        ),
+      );
   }
   return found.sort(byFirstName);
 }
@@ -129,9 +138,9 @@ export function reservedInUse(
   for (const r of reservations) {
     if (acknowledged.has(portKey(r.protocol, r.port))) continue;
     const holder = r.for !== undefined ? place.service(r.for) : undefined;
-    const intruder = listeners.on(r.protocol, r.port).find((l) =>
-      holder ? ownership(holder, l) === 'foreign' : l.pid !== undefined || l.process !== undefined,
-    );
+    const intruder = listeners
+      .on(r.protocol, r.port)
+      .find((l) => (holder ? ownership(holder, l) === 'foreign' : l.pid !== undefined || l.process !== undefined));
     if (intruder) found.push(wanted('reserved_in_use', r.protocol, r.port, holder ? [holder.name] : [], toListener(intruder)));
   }
   return found;

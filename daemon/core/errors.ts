@@ -39,7 +39,10 @@ export function cannotResolve(reason: string): DomainError {
 }
 
 /** -32004: the caller may not act on that service or port; `data` names it and its owner. */
-export function permissionDenied(message: string, data: { service?: string; port?: number; owner: { uid: number; user?: string } }): DomainError {
+export function permissionDenied(
+  message: string,
+  data: { service?: string; port?: number; owner: { uid: number; user?: string } },
+): DomainError {
   return new DomainError(ErrorCode.PermissionDenied, `permission denied: ${message}`, data);
 }
 
@@ -49,10 +52,14 @@ export function permissionDenied(message: string, data: { service?: string; port
  * auth.prove can establish it.
  */
 export function unidentified(): DomainError {
-  return new DomainError(ErrorCode.PermissionDenied, 'permission denied: the daemon could not establish who is calling; prove it with auth.challenge and auth.prove', {
-    reason: 'unidentified',
-    challenge: true,
-  });
+  return new DomainError(
+    ErrorCode.PermissionDenied,
+    'permission denied: the daemon could not establish who is calling; prove it with auth.challenge and auth.prove',
+    {
+      reason: 'unidentified',
+      challenge: true,
+    },
+  );
 }
 
 /** -32005: too many mutating calls from this caller; try again after `retryAfterMs`. */

@@ -10,7 +10,11 @@ import { parseIPv4, parseIPv6 } from './listeners.ts';
  * Null when the text is not an IP address.
  */
 function canonical(address: string): string | null {
-  const text = address.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '').toLowerCase();
+  const text = address
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '')
+    .toLowerCase();
   if (parseIPv4(text)) return text;
   const w = parseIPv6(text);
   if (!w) return null;

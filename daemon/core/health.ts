@@ -16,14 +16,16 @@ export interface ProbeOutcome {
 }
 
 /** Where a check goes: the URL, or the service's own port on the loopback of its bind address. */
-export type CheckTarget = { type: 'http'; url: string; timeoutMs: number; expectStatus?: string } | { type: 'tcp'; host: string; port: number; timeoutMs: number };
+export type CheckTarget =
+  { type: 'http'; url: string; timeoutMs: number; expectStatus?: string } | { type: 'tcp'; host: string; port: number; timeoutMs: number };
 
 export function checkTarget(s: Pick<ServiceRecord, 'host' | 'port' | 'healthCheck'>): CheckTarget | null {
   const hc = s.healthCheck;
   if (!hc) return null;
   // A check stored before the cap existed is held to it too.
   const timeoutMs = Math.min(hc.timeoutMs ?? DEFAULT_TIMEOUT_MS, LIMITS.healthTimeoutMs);
-  if (hc.type === 'http') return { type: 'http', url: hc.url, timeoutMs, ...(hc.expectStatus !== undefined && { expectStatus: hc.expectStatus }) };
+  if (hc.type === 'http')
+    return { type: 'http', url: hc.url, timeoutMs, ...(hc.expectStatus !== undefined && { expectStatus: hc.expectStatus }) };
   // A wildcard bind is reached on the loopback of its family.
   const host = s.host === '0.0.0.0' ? '127.0.0.1' : s.host === '::' ? '::1' : s.host;
   return { type: 'tcp', host, port: s.port, timeoutMs };
@@ -67,9 +69,13 @@ export interface Thresholds {
 
 export const DEFAULT_THRESHOLDS = { failuresBeforeUnhealthy: 2, successesBeforeHealthy: 1 } as const;
 
-export function thresholdsOf(check: HealthCheck, defaults: Partial<Pick<Thresholds, 'failuresBeforeUnhealthy' | 'successesBeforeHealthy'>>): Thresholds {
+export function thresholdsOf(
+  check: HealthCheck,
+  defaults: Partial<Pick<Thresholds, 'failuresBeforeUnhealthy' | 'successesBeforeHealthy'>>,
+): Thresholds {
   return {
-    failuresBeforeUnhealthy: check.failuresBeforeUnhealthy ?? defaults.failuresBeforeUnhealthy ?? DEFAULT_THRESHOLDS.failuresBeforeUnhealthy,
+    failuresBeforeUnhealthy:
+      check.failuresBeforeUnhealthy ?? defaults.failuresBeforeUnhealthy ?? DEFAULT_THRESHOLDS.failuresBeforeUnhealthy,
     successesBeforeHealthy: check.successesBeforeHealthy ?? defaults.successesBeforeHealthy ?? DEFAULT_THRESHOLDS.successesBeforeHealthy,
     restartAfterFailures: check.restartAfterFailures ?? null,
   };

@@ -18,7 +18,9 @@ export interface NormalAddress {
  * truncates long ones) is kept as printed rather than dropping the listener.
  */
 export function normaliseAddress(raw: string, family?: 4 | 6): NormalAddress {
-  const text = stripZone(raw.trim()).replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const text = stripZone(raw.trim())
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
   if (text === '*' || text === '') return family === 4 ? { address: '0.0.0.0', family: 4 } : { address: '::', family: 6 };
   if (parseIPv4(text)) return family === 6 ? { address: `::ffff:${text}`, family: 6 } : { address: text, family: 4 };
   const words = parseIPv6(text);

@@ -11,8 +11,6 @@ const MAX_CHARS = 300;
  * every subscriber and log) and control characters written out as \uXXXX.
  */
 export function probeErrorText(error: string): string {
-  const text = error
-    .replace(URL_CREDENTIALS, '$1***@')
-    .replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const text = error.replace(URL_CREDENTIALS, '$1***@').replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS - 1)}…` : text;
 }

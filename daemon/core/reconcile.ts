@@ -3,7 +3,16 @@
 // round is a table-driven test (the lesson of Kubernetes' port repair loop).
 import { compareNames, type Conflict } from '../../client/protocol.ts';
 import { diffConflicts } from './conflict-diff.ts';
-import { byFirstName, drifts, duplicateOn, foreignListeners, LISTENER_TYPES, ListenerView, reservedInUse, type Placement } from './detect.ts';
+import {
+  byFirstName,
+  drifts,
+  duplicateOn,
+  foreignListeners,
+  LISTENER_TYPES,
+  ListenerView,
+  reservedInUse,
+  type Placement,
+} from './detect.ts';
 import { adoptable, countHoldoff, DEFAULT_HOLDOFF_ROUNDS, holdoffKey, expired, type PidStarts } from './lifecycle.ts';
 import type { Observation } from './observation.ts';
 import { hasOwner } from './owner.ts';
@@ -48,7 +57,8 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   const result: ReconcileResult = { ops: [], events: [], opened: [], closed: [], holdoff: {} };
   // This round's changes over state.services: a record, or null once released.
   const overlay = new Map<string, ServiceRecord | null>();
-  const current = (name: string): ServiceRecord | undefined => (overlay.has(name) ? (overlay.get(name) ?? undefined) : state.services[name]);
+  const current = (name: string): ServiceRecord | undefined =>
+    overlay.has(name) ? (overlay.get(name) ?? undefined) : state.services[name];
   const changed = new Set<string>();
   const stopped: string[] = [];
   const release = (s: ServiceRecord, why: string) => {
@@ -116,7 +126,13 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
         if (hasOwner(s)) continue;
         const l = adoptable(s, place.on(protocol, port), group);
         if (!l) continue;
-        overlay.set(name, { ...s, ...(l.pid !== undefined && { pid: l.pid }), ...(l.process !== undefined && { process: l.process }), adopted: true, updatedAt: iso(now) });
+        overlay.set(name, {
+          ...s,
+          ...(l.pid !== undefined && { pid: l.pid }),
+          ...(l.process !== undefined && { process: l.process }),
+          adopted: true,
+          updatedAt: iso(now),
+        });
         adopted.push(name);
       }
     }
@@ -131,7 +147,12 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   const reservations = liveReservations(state, now, result);
   const want = ports
     .sharedPorts()
-    .flatMap((p) => duplicateOn(p.names.filter((n) => current(n)), p))
+    .flatMap((p) =>
+      duplicateOn(
+        p.names.filter((n) => current(n)),
+        p,
+      ),
+    )
     .sort(byFirstName);
   if (listeners) {
     // Owners as they stand after this round: reclaimed ones gone, orphans without a pid, adopters with one.

@@ -60,7 +60,12 @@ export class RequestStats {
       const bins = merged.get(method);
       const count = bins ? bins.reduce((a, b) => a + b, 0) : 0;
       total += count;
-      byMethod[method] = { count, p50Ms: bins ? quantile(bins, count, 0.5) : null, p99Ms: bins ? quantile(bins, count, 0.99) : null, countSinceStart };
+      byMethod[method] = {
+        count,
+        p50Ms: bins ? quantile(bins, count, 0.5) : null,
+        p99Ms: bins ? quantile(bins, count, 0.99) : null,
+        countSinceStart,
+      };
     }
     return { total, byMethod, totalSinceStart: this.totalSinceStart };
   }

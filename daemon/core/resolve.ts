@@ -79,7 +79,12 @@ function findConflict(state: State, req: ResolveRequest): Conflict | null {
   const candidates = Object.values(state.conflicts).filter(
     (c) => c.resolvedAt === null && c.services.includes(name) && applies(req.strategy, c),
   );
-  candidates.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.detectedAt.localeCompare(b.detectedAt) || conflictNumber(a.id) - conflictNumber(b.id));
+  candidates.sort(
+    (a, b) =>
+      SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
+      a.detectedAt.localeCompare(b.detectedAt) ||
+      conflictNumber(a.id) - conflictNumber(b.id),
+  );
   return candidates[0] ?? null;
 }
 
@@ -107,7 +112,8 @@ function swapPartner(state: State, service: ServiceRecord, withService: string):
   const other = state.services[withService];
   if (!other) throw notFound('service', withService);
   if (other.name === service.name) throw cannotResolve('a service cannot swap ports with itself');
-  if (other.protocol !== service.protocol) throw cannotResolve(`${service.name} is ${service.protocol} and ${other.name} is ${other.protocol}`);
+  if (other.protocol !== service.protocol)
+    throw cannotResolve(`${service.name} is ${service.protocol} and ${other.name} is ${other.protocol}`);
   if (other.port === service.port) throw cannotResolve(`${service.name} and ${other.name} both hold port ${service.port}`);
   return { target: other.port, other };
 }
@@ -117,16 +123,33 @@ function swapPartner(state: State, service: ServiceRecord, withService: string):
  * while the shell probed ports). `to` is the port the shell chose or checked;
  * swap and reserve take theirs from the plan.
  */
-export function applyResolution(state: State, index: PortIndex, plan: ResolvePlan, to: number, now: number, by: string): Effects & { result: ResolveResult } {
+export function applyResolution(
+  state: State,
+  index: PortIndex,
+  plan: ResolvePlan,
+  to: number,
+  now: number,
+  by: string,
+): Effects & { result: ResolveResult } {
   const service = plan.service ? state.services[plan.service.name] : null;
   if (plan.service && !service) throw notFound('service', plan.service.name);
   const conflict = plan.conflict ? state.conflicts[plan.conflict.id] : null;
-  if (plan.conflict && (!conflict || conflict.resolvedAt !== null)) throw cannotResolve(`conflict ${plan.conflict.id} was closed meanwhile`);
+  if (plan.conflict && (!conflict || conflict.resolvedAt !== null))
+    throw cannotResolve(`conflict ${plan.conflict.id} was closed meanwhile`);
   if (plan.strategy === 'reserve') return reserve(state, service ?? null, conflict ?? null, plan.target!, now, by);
   return move(state, index, plan, service!, conflict ?? null, to, now, by);
 }
 
-function move(state: State, index: PortIndex, plan: ResolvePlan, service: ServiceRecord, conflict: Conflict | null, to: number, now: number, by: string) {
+function move(
+  state: State,
+  index: PortIndex,
+  plan: ResolvePlan,
+  service: ServiceRecord,
+  conflict: Conflict | null,
+  to: number,
+  now: number,
+  by: string,
+) {
   const from = service.port;
   // The daemon's own moves are told apart in the history: port.history says "daemon", and the back-off counts them.
   const why = by === 'daemon' ? `resolve:${plan.strategy}:daemon` : `resolve:${plan.strategy}`;
@@ -198,4 +221,3 @@ function reserve(state: State, service: ServiceRecord | null, conflict: Conflict
   }
   return { ...fx, result: { conflict: acknowledged, service: service ? toService(service) : null, from: port, to: port } };
 }
-

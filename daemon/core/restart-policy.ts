@@ -28,7 +28,11 @@ export function restartsOnMove(s: Pick<ServiceRecord, 'restart' | 'onPortChange'
 }
 
 /** The variables portmand sets for a command; they win over the service's own `env`. */
-export function restartEnv(s: Pick<ServiceRecord, 'name' | 'port'>, own: Record<string, string> | undefined, previous: number | undefined): Record<string, string> {
+export function restartEnv(
+  s: Pick<ServiceRecord, 'name' | 'port'>,
+  own: Record<string, string> | undefined,
+  previous: number | undefined,
+): Record<string, string> {
   return {
     ...own,
     PORT: String(s.port),
@@ -39,7 +43,10 @@ export function restartEnv(s: Pick<ServiceRecord, 'name' | 'port'>, own: Record<
 }
 
 /** The one-line error of a run that did not succeed, or undefined when it did. */
-export function runError(o: { exitCode: number | null; signal: string | null; timedOut: boolean; spawnError?: string }, timeoutSec: number): string | undefined {
+export function runError(
+  o: { exitCode: number | null; signal: string | null; timedOut: boolean; spawnError?: string },
+  timeoutSec: number,
+): string | undefined {
   if (o.spawnError !== undefined) return `cannot start the command: ${o.spawnError}`;
   if (o.timedOut) return `timed out after ${timeoutSec} s; its process group was killed`;
   if (o.exitCode !== null && o.exitCode !== 0) return `exited with code ${o.exitCode}`;

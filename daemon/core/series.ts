@@ -47,7 +47,11 @@ export function emptySeries(): SeriesState {
  */
 export function seriesOf(state: { series?: SeriesState }): SeriesState {
   const ok = (t: unknown): boolean =>
-    typeof t === 'object' && t !== null && Array.isArray((t as SeriesTable).times) && typeof (t as SeriesTable).values === 'object' && (t as SeriesTable).values !== null;
+    typeof t === 'object' &&
+    t !== null &&
+    Array.isArray((t as SeriesTable).times) &&
+    typeof (t as SeriesTable).values === 'object' &&
+    (t as SeriesTable).values !== null;
   if (!state.series || !ok(state.series.minute) || !ok(state.series.hour)) state.series = emptySeries();
   return state.series;
 }
@@ -198,7 +202,10 @@ export function dueRows(series: SeriesState | undefined, now: number): { minute:
   const lastHour = s.hour.times.at(-1);
   const hours: number[] = [];
   if (firstData === null || firstData === undefined) return { minute, hours };
-  const start = Math.max(lastHour !== undefined ? lastHour + HOUR : Math.floor(firstData / HOUR) * HOUR, Math.floor(now / HOUR) * HOUR - DAY);
+  const start = Math.max(
+    lastHour !== undefined ? lastHour + HOUR : Math.floor(firstData / HOUR) * HOUR,
+    Math.floor(now / HOUR) * HOUR - DAY,
+  );
   for (let h = start; h + HOUR <= now; h += HOUR) hours.push(h);
   return { minute, hours };
 }
@@ -213,7 +220,13 @@ export const MAX_POINTS = 5000;
  * current to the minute) or the step is finer than an hour; the hour table
  * answers the rest.
  */
-export function querySeries(series: SeriesState | undefined, key: string, from: number, to: number, stepMs: number): Array<[number, number | null]> {
+export function querySeries(
+  series: SeriesState | undefined,
+  key: string,
+  from: number,
+  to: number,
+  stepMs: number,
+): Array<[number, number | null]> {
   const s = series ?? emptySeries();
   const firstMinute = s.minute.times[0];
   const table = stepMs % HOUR !== 0 || (firstMinute !== undefined && from >= Math.floor(firstMinute / stepMs) * stepMs) ? s.minute : s.hour;
@@ -240,7 +253,11 @@ export const FORECAST_WINDOW_MS = 7 * DAY;
  * hourly series (least squares over the last 7 days), or null: with under a
  * day of hourly points, with use flat or falling, or beyond a century.
  */
-export function forecastExhaustion(hour: SeriesTable | undefined, range: Pick<RangeStats, 'name' | 'size' | 'free'>, now: number): string | null {
+export function forecastExhaustion(
+  hour: SeriesTable | undefined,
+  range: Pick<RangeStats, 'name' | 'size' | 'free'>,
+  now: number,
+): string | null {
   const column = hour?.values[seriesKey('range.utilisation', range.name)];
   if (!hour || !column) return null;
   const xs: number[] = [];

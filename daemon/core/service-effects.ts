@@ -2,7 +2,18 @@
 // unregister, release, reserve. The registry has already chosen and checked
 // any port; these only say what changes and what to announce.
 import type { HealthCheck, Owner, PortChangePolicy, Protocol, RestartAction, Service } from '../../client/protocol.ts';
-import { iso, portKey, statusOp, type AssignmentEvent, type Effects, type Op, type Origin, type Reservation, type ServiceRecord, type State } from './state.ts';
+import {
+  iso,
+  portKey,
+  statusOp,
+  type AssignmentEvent,
+  type Effects,
+  type Op,
+  type Origin,
+  type Reservation,
+  type ServiceRecord,
+  type State,
+} from './state.ts';
 
 export interface ServiceInput {
   name: string;
@@ -76,7 +87,10 @@ export function registerEffects(state: State, input: ServiceInput, now: number):
     // Another protocol is another port: the old one is given up, not moved.
     if (protocolChanged) effects.events.push({ type: 'port_released', data: { port: old.port, service: input.name } });
     const previous = old && !protocolChanged ? { previous: old.port } : {};
-    effects.ops.push({ op: 'history', value: history(now, input.name, input.port, old?.port ?? null, old ? 'register:update' : input.origin) });
+    effects.ops.push({
+      op: 'history',
+      value: history(now, input.name, input.port, old?.port ?? null, old ? 'register:update' : input.origin),
+    });
     effects.events.push({ type: 'port_assigned', data: { service: input.name, port: input.port, ...previous } });
   }
   effects.events.unshift({ type: 'service_registered', data: toService(service) });

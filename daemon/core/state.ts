@@ -167,7 +167,11 @@ function appendStatus(log: StatusEvent[], e: StatusEvent): void {
   log.push(e);
   let mine = 0;
   for (const x of log) if (x.service === e.service) mine++;
-  if (mine > STATUS_LOG_PER_SERVICE) log.splice(log.findIndex((x) => x.service === e.service), 1);
+  if (mine > STATUS_LOG_PER_SERVICE)
+    log.splice(
+      log.findIndex((x) => x.service === e.service),
+      1,
+    );
   if (log.length > STATUS_LOG_LIMIT) log.splice(0, log.length - STATUS_LOG_LIMIT);
 }
 

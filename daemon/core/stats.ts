@@ -157,7 +157,9 @@ export function serviceStats(input: ServiceStatsInput): ServiceStatsResult {
           '24h': uptime(log, Math.max(born, input.now - UPTIME_WINDOWS['24h']), input.now),
           '7d': uptime(log, Math.max(born, input.now - UPTIME_WINDOWS['7d']), input.now),
         },
-        portChanges: (historyOf.get(s.name) ?? []).filter((h) => h.port !== null && h.previous !== null && h.port !== h.previous && Date.parse(h.at) >= born).length,
+        portChanges: (historyOf.get(s.name) ?? []).filter(
+          (h) => h.port !== null && h.previous !== null && h.port !== h.previous && Date.parse(h.at) >= born,
+        ).length,
         restarts: log.filter((e) => e.restart === true).length,
         meanLatencyMs: meanLatency(input.health.get(s.name)),
       };

@@ -30,7 +30,10 @@ export type Taken =
  */
 export function takenBy(state: State, index: PortIndex, protocol: Protocol, port: number, asker: Asker = {}): Taken | null {
   const self = asker.self ?? [];
-  const services = index.holdersOf(protocol, port).filter((n) => !self.includes(n)).sort(compareNames);
+  const services = index
+    .holdersOf(protocol, port)
+    .filter((n) => !self.includes(n))
+    .sort(compareNames);
   if (services.length > 0) {
     const s = state.services[services[0]!];
     const heldBy = { service: services[0]!, ...(s?.pid !== undefined && { pid: s.pid }), ...(s?.process && { process: s.process }) };
@@ -42,6 +45,11 @@ export function takenBy(state: State, index: PortIndex, protocol: Protocol, port
   }
   const listeners = asker.listeners === false ? [] : index.listenersOf(protocol, port);
   const l = listeners[0];
-  if (l) return { reason: 'listening', heldBy: { ...(l.pid !== undefined && { pid: l.pid }), ...(l.process && { process: l.process }) }, listeners };
+  if (l)
+    return {
+      reason: 'listening',
+      heldBy: { ...(l.pid !== undefined && { pid: l.pid }), ...(l.process && { process: l.process }) },
+      listeners,
+    };
   return null;
 }

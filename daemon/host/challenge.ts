@@ -33,7 +33,8 @@ export async function issueChallenge(dir: string, uid: number): Promise<IssuedCh
   await mkdir(dir, { recursive: true, mode: 0o711 });
   const d = await lstat(dir);
   // A planted directory (or symlink) would let its owner read or swap the files.
-  if (!d.isDirectory() || d.uid !== self || (d.mode & 0o022) !== 0) throw new Error(`${dir} is not a directory that only this daemon's user can write`);
+  if (!d.isDirectory() || d.uid !== self || (d.mode & 0o022) !== 0)
+    throw new Error(`${dir} is not a directory that only this daemon's user can write`);
   const secret = randomBytes(32).toString('hex');
   const nonce = randomBytes(16).toString('hex');
   const file = path.join(dir, `c-${randomBytes(12).toString('hex')}`);

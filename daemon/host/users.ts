@@ -41,7 +41,11 @@ async function lookupName(uid: number): Promise<string | undefined> {
 export async function groupsOf(uid: number): Promise<number[]> {
   const who = (await userName(uid)) ?? String(uid);
   try {
-    return (await run('id', ['-G', who])).stdout.trim().split(/\s+/).filter((g) => /^\d+$/.test(g)).map(Number);
+    return (await run('id', ['-G', who])).stdout
+      .trim()
+      .split(/\s+/)
+      .filter((g) => /^\d+$/.test(g))
+      .map(Number);
   } catch {
     return [];
   }

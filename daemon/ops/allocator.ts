@@ -95,7 +95,7 @@ export class Allocator {
     const { range, explicit } = this.rangeFor(req.range !== undefined ? { range: req.range } : {});
     const refused = new Set<number>();
     const confirmed = new Set<number>();
-    for (let probes = 0; ; ) {
+    for (let probes = 0; ;) {
       const q = { protocol: req.protocol, range, explicitRange: explicit, exclude: refused };
       const candidates = suggestPorts(this.deps.registry.index, this.deps.policy, q, req.count, req.near);
       const unknown = candidates.filter((p) => !confirmed.has(p)).slice(0, MAX_PROBES - probes);

@@ -25,14 +25,18 @@ export interface AutoResolveDeps {
 }
 
 /** What the policy would do now (conflict.plan). */
-export function planNow(registry: Registry, deps: Pick<AutoResolveDeps, 'policy' | 'pidAlive' | 'descendsFrom' | 'listeners'>): AutoResolvePlan {
+export function planNow(
+  registry: Registry,
+  deps: Pick<AutoResolveDeps, 'policy' | 'pidAlive' | 'descendsFrom' | 'listeners'>,
+): AutoResolvePlan {
   const { state } = registry;
   const pids = new Set<number>();
   const ownChildren = new Set<string>();
   for (const c of Object.values(state.conflicts)) {
     if (c.resolvedAt !== null) continue;
     const owner = state.services[c.services[0] ?? '']?.pid;
-    if (c.type === 'foreign_listener' && c.listener?.pid !== undefined && owner !== undefined && deps.descendsFrom(c.listener.pid, owner)) ownChildren.add(c.id);
+    if (c.type === 'foreign_listener' && c.listener?.pid !== undefined && owner !== undefined && deps.descendsFrom(c.listener.pid, owner))
+      ownChildren.add(c.id);
     for (const n of c.services) {
       const pid = state.services[n]?.pid;
       if (pid !== undefined && state.services[n]!.origin === 'allocate') pids.add(pid);

@@ -19,7 +19,8 @@ export function adoptOwnerless(registry: Registry, owner: Owner): Promise<number
   return registry.mutate((tx) => {
     const ops: Op[] = [];
     for (const [name, s] of Object.entries(tx.state.services)) if (!s.owner) ops.push({ op: 'service', name, value: { ...s, owner } });
-    for (const [key, r] of Object.entries(tx.state.reservations)) if (!r.owner) ops.push({ op: 'reservation', key, value: { ...r, owner } });
+    for (const [key, r] of Object.entries(tx.state.reservations))
+      if (!r.owner) ops.push({ op: 'reservation', key, value: { ...r, owner } });
     tx.apply({ ops, events: [] });
     return ops.length;
   });

@@ -28,10 +28,16 @@ export async function allocate(
     const live = held && !expired(held, now);
     if (held && live) {
       if (held.protocol !== p.protocol) {
-        throw invalidParams('protocol', `service "${p.service}" holds ${held.protocol} port ${held.port}; a service holds one port, so allocate the ${p.protocol} port under another name`);
+        throw invalidParams(
+          'protocol',
+          `service "${p.service}" holds ${held.protocol} port ${held.port}; a service holds one port, so allocate the ${p.protocol} port under another name`,
+        );
       }
       if (p.range !== undefined && !contains(allocator.rangeFor({ range: p.range }).range, held.port)) {
-        throw invalidParams('range', `service "${p.service}" already holds port ${held.port}, outside ${p.range}; release it (port.release) or move it (service.setPort) first`);
+        throw invalidParams(
+          'range',
+          `service "${p.service}" already holds port ${held.port}, outside ${p.range}; release it (port.release) or move it (service.setPort) first`,
+        );
       }
       // The same service asking again gets the same port; a new ttl extends the lease.
       if (expiresAt && held.origin === 'allocate') {
@@ -73,7 +79,11 @@ export async function allocate(
   }, check);
 }
 
-export function release(registry: Registry, p: { port: number; protocol: Protocol; service?: string }, check?: Precondition): Promise<ReleaseResult> {
+export function release(
+  registry: Registry,
+  p: { port: number; protocol: Protocol; service?: string },
+  check?: Precondition,
+): Promise<ReleaseResult> {
   return registry.mutate((tx) => {
     const all = tx.index.holdersOf(p.protocol, p.port);
     const holders = p.service !== undefined ? all.filter((h) => h === p.service) : all;
@@ -133,11 +143,25 @@ export function portInfo(registry: Registry, protocol: Protocol, port: number): 
     const s = state.services[taken.services[0]!]!;
     const r = state.reservations[portKey(protocol, port)];
     const shared = taken.services.length > 1 ? { services: taken.services } : {};
-    return { ...base, state: 'assigned', service: s.name, ...shared, ...(s.expiresAt && { expiresAt: s.expiresAt }), ...(r?.for && { reservedFor: r.for }) };
+    return {
+      ...base,
+      state: 'assigned',
+      service: s.name,
+      ...shared,
+      ...(s.expiresAt && { expiresAt: s.expiresAt }),
+      ...(r?.for && { reservedFor: r.for }),
+    };
   }
   if (taken?.reason === 'reserved') {
     const r = taken.reservation;
-    return { ...base, state: 'reserved', ...(r.for && { reservedFor: r.for }), ...(r.reason && { reason: r.reason }), ...(r.expiresAt && { expiresAt: r.expiresAt }), ...(r.owner && { owner: r.owner }) };
+    return {
+      ...base,
+      state: 'reserved',
+      ...(r.for && { reservedFor: r.for }),
+      ...(r.reason && { reason: r.reason }),
+      ...(r.expiresAt && { expiresAt: r.expiresAt }),
+      ...(r.owner && { owner: r.owner }),
+    };
   }
   return { ...base, state: taken ? 'listening' : 'free' };
 }

@@ -55,7 +55,15 @@ export class Reconciler {
         if (pid !== undefined) pids.add(pid);
       }
       const deadPids = [...pids].filter((pid) => !pidAlive(pid));
-      const r = reconcile({ state: tx.state, ports: tx.index, listeners: scan.listeners, now: registry.now(), holdoff: this.holdoff, deadPids, pidStarts });
+      const r = reconcile({
+        state: tx.state,
+        ports: tx.index,
+        listeners: scan.listeners,
+        now: registry.now(),
+        holdoff: this.holdoff,
+        deadPids,
+        pidStarts,
+      });
       this.holdoff = r.holdoff;
       this.last = { at: scan.at, durationMs: scan.durationMs, listeners: scan.listeners.length };
       tx.apply(r);

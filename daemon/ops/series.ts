@@ -28,7 +28,10 @@ export function recordSeries(registry: Registry, ranges: readonly Range[], healt
       tx.apply({ ops: [{ op: 'series', value: { table: 'minute', at: due.minute, points } }], events: [] });
     }
     for (const h of due.hours) {
-      tx.apply({ ops: [{ op: 'series', value: { table: 'hour', at: h, points: rollup(tx.state.series!.minute, h, h + HOUR) } }], events: [] });
+      tx.apply({
+        ops: [{ op: 'series', value: { table: 'hour', at: h, points: rollup(tx.state.series!.minute, h, h + HOUR) } }],
+        events: [],
+      });
     }
   });
 }
@@ -52,7 +55,8 @@ export function seriesOf(registry: Registry, q: SeriesQuery): SeriesResult {
   const from = q.from ?? to - (step % HOUR === 0 ? 90 * 24 * HOUR : 24 * HOUR);
   if (from >= to) throw invalidParams('from', 'must be before "to"');
   const count = Math.ceil((to - Math.floor(from / step) * step) / step);
-  if (count > MAX_POINTS) throw invalidParams('step', `gives ${count} points over that span; at most ${MAX_POINTS}: use a larger step or a shorter span`);
+  if (count > MAX_POINTS)
+    throw invalidParams('step', `gives ${count} points over that span; at most ${MAX_POINTS}: use a larger step or a shorter span`);
   const points = querySeries(registry.state.series, seriesKey(q.metric, q.subject), from, to, step);
   return { metric: q.metric, step: stepSec, points: points.map(([t, v]) => [iso(t), v]) };
 }

@@ -1,6 +1,16 @@
 // Service operations: register, move, unregister, and the service views.
 import { compareNames } from '../../client/protocol.ts';
-import type { Conflict, HealthCheck, HealthResult, Owner, RegisterParams, RegisterResult, Service, ServiceDetail, ServiceStatus } from '../../client/protocol.ts';
+import type {
+  Conflict,
+  HealthCheck,
+  HealthResult,
+  Owner,
+  RegisterParams,
+  RegisterResult,
+  Service,
+  ServiceDetail,
+  ServiceStatus,
+} from '../../client/protocol.ts';
 import { notFound, portUnavailable } from '../core/errors.ts';
 import { registerEffects, setPortEffects, toService, unregisterEffects } from '../core/service-effects.ts';
 import { takenBy } from '../core/taken.ts';
@@ -10,7 +20,8 @@ import { contains } from '../core/ranges.ts';
 import { processStart } from '../host/process.ts';
 import type { Precondition, Registry } from '../registry.ts';
 
-export type RegisterRequest = Omit<RegisterParams, 'healthCheck'> & Required<Pick<RegisterParams, 'protocol' | 'host'>> & { healthCheck?: HealthCheck | null } & Creator;
+export type RegisterRequest = Omit<RegisterParams, 'healthCheck'> &
+  Required<Pick<RegisterParams, 'protocol' | 'host'>> & { healthCheck?: HealthCheck | null } & Creator;
 
 /** Who creates a record, and its token's hash (daemon/access/guard.ts); an existing record keeps its own. */
 export type Creator = { owner?: Owner; tokenHash?: string };
@@ -19,15 +30,31 @@ function openConflictsOf(registry: Registry, name: string): Conflict[] {
   return Object.values(registry.state.conflicts).filter((c) => c.resolvedAt === null && c.services.includes(name));
 }
 
-export async function register(registry: Registry, allocator: Allocator, p: RegisterRequest, check?: Precondition): Promise<RegisterResult> {
+export async function register(
+  registry: Registry,
+  allocator: Allocator,
+  p: RegisterRequest,
+  check?: Precondition,
+): Promise<RegisterResult> {
   const pidStart = p.pid !== undefined ? await processStart(p.pid) : null;
   return registry.mutate(async (tx) => {
     const old = tx.state.services[p.name];
     let port = p.port;
     // Registering again keeps the port it has, while that still fits what is asked.
-    if (port === undefined && old && old.protocol === p.protocol && (p.range === undefined || contains(allocator.rangeFor({ range: p.range }).range, old.port))) port = old.port;
+    if (
+      port === undefined &&
+      old &&
+      old.protocol === p.protocol &&
+      (p.range === undefined || contains(allocator.rangeFor({ range: p.range }).range, old.port))
+    )
+      port = old.port;
     if (port === undefined) {
-      port = await allocator.pickPort({ protocol: p.protocol, host: p.host, name: p.name, ...(p.range !== undefined && { range: p.range }) });
+      port = await allocator.pickPort({
+        protocol: p.protocol,
+        host: p.host,
+        name: p.name,
+        ...(p.range !== undefined && { range: p.range }),
+      });
     } else if (p.exclusive) {
       // An explicit port records what is, and its listener is most likely the registering process itself.
       const taken = takenBy(tx.state, tx.index, p.protocol, port, { self: [p.name], listeners: false });
@@ -66,7 +93,12 @@ export async function register(registry: Registry, allocator: Allocator, p: Regi
   }, check);
 }
 
-export function setPort(registry: Registry, allocator: Allocator, p: { name: string; port: number }, check?: Precondition): Promise<Service> {
+export function setPort(
+  registry: Registry,
+  allocator: Allocator,
+  p: { name: string; port: number },
+  check?: Precondition,
+): Promise<Service> {
   return registry.mutate(async (tx) => {
     const service = tx.state.services[p.name];
     if (!service) throw notFound('service', p.name);

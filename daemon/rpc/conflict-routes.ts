@@ -16,7 +16,8 @@ export function readResolveRequest(p: v.Params, by: string): ResolveRequest {
   const conflictId = v.optString(p, 'conflictId');
   const newPort = v.optPort(p, 'newPort');
   const withService = v.optString(p, 'withService');
-  const target = service !== undefined ? { service, ...(conflictId !== undefined && { conflictId }) } : conflictId !== undefined ? { conflictId } : null;
+  const target =
+    service !== undefined ? { service, ...(conflictId !== undefined && { conflictId }) } : conflictId !== undefined ? { conflictId } : null;
   if (!target) throw invalidParams('service', 'is required unless conflictId is given');
   switch (strategy) {
     case 'manual':
@@ -42,7 +43,10 @@ export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
       v.only(p, ['limit', 'since']);
       const since = v.optString(p, 'since');
       if (since !== undefined && Number.isNaN(Date.parse(since))) throw invalidParams('since', 'must be an ISO-8601 date or time');
-      return conflictHistory(registry, { limit: v.optInt(p, 'limit', 1, LIMITS.historyLimit) ?? LIMITS.historyDefault, ...(since !== undefined && { since }) });
+      return conflictHistory(registry, {
+        limit: v.optInt(p, 'limit', 1, LIMITS.historyLimit) ?? LIMITS.historyDefault,
+        ...(since !== undefined && { since }),
+      });
     },
   };
 }

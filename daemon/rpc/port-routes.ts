@@ -30,16 +30,21 @@ export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>
       const pid = v.optInt(p, 'pid', 1, 2 ** 31 - 1);
       const service = v.reqString(p, 'service', v.SERVICE_NAME);
       const protocol = v.protocol(p);
-      return allocate(registry, allocator, {
-        service,
-        protocol,
-        host: (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0',
-        ...(preferred !== undefined && { preferred }),
-        ...(range !== undefined && { range }),
-        ...(ttlSec !== undefined && { ttlSec }),
-        ...(pid !== undefined && { pid }),
-        ...creation(ctx),
-      }, ctx.check);
+      return allocate(
+        registry,
+        allocator,
+        {
+          service,
+          protocol,
+          host: (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0',
+          ...(preferred !== undefined && { preferred }),
+          ...(range !== undefined && { range }),
+          ...(ttlSec !== undefined && { ttlSec }),
+          ...(pid !== undefined && { pid }),
+          ...creation(ctx),
+        },
+        ctx.check,
+      );
     },
     'port.release': (p, ctx) => {
       v.only(p, ['port', 'protocol', 'service']);
@@ -62,14 +67,18 @@ export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>
       const forName = v.optString(p, 'for', v.SERVICE_NAME);
       const reason = v.optString(p, 'reason', { max: LIMITS.reasonChars });
       const ttlSec = v.optInt(p, 'ttlSec', 1, LIMITS.ttlSec);
-      return reserve(registry, {
-        port: v.reqPort(p),
-        protocol: v.protocol(p),
-        ...(forName !== undefined && { for: forName }),
-        ...(reason !== undefined && { reason }),
-        ...(ttlSec !== undefined && { ttlSec }),
-        ...creation(ctx),
-      }, ctx.check);
+      return reserve(
+        registry,
+        {
+          port: v.reqPort(p),
+          protocol: v.protocol(p),
+          ...(forName !== undefined && { for: forName }),
+          ...(reason !== undefined && { reason }),
+          ...(ttlSec !== undefined && { ttlSec }),
+          ...creation(ctx),
+        },
+        ctx.check,
+      );
     },
     'range.list': (p) => (v.only(p, []), [...allocator.ranges]),
   };

@@ -2,7 +2,14 @@
 // without a shell, or a signal) and `onPortChange`. Everything in an argv,
 // cwd or env is stored and later both executed and printed, so each string is
 // bounded and free of control characters, and names are plain variable names.
-import { LIMITS, PORT_CHANGE_POLICIES, RESTART_SIGNALS, type PortChangePolicy, type RestartAction, type RestartSignal } from '../../client/protocol.ts';
+import {
+  LIMITS,
+  PORT_CHANGE_POLICIES,
+  RESTART_SIGNALS,
+  type PortChangePolicy,
+  type RestartAction,
+  type RestartSignal,
+} from '../../client/protocol.ts';
 import { invalidParams } from '../core/errors.ts';
 import * as v from './validate.ts';
 
@@ -16,7 +23,8 @@ function isObject(x: unknown): x is v.Params {
 }
 
 function argv(raw: unknown): string[] {
-  if (!Array.isArray(raw) || raw.length === 0) throw invalidParams('restart.command', 'must be a non-empty array of strings: the program and its arguments (no shell)');
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw invalidParams('restart.command', 'must be a non-empty array of strings: the program and its arguments (no shell)');
   if (raw.length > LIMITS.restartArgs) throw invalidParams('restart.command', `must have at most ${LIMITS.restartArgs} entries`);
   raw.forEach((a: unknown, i) => {
     if (typeof a !== 'string') throw invalidParams('restart.command', `entry ${i} must be a string`);
@@ -57,7 +65,8 @@ export function restartAction(p: v.Params): RestartAction | null | undefined {
     return { signal };
   }
   for (const key of Object.keys(r)) {
-    if (!['command', 'cwd', 'env', 'timeoutSec'].includes(key)) throw invalidParams(`restart.${key}`, 'is not a field of restart (expected: command, cwd, env, timeoutSec; or signal)');
+    if (!['command', 'cwd', 'env', 'timeoutSec'].includes(key))
+      throw invalidParams(`restart.${key}`, 'is not a field of restart (expected: command, cwd, env, timeoutSec; or signal)');
   }
   const command = argv(r.command);
   const cwd = r.cwd;
@@ -69,7 +78,12 @@ export function restartAction(p: v.Params): RestartAction | null | undefined {
   if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > LIMITS.restartTimeoutSec)) {
     throw invalidParams('restart.timeoutSec', `must be a whole number 1..${LIMITS.restartTimeoutSec}`);
   }
-  return { command, ...(cwd !== undefined && { cwd: cwd as string }), ...(vars !== undefined && { env: vars }), ...(t !== undefined && { timeoutSec: t as number }) };
+  return {
+    command,
+    ...(cwd !== undefined && { cwd: cwd as string }),
+    ...(vars !== undefined && { env: vars }),
+    ...(t !== undefined && { timeoutSec: t as number }),
+  };
 }
 
 export function onPortChange(p: v.Params): PortChangePolicy | undefined {

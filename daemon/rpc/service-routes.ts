@@ -8,13 +8,17 @@ import { onPortChange, restartAction } from './restart-params.ts';
 import * as v from './validate.ts';
 import { creation } from '../access/guard.ts';
 
-const TAG = { pattern: new RegExp(`^[\\w.:/-]{1,${LIMITS.tagChars}}$`), hint: `must be 1-${LIMITS.tagChars} characters of letters, digits, . _ : / -` };
+const TAG = {
+  pattern: new RegExp(`^[\\w.:/-]{1,${LIMITS.tagChars}}$`),
+  hint: `must be 1-${LIMITS.tagChars} characters of letters, digits, . _ : / -`,
+};
 
 /** The healthCheck param: undefined keeps the service's check, null removes it. */
 function healthCheck(p: v.Params): HealthCheck | null | undefined {
   const h = p.healthCheck;
   if (h === undefined || h === null) return h;
-  if (typeof h !== 'object' || h === null || Array.isArray(h)) throw invalidParams('healthCheck', 'must be an object { type: "http", url } or { type: "tcp" }');
+  if (typeof h !== 'object' || h === null || Array.isArray(h))
+    throw invalidParams('healthCheck', 'must be an object { type: "http", url } or { type: "tcp" }');
   const hc = h as v.Params;
   return inField('healthCheck', () => readHealthCheck(hc));
 }
@@ -75,7 +79,21 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
   const { registry, allocator } = app;
   return {
     'service.register': async (p, ctx) => {
-      v.only(p, ['name', 'port', 'protocol', 'host', 'pid', 'process', 'healthCheck', 'tags', 'range', 'exclusive', 'restart', 'onPortChange', 'autoResolve']);
+      v.only(p, [
+        'name',
+        'port',
+        'protocol',
+        'host',
+        'pid',
+        'process',
+        'healthCheck',
+        'tags',
+        'range',
+        'exclusive',
+        'restart',
+        'onPortChange',
+        'autoResolve',
+      ]);
       const range = v.optString(p, 'range');
       const port = v.optPort(p);
       const pid = v.optInt(p, 'pid', 1, 2 ** 31 - 1);
@@ -89,27 +107,33 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       const name = v.reqString(p, 'name', v.SERVICE_NAME);
       // The command runs as the service's owner: only the owner or an admin may set one.
       const refusal = restart ? app.restartRefusal(ctx, name) : null;
-      if (refusal !== null) throw new DomainError(ErrorCode.PermissionDenied, `permission denied: ${refusal}`, { field: 'restart', problem: refusal });
+      if (refusal !== null)
+        throw new DomainError(ErrorCode.PermissionDenied, `permission denied: ${refusal}`, { field: 'restart', problem: refusal });
       const protocol = v.protocol(p);
       const host = (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0';
       // An update without healthCheck keeps the service's check: it is vetted against the new host too.
       await vetHealthCheck(app, hc === null ? undefined : (hc ?? registry.state.services[name]?.healthCheck), host);
-      return register(registry, allocator, {
-        name,
-        protocol,
-        host,
-        ...(port !== undefined && { port }),
-        ...(range !== undefined && { range }),
-        ...(pid !== undefined && { pid }),
-        ...(proc !== undefined && { process: proc }),
-        ...(hc !== undefined && { healthCheck: hc }),
-        ...(tags !== undefined && { tags }),
-        ...(exclusive !== undefined && { exclusive }),
-        ...creation(ctx),
-        ...(restart !== undefined && { restart }),
-        ...(portChange !== undefined && { onPortChange: portChange }),
-        ...(autoResolve !== undefined && { autoResolve }),
-      }, ctx.check);
+      return register(
+        registry,
+        allocator,
+        {
+          name,
+          protocol,
+          host,
+          ...(port !== undefined && { port }),
+          ...(range !== undefined && { range }),
+          ...(pid !== undefined && { pid }),
+          ...(proc !== undefined && { process: proc }),
+          ...(hc !== undefined && { healthCheck: hc }),
+          ...(tags !== undefined && { tags }),
+          ...(exclusive !== undefined && { exclusive }),
+          ...creation(ctx),
+          ...(restart !== undefined && { restart }),
+          ...(portChange !== undefined && { onPortChange: portChange }),
+          ...(autoResolve !== undefined && { autoResolve }),
+        },
+        ctx.check,
+      );
     },
     'service.list': (p) => {
       v.only(p, ['status', 'tag']);
@@ -118,7 +142,10 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       return listServices(registry, { ...(status && { status }), ...(tag !== undefined && { tag }) });
     },
     'service.get': (p) => (v.only(p, ['name']), getService(registry, v.reqString(p, 'name'), app.health.results)),
-    'service.setPort': (p, ctx) => (v.only(p, ['name', 'port']), setPort(registry, allocator, { name: v.reqString(p, 'name'), port: v.reqPort(p) }, ctx.check)),
+    'service.setPort': (p, ctx) => (
+      v.only(p, ['name', 'port']),
+      setPort(registry, allocator, { name: v.reqString(p, 'name'), port: v.reqPort(p) }, ctx.check)
+    ),
     'service.unregister': (p, ctx) => (v.only(p, ['name']), unregister(registry, v.reqString(p, 'name'), ctx.check)),
     'service.restart': async (p) => {
       v.only(p, ['name']);

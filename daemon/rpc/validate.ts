@@ -39,7 +39,8 @@ export function reqString(params: Params, field: string, opts: { pattern?: RegEx
 export function optInt(params: Params, field: string, min: number, max: number): number | undefined {
   const v = params[field];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalidParams(field, `must be a whole number ${min}..${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw invalidParams(field, `must be a whole number ${min}..${max}`);
   return v;
 }
 
@@ -62,7 +63,8 @@ export function optBool(params: Params, field: string): boolean | undefined {
 export function optEnum<T extends string>(params: Params, field: string, values: readonly T[]): T | undefined {
   const v = params[field];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !values.includes(v as T)) throw invalidParams(field, `must be one of ${values.map((x) => `"${x}"`).join(', ')}`);
+  if (typeof v !== 'string' || !values.includes(v as T))
+    throw invalidParams(field, `must be one of ${values.map((x) => `"${x}"`).join(', ')}`);
   return v as T;
 }
 
@@ -70,18 +72,26 @@ export function protocol(params: Params): Protocol {
   return optEnum(params, 'protocol', PROTOCOLS) ?? 'tcp';
 }
 
-export function optStringArray(params: Params, field: string, opts: { pattern?: RegExp; hint?: string; max?: number } = {}): string[] | undefined {
+export function optStringArray(
+  params: Params,
+  field: string,
+  opts: { pattern?: RegExp; hint?: string; max?: number } = {},
+): string[] | undefined {
   const v = params[field];
   if (v === undefined) return undefined;
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalidParams(field, 'must be an array of strings');
   if (opts.max !== undefined && v.length > opts.max) throw invalidParams(field, `must have at most ${opts.max} entries`);
   if ((v as string[]).some((x) => CONTROL.test(x))) throw invalidParams(field, 'entries must not contain control characters');
-  for (const x of v as string[]) if (opts.pattern && !opts.pattern.test(x)) throw invalidParams(field, opts.hint ?? `entries must match ${opts.pattern}`);
+  for (const x of v as string[])
+    if (opts.pattern && !opts.pattern.test(x)) throw invalidParams(field, opts.hint ?? `entries must match ${opts.pattern}`);
   return v as string[];
 }
 
 /** Service names: the contract's 1-63 chars of a-z 0-9 . _ -, starting with a letter or digit. */
-export const SERVICE_NAME = { pattern: /^[a-z0-9][a-z0-9._-]{0,62}$/, hint: 'must be 1-63 characters of a-z 0-9 . _ - starting with a letter or digit' };
+export const SERVICE_NAME = {
+  pattern: /^[a-z0-9][a-z0-9._-]{0,62}$/,
+  hint: 'must be 1-63 characters of a-z 0-9 . _ - starting with a letter or digit',
+};
 
 /**
  * An array of values from `values`. A wrong entry is named by its position
@@ -93,7 +103,11 @@ export function optEnumArray<T extends string>(params: Params, field: string, va
   const known = values.map((x) => `"${x}"`).join(', ');
   if (!Array.isArray(v)) throw invalidParams(field, `must be an array of: ${known}`);
   v.forEach((x: unknown, i) => {
-    if (typeof x !== 'string') throw invalidParams(field, `entry ${i} is ${Array.isArray(x) ? 'an array' : x === null ? 'null' : `a ${typeof x}`}; each must be one of ${known}`);
+    if (typeof x !== 'string')
+      throw invalidParams(
+        field,
+        `entry ${i} is ${Array.isArray(x) ? 'an array' : x === null ? 'null' : `a ${typeof x}`}; each must be one of ${known}`,
+      );
     if (!values.includes(x as T)) throw invalidParams(field, `entry ${i} ${JSON.stringify(x)} is not one of ${known}`);
   });
   return v as T[];
@@ -112,6 +126,7 @@ export async function optHost(params: Params, isLocal: LocalAddressCheck, field 
   const v = optString(params, field);
   if (v === undefined) return undefined;
   if (isIP(v) === 0) throw invalidParams(field, 'must be an IP address such as "0.0.0.0", "127.0.0.1", "::" or "::1"');
-  if (!(await isLocal(v))) throw invalidParams(field, `${v} is not an address of this host: use one of its own addresses, or "0.0.0.0" or "::" for all of them`);
+  if (!(await isLocal(v)))
+    throw invalidParams(field, `${v} is not an address of this host: use one of its own addresses, or "0.0.0.0" or "::" for all of them`);
   return v;
 }

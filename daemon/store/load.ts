@@ -23,12 +23,7 @@ export interface LoadLog {
   error(msg: string): void;
 }
 
-export async function loadState(
-  stateFile: string,
-  journalFile: string,
-  migrations: MigrationTable,
-  log: LoadLog,
-): Promise<Loaded> {
+export async function loadState(stateFile: string, journalFile: string, migrations: MigrationTable, log: LoadLog): Promise<Loaded> {
   const warnings: string[] = [];
   const warn = (msg: string, level: 'warn' | 'error'): void => {
     warnings.push(msg);

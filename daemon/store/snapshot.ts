@@ -58,10 +58,7 @@ export class StateSchemaTooNewError extends Error {
   }
 }
 
-export type SnapshotRead =
-  | { kind: 'missing' }
-  | { kind: 'ok'; snapshot: StoredSnapshot }
-  | { kind: 'corrupt'; problem: string };
+export type SnapshotRead = { kind: 'missing' } | { kind: 'ok'; snapshot: StoredSnapshot } | { kind: 'corrupt'; problem: string };
 
 export async function readSnapshot(path: string): Promise<SnapshotRead> {
   const db = new Low<unknown>(new JSONFile<unknown>(path), null);
@@ -105,11 +102,7 @@ export function stateProblem(state: Record<string, unknown>, version = SCHEMA_VE
 }
 
 /** Applies migrations from `from` up to SCHEMA_VERSION. */
-export function migrate(
-  state: Record<string, unknown>,
-  from: number,
-  table: MigrationTable = MIGRATIONS,
-): Record<string, unknown> {
+export function migrate(state: Record<string, unknown>, from: number, table: MigrationTable = MIGRATIONS): Record<string, unknown> {
   let current = state;
   for (let version = from; version < SCHEMA_VERSION; version++) {
     const step = table[version];

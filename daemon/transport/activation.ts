@@ -18,7 +18,8 @@ export function inheritedSocketFd(env: Env, pid: number): number | null {
   if (env.LISTEN_PID === undefined || env.LISTEN_PID !== String(pid)) return null;
   const count = Number(env.LISTEN_FDS);
   if (!Number.isInteger(count) || count < 1) return null;
-  if (count > 1) throw new Error(`socket activation passed ${count} sockets (LISTEN_FDS); portmand.socket must have exactly one ListenStream=`);
+  if (count > 1)
+    throw new Error(`socket activation passed ${count} sockets (LISTEN_FDS); portmand.socket must have exactly one ListenStream=`);
   return LISTEN_FDS_START;
 }
 

@@ -115,7 +115,10 @@ export class SocketConnection implements Connection {
     const data = encodeNotification(method, params);
     // Counted as if all the socket holds were events: the bound stays a bound.
     if (this.#queuedPushedBytes + this.socket.writableLength + data.length > this.limits.maxQueuedBytes) {
-      this.log.warn({ conn: this.id, unreadBytes: this.unreadBytes, limit: this.limits.maxQueuedBytes }, 'client reads too slowly: its unread events passed the limit; dropping the connection');
+      this.log.warn(
+        { conn: this.id, unreadBytes: this.unreadBytes, limit: this.limits.maxQueuedBytes },
+        'client reads too slowly: its unread events passed the limit; dropping the connection',
+      );
       this.destroy();
       return;
     }
@@ -310,7 +313,10 @@ export function readLines(socket: net.Socket, conn: SocketConnection, opts: Line
     if (opts.idleTimeoutMs === undefined || framer.pendingBytes === 0) return stopIdle();
     if (idle) return void idle.refresh();
     idle = setTimeout(() => {
-      opts.log.warn({ conn: conn.id, pendingBytes: framer.pendingBytes, idleTimeoutMs: opts.idleTimeoutMs }, 'client sent part of a line and then nothing; closing the connection');
+      opts.log.warn(
+        { conn: conn.id, pendingBytes: framer.pendingBytes, idleTimeoutMs: opts.idleTimeoutMs },
+        'client sent part of a line and then nothing; closing the connection',
+      );
       conn.destroy();
     }, opts.idleTimeoutMs);
     idle.unref();

@@ -80,13 +80,7 @@ export function createJsonRpc<C>(opts: { methods: Record<string, Handler<C>>; lo
 }
 
 /** Runs one handler and turns whatever it throws into an error the package maps as-is. */
-async function callHandler<C>(
-  method: string,
-  handler: Handler<C>,
-  params: unknown,
-  ctx: C,
-  log: JsonRpcLog,
-): Promise<unknown> {
+async function callHandler<C>(method: string, handler: Handler<C>, params: unknown, ctx: C, log: JsonRpcLog): Promise<unknown> {
   try {
     if (Array.isArray(params)) throw invalidParams('params', 'must be an object (named parameters)');
     const result = await handler((params ?? {}) as Record<string, unknown>, ctx);

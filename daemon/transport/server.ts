@@ -14,7 +14,6 @@ import { lockSocketPath } from './socket-lock.ts';
 
 export type { Connection } from './connection.ts';
 
-
 export interface ServerOptions {
   socketPath: string;
   handleLine(line: string, conn: Connection): Promise<string | null>;
@@ -129,7 +128,11 @@ async function serve(opts: ServerOptions, lock: DirLock | null): Promise<Running
 /** One connection too many: it is told why (-32005, id null, as for a line it never sent) and closed. */
 function refuse(socket: net.Socket, max: number, log: ServerLog): void {
   log.warn({ maxConnections: max }, 'connection refused: the daemon has as many connections as limits.maxConnections allows');
-  const error = { code: ErrorCode.RateLimited, message: `too many connections: the daemon allows ${max}; try again later`, data: { limit: 'maxConnections', max, retryAfterMs: 1000 } };
+  const error = {
+    code: ErrorCode.RateLimited,
+    message: `too many connections: the daemon allows ${max}; try again later`,
+    data: { limit: 'maxConnections', max, retryAfterMs: 1000 },
+  };
   socket.on('error', () => undefined);
   socket.end(`${JSON.stringify({ jsonrpc: '2.0', id: null, error })}\n`);
   setTimeout(() => socket.destroy(), 1000).unref();
@@ -186,7 +189,8 @@ function answers(socketPath: string): Promise<boolean> {
     probe.once('error', (err: NodeJS.ErrnoException) => {
       probe.destroy();
       if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') resolve(false);
-      else if (err.code === 'EAGAIN') resolve(true); // alive, its backlog is full
+      else if (err.code === 'EAGAIN')
+        resolve(true); // alive, its backlog is full
       else reject(err);
     });
   });

@@ -54,10 +54,25 @@ describe('lineChart', () => {
 });
 
 describe('stats pictures', () => {
-  const series: SeriesResult = { metric: 'conflicts.open', step: 60, points: [['2025-01-01T00:00:00.000Z', 0], ['2025-01-01T00:01:00.000Z', null], ['2025-01-01T00:02:00.000Z', 2]] };
+  const series: SeriesResult = {
+    metric: 'conflicts.open',
+    step: 60,
+    points: [
+      ['2025-01-01T00:00:00.000Z', 0],
+      ['2025-01-01T00:01:00.000Z', null],
+      ['2025-01-01T00:02:00.000Z', 2],
+    ],
+  };
 
   it('a series is plain numbers without pictures', () => {
-    expect(renderSeries(series, false)).toBe(['conflicts.open, one point per 1m', '2025-01-01T00:00:00.000Z  0', '2025-01-01T00:01:00.000Z  -', '2025-01-01T00:02:00.000Z  2'].join('\n'));
+    expect(renderSeries(series, false)).toBe(
+      [
+        'conflicts.open, one point per 1m',
+        '2025-01-01T00:00:00.000Z  0',
+        '2025-01-01T00:01:00.000Z  -',
+        '2025-01-01T00:02:00.000Z  2',
+      ].join('\n'),
+    );
   });
 
   it('and a chart with them', () => {
@@ -80,7 +95,24 @@ describe('stats pictures', () => {
 
   it('draws a utilisation bar per range only with pictures', () => {
     const all = {
-      ports: { ranges: [{ name: 'dev', start: 1, end: 10, size: 10, assigned: 2, reserved: 1, listening: 1, free: 6, utilisation: 0.4, trendPerDay: 0, exhaustsAt: null, historySec: 0 }] },
+      ports: {
+        ranges: [
+          {
+            name: 'dev',
+            start: 1,
+            end: 10,
+            size: 10,
+            assigned: 2,
+            reserved: 1,
+            listening: 1,
+            free: 6,
+            utilisation: 0.4,
+            trendPerDay: 0,
+            exhaustsAt: null,
+            historySec: 0,
+          },
+        ],
+      },
       services: { byStatus: {}, services: [] },
       conflicts: { open: 0, resolved: 0, vanished: 0, byType: {}, bySeverity: {}, meanTimeToResolveSec: null, topPorts: [] },
     };

@@ -17,29 +17,33 @@ export function parseProm(text: string): Map<string, ParsedFamily> {
   if (!text.endsWith('\n')) throw new Error('exposition must end with a newline');
   const families = new Map<string, ParsedFamily>();
   let current: ParsedFamily | null = null;
-  text.slice(0, -1).split('\n').forEach((line, i) => {
-    const where = `line ${i + 1} ${JSON.stringify(line)}`;
-    const help = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
-    if (help) {
-      if (families.has(help[1]!)) throw new Error(`${where}: family ${help[1]} appears twice`);
-      current = { name: help[1]!, help: unescape(help[2]!, false, where), type: 'untyped', samples: [] };
-      families.set(current.name, current);
-      return;
-    }
-    const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|summary|histogram|untyped)$/.exec(line);
-    if (type) {
-      if (!current || current.name !== type[1]) throw new Error(`${where}: TYPE without its HELP`);
-      if (current.samples.length > 0) throw new Error(`${where}: TYPE after samples`);
-      current.type = type[2]!;
-      return;
-    }
-    if (line.startsWith('#')) throw new Error(`${where}: unexpected comment`);
-    const sample = parseSample(line, where);
-    if (!current || current.name !== sample.name) throw new Error(`${where}: sample outside its family`);
-    const key = JSON.stringify(Object.entries(sample.labels).sort());
-    if (current.samples.some((s) => JSON.stringify(Object.entries(s.labels).sort()) === key)) throw new Error(`${where}: duplicate series`);
-    current.samples.push(sample);
-  });
+  text
+    .slice(0, -1)
+    .split('\n')
+    .forEach((line, i) => {
+      const where = `line ${i + 1} ${JSON.stringify(line)}`;
+      const help = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
+      if (help) {
+        if (families.has(help[1]!)) throw new Error(`${where}: family ${help[1]} appears twice`);
+        current = { name: help[1]!, help: unescape(help[2]!, false, where), type: 'untyped', samples: [] };
+        families.set(current.name, current);
+        return;
+      }
+      const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|summary|histogram|untyped)$/.exec(line);
+      if (type) {
+        if (!current || current.name !== type[1]) throw new Error(`${where}: TYPE without its HELP`);
+        if (current.samples.length > 0) throw new Error(`${where}: TYPE after samples`);
+        current.type = type[2]!;
+        return;
+      }
+      if (line.startsWith('#')) throw new Error(`${where}: unexpected comment`);
+      const sample = parseSample(line, where);
+      if (!current || current.name !== sample.name) throw new Error(`${where}: sample outside its family`);
+      const key = JSON.stringify(Object.entries(sample.labels).sort());
+      if (current.samples.some((s) => JSON.stringify(Object.entries(s.labels).sort()) === key))
+        throw new Error(`${where}: duplicate series`);
+      current.samples.push(sample);
+    });
   return families;
 }
 

@@ -6,17 +6,49 @@ import { parseProm } from './prom-parse.ts';
 const HOSTILE = 'evil\\"} portmand_up 0\nportmand_fake{x="1"} 1';
 
 const status: DaemonStatus = {
-  version: '0.1.0', pid: 42, uptimeSec: 90, socket: '/s', stateFile: '/f', services: 3, openConflicts: 1,
+  version: '0.1.0',
+  pid: 42,
+  uptimeSec: 90,
+  socket: '/s',
+  stateFile: '/f',
+  services: 3,
+  openConflicts: 1,
   lastScan: { at: '2025-01-01T00:00:00.000Z', durationMs: 12, listeners: 30 },
   process: { rssBytes: 50_000_000, heapUsedBytes: 20_000_000, cpuSec: 1.25, openFds: 21 },
   store: { journalBytes: 1234, snapshotBytes: 5678, lastCompactionAt: '2025-01-01T00:00:00.000Z' },
-  requests: { total: 3, totalSinceStart: 10, byMethod: { 'port.allocate': { count: 3, p50Ms: 1.5, p99Ms: 4, countSinceStart: 9 }, 'daemon.ping': { count: 0, p50Ms: null, p99Ms: null, countSinceStart: 1 } } },
+  requests: {
+    total: 3,
+    totalSinceStart: 10,
+    byMethod: {
+      'port.allocate': { count: 3, p50Ms: 1.5, p99Ms: 4, countSinceStart: 9 },
+      'daemon.ping': { count: 0, p50Ms: null, p99Ms: null, countSinceStart: 1 },
+    },
+  },
 };
 const range = (name: string): RangeStats => ({
-  name, start: 1, end: 10, size: 10, assigned: 2, reserved: 1, listening: 1, free: 6, utilisation: 0.4, trendPerDay: 0, exhaustsAt: null, historySec: 0,
+  name,
+  start: 1,
+  end: 10,
+  size: 10,
+  assigned: 2,
+  reserved: 1,
+  listening: 1,
+  free: 6,
+  utilisation: 0.4,
+  trendPerDay: 0,
+  exhaustsAt: null,
+  historySec: 0,
 });
 const conflict = (type: Conflict['type'], severity: Conflict['severity']): Conflict => ({
-  id: 'c1', port: 1, protocol: 'tcp', type, severity, services: [], detectedAt: '', resolvedAt: null, resolution: null,
+  id: 'c1',
+  port: 1,
+  protocol: 'tcp',
+  type,
+  severity,
+  services: [],
+  detectedAt: '',
+  resolvedAt: null,
+  resolution: null,
 });
 const input: MetricsInput = {
   status,
@@ -33,7 +65,9 @@ describe('portmand metrics: Prometheus text format 0.0.4', () => {
   const text = renderProm(collectMetrics(input));
   const families = parseProm(text);
   const value = (name: string, labels: Record<string, string> = {}) =>
-    families.get(name)?.samples.find((s) => JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort()))?.value;
+    families
+      .get(name)
+      ?.samples.find((s) => JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort()))?.value;
 
   it('parses back strictly: HELP and TYPE once per family, before its samples', () => {
     for (const f of families.values()) {
@@ -45,13 +79,29 @@ describe('portmand metrics: Prometheus text format 0.0.4', () => {
 
   it('has the stable names the README lists', () => {
     expect([...families.keys()]).toEqual([
-      'portmand_up', 'portmand_info', 'portmand_uptime_seconds',
-      'portmand_range_size_ports', 'portmand_range_ports', 'portmand_range_utilisation_ratio',
-      'portmand_services', 'portmand_conflicts_open', 'portmand_health_up', 'portmand_health_latency_seconds',
-      'portmand_requests_total', 'portmand_requests_last_minute', 'portmand_request_duration_seconds',
-      'portmand_scan_duration_seconds', 'portmand_scan_listeners', 'portmand_scan_last_timestamp_seconds',
-      'portmand_store_journal_bytes', 'portmand_store_snapshot_bytes', 'portmand_store_last_compaction_timestamp_seconds',
-      'portmand_process_resident_memory_bytes', 'portmand_process_heap_used_bytes', 'portmand_process_cpu_seconds_total', 'portmand_process_open_fds',
+      'portmand_up',
+      'portmand_info',
+      'portmand_uptime_seconds',
+      'portmand_range_size_ports',
+      'portmand_range_ports',
+      'portmand_range_utilisation_ratio',
+      'portmand_services',
+      'portmand_conflicts_open',
+      'portmand_health_up',
+      'portmand_health_latency_seconds',
+      'portmand_requests_total',
+      'portmand_requests_last_minute',
+      'portmand_request_duration_seconds',
+      'portmand_scan_duration_seconds',
+      'portmand_scan_listeners',
+      'portmand_scan_last_timestamp_seconds',
+      'portmand_store_journal_bytes',
+      'portmand_store_snapshot_bytes',
+      'portmand_store_last_compaction_timestamp_seconds',
+      'portmand_process_resident_memory_bytes',
+      'portmand_process_heap_used_bytes',
+      'portmand_process_cpu_seconds_total',
+      'portmand_process_open_fds',
     ]);
   });
 
@@ -82,12 +132,16 @@ describe('portmand metrics: Prometheus text format 0.0.4', () => {
   it('leaves out what an older daemon does not report', () => {
     const { process: _p, store: _s, requests: _r, ...old } = status;
     const names = [...parseProm(renderProm(collectMetrics({ ...input, status: { ...old, lastScan: null } }))).keys()];
-    expect(names.some((n) => n.startsWith('portmand_process_') || n.startsWith('portmand_store_') || n.startsWith('portmand_request'))).toBe(false);
+    expect(
+      names.some((n) => n.startsWith('portmand_process_') || n.startsWith('portmand_store_') || n.startsWith('portmand_request')),
+    ).toBe(false);
     expect(names).not.toContain('portmand_scan_duration_seconds');
   });
 
   it('says portmand_up 0 when the daemon is away', () => {
-    expect(renderProm(downMetrics())).toBe('# HELP portmand_up Whether the daemon answered this scrape (1) or not (0).\n# TYPE portmand_up gauge\nportmand_up 0\n');
+    expect(renderProm(downMetrics())).toBe(
+      '# HELP portmand_up Whether the daemon answered this scrape (1) or not (0).\n# TYPE portmand_up gauge\nportmand_up 0\n',
+    );
   });
 
   it('the test parser itself refuses what a scraper would', () => {

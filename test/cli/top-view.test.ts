@@ -6,18 +6,57 @@ import type { Conflict, PortmandEvent, Service } from '../../client/protocol.ts'
 
 const T0 = Date.UTC(2025, 0, 1, 12);
 const svc = (name: string, port: number, over: Partial<Service> = {}): Service => ({
-  name, port, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [], registeredAt: new Date(T0).toISOString(), updatedAt: '', ...over,
+  name,
+  port,
+  protocol: 'tcp',
+  host: '0.0.0.0',
+  status: 'registered',
+  tags: [],
+  registeredAt: new Date(T0).toISOString(),
+  updatedAt: '',
+  ...over,
 });
-const ev = <T extends PortmandEvent['type']>(type: T, data: unknown, seq = 1): PortmandEvent => ({ type, seq, time: new Date(T0).toISOString(), data: data as never });
-const conflict: Conflict = { id: 'c1', port: 3000, protocol: 'tcp', type: 'duplicate_assignment', severity: 'critical', services: ['a', 'b'], detectedAt: '', resolvedAt: null, resolution: null };
+const ev = <T extends PortmandEvent['type']>(type: T, data: unknown, seq = 1): PortmandEvent => ({
+  type,
+  seq,
+  time: new Date(T0).toISOString(),
+  data: data as never,
+});
+const conflict: Conflict = {
+  id: 'c1',
+  port: 3000,
+  protocol: 'tcp',
+  type: 'duplicate_assignment',
+  severity: 'critical',
+  services: ['a', 'b'],
+  detectedAt: '',
+  resolvedAt: null,
+  resolution: null,
+};
 
 function model(): TopModel {
   const m = emptyModel();
-  for (const s of [svc('web', 3000, { status: 'healthy', tags: ['ui'] }), svc('api', 8080, { status: 'unhealthy' }), svc('job', 4000)]) m.services.set(s.name, s);
+  for (const s of [svc('web', 3000, { status: 'healthy', tags: ['ui'] }), svc('api', 8080, { status: 'unhealthy' }), svc('job', 4000)])
+    m.services.set(s.name, s);
   m.health.set('web', { service: 'web', status: 'healthy', latencyMs: 5, checkedAt: '' });
   m.health.set('api', { service: 'api', status: 'unhealthy', latencyMs: 1, checkedAt: '' });
   m.uptime.set('web', [1, 1, 0.5, null, 0]);
-  m.ranges = [{ name: 'dev', start: 1, end: 10, size: 10, assigned: 2, reserved: 0, listening: 0, free: 8, utilisation: 0.2, trendPerDay: 0, exhaustsAt: null, historySec: 0 }];
+  m.ranges = [
+    {
+      name: 'dev',
+      start: 1,
+      end: 10,
+      size: 10,
+      assigned: 2,
+      reserved: 0,
+      listening: 0,
+      free: 8,
+      utilisation: 0.2,
+      trendPerDay: 0,
+      exhaustsAt: null,
+      historySec: 0,
+    },
+  ];
   return m;
 }
 
@@ -103,7 +142,10 @@ describe('renderTop', () => {
         '  dev  █████░░░░░░░░░░░░░░░░░░░  20.0%  2/10',
         '',
         'Last events',
-        '  12:00:00  conflict_detected     critical duplicate_assignment on 3000/tcp [a,b] c1'.replace('12:00:00', new Date(T0).toTimeString().slice(0, 8)),
+        '  12:00:00  conflict_detected     critical duplicate_assignment on 3000/tcp [a,b] c1'.replace(
+          '12:00:00',
+          new Date(T0).toTimeString().slice(0, 8),
+        ),
       ].join('\n'),
     );
   });

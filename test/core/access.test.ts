@@ -3,7 +3,12 @@ import { isAdmin, ownerOf, refusal, restartRefusal, type AccessPolicy, type Call
 
 const policy: AccessPolicy = { daemonUid: 999, daemonUser: 'portmand', adminGid: 50 };
 const caller = (uid: number, gids: number[] = []): Caller => ({ uid, gids, via: 'peer' });
-const svc = (owner?: number, tokenHash?: string): Target => ({ kind: 'service', name: 'web', ...(owner !== undefined && { owner: { uid: owner } }), ...(tokenHash && { tokenHash }) });
+const svc = (owner?: number, tokenHash?: string): Target => ({
+  kind: 'service',
+  name: 'web',
+  ...(owner !== undefined && { owner: { uid: owner } }),
+  ...(tokenHash && { tokenHash }),
+});
 
 describe('isAdmin', () => {
   it.each([
@@ -34,7 +39,10 @@ describe('refusal', () => {
   });
   it('names the service and its owner in data', () => {
     expect(refusal(caller(1001), [svc(1000)], [], policy)?.data).toEqual({ service: 'web', owner: { uid: 1000 } });
-    expect(refusal(caller(1001), [{ kind: 'reservation', port: 8080 }], [], policy)?.data).toEqual({ port: 8080, owner: { uid: 999, user: 'portmand' } });
+    expect(refusal(caller(1001), [{ kind: 'reservation', port: 8080 }], [], policy)?.data).toEqual({
+      port: 8080,
+      owner: { uid: 999, user: 'portmand' },
+    });
   });
 });
 

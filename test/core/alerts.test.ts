@@ -7,7 +7,10 @@ const conflict = (severity: Conflict['severity']): EmittedEvent => ({
   type: 'conflict_detected',
   data: { id: 'c1', port: 1, protocol: 'tcp', type: 'drift', severity, services: [], detectedAt: '', resolvedAt: null, resolution: null },
 });
-const health = (status: 'healthy' | 'unhealthy' | 'stopped'): EmittedEvent => ({ type: 'service_health', data: { service: 'web', status, previous: 'registered' } });
+const health = (status: 'healthy' | 'unhealthy' | 'stopped'): EmittedEvent => ({
+  type: 'service_health',
+  data: { service: 'web', status, previous: 'registered' },
+});
 const rule = (over: Partial<AlertRule>): AlertRule => ({ on: ['conflict_detected'], command: ['true'], timeoutMs: 1000, ...over });
 
 describe('alertsFor', () => {
@@ -20,7 +23,12 @@ describe('alertsFor', () => {
     ['a health transition to unhealthy is critical', [rule({ on: ['service_health'], minSeverity: 'critical' })], health('unhealthy'), [0]],
     ['back to healthy is info', [rule({ on: ['service_health'], minSeverity: 'warning' })], health('healthy'), []],
     ['several alerts', [rule({}), rule({ on: ['service_health'] }), rule({})], conflict('info'), [0, 2]],
-    ['never for alert_failed, so a failing alert cannot feed itself', [rule({ on: ['alert_failed'] })], { type: 'alert_failed', data: { alert: 'alerts[0]', error: 'x' } } as EmittedEvent, []],
+    [
+      'never for alert_failed, so a failing alert cannot feed itself',
+      [rule({ on: ['alert_failed'] })],
+      { type: 'alert_failed', data: { alert: 'alerts[0]', error: 'x' } } as EmittedEvent,
+      [],
+    ],
   ] as const)('%s', (_what, rules, event, want) => {
     expect(alertsFor(rules, event)).toEqual(want);
   });

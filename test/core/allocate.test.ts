@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Range } from '../../client/protocol.ts';
-import { BROWSER_UNSAFE_PORTS, choosePort, stableSlot, suggestPorts, usableSpans, type AllocationPolicy, type PortQuery } from '../../daemon/core/allocate.ts';
+import {
+  BROWSER_UNSAFE_PORTS,
+  choosePort,
+  stableSlot,
+  suggestPorts,
+  usableSpans,
+  type AllocationPolicy,
+  type PortQuery,
+} from '../../daemon/core/allocate.ts';
 import { PortIndex } from '../../daemon/core/portindex.ts';
 import { emptyState, type ServiceRecord, type State } from '../../daemon/core/state.ts';
 
@@ -10,7 +18,18 @@ const noPolicy: AllocationPolicy = { ephemeral: null, unsafe: new Set() };
 const linuxPolicy: AllocationPolicy = { ephemeral: { start: 32768, end: 60999 }, unsafe: BROWSER_UNSAFE_PORTS };
 
 function service(name: string, port: number, extra: Partial<ServiceRecord> = {}): ServiceRecord {
-  return { name, port, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [], registeredAt: T0, updatedAt: T0, origin: 'register', ...extra };
+  return {
+    name,
+    port,
+    protocol: 'tcp',
+    host: '0.0.0.0',
+    status: 'registered',
+    tags: [],
+    registeredAt: T0,
+    updatedAt: T0,
+    origin: 'register',
+    ...extra,
+  };
 }
 
 function stateWith(services: ServiceRecord[], reserved: number[] = []): State {
@@ -25,13 +44,32 @@ function query(r: Range, extra: Partial<PortQuery> = {}): PortQuery {
 }
 
 describe('choosePort', () => {
-  const cases: Array<{ name: string; held?: number[]; reserved?: number[]; listening?: number[]; q: PortQuery; policy?: AllocationPolicy; want: number | null }> = [
+  const cases: Array<{
+    name: string;
+    held?: number[];
+    reserved?: number[];
+    listening?: number[];
+    q: PortQuery;
+    policy?: AllocationPolicy;
+    want: number | null;
+  }> = [
     { name: 'lowest free port of an empty range', q: query(range(5000, 5009)), want: 5000 },
-    { name: 'skips held, reserved and listening ports', held: [5000], reserved: [5001], listening: [5002], q: query(range(5000, 5009)), want: 5003 },
+    {
+      name: 'skips held, reserved and listening ports',
+      held: [5000],
+      reserved: [5001],
+      listening: [5002],
+      q: query(range(5000, 5009)),
+      want: 5003,
+    },
     { name: 'preferred port when free', q: query(range(5000, 5009), { preferred: 5007 }), want: 5007 },
     { name: 'preferred port taken: falls back to lowest free', held: [5007], q: query(range(5000, 5009), { preferred: 5007 }), want: 5000 },
     { name: 'preferred port outside an explicit range is ignored', q: query(range(5000, 5009), { preferred: 8080 }), want: 5000 },
-    { name: 'preferred port honoured in the default range', q: query(range(1024, 49151), { explicitRange: false, preferred: 8080 }), want: 8080 },
+    {
+      name: 'preferred port honoured in the default range',
+      q: query(range(1024, 49151), { explicitRange: false, preferred: 8080 }),
+      want: 8080,
+    },
     { name: 'ports a probe refused are skipped', q: query(range(5000, 5009), { exclude: new Set([5000, 5001]) }), want: 5002 },
     { name: 'exhausted range gives null', held: [5000, 5001], q: query(range(5000, 5001)), want: null },
     { name: 'port 0 is never chosen', q: query(range(0, 3)), want: 1 },
@@ -45,7 +83,10 @@ describe('choosePort', () => {
     { name: 'explicit range may use ephemeral and unsafe ports', q: query(range(6000, 6001)), policy: linuxPolicy, want: 6000 },
   ];
   it.each(cases)('$name', ({ held = [], reserved = [], listening = [], q, policy = noPolicy, want }) => {
-    const state = stateWith(held.map((p, i) => service(`s${i}`, p)), reserved);
+    const state = stateWith(
+      held.map((p, i) => service(`s${i}`, p)),
+      reserved,
+    );
     const index = PortIndex.build(state);
     index.setListeners(listening.map((port) => ({ protocol: 'tcp', address: '0.0.0.0', port, family: 4 })));
     expect(choosePort(index, policy, q)).toBe(want);

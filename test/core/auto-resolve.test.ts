@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Conflict } from '../../client/protocol.ts';
-import { covered, DAEMON_MOVE, DEFAULT_CONFLICT_POLICY, matches, movesInLastHour, planAutoResolve, type PlanInput } from '../../daemon/core/auto-resolve.ts';
+import {
+  covered,
+  DAEMON_MOVE,
+  DEFAULT_CONFLICT_POLICY,
+  matches,
+  movesInLastHour,
+  planAutoResolve,
+  type PlanInput,
+} from '../../daemon/core/auto-resolve.ts';
 import type { Observation } from '../../daemon/core/observation.ts';
 import { emptyState, type ServiceRecord, type State } from '../../daemon/core/state.ts';
 
@@ -8,7 +16,19 @@ const T0 = Date.parse('2026-05-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function svc(name: string, extra: Partial<ServiceRecord> = {}): ServiceRecord {
-  return { name, port: 5000, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [], registeredAt: iso(T0), updatedAt: iso(T0), origin: 'register', pid: 100, ...extra };
+  return {
+    name,
+    port: 5000,
+    protocol: 'tcp',
+    host: '0.0.0.0',
+    status: 'registered',
+    tags: [],
+    registeredAt: iso(T0),
+    updatedAt: iso(T0),
+    origin: 'register',
+    pid: 100,
+    ...extra,
+  };
 }
 
 function conflict(id: string, type: Conflict['type'], services: string[], extra: Partial<Conflict> = {}): Conflict {
@@ -36,11 +56,31 @@ describe('planAutoResolve: foreign_listener', () => {
     ['a registered service that did not opt in is left alone', svc('app'), {}, 'none'],
     ['a registered service that opted in moves', svc('app', { autoResolve: true }), {}, 'move'],
     ['a lease that opted out is left alone', svc('app', { origin: 'allocate', autoResolve: false }), {}, 'none'],
-    ['a config rule for the type covers a registered service', svc('app'), { policy: { autoResolve: [{ type: 'foreign_listener', strategy: 'auto' }], maxMovesPerHour: 3 } }, 'move'],
-    ['a rule for another type does not', svc('app'), { policy: { autoResolve: [{ type: 'drift', strategy: 'auto' }], maxMovesPerHour: 3 } }, 'none'],
-    ['a service that is listening itself is not moved', svc('app', { autoResolve: true }), { listeners: [foreign, { ...foreign, port: 5001, pid: 100 }] }, 'none'],
+    [
+      'a config rule for the type covers a registered service',
+      svc('app'),
+      { policy: { autoResolve: [{ type: 'foreign_listener', strategy: 'auto' }], maxMovesPerHour: 3 } },
+      'move',
+    ],
+    [
+      'a rule for another type does not',
+      svc('app'),
+      { policy: { autoResolve: [{ type: 'drift', strategy: 'auto' }], maxMovesPerHour: 3 } },
+      'none',
+    ],
+    [
+      'a service that is listening itself is not moved',
+      svc('app', { autoResolve: true }),
+      { listeners: [foreign, { ...foreign, port: 5001, pid: 100 }] },
+      'none',
+    ],
     ['without a scan nobody is known not to listen', svc('app', { autoResolve: true }), { listeners: null }, 'none'],
-    ['a lease whose owner started the listener (get-port then spawn) is left alone', svc('app', { origin: 'allocate' }), { ownChildren: new Set(['c1']) }, 'none'],
+    [
+      'a lease whose owner started the listener (get-port then spawn) is left alone',
+      svc('app', { origin: 'allocate' }),
+      { ownChildren: new Set(['c1']) },
+      'none',
+    ],
     ['a lease whose owner died is released', svc('app', { origin: 'allocate' }), { deadPids: new Set([100]) }, 'release'],
   ] as const)('%s', (_what, s, over, action) => {
     const plan = planAutoResolve(input(withConflict([s], c), over as Partial<PlanInput>));
@@ -54,13 +94,17 @@ describe('planAutoResolve: duplicate_assignment', () => {
     const older = svc('old', { origin: 'allocate', registeredAt: iso(T0 - 1000) });
     const newer = svc('new', { origin: 'allocate', pid: 101 });
     const plan = planAutoResolve(input(withConflict([older, newer], conflict('c2', 'duplicate_assignment', ['new', 'old']))));
-    expect(plan.steps).toEqual([{ conflict: 'c2', type: 'duplicate_assignment', port: 5000, action: 'move', service: 'new', note: 'move new to a free port' }]);
+    expect(plan.steps).toEqual([
+      { conflict: 'c2', type: 'duplicate_assignment', port: 5000, action: 'move', service: 'new', note: 'move new to a free port' },
+    ]);
   });
 
   it('... and only if it may be moved', () => {
     const older = svc('old', { origin: 'allocate', registeredAt: iso(T0 - 1000) });
     const newer = svc('new', { pid: 101 });
-    expect(planAutoResolve(input(withConflict([older, newer], conflict('c2', 'duplicate_assignment', ['new', 'old'])))).steps[0]!.action).toBe('none');
+    expect(
+      planAutoResolve(input(withConflict([older, newer], conflict('c2', 'duplicate_assignment', ['new', 'old'])))).steps[0]!.action,
+    ).toBe('none');
   });
 });
 
@@ -79,7 +123,8 @@ describe('planAutoResolve: what the policy never touches', () => {
 describe('back-off', () => {
   it('holds a service the daemon moved maxMovesPerHour times in the last hour, with a note', () => {
     const state = withConflict([svc('app', { origin: 'allocate' })], conflict('c1', 'foreign_listener', ['app']));
-    const move = (ago: number, why = DAEMON_MOVE) => state.history.push({ at: iso(T0 - ago), service: 'app', port: 5000, previous: 4999, why });
+    const move = (ago: number, why = DAEMON_MOVE) =>
+      state.history.push({ at: iso(T0 - ago), service: 'app', port: 5000, previous: 4999, why });
     move(3_700_000); // more than an hour ago: does not count
     move(1_000_000);
     move(500_000, 'resolve:auto'); // an operator's move: does not count

@@ -41,7 +41,9 @@ describe('targetRefusal', () => {
   });
 
   it('refuses a name when any of its addresses is remote, naming that address', () => {
-    expect(targetRefusal('mixed.example', ['127.0.0.1', '203.0.113.9'], LOCAL, false)).toMatch(/^mixed\.example \(203\.0\.113\.9\) is not an address of this host/);
+    expect(targetRefusal('mixed.example', ['127.0.0.1', '203.0.113.9'], LOCAL, false)).toMatch(
+      /^mixed\.example \(203\.0\.113\.9\) is not an address of this host/,
+    );
   });
 
   it('refuses a name that resolves to nothing', () => {

@@ -1,19 +1,45 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../client/protocol.ts';
-import { checkEffects, checkTarget, dueForCheck, HEALTH_HISTORY, healthView, judge, latestResults, parseExpectStatus, statusExpected, thresholdsOf, type Thresholds } from '../../daemon/core/health.ts';
+import {
+  checkEffects,
+  checkTarget,
+  dueForCheck,
+  HEALTH_HISTORY,
+  healthView,
+  judge,
+  latestResults,
+  parseExpectStatus,
+  statusExpected,
+  thresholdsOf,
+  type Thresholds,
+} from '../../daemon/core/health.ts';
 import { HEALTH_LOG_LIMIT } from '../../daemon/core/health-log.ts';
 import { applyOp, emptyState, type ServiceRecord, type State } from '../../daemon/core/state.ts';
 
 const T0 = Date.parse('2026-05-01T00:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 function svc(name: string, extra: Partial<ServiceRecord> = {}): ServiceRecord {
-  return { name, port: 8080, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [], registeredAt: iso(T0), updatedAt: iso(T0), origin: 'register', ...extra };
+  return {
+    name,
+    port: 8080,
+    protocol: 'tcp',
+    host: '0.0.0.0',
+    status: 'registered',
+    tags: [],
+    registeredAt: iso(T0),
+    updatedAt: iso(T0),
+    origin: 'register',
+    ...extra,
+  };
 }
 
 describe('checkTarget', () => {
   it.each([
     [svc('a'), null],
-    [svc('b', { healthCheck: { type: 'http', url: 'http://127.0.0.1:8080/health' } }), { type: 'http', url: 'http://127.0.0.1:8080/health', timeoutMs: 2000 }],
+    [
+      svc('b', { healthCheck: { type: 'http', url: 'http://127.0.0.1:8080/health' } }),
+      { type: 'http', url: 'http://127.0.0.1:8080/health', timeoutMs: 2000 },
+    ],
     [svc('c', { healthCheck: { type: 'tcp', timeoutMs: 500 } }), { type: 'tcp', host: '127.0.0.1', port: 8080, timeoutMs: 500 }],
     [svc('d', { host: '::', healthCheck: { type: 'tcp' } }), { type: 'tcp', host: '::1', port: 8080, timeoutMs: 2000 }],
     [svc('e', { host: '10.1.2.3', healthCheck: { type: 'tcp' } }), { type: 'tcp', host: '10.1.2.3', port: 8080, timeoutMs: 2000 }],
@@ -26,7 +52,10 @@ describe('dueForCheck', () => {
     state.services.fast = svc('fast', { healthCheck: { type: 'tcp', intervalSec: 5 } });
     state.services.slow = svc('slow', { healthCheck: { type: 'tcp' } });
     state.services.none = svc('none');
-    const last = new Map([['fast', T0], ['slow', T0]]);
+    const last = new Map([
+      ['fast', T0],
+      ['slow', T0],
+    ]);
     expect(dueForCheck(state, new Map(), T0, 30)).toEqual(['fast', 'slow']);
     expect(dueForCheck(state, last, T0 + 4_999, 30)).toEqual([]);
     expect(dueForCheck(state, last, T0 + 5_000, 30)).toEqual(['fast']);
@@ -52,7 +81,14 @@ describe('judge', () => {
     ['the second consecutive failure makes it unhealthy', 'healthy', { failures: 1, successes: 0 }, false, T, 'unhealthy'],
     ['a failure threshold of 1 flips at once', 'healthy', zero, false, { ...T, failuresBeforeUnhealthy: 1 }, 'unhealthy'],
     ['one success heals by default', 'unhealthy', { failures: 5, successes: 0 }, true, T, 'healthy'],
-    ['successesBeforeHealthy 3 needs three', 'unhealthy', { failures: 0, successes: 1 }, true, { ...T, successesBeforeHealthy: 3 }, 'unhealthy'],
+    [
+      'successesBeforeHealthy 3 needs three',
+      'unhealthy',
+      { failures: 0, successes: 1 },
+      true,
+      { ...T, successesBeforeHealthy: 3 },
+      'unhealthy',
+    ],
     ['... and the third heals', 'unhealthy', { failures: 0, successes: 2 }, true, { ...T, successesBeforeHealthy: 3 }, 'healthy'],
     ['a new service stays unjudged until a threshold is met', 'registered', zero, false, T, 'registered'],
     ['stopped is never overridden', 'stopped', zero, true, T, 'stopped'],
@@ -72,12 +108,28 @@ describe('checkEffects', () => {
     state.services.web = svc('web', { status: 'healthy', healthCheck: { type: 'tcp' } });
     const first = check(state, 'web', down, T0);
     expect(first.events).toEqual([]);
-    expect(first.ops).toEqual([{ op: 'health', name: 'web', value: { entry: { status: 'healthy', ok: false, latencyMs: null, checkedAt: iso(T0), error: 'ECONNREFUSED' }, failures: 1, successes: 0 } }]);
+    expect(first.ops).toEqual([
+      {
+        op: 'health',
+        name: 'web',
+        value: {
+          entry: { status: 'healthy', ok: false, latencyMs: null, checkedAt: iso(T0), error: 'ECONNREFUSED' },
+          failures: 1,
+          successes: 0,
+        },
+      },
+    ]);
     expect(first.result).toMatchObject({ service: 'web', status: 'healthy', ok: false, history: [] });
     const second = check(state, 'web', down, T0 + 1);
-    expect(second.events).toEqual([{ type: 'service_health', data: { service: 'web', status: 'unhealthy', previous: 'healthy', error: 'ECONNREFUSED' } }]);
+    expect(second.events).toEqual([
+      { type: 'service_health', data: { service: 'web', status: 'unhealthy', previous: 'healthy', error: 'ECONNREFUSED' } },
+    ]);
     expect(second.ops.slice(1)).toEqual([
-      { op: 'service', name: 'web', value: { ...svc('web', { healthCheck: { type: 'tcp' } }), status: 'unhealthy', updatedAt: iso(T0 + 1) } },
+      {
+        op: 'service',
+        name: 'web',
+        value: { ...svc('web', { healthCheck: { type: 'tcp' } }), status: 'unhealthy', updatedAt: iso(T0 + 1) },
+      },
       { op: 'status', value: { at: iso(T0 + 1), service: 'web', status: 'unhealthy' } },
     ]);
     expect(second.result.history).toEqual([expect.objectContaining({ checkedAt: iso(T0), ok: false })]);
@@ -131,15 +183,23 @@ describe('expectStatus', () => {
   });
 
   it('is part of the target, so a changed expectation makes a probe stale', () => {
-    expect(checkTarget(svc('x', { healthCheck: { type: 'http', url: 'http://127.0.0.1/', expectStatus: '200' } }))).toMatchObject({ expectStatus: '200' });
+    expect(checkTarget(svc('x', { healthCheck: { type: 'http', url: 'http://127.0.0.1/', expectStatus: '200' } }))).toMatchObject({
+      expectStatus: '200',
+    });
   });
 });
 
 describe('thresholdsOf', () => {
   it("takes the check's own, else the config's, else 2 and 1", () => {
-    expect(thresholdsOf({ type: 'tcp' }, {})).toEqual({ failuresBeforeUnhealthy: 2, successesBeforeHealthy: 1, restartAfterFailures: null });
+    expect(thresholdsOf({ type: 'tcp' }, {})).toEqual({
+      failuresBeforeUnhealthy: 2,
+      successesBeforeHealthy: 1,
+      restartAfterFailures: null,
+    });
     expect(thresholdsOf({ type: 'tcp' }, { failuresBeforeUnhealthy: 5 })).toMatchObject({ failuresBeforeUnhealthy: 5 });
-    expect(thresholdsOf({ type: 'tcp', failuresBeforeUnhealthy: 1, restartAfterFailures: 3 }, { failuresBeforeUnhealthy: 5 })).toMatchObject({ failuresBeforeUnhealthy: 1, restartAfterFailures: 3 });
+    expect(
+      thresholdsOf({ type: 'tcp', failuresBeforeUnhealthy: 1, restartAfterFailures: 3 }, { failuresBeforeUnhealthy: 5 }),
+    ).toMatchObject({ failuresBeforeUnhealthy: 1, restartAfterFailures: 3 });
   });
 });
 
@@ -154,6 +214,8 @@ describe('stopped services', () => {
 
 describe('the timeout cap', () => {
   it('holds a check stored before the cap existed to LIMITS.healthTimeoutMs', () => {
-    expect(checkTarget(svc('old', { healthCheck: { type: 'tcp', timeoutMs: 600_000 } }))).toMatchObject({ timeoutMs: LIMITS.healthTimeoutMs });
+    expect(checkTarget(svc('old', { healthCheck: { type: 'tcp', timeoutMs: 600_000 } }))).toMatchObject({
+      timeoutMs: LIMITS.healthTimeoutMs,
+    });
   });
 });

@@ -5,8 +5,20 @@ import { applyOp, emptyState, type AssignmentEvent, type Op } from '../../daemon
 
 const T0 = Date.UTC(2025, 0, 1);
 const at = (min: number) => new Date(T0 + min * 60_000).toISOString();
-const h = (min: number, service: string, port: number | null, previous: number | null, why: string, extra: Partial<AssignmentEvent> = {}): AssignmentEvent => ({
-  at: at(min), service, port, previous, why, ...extra,
+const h = (
+  min: number,
+  service: string,
+  port: number | null,
+  previous: number | null,
+  why: string,
+  extra: Partial<AssignmentEvent> = {},
+): AssignmentEvent => ({
+  at: at(min),
+  service,
+  port,
+  previous,
+  why,
+  ...extra,
 });
 
 const LINES: AssignmentEvent[] = [

@@ -10,7 +10,18 @@ const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 
 function lease(name: string, extra: Partial<ServiceRecord> = {}): ServiceRecord {
   const at = new Date(T0).toISOString();
-  return { name, port: 20000, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [], registeredAt: at, updatedAt: at, origin: 'allocate', ...extra };
+  return {
+    name,
+    port: 20000,
+    protocol: 'tcp',
+    host: '0.0.0.0',
+    status: 'registered',
+    tags: [],
+    registeredAt: at,
+    updatedAt: at,
+    origin: 'allocate',
+    ...extra,
+  };
 }
 
 describe('pidReused', () => {
@@ -29,7 +40,11 @@ describe('pidReused', () => {
 
 describe('countHoldoff with start marks', () => {
   it('counts a reused pid as a dead owner, even while that pid listens', () => {
-    const services = [lease('reused', { pid: 100, pidStart: 'linux:1' }), lease('same', { pid: 100, pidStart: 'linux:500' }), lease('old', { pid: 100 })];
+    const services = [
+      lease('reused', { pid: 100, pidStart: 'linux:1' }),
+      lease('same', { pid: 100, pidStart: 'linux:500' }),
+      lease('old', { pid: 100 }),
+    ];
     const listening = [{ protocol: 'tcp' as const, address: '0.0.0.0', port: 20000, family: 4 as const, pid: 100 }];
     let holdoff: Record<string, number> = {};
     const dead: string[][] = [];
@@ -44,7 +59,11 @@ describe('countHoldoff with start marks', () => {
 
   it('reconcile reclaims the lease of a reused pid after the hold-off and keeps the others', () => {
     const state = emptyState();
-    for (const s of [lease('reused', { pid: 100, pidStart: 'linux:1', port: 20001 }), lease('same', { pid: 100, pidStart: 'linux:500', port: 20002 }), lease('old', { pid: 100, port: 20003 })]) {
+    for (const s of [
+      lease('reused', { pid: 100, pidStart: 'linux:1', port: 20001 }),
+      lease('same', { pid: 100, pidStart: 'linux:500', port: 20002 }),
+      lease('old', { pid: 100, port: 20003 }),
+    ]) {
       state.services[s.name] = s;
     }
     let holdoff: Record<string, number> = {};

@@ -31,24 +31,124 @@ function mutate(state: State, m: Mutation, now: number): { fx: Effects; touched:
   const name = 'register' in m ? m.register : 'setPort' in m ? m.setPort : m.unregister;
   const before = state.services[name];
   const fx =
-    'register' in m ? register(state, name, m.port, now) : 'setPort' in m ? setPortEffects(state, name, m.port, now, 'setPort') : unregisterEffects(state, name, now, 'unregister');
+    'register' in m
+      ? register(state, name, m.port, now)
+      : 'setPort' in m
+        ? setPortEffects(state, name, m.port, now, 'setPort')
+        : unregisterEffects(state, name, now, 'unregister');
   const touched: PortRef[] = [];
   if (before) touched.push({ protocol: before.protocol, port: before.port });
   if ('port' in m) touched.push({ protocol: 'tcp', port: m.port });
   return { fx, touched };
 }
 
-const cases: Array<{ name: string; before: Array<[string, number]>; mutation: Mutation; opened: string[][]; closed: string[][]; updated?: string[][] }> = [
+const cases: Array<{
+  name: string;
+  before: Array<[string, number]>;
+  mutation: Mutation;
+  opened: string[][];
+  closed: string[][];
+  updated?: string[][];
+}> = [
   { name: 'register onto a free port: nothing', before: [['a', 80]], mutation: { register: 'b', port: 81 }, opened: [], closed: [] },
-  { name: 'register onto a held port opens a duplicate', before: [['a', 80], ['z', 90]], mutation: { register: 'b', port: 80 }, opened: [['a', 'b']], closed: [] },
-  { name: 'a third service on a duplicate updates it in place', before: [['a', 80], ['b', 80]], mutation: { register: 'c', port: 80 }, opened: [], closed: [], updated: [['a', 'b', 'c']] },
-  { name: 're-register away from a duplicate closes it', before: [['a', 80], ['b', 80]], mutation: { register: 'b', port: 81 }, opened: [], closed: [['a', 'b']] },
-  { name: 're-register from one duplicate into another: one closes, one grows', before: [['a', 80], ['b', 80], ['c', 81], ['d', 81]], mutation: { register: 'b', port: 81 }, opened: [], closed: [['a', 'b']], updated: [['b', 'c', 'd']] },
-  { name: 'setPort onto a held port opens a duplicate', before: [['a', 80], ['b', 81]], mutation: { setPort: 'b', port: 80 }, opened: [['a', 'b']], closed: [] },
-  { name: 'setPort away from a duplicate closes it', before: [['a', 80], ['b', 80]], mutation: { setPort: 'a', port: 82 }, opened: [], closed: [['a', 'b']] },
-  { name: 'unregister one of two closes the duplicate', before: [['a', 80], ['b', 80], ['x', 90], ['y', 90]], mutation: { unregister: 'a' }, opened: [], closed: [['a', 'b']] },
-  { name: 'unregister one of three shrinks the duplicate', before: [['a', 80], ['b', 80], ['c', 80]], mutation: { unregister: 'b' }, opened: [], closed: [], updated: [['a', 'c']] },
-  { name: 'unregister a lone service: nothing', before: [['a', 80], ['b', 81]], mutation: { unregister: 'a' }, opened: [], closed: [] },
+  {
+    name: 'register onto a held port opens a duplicate',
+    before: [
+      ['a', 80],
+      ['z', 90],
+    ],
+    mutation: { register: 'b', port: 80 },
+    opened: [['a', 'b']],
+    closed: [],
+  },
+  {
+    name: 'a third service on a duplicate updates it in place',
+    before: [
+      ['a', 80],
+      ['b', 80],
+    ],
+    mutation: { register: 'c', port: 80 },
+    opened: [],
+    closed: [],
+    updated: [['a', 'b', 'c']],
+  },
+  {
+    name: 're-register away from a duplicate closes it',
+    before: [
+      ['a', 80],
+      ['b', 80],
+    ],
+    mutation: { register: 'b', port: 81 },
+    opened: [],
+    closed: [['a', 'b']],
+  },
+  {
+    name: 're-register from one duplicate into another: one closes, one grows',
+    before: [
+      ['a', 80],
+      ['b', 80],
+      ['c', 81],
+      ['d', 81],
+    ],
+    mutation: { register: 'b', port: 81 },
+    opened: [],
+    closed: [['a', 'b']],
+    updated: [['b', 'c', 'd']],
+  },
+  {
+    name: 'setPort onto a held port opens a duplicate',
+    before: [
+      ['a', 80],
+      ['b', 81],
+    ],
+    mutation: { setPort: 'b', port: 80 },
+    opened: [['a', 'b']],
+    closed: [],
+  },
+  {
+    name: 'setPort away from a duplicate closes it',
+    before: [
+      ['a', 80],
+      ['b', 80],
+    ],
+    mutation: { setPort: 'a', port: 82 },
+    opened: [],
+    closed: [['a', 'b']],
+  },
+  {
+    name: 'unregister one of two closes the duplicate',
+    before: [
+      ['a', 80],
+      ['b', 80],
+      ['x', 90],
+      ['y', 90],
+    ],
+    mutation: { unregister: 'a' },
+    opened: [],
+    closed: [['a', 'b']],
+  },
+  {
+    name: 'unregister one of three shrinks the duplicate',
+    before: [
+      ['a', 80],
+      ['b', 80],
+      ['c', 80],
+    ],
+    mutation: { unregister: 'b' },
+    opened: [],
+    closed: [],
+    updated: [['a', 'c']],
+  },
+  {
+    name: 'unregister a lone service: nothing',
+    before: [
+      ['a', 80],
+      ['b', 81],
+    ],
+    mutation: { unregister: 'a' },
+    opened: [],
+    closed: [],
+  },
 ];
 
 describe('checkPorts: the check after a mutation agrees with the full reconcile', () => {
@@ -65,13 +165,18 @@ describe('checkPorts: the check after a mutation agrees with the full reconcile'
     expect(quick.events).toEqual(full.events);
     expect(quick.opened.map((c) => c.services)).toEqual(opened);
     expect(quick.closed.map((c) => c.services)).toEqual(closed);
-    const changed = quick.ops.flatMap((op) => (op.op === 'conflict' && op.value?.resolvedAt === null && !quick.opened.some((c) => c.id === op.id) ? [op.value.services] : []));
+    const changed = quick.ops.flatMap((op) =>
+      op.op === 'conflict' && op.value?.resolvedAt === null && !quick.opened.some((c) => c.id === op.id) ? [op.value.services] : [],
+    );
     expect(changed).toEqual(updated);
     expect(state).toEqual(snapshot);
   });
 
   it('judges only the ports it is given: a stale duplicate elsewhere waits for the full reconcile', () => {
-    const state = settled([['a', 80], ['b', 81]]);
+    const state = settled([
+      ['a', 80],
+      ['b', 81],
+    ]);
     state.services.b = { ...state.services.b!, port: 80 } as ServiceRecord; // as if changed behind the index's back
     const quick = checkPorts({ state, lookup: PortIndex.build(state), ports: [{ protocol: 'tcp', port: 81 }], now: T0 });
     expect(quick.ops).toEqual([]);
@@ -86,13 +191,22 @@ describe('checkPorts: the check after a mutation agrees with the full reconcile'
   });
 
   it('opens several in the order the full reconcile does (by first name), taking ids in turn', () => {
-    const state = settled([['m', 80], ['c', 81]]);
+    const state = settled([
+      ['m', 80],
+      ['c', 81],
+    ]);
     apply(state, register(state, 'n', 80, T0));
     apply(state, register(state, 'd', 81, T0));
-    const ports = [{ protocol: 'tcp' as const, port: 80 }, { protocol: 'tcp' as const, port: 81 }];
+    const ports = [
+      { protocol: 'tcp' as const, port: 80 },
+      { protocol: 'tcp' as const, port: 81 },
+    ];
     const full = reconcile({ state, listeners: null, now: T0, holdoff: {} });
     const quick = checkPorts({ state, lookup: PortIndex.build(state), ports, now: T0 });
-    expect(quick.opened.map((c) => [c.id, c.services])).toEqual([['c1', ['c', 'd']], ['c2', ['m', 'n']]]);
+    expect(quick.opened.map((c) => [c.id, c.services])).toEqual([
+      ['c1', ['c', 'd']],
+      ['c2', ['m', 'n']],
+    ]);
     expect(quick.ops).toEqual(full.ops);
   });
 });
@@ -100,7 +214,18 @@ describe('checkPorts: the check after a mutation agrees with the full reconcile'
 describe('expire: what the sweep ends between scans', () => {
   it('ends the same leases and reservations as the full reconcile, nothing else', () => {
     const state = emptyState();
-    state.services.tmp = { name: 'tmp', port: 50000, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [], registeredAt: iso(T0), updatedAt: iso(T0), origin: 'allocate', expiresAt: iso(T0) };
+    state.services.tmp = {
+      name: 'tmp',
+      port: 50000,
+      protocol: 'tcp',
+      host: '0.0.0.0',
+      status: 'registered',
+      tags: [],
+      registeredAt: iso(T0),
+      updatedAt: iso(T0),
+      origin: 'allocate',
+      expiresAt: iso(T0),
+    };
     state.services.keep = { ...state.services.tmp, name: 'keep', port: 50001, expiresAt: iso(T0 + 1) };
     state.reservations['tcp/7000'] = { port: 7000, protocol: 'tcp', createdAt: iso(T0), expiresAt: iso(T0) };
     // The sweep names only the leased services, as the port index keeps them.

@@ -9,8 +9,16 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function svc(name: string, port: number, extra: Partial<ServiceRecord> = {}): ServiceRecord {
   return {
-    name, port, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [],
-    registeredAt: iso(T0), updatedAt: iso(T0), origin: 'register', ...extra,
+    name,
+    port,
+    protocol: 'tcp',
+    host: '0.0.0.0',
+    status: 'registered',
+    tags: [],
+    registeredAt: iso(T0),
+    updatedAt: iso(T0),
+    origin: 'register',
+    ...extra,
   };
 }
 
@@ -26,7 +34,12 @@ function openConflict(id: string, extra: Partial<Conflict> & Pick<Conflict, 'typ
   return { id, protocol: 'tcp', severity: 'critical', detectedAt: iso(T0), resolvedAt: null, resolution: null, ...extra };
 }
 
-function stateOf(parts: { services?: ServiceRecord[]; reservations?: Reservation[]; conflicts?: Conflict[]; nextConflictId?: number }): State {
+function stateOf(parts: {
+  services?: ServiceRecord[];
+  reservations?: Reservation[];
+  conflicts?: Conflict[];
+  nextConflictId?: number;
+}): State {
   const s = emptyState();
   for (const x of parts.services ?? []) s.services[x.name] = x;
   for (const r of parts.reservations ?? []) s.reservations[`${r.protocol}/${r.port}`] = r;
@@ -74,7 +87,15 @@ describe('reconcile: conflicts opened', () => {
       name: 'a process other than the registered pid listens: foreign_listener',
       state: stateOf({ services: [svc('web', 8080, { pid: 100 })] }),
       listeners: [obs(8080, { pid: 200, process: 'python3' })],
-      opened: [{ type: 'foreign_listener', severity: 'critical', port: 8080, services: ['web'], listener: { pid: 200, process: 'python3', address: '0.0.0.0:8080' } }],
+      opened: [
+        {
+          type: 'foreign_listener',
+          severity: 'critical',
+          port: 8080,
+          services: ['web'],
+          listener: { pid: 200, process: 'python3', address: '0.0.0.0:8080' },
+        },
+      ],
     },
     {
       name: 'the registered pid listening on any address is its owner',
@@ -104,7 +125,15 @@ describe('reconcile: conflicts opened', () => {
       name: 'a reserved port listened on: reserved_in_use (warning)',
       state: stateOf({ reservations: [reservation(5432, { reason: 'postgres' })] }),
       listeners: [obs(5432, { pid: 42, process: 'postgres' })],
-      opened: [{ type: 'reserved_in_use', severity: 'warning', port: 5432, services: [], listener: { pid: 42, process: 'postgres', address: '0.0.0.0:5432' } }],
+      opened: [
+        {
+          type: 'reserved_in_use',
+          severity: 'warning',
+          port: 5432,
+          services: [],
+          listener: { pid: 42, process: 'postgres', address: '0.0.0.0:5432' },
+        },
+      ],
     },
     {
       name: 'the owner of the service a port is reserved for may listen on it',
@@ -133,7 +162,9 @@ describe('reconcile: conflicts opened', () => {
   ];
   it.each(cases)('$name', ({ state, listeners, opened }) => {
     const r = reconcile({ state, listeners, now: T0 + 1000, holdoff: {}, deadPids: [] });
-    expect(r.opened).toEqual(opened.map((o) => expect.objectContaining({ ...o, detectedAt: iso(T0 + 1000), resolvedAt: null, resolution: null })));
+    expect(r.opened).toEqual(
+      opened.map((o) => expect.objectContaining({ ...o, detectedAt: iso(T0 + 1000), resolvedAt: null, resolution: null })),
+    );
     expect(r.events).toEqual(r.opened.map((c) => ({ type: 'conflict_detected', data: c })));
     expect(r.closed).toEqual([]);
   });
@@ -150,7 +181,10 @@ describe('reconcile: conflict lifecycle', () => {
   it('opens a conflict once, not once per round', () => {
     const state = stateOf({ services: [svc('web', 8080, { pid: 100 }), svc('api', 8080, { pid: 300 })] });
     const seen = [obs(8080, { pid: 200 })];
-    const [first, second] = rounds(state, [{ listeners: seen, now: T0 }, { listeners: seen, now: T0 + 10_000 }]);
+    const [first, second] = rounds(state, [
+      { listeners: seen, now: T0 },
+      { listeners: seen, now: T0 + 10_000 },
+    ]);
     expect(first!.opened.map((c) => c.type).sort()).toEqual(['duplicate_assignment', 'foreign_listener']);
     expect(second!.ops).toEqual([]);
     expect(second!.events).toEqual([]);
@@ -162,7 +196,11 @@ describe('reconcile: conflict lifecycle', () => {
       { listeners: null, now: T0 + 10 },
       { listeners: null, now: T0 + 20 },
     ]);
-    expect(shrink!.ops).toContainEqual({ op: 'conflict', id: 'c1', value: expect.objectContaining({ services: ['a', 'b'], resolvedAt: null }) });
+    expect(shrink!.ops).toContainEqual({
+      op: 'conflict',
+      id: 'c1',
+      value: expect.objectContaining({ services: ['a', 'b'], resolvedAt: null }),
+    });
     expect(types(shrink!)).toEqual(['port_released', 'service_unregistered']);
     expect(gone!.ops).toEqual([]);
 
@@ -175,7 +213,12 @@ describe('reconcile: conflict lifecycle', () => {
     expect(r.events).toEqual([{ type: 'conflict_resolved', data: r.closed[0] }]);
   });
 
-  const foreignOpen = openConflict('c1', { type: 'foreign_listener', port: 8080, services: ['web'], listener: { pid: 200, address: '0.0.0.0:8080' } });
+  const foreignOpen = openConflict('c1', {
+    type: 'foreign_listener',
+    port: 8080,
+    services: ['web'],
+    listener: { pid: 200, address: '0.0.0.0:8080' },
+  });
 
   it('closes a foreign_listener as vanished when the listener goes away', () => {
     const state = stateOf({ services: [svc('web', 8080, { pid: 100 })], conflicts: [foreignOpen] });
@@ -219,8 +262,18 @@ describe('reconcile: conflict lifecycle', () => {
 describe('reconcile: owners', () => {
   it('a service with no pid or process adopts the first listener with an identity; a second process there is foreign', () => {
     const state = stateOf({ services: [svc('web', 8080)] });
-    const r = reconcile({ state, listeners: [obs(8080), obs(8080, { pid: 300, process: 'node' }), obs(8080, { pid: 301 })], now: T0 + 5, holdoff: {}, deadPids: [] });
-    expect(r.ops[0]).toEqual({ op: 'service', name: 'web', value: { ...svc('web', 8080), pid: 300, process: 'node', adopted: true, updatedAt: iso(T0 + 5) } });
+    const r = reconcile({
+      state,
+      listeners: [obs(8080), obs(8080, { pid: 300, process: 'node' }), obs(8080, { pid: 301 })],
+      now: T0 + 5,
+      holdoff: {},
+      deadPids: [],
+    });
+    expect(r.ops[0]).toEqual({
+      op: 'service',
+      name: 'web',
+      value: { ...svc('web', 8080), pid: 300, process: 'node', adopted: true, updatedAt: iso(T0 + 5) },
+    });
     expect(r.opened).toEqual([expect.objectContaining({ type: 'foreign_listener', listener: { pid: 301, address: '0.0.0.0:8080' } })]);
   });
 
@@ -239,7 +292,10 @@ describe('reconcile: one process serving several registered ports', () => {
   const both = [obs(8080, { pid: 300, process: 'node' }), obs(8081, { pid: 300, process: 'node' })];
   const cases: Array<{ name: string; services: ServiceRecord[] }> = [
     { name: 'both unowned: each adopts it', services: [svc('web', 8080), svc('web-admin', 8081)] },
-    { name: 'one already adopted it: the other adopts it too', services: [svc('web', 8080, { pid: 300, process: 'node', adopted: true }), svc('web-admin', 8081)] },
+    {
+      name: 'one already adopted it: the other adopts it too',
+      services: [svc('web', 8080, { pid: 300, process: 'node', adopted: true }), svc('web-admin', 8081)],
+    },
     { name: 'one registered with its pid: the other adopts it too', services: [svc('web', 8080, { pid: 300 }), svc('web-admin', 8081)] },
   ];
   it.each(cases)('$name, and no conflict', ({ services }) => {
@@ -248,14 +304,24 @@ describe('reconcile: one process serving several registered ports', () => {
       { listeners: both, now: T0 + 6, deadPids: [] },
     ]);
     expect(first!.opened).toEqual([]);
-    expect(first!.ops).toContainEqual({ op: 'service', name: 'web-admin', value: { ...svc('web-admin', 8081), pid: 300, process: 'node', adopted: true, updatedAt: iso(T0 + 5) } });
+    expect(first!.ops).toContainEqual({
+      op: 'service',
+      name: 'web-admin',
+      value: { ...svc('web-admin', 8081), pid: 300, process: 'node', adopted: true, updatedAt: iso(T0 + 5) },
+    });
     expect(second!.ops).toEqual([]);
   });
 
   it('a second process on a port whose service adopted the first is still foreign', () => {
     const state = stateOf({ services: [svc('web', 8080, { pid: 300, process: 'node', adopted: true }), svc('web-admin', 8081)] });
     const r = reconcile({ state, listeners: [...both, obs(8080, { pid: 301, process: 'python3' })], now: T0, holdoff: {}, deadPids: [] });
-    expect(r.opened).toEqual([expect.objectContaining({ type: 'foreign_listener', port: 8080, listener: { pid: 301, process: 'python3', address: '0.0.0.0:8080' } })]);
+    expect(r.opened).toEqual([
+      expect.objectContaining({
+        type: 'foreign_listener',
+        port: 8080,
+        listener: { pid: 301, process: 'python3', address: '0.0.0.0:8080' },
+      }),
+    ]);
   });
 });
 
@@ -263,21 +329,34 @@ describe('reconcile: adopted owners', () => {
   it('when an adopted owner dies, its successor on the port is adopted: no conflict, no reclaim', () => {
     const state = stateOf({ services: [svc('web', 8080, { origin: 'allocate', pid: 300, process: 'python3', adopted: true })] });
     const r = reconcile({ state, listeners: [obs(8080, { pid: 301, process: 'python3' })], now: T0 + 5, holdoff: {}, deadPids: [300] });
-    expect(r.ops).toEqual([{ op: 'service', name: 'web', value: { ...svc('web', 8080, { origin: 'allocate' }), pid: 301, process: 'python3', adopted: true, updatedAt: iso(T0 + 5) } }]);
+    expect(r.ops).toEqual([
+      {
+        op: 'service',
+        name: 'web',
+        value: { ...svc('web', 8080, { origin: 'allocate' }), pid: 301, process: 'python3', adopted: true, updatedAt: iso(T0 + 5) },
+      },
+    ]);
     expect(r.events).toEqual([]);
   });
 
   it('a dead adopted owner with no successor leaves the service unowned, never reclaimed', () => {
-    const state = stateOf({ services: [svc('web', 8080, { origin: "allocate", pid: 300, adopted: true })] });
-    const rs = rounds(state, [1, 2, 3, 4].map((i) => ({ listeners: [], deadPids: [300], now: T0 + i })));
-    expect(rs[0]!.ops).toEqual([{ op: 'service', name: 'web', value: { ...svc('web', 8080, { origin: 'allocate' }), updatedAt: iso(T0 + 1) } }]);
+    const state = stateOf({ services: [svc('web', 8080, { origin: 'allocate', pid: 300, adopted: true })] });
+    const rs = rounds(
+      state,
+      [1, 2, 3, 4].map((i) => ({ listeners: [], deadPids: [300], now: T0 + i })),
+    );
+    expect(rs[0]!.ops).toEqual([
+      { op: 'service', name: 'web', value: { ...svc('web', 8080, { origin: 'allocate' }), updatedAt: iso(T0 + 1) } },
+    ]);
     expect(rs.flatMap((r) => r.events)).toEqual([]);
   });
 });
 
 describe('reconcile: leases and hold-off', () => {
   it('releases a service whose lease has expired, with history and events', () => {
-    const state = stateOf({ services: [svc('tmp', 50000, { origin: 'allocate', expiresAt: iso(T0) }), svc('keep', 50001, { expiresAt: iso(T0 + 1) })] });
+    const state = stateOf({
+      services: [svc('tmp', 50000, { origin: 'allocate', expiresAt: iso(T0) }), svc('keep', 50001, { expiresAt: iso(T0 + 1) })],
+    });
     const r = reconcile({ state, listeners: null, now: T0, holdoff: {} });
     expect(r.ops).toEqual([
       { op: 'service', name: 'tmp', value: null },
@@ -303,7 +382,10 @@ describe('reconcile: leases and hold-off', () => {
   const dead = { listeners: [] as Observation[], deadPids: [77] };
 
   it('reclaims an allocation only after three consecutive rounds with its owner dead', () => {
-    const rs = rounds(leased(), [1, 2, 3].map((i) => ({ ...dead, now: T0 + i })));
+    const rs = rounds(
+      leased(),
+      [1, 2, 3].map((i) => ({ ...dead, now: T0 + i })),
+    );
     expect(rs.map((r) => r.ops.length)).toEqual([0, 0, 2]);
     expect(rs.map((r) => r.holdoff)).toEqual([{ 'job:77': 1 }, { 'job:77': 2 }, {}]);
     expect(types(rs[2]!)).toEqual(['port_released', 'service_unregistered']);
@@ -331,10 +413,19 @@ describe('reconcile: leases and hold-off', () => {
 
   it('marks a registered service stopped after the hold-off, never removes it, and says so once', () => {
     const state = stateOf({ services: [svc('web', 8080, { pid: 55, status: 'healthy' })] });
-    const rs = rounds(state, [1, 2, 3, 4].map((i) => ({ listeners: [], deadPids: [55], now: T0 + i })));
+    const rs = rounds(
+      state,
+      [1, 2, 3, 4].map((i) => ({ listeners: [], deadPids: [55], now: T0 + i })),
+    );
     expect(rs.map((r) => r.ops.length)).toEqual([0, 0, 2, 0]);
-    expect(rs[2]!.ops[0]).toEqual({ op: 'service', name: 'web', value: { ...svc('web', 8080, { pid: 55 }), status: 'stopped', updatedAt: iso(T0 + 3) } });
+    expect(rs[2]!.ops[0]).toEqual({
+      op: 'service',
+      name: 'web',
+      value: { ...svc('web', 8080, { pid: 55 }), status: 'stopped', updatedAt: iso(T0 + 3) },
+    });
     expect(rs[2]!.ops[1]).toEqual({ op: 'status', value: { at: iso(T0 + 3), service: 'web', status: 'stopped' } });
-    expect(rs.flatMap((r) => r.events)).toEqual([{ type: 'service_health', data: { service: 'web', status: 'stopped', previous: 'healthy' } }]);
+    expect(rs.flatMap((r) => r.events)).toEqual([
+      { type: 'service_health', data: { service: 'web', status: 'stopped', previous: 'healthy' } },
+    ]);
   });
 });

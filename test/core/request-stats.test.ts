@@ -29,7 +29,11 @@ describe('RequestStats', () => {
     const later = r.figures(T0 + 61_000);
     expect(later.byMethod['daemon.ping']).toEqual({ count: 1, p50Ms: expect.any(Number), p99Ms: expect.any(Number), countSinceStart: 2 });
     const idle = r.figures(T0 + 200_000);
-    expect(idle).toEqual({ total: 0, byMethod: { 'daemon.ping': { count: 0, p50Ms: null, p99Ms: null, countSinceStart: 2 } }, totalSinceStart: 2 });
+    expect(idle).toEqual({
+      total: 0,
+      byMethod: { 'daemon.ping': { count: 0, p50Ms: null, p99Ms: null, countSinceStart: 2 } },
+      totalSinceStart: 2,
+    });
   });
 
   it('places very slow and zero-time calls in the end bins instead of failing', () => {

@@ -12,8 +12,16 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function svc(name: string, port: number, extra: Partial<ServiceRecord> = {}): ServiceRecord {
   return {
-    name, port, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [],
-    registeredAt: iso(T0), updatedAt: iso(T0), origin: 'register', ...extra,
+    name,
+    port,
+    protocol: 'tcp',
+    host: '0.0.0.0',
+    status: 'registered',
+    tags: [],
+    registeredAt: iso(T0),
+    updatedAt: iso(T0),
+    origin: 'register',
+    ...extra,
   };
 }
 
@@ -32,8 +40,20 @@ function stateOf(services: ServiceRecord[], conflicts: Conflict[] = [], reservat
 
 const dup = conflict('c1', { type: 'duplicate_assignment', port: 8080, services: ['api', 'web'] });
 const foreign = conflict('c2', { type: 'foreign_listener', port: 9000, services: ['db'], listener: { pid: 200, address: '0.0.0.0:9000' } });
-const drift = conflict('c3', { type: 'drift', severity: 'warning', port: 7000, services: ['app'], listener: { pid: 5, address: '[::]:7001' } });
-const reservedNobody = conflict('c4', { type: 'reserved_in_use', severity: 'warning', port: 5432, services: [], listener: { pid: 9, address: '0.0.0.0:5432' } });
+const drift = conflict('c3', {
+  type: 'drift',
+  severity: 'warning',
+  port: 7000,
+  services: ['app'],
+  listener: { pid: 5, address: '[::]:7001' },
+});
+const reservedNobody = conflict('c4', {
+  type: 'reserved_in_use',
+  severity: 'warning',
+  port: 5432,
+  services: [],
+  listener: { pid: 9, address: '0.0.0.0:5432' },
+});
 const closed = conflict('c5', { type: 'foreign_listener', port: 1234, services: ['db'], resolvedAt: iso(T0 + 1) });
 
 /** web registered before api, both on 8080; db with a foreign listener; app drifted; udp dns. */
@@ -52,7 +72,8 @@ const world = () =>
   );
 
 /** Requests as the route passes them; the route (tested in test/rpc/conflict-routes.test.ts) has checked their shape. */
-const req = (r: { strategy: Strategy; service?: string; conflictId?: string; newPort?: number; withService?: string }): ResolveRequest => ({ by: 'alice', ...r }) as ResolveRequest;
+const req = (r: { strategy: Strategy; service?: string; conflictId?: string; newPort?: number; withService?: string }): ResolveRequest =>
+  ({ by: 'alice', ...r }) as ResolveRequest;
 
 function refusal(fn: () => unknown): Pick<DomainError, 'code' | 'data'> {
   try {
@@ -67,16 +88,36 @@ function refusal(fn: () => unknown): Pick<DomainError, 'code' | 'data'> {
 describe('planResolution refuses', () => {
   const cases: Array<{ name: string; req: ResolveRequest; code: number; data: Record<string, unknown> }> = [
     { name: 'an unknown service', req: req({ strategy: 'auto', service: 'nope' }), code: -32001, data: { kind: 'service', key: 'nope' } },
-    { name: 'an unknown conflict', req: req({ strategy: 'auto', conflictId: 'c99' }), code: -32001, data: { kind: 'conflict', key: 'c99' } },
+    {
+      name: 'an unknown conflict',
+      req: req({ strategy: 'auto', conflictId: 'c99' }),
+      code: -32001,
+      data: { kind: 'conflict', key: 'c99' },
+    },
     { name: 'a conflict already closed', req: req({ strategy: 'auto', conflictId: 'c5' }), code: -32006, data: {} },
     { name: 'manual to the port it holds', req: req({ strategy: 'manual', service: 'lone', newPort: 3000 }), code: -32006, data: {} },
-    { name: 'swap with an unknown service', req: req({ strategy: 'swap', service: 'web', withService: 'x' }), code: -32001, data: { kind: 'service', key: 'x' } },
+    {
+      name: 'swap with an unknown service',
+      req: req({ strategy: 'swap', service: 'web', withService: 'x' }),
+      code: -32001,
+      data: { kind: 'service', key: 'x' },
+    },
     { name: 'swap with itself', req: req({ strategy: 'swap', service: 'db', withService: 'db' }), code: -32006, data: {} },
     { name: 'swap across protocols', req: req({ strategy: 'swap', service: 'lone', withService: 'dns' }), code: -32006, data: {} },
-    { name: 'swap of two services on one port', req: req({ strategy: 'swap', service: 'web', withService: 'api' }), code: -32006, data: {} },
+    {
+      name: 'swap of two services on one port',
+      req: req({ strategy: 'swap', service: 'web', withService: 'api' }),
+      code: -32006,
+      data: {},
+    },
     { name: 'moving nobody off a reserved port', req: req({ strategy: 'auto', conflictId: 'c4' }), code: -32006, data: {} },
     { name: 'reserve for a duplicate', req: req({ strategy: 'reserve', conflictId: 'c1' }), code: -32006, data: {} },
-    { name: 'a service not in the conflict', req: req({ strategy: 'auto', conflictId: 'c1', service: 'db' }), code: -32602, data: { field: 'service' } },
+    {
+      name: 'a service not in the conflict',
+      req: req({ strategy: 'auto', conflictId: 'c1', service: 'db' }),
+      code: -32602,
+      data: { field: 'service' },
+    },
   ];
   it.each(cases)('$name', ({ req: r, code, data }) => {
     const e = refusal(() => planResolution(world(), r));
@@ -106,9 +147,14 @@ describe('planResolution chooses', () => {
   });
 
   it('manual asks the shell to check newPort; swap targets the other port', () => {
-    expect(planResolution(world(), req({ strategy: 'manual', service: 'db', newPort: 9100 }))).toMatchObject({ needsPort: 'manual', target: 9100 });
+    expect(planResolution(world(), req({ strategy: 'manual', service: 'db', newPort: 9100 }))).toMatchObject({
+      needsPort: 'manual',
+      target: 9100,
+    });
     expect(planResolution(world(), req({ strategy: 'swap', service: 'db', withService: 'lone' }))).toMatchObject({
-      needsPort: null, target: 3000, other: { name: 'lone' },
+      needsPort: null,
+      target: 3000,
+      other: { name: 'lone' },
     });
   });
 });
@@ -143,7 +189,8 @@ describe('applyResolution moves', () => {
   it('manual: moves to newPort unless another service holds it or it is reserved for another', () => {
     expect(run(world(), req({ strategy: 'manual', service: 'db', newPort: 9100 })).after.services.db!.port).toBe(9100);
     expect(refusal(() => run(world(), req({ strategy: 'manual', service: 'db', newPort: 3000 })))).toEqual({
-      code: -32002, data: expect.objectContaining({ port: 3000, reason: 'assigned', heldBy: { service: 'lone' } }),
+      code: -32002,
+      data: expect.objectContaining({ port: 3000, reason: 'assigned', heldBy: { service: 'lone' } }),
     });
     expect(refusal(() => run(world(), req({ strategy: 'manual', service: 'db', newPort: 5432 }))).code).toBe(-32002);
   });
@@ -160,7 +207,12 @@ describe('applyResolution moves', () => {
   });
 
   it('swap: refused when either port is reserved for a third service; reservations for the two are theirs', () => {
-    const reservedFor = (port: number, forName?: string): Reservation => ({ port, protocol: 'tcp', createdAt: iso(T0), ...(forName && { for: forName }) });
+    const reservedFor = (port: number, forName?: string): Reservation => ({
+      port,
+      protocol: 'tcp',
+      createdAt: iso(T0),
+      ...(forName && { for: forName }),
+    });
     const swap = req({ strategy: 'swap', service: 'db', withService: 'lone' });
     const withReservation = (r: Reservation) => {
       const s = world();
@@ -168,10 +220,12 @@ describe('applyResolution moves', () => {
       return s;
     };
     expect(refusal(() => run(withReservation(reservedFor(3000, 'pg')), swap))).toEqual({
-      code: -32002, data: expect.objectContaining({ port: 3000, reason: 'reserved', heldBy: { reservedFor: 'pg' } }),
+      code: -32002,
+      data: expect.objectContaining({ port: 3000, reason: 'reserved', heldBy: { reservedFor: 'pg' } }),
     });
     expect(refusal(() => run(withReservation(reservedFor(9000, 'pg')), swap))).toEqual({
-      code: -32002, data: expect.objectContaining({ port: 9000, reason: 'reserved', heldBy: { reservedFor: 'pg' } }),
+      code: -32002,
+      data: expect.objectContaining({ port: 9000, reason: 'reserved', heldBy: { reservedFor: 'pg' } }),
     });
     expect(run(withReservation(reservedFor(3000, 'lone')), swap).after.services.db!.port).toBe(3000);
     expect(run(withReservation(reservedFor(9000, 'db')), swap).after.services.lone!.port).toBe(9000);
@@ -195,9 +249,15 @@ describe('applyResolution reserve', () => {
   it('reserves the contested port for the service and acknowledges the conflict, which stays open', () => {
     const { result, ops, events, after } = run(world(), req({ strategy: 'reserve', service: 'db' }));
     expect(ops).toContainEqual({
-      op: 'reservation', key: 'tcp/9000', value: { port: 9000, protocol: 'tcp', for: 'db', reason: 'conflict c2', createdAt: iso(NOW) },
+      op: 'reservation',
+      key: 'tcp/9000',
+      value: { port: 9000, protocol: 'tcp', for: 'db', reason: 'conflict c2', createdAt: iso(NOW) },
     });
-    expect(result.conflict).toEqual({ ...foreign, acknowledged: true, resolution: { strategy: 'reserve', from: 9000, to: 9000, by: 'alice' } });
+    expect(result.conflict).toEqual({
+      ...foreign,
+      acknowledged: true,
+      resolution: { strategy: 'reserve', from: 9000, to: 9000, by: 'alice' },
+    });
     expect(events).toEqual([]);
     expect(after.services.db!.port).toBe(9000);
   });
@@ -222,7 +282,10 @@ describe('applyResolution reserve', () => {
     expect(result).toMatchObject({ conflict: null, from: 3000, to: 3000 });
     expect(ops).toEqual([
       { op: 'reservation', key: 'tcp/3000', value: expect.objectContaining({ for: 'lone', port: 3000 }) },
-      { op: 'history', value: expect.objectContaining({ service: 'lone', port: 3000, previous: null, action: 'reserved', why: 'resolve:reserve' }) },
+      {
+        op: 'history',
+        value: expect.objectContaining({ service: 'lone', port: 3000, previous: null, action: 'reserved', why: 'resolve:reserve' }),
+      },
     ]);
   });
 });

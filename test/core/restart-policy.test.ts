@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { moveWhy, restartEnv, restartsOnMove, runError } from '../../daemon/core/restart-policy.ts';
 import type { AssignmentEvent } from '../../daemon/core/state.ts';
 
-const line = (service: string, port: number | null, why: string): AssignmentEvent => ({ at: '2024-01-01T00:00:00.000Z', service, port, previous: null, why });
+const line = (service: string, port: number | null, why: string): AssignmentEvent => ({
+  at: '2024-01-01T00:00:00.000Z',
+  service,
+  port,
+  previous: null,
+  why,
+});
 const cmd = { command: ['true'] };
 
 describe('restartsOnMove', () => {
@@ -20,7 +26,7 @@ describe('restartsOnMove', () => {
 });
 
 describe('moveWhy', () => {
-  it("finds the newest line that put the service on the port", () => {
+  it('finds the newest line that put the service on the port', () => {
     const h = [line('a', 5000, 'register'), line('b', 6000, 'register'), line('a', 5001, 'setPort'), line('a', 5000, 'resolve:manual')];
     expect(moveWhy(h, 'a', 5000)).toBe('resolve:manual');
     expect(moveWhy(h, 'a', 5001)).toBe('setPort');
@@ -30,7 +36,13 @@ describe('moveWhy', () => {
 
 describe('restartEnv', () => {
   it("sets portmand's variables over the service's own", () => {
-    expect(restartEnv({ name: 'web', port: 5001 }, { MODE: 'x' }, 5000)).toEqual({ MODE: 'x', PORT: '5001', PORTMAND_PORT: '5001', PORTMAND_SERVICE: 'web', PORTMAND_PREVIOUS_PORT: '5000' });
+    expect(restartEnv({ name: 'web', port: 5001 }, { MODE: 'x' }, 5000)).toEqual({
+      MODE: 'x',
+      PORT: '5001',
+      PORTMAND_PORT: '5001',
+      PORTMAND_SERVICE: 'web',
+      PORTMAND_PREVIOUS_PORT: '5000',
+    });
     expect(restartEnv({ name: 'web', port: 5001 }, undefined, undefined)).not.toHaveProperty('PORTMAND_PREVIOUS_PORT');
   });
 });

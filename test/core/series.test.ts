@@ -25,7 +25,19 @@ const T0 = Date.UTC(2025, 0, 2);
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const range = (name: string, over: Partial<RangeStats> = {}): RangeStats => ({
-  name, start: 1000, end: 1009, size: 10, assigned: 2, reserved: 1, listening: 1, free: 6, utilisation: 0.4, trendPerDay: 0, exhaustsAt: null, historySec: 0, ...over,
+  name,
+  start: 1000,
+  end: 1009,
+  size: 10,
+  assigned: 2,
+  reserved: 1,
+  listening: 1,
+  free: 6,
+  utilisation: 0.4,
+  trendPerDay: 0,
+  exhaustsAt: null,
+  historySec: 0,
+  ...over,
 });
 const line = (service: string, at: number, status: StatusEvent['status']): StatusEvent => ({ at: iso(at), service, status });
 
@@ -93,7 +105,12 @@ describe('upShare', () => {
     ['healthy all minute (line before it)', [line('s', T0 - HOUR, 'healthy')], 'healthy', 1],
     ['unhealthy from the middle', [line('s', T0 - HOUR, 'healthy'), line('s', T0 + 30_000, 'unhealthy')], 'unhealthy', 0.5],
     ['stopped counts as down', [line('s', T0 - HOUR, 'stopped')], 'stopped', 0],
-    ['registered is not judged: only the judged half counts', [line('s', T0 - HOUR, 'registered'), line('s', T0 + 30_000, 'healthy')], 'healthy', 1],
+    [
+      'registered is not judged: only the judged half counts',
+      [line('s', T0 - HOUR, 'registered'), line('s', T0 + 30_000, 'healthy')],
+      'healthy',
+      1,
+    ],
     ['nothing judged: null', [line('s', T0 - HOUR, 'registered')], 'registered', null],
     ['no line at all: its current status held', [], 'healthy', 1],
     ['no line before the minute: unjudged until the first', [line('s', T0 + 45_000, 'unhealthy')], 'unhealthy', 0],
@@ -107,7 +124,10 @@ describe('sampleMinute', () => {
   it('records range gauges, open conflicts, and per service uptime and mean latency of checks in the minute', () => {
     const health: HealthResult[] = [
       {
-        service: 'web', status: 'healthy', latencyMs: 30, checkedAt: iso(T0 + 50_000),
+        service: 'web',
+        status: 'healthy',
+        latencyMs: 30,
+        checkedAt: iso(T0 + 50_000),
         history: [
           { status: 'healthy', latencyMs: 10, checkedAt: iso(T0 + 20_000) },
           { status: 'healthy', latencyMs: 999, checkedAt: iso(T0 - 10_000) }, // the minute before
@@ -119,7 +139,10 @@ describe('sampleMinute', () => {
       {
         ranges: [range('dev')],
         openConflicts: 3,
-        services: [{ name: 'web', status: 'healthy' }, { name: 'job', status: 'registered' }],
+        services: [
+          { name: 'web', status: 'healthy' },
+          { name: 'job', status: 'registered' },
+        ],
         statusLog: [line('web', T0 - HOUR, 'healthy')],
         health,
       },
@@ -196,7 +219,10 @@ describe('querySeries', () => {
   it('reads whole hours from the hour table, and an unknown series as nulls', () => {
     const h = emptySeries();
     appendSeriesRow(h.hour, T0, { 'a:': 7 }, 'hour');
-    expect(querySeries(h, 'a:', T0, T0 + 2 * HOUR, HOUR)).toEqual([[T0, 7], [T0 + HOUR, null]]);
+    expect(querySeries(h, 'a:', T0, T0 + 2 * HOUR, HOUR)).toEqual([
+      [T0, 7],
+      [T0 + HOUR, null],
+    ]);
     expect(querySeries(h, 'nope:', T0, T0 + HOUR, HOUR)).toEqual([[T0, null]]);
   });
 });
@@ -210,18 +236,42 @@ describe('forecastExhaustion', () => {
   };
 
   it('stays null with less than a day of hourly points', () => {
-    expect(forecastExhaustion(hours(23, (i) => i), r, T0 + 23 * HOUR)).toBeNull();
+    expect(
+      forecastExhaustion(
+        hours(23, (i) => i),
+        r,
+        T0 + 23 * HOUR,
+      ),
+    ).toBeNull();
     expect(forecastExhaustion(undefined, r, T0)).toBeNull();
   });
 
   it('extrapolates the growth of the last days to the moment no port is free', () => {
     // One more port used per hour; 50 free at the end: 50 hours on.
     const now = T0 + 47 * HOUR;
-    expect(forecastExhaustion(hours(48, (i) => i), r, now)).toBe(iso(now + 50 * HOUR));
+    expect(
+      forecastExhaustion(
+        hours(48, (i) => i),
+        r,
+        now,
+      ),
+    ).toBe(iso(now + 50 * HOUR));
   });
 
   it('says nothing when use is flat or falling', () => {
-    expect(forecastExhaustion(hours(48, () => 50), r, T0 + 47 * HOUR)).toBeNull();
-    expect(forecastExhaustion(hours(48, (i) => 90 - i), r, T0 + 47 * HOUR)).toBeNull();
+    expect(
+      forecastExhaustion(
+        hours(48, () => 50),
+        r,
+        T0 + 47 * HOUR,
+      ),
+    ).toBeNull();
+    expect(
+      forecastExhaustion(
+        hours(48, (i) => 90 - i),
+        r,
+        T0 + 47 * HOUR,
+      ),
+    ).toBeNull();
   });
 });

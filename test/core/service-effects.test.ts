@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { registerEffects, releaseEffects, setPortEffects, toService, unregisterEffects, type ServiceInput } from '../../daemon/core/service-effects.ts';
+import {
+  registerEffects,
+  releaseEffects,
+  setPortEffects,
+  toService,
+  unregisterEffects,
+  type ServiceInput,
+} from '../../daemon/core/service-effects.ts';
 import { applyOp, emptyState, type Effects, type State } from '../../daemon/core/state.ts';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
@@ -36,7 +43,12 @@ describe('registerEffects', () => {
     state.services.web!.status = 'healthy';
     const e = registerEffects(state, input('web', 8081, check), NOW + 1000);
     apply(state, e);
-    expect(state.services.web).toMatchObject({ port: 8081, status: 'healthy', registeredAt: '2026-03-01T12:00:00.000Z', updatedAt: '2026-03-01T12:00:01.000Z' });
+    expect(state.services.web).toMatchObject({
+      port: 8081,
+      status: 'healthy',
+      registeredAt: '2026-03-01T12:00:00.000Z',
+      updatedAt: '2026-03-01T12:00:01.000Z',
+    });
     expect(e.events[1]!.data).toEqual({ service: 'web', port: 8081, previous: 8080 });
   });
 
@@ -58,7 +70,10 @@ describe('registerEffects', () => {
   });
 
   it('the same pid started again (a reused pid) is a new owner; an unknown start is not', () => {
-    const state = apply(emptyState(), registerEffects(emptyState(), input('web', 8080, { pid: 10, pidStart: 'linux:5', healthCheck: { type: 'tcp' } }), NOW));
+    const state = apply(
+      emptyState(),
+      registerEffects(emptyState(), input('web', 8080, { pid: 10, pidStart: 'linux:5', healthCheck: { type: 'tcp' } }), NOW),
+    );
     state.services.web!.status = 'healthy';
     apply(state, registerEffects(state, input('web', 8080, { pid: 10, healthCheck: { type: 'tcp' } }), NOW + 1));
     expect(state.services.web!.status).toBe('healthy');

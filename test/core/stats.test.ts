@@ -10,7 +10,13 @@ const DAY = 24 * HOUR;
 const iso = (ms: number) => new Date(ms).toISOString();
 const WEB: Range = { name: 'web', start: 8000, end: 8009, purpose: 'test' };
 const at = (port: number) => ({ port });
-const line = (ago: number, port: number | null, previous: number | null, service = 'x'): AssignmentEvent => ({ at: iso(T0 - ago), service, port, previous, why: 't' });
+const line = (ago: number, port: number | null, previous: number | null, service = 'x'): AssignmentEvent => ({
+  at: iso(T0 - ago),
+  service,
+  port,
+  previous,
+  why: 't',
+});
 
 function ports(extra: Partial<PortStatsInput>): PortStatsInput {
   return { ranges: [WEB], services: [], reservations: [], listeners: [], history: [], now: T0, ...extra };
@@ -31,7 +37,13 @@ describe('portStats', () => {
       'trend: lines of the last 7 days moving ports in and out of the range, per day; free / trend gives the date',
       ports({
         services: [at(8000), at(8001), at(8004)],
-        history: [line(8 * DAY, 8003, null), line(3 * DAY, 9000, 8002), line(2 * DAY, 8001, null), line(DAY, 8000, null), line(HOUR, 8004, 8005)],
+        history: [
+          line(8 * DAY, 8003, null),
+          line(3 * DAY, 9000, 8002),
+          line(2 * DAY, 8001, null),
+          line(DAY, 8000, null),
+          line(HOUR, 8004, 8005),
+        ],
       }),
       { assigned: 3, free: 7, trendPerDay: 1 / 7, exhaustsAt: iso(T0 + 49 * DAY) },
     ],
@@ -58,7 +70,7 @@ describe('portStats', () => {
     [
       'three days, filling within ten times that: a date',
       [line(3 * DAY, 8000, null), line(DAY, 8001, null), line(HOUR, 8002, null)],
-      3 * DAY / 1000,
+      (3 * DAY) / 1000,
       iso(T0 + (7 / (3 / 7)) * DAY),
     ],
     ['a day of history, one allocation: full in 63 days is beyond ten days, no date', [line(DAY, 8000, null)], DAY / 1000, null],
@@ -79,12 +91,33 @@ describe('portStats', () => {
 });
 
 function svc(name: string, bornAgo: number, status: ServiceRecord['status'] = 'healthy'): ServiceRecord {
-  return { name, port: 8000, protocol: 'tcp', host: '0.0.0.0', status, tags: [], registeredAt: iso(T0 - bornAgo), updatedAt: iso(T0), origin: 'register' };
+  return {
+    name,
+    port: 8000,
+    protocol: 'tcp',
+    host: '0.0.0.0',
+    status,
+    tags: [],
+    registeredAt: iso(T0 - bornAgo),
+    updatedAt: iso(T0),
+    origin: 'register',
+  };
 }
-const st = (service: string, ago: number, status: StatusEvent['status'], restart = false): StatusEvent => ({ at: iso(T0 - ago), service, status, ...(restart && { restart: true as const }) });
+const st = (service: string, ago: number, status: StatusEvent['status'], restart = false): StatusEvent => ({
+  at: iso(T0 - ago),
+  service,
+  status,
+  ...(restart && { restart: true as const }),
+});
 
 describe('serviceStats', () => {
-  const services = [svc('web', 10 * HOUR), svc('plain', HOUR, 'registered'), svc('fresh', 0), svc('reborn', 30 * MIN, 'unhealthy'), svc('flappy', 5 * HOUR, 'registered')];
+  const services = [
+    svc('web', 10 * HOUR),
+    svc('plain', HOUR, 'registered'),
+    svc('fresh', 0),
+    svc('reborn', 30 * MIN, 'unhealthy'),
+    svc('flappy', 5 * HOUR, 'registered'),
+  ];
   const statusLog: StatusEvent[] = [
     st('web', 10 * HOUR, 'registered'),
     st('web', 9 * HOUR, 'healthy'),

@@ -29,22 +29,30 @@ describe('vetTarget', () => {
 
   it('refuses a name with a remote address among its answers', async () => {
     const a = access({ 'rebind.example': ['127.0.0.1', '169.254.169.254'] });
-    expect(await vetTarget(http('http://rebind.example/'), a)).toEqual({ refused: expect.stringMatching(/^rebind\.example \(169\.254\.169\.254\) is not an address of this host/) });
+    expect(await vetTarget(http('http://rebind.example/'), a)).toEqual({
+      refused: expect.stringMatching(/^rebind\.example \(169\.254\.169\.254\) is not an address of this host/),
+    });
   });
 
   it('refuses the metadata address without asking the resolver', async () => {
     const a = access({});
-    expect(await vetTarget(http('http://169.254.169.254/latest/meta-data/'), a)).toEqual({ refused: expect.stringMatching(/not an address of this host/) });
+    expect(await vetTarget(http('http://169.254.169.254/latest/meta-data/'), a)).toEqual({
+      refused: expect.stringMatching(/not an address of this host/),
+    });
     expect(a.asked).toEqual([]);
   });
 
   it('refuses a name that does not resolve, and a URL that does not parse', async () => {
-    expect(await vetTarget(http('http://nowhere.example/'), access({}))).toEqual({ refused: 'nowhere.example cannot be resolved (ENOTFOUND)' });
+    expect(await vetTarget(http('http://nowhere.example/'), access({}))).toEqual({
+      refused: 'nowhere.example cannot be resolved (ENOTFOUND)',
+    });
     expect(await vetTarget(http('http://[::1/'), access({}))).toEqual({ refused: 'is not a valid URL' });
   });
 
   it('checks a TCP target by its address', async () => {
-    expect(await vetTarget({ type: 'tcp', host: '192.168.1.20', port: 5432, timeoutMs: 1000 }, access({}))).toEqual({ addresses: ['192.168.1.20'] });
+    expect(await vetTarget({ type: 'tcp', host: '192.168.1.20', port: 5432, timeoutMs: 1000 }, access({}))).toEqual({
+      addresses: ['192.168.1.20'],
+    });
     expect(await vetTarget({ type: 'tcp', host: '10.0.0.5', port: 5432, timeoutMs: 1000 }, access({}))).toHaveProperty('refused');
   });
 
@@ -59,6 +67,10 @@ describe('probeThrough', () => {
   it('fails a probe of a name that now resolves elsewhere, before connecting', async () => {
     const probe = probeThrough(access({ 'moved.example': ['255.255.255.255'] }));
     const outcome = await probe(http('http://moved.example:9/'), new AbortController().signal);
-    expect(outcome).toEqual({ ok: false, latencyMs: null, error: expect.stringMatching(/^refused: moved\.example \(255\.255\.255\.255\) is not an address of this host/) });
+    expect(outcome).toEqual({
+      ok: false,
+      latencyMs: null,
+      error: expect.stringMatching(/^refused: moved\.example \(255\.255\.255\.255\) is not an address of this host/),
+    });
   });
 });

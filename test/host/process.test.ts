@@ -17,7 +17,12 @@ describe('start mark parsers', () => {
 
   it('reads ps -o pid=,lstart= lines, whatever the padding', () => {
     const text = '  123 Mon Jan  6 09:00:01 2025\n45678 Tue Feb 11 10:20:30 2025\n\n';
-    expect(psStarts(text)).toEqual(new Map([[123, 'ps:Mon Jan 6 09:00:01 2025'], [45678, 'ps:Tue Feb 11 10:20:30 2025']]));
+    expect(psStarts(text)).toEqual(
+      new Map([
+        [123, 'ps:Mon Jan 6 09:00:01 2025'],
+        [45678, 'ps:Tue Feb 11 10:20:30 2025'],
+      ]),
+    );
   });
 });
 
@@ -31,7 +36,12 @@ describe.skipIf(!['linux', 'darwin'].includes(process.platform))('processStart o
       const theirs = await processStart(child.pid!);
       expect(theirs).not.toBeNull();
       expect(theirs).not.toBe(mine);
-      expect(await processStarts([process.pid, child.pid!, 999_999_999])).toEqual(new Map([[process.pid, mine], [child.pid!, theirs]]));
+      expect(await processStarts([process.pid, child.pid!, 999_999_999])).toEqual(
+        new Map([
+          [process.pid, mine],
+          [child.pid!, theirs],
+        ]),
+      );
     } finally {
       child.kill('SIGKILL');
       await once(child, 'exit');

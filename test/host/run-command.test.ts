@@ -17,7 +17,9 @@ function gone(pid: number): boolean {
     return true;
   }
   try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('Z');
+    return readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .startsWith('Z');
   } catch {
     return true;
   }
@@ -31,7 +33,11 @@ async function untilGone(pid: number): Promise<boolean> {
 
 describe('runCommand', () => {
   it('runs argv without a shell, with exactly the environment given (plus a fixed PATH)', async () => {
-    const o = await runCommand({ argv: [node, '-e', 'process.stdout.write(JSON.stringify([process.argv[1], process.env]))', '$HOME; echo hi'], env: { PORT: '1234' }, timeoutMs: 10_000 });
+    const o = await runCommand({
+      argv: [node, '-e', 'process.stdout.write(JSON.stringify([process.argv[1], process.env]))', '$HOME; echo hi'],
+      env: { PORT: '1234' },
+      timeoutMs: 10_000,
+    });
     expect(o).toMatchObject({ exitCode: 0, timedOut: false, droppedBytes: 0 });
     const [arg, env] = JSON.parse(o.stdout) as [string, Record<string, string>];
     expect(arg).toBe('$HOME; echo hi');
@@ -42,14 +48,24 @@ describe('runCommand', () => {
   });
 
   it('keeps at most OUTPUT_LIMIT_BYTES of output and counts the rest', async () => {
-    const o = await runCommand({ argv: [node, '-e', `process.stdout.write('x'.repeat(${OUTPUT_LIMIT_BYTES * 3}))`], env: {}, timeoutMs: 10_000 });
+    const o = await runCommand({
+      argv: [node, '-e', `process.stdout.write('x'.repeat(${OUTPUT_LIMIT_BYTES * 3}))`],
+      env: {},
+      timeoutMs: 10_000,
+    });
     expect(o.stdout.length).toBe(OUTPUT_LIMIT_BYTES);
     expect(o.droppedBytes).toBe(OUTPUT_LIMIT_BYTES * 2);
   });
 
   it('reports a program that cannot start, and a non-zero exit', async () => {
-    expect(await runCommand({ argv: [path.join(dir, 'no-such-program')], env: {}, timeoutMs: 10_000 })).toMatchObject({ exitCode: null, spawnError: 'ENOENT' });
-    expect(await runCommand({ argv: [node, '-e', 'process.exit(3)'], env: {}, timeoutMs: 10_000 })).toMatchObject({ exitCode: 3, timedOut: false });
+    expect(await runCommand({ argv: [path.join(dir, 'no-such-program')], env: {}, timeoutMs: 10_000 })).toMatchObject({
+      exitCode: null,
+      spawnError: 'ENOENT',
+    });
+    expect(await runCommand({ argv: [node, '-e', 'process.exit(3)'], env: {}, timeoutMs: 10_000 })).toMatchObject({
+      exitCode: 3,
+      timedOut: false,
+    });
   });
 
   it('a timeout kills the whole process group: the command and the child it started', async () => {

@@ -13,7 +13,10 @@ export function otherUsersUnavailable(): string | null {
   if (process.platform !== 'linux') return 'not Linux';
   if (process.getuid?.() !== 0) return 'not running as root';
   if (spawnSync('runuser', ['--help']).error || spawnSync('setpriv', ['--help']).error) return 'runuser or setpriv is missing';
-  if (spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(DRIVER)})`]).status !== 0) return 'nobody cannot read the repository';
+  if (
+    spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(DRIVER)})`]).status !== 0
+  )
+    return 'nobody cannot read the repository';
   return null;
 }
 
@@ -21,9 +24,18 @@ export type As = { user: 'nobody' } | { uid: number };
 export type Outcome = { ok?: unknown; error?: { code: number; message: string; data?: Record<string, unknown> } };
 
 /** Runs `calls` on one connection as `who`; resolves to each call's outcome. */
-export function callAs(who: As, socket: string, calls: Array<{ method: string; params?: object }>, options: object = {}, env: NodeJS.ProcessEnv = {}): Promise<Outcome[]> {
+export function callAs(
+  who: As,
+  socket: string,
+  calls: Array<{ method: string; params?: object }>,
+  options: object = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<Outcome[]> {
   const node = [process.execPath, DRIVER, socket, JSON.stringify(calls), JSON.stringify(options)];
-  const argv = 'user' in who ? ['runuser', '-u', who.user, '--', ...node] : ['setpriv', `--reuid=${who.uid}`, `--regid=${who.uid}`, '--clear-groups', ...node];
+  const argv =
+    'user' in who
+      ? ['runuser', '-u', who.user, '--', ...node]
+      : ['setpriv', `--reuid=${who.uid}`, `--regid=${who.uid}`, '--clear-groups', ...node];
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, ...env } });
     let stdout = '';

@@ -67,7 +67,9 @@ describe.skipIf(unavailable !== null)('caller identity and ownership on a shared
     // Reading stays open, and nothing was changed.
     expect(ok(refused[7])).toMatchObject({ name: 'acc-a', port: 24801 });
 
-    const [moved] = await callAs(STRANGER, d.socket, [{ method: 'service.setPort', params: { name: 'acc-a', port: 24802, token: a.token } }]);
+    const [moved] = await callAs(STRANGER, d.socket, [
+      { method: 'service.setPort', params: { name: 'acc-a', port: 24802, token: a.token } },
+    ]);
     expect(ok(moved)).toMatchObject({ port: 24802, owner: { uid: 65534 } });
     // A token is no owner: it cannot replace itself.
     const [rotate] = await callAs(STRANGER, d.socket, [{ method: 'token.rotate', params: { service: 'acc-a', token: a.token } }]);
@@ -92,13 +94,15 @@ describe.skipIf(unavailable !== null)('caller identity and ownership on a shared
     expect(ok(fresh)).toEqual({ name: 'acc-lib', releasedPorts: [24811] });
   });
 
-  it('a swap needs both services; a reservation is its owner\'s', async () => {
+  it("a swap needs both services; a reservation is its owner's", async () => {
     const [mine] = await callAs(NOBODY, d.socket, [{ method: 'service.register', params: { name: 'acc-x', port: 24821 } }]);
     const [theirs] = await callAs(STRANGER, d.socket, [{ method: 'service.register', params: { name: 'acc-y', port: 24822 } }]);
     const swap = { service: 'acc-y', strategy: 'swap', withService: 'acc-x' };
     const [refused] = await callAs(STRANGER, d.socket, [{ method: 'conflict.resolve', params: swap }]);
     expect(refused?.error).toMatchObject({ code: -32004, data: { service: 'acc-x', owner: { uid: 65534 } } });
-    const [swapped] = await callAs(STRANGER, d.socket, [{ method: 'conflict.resolve', params: { ...swap, token: [ok(theirs).token, ok(mine).token] } }]);
+    const [swapped] = await callAs(STRANGER, d.socket, [
+      { method: 'conflict.resolve', params: { ...swap, token: [ok(theirs).token, ok(mine).token] } },
+    ]);
     expect(ok(swapped)).toMatchObject({ from: 24822, to: 24821 });
 
     const [reserved] = await callAs(NOBODY, d.socket, [{ method: 'port.reserve', params: { port: 24831, reason: 'mine' } }]);
@@ -114,18 +118,26 @@ describe.skipIf(unavailable !== null)('caller identity and ownership on a shared
     await d.client().service.register({ name: 'acc-d1', port: 24841 });
     const [dup] = await callAs(NOBODY, d.socket, [{ method: 'service.register', params: { name: 'acc-d2', port: 24841 } }]);
     const id = (ok(dup).conflicts as Array<{ id: string }>)[0]!.id;
-    const [resolved] = await callAs(NOBODY, d.socket, [{ method: 'conflict.resolve', params: { conflictId: id, service: 'acc-d2', strategy: 'auto' } }]);
+    const [resolved] = await callAs(NOBODY, d.socket, [
+      { method: 'conflict.resolve', params: { conflictId: id, service: 'acc-d2', strategy: 'auto' } },
+    ]);
     expect(ok(resolved)).toMatchObject({ conflict: { resolution: { by: 'nobody' } } });
 
-    const rec = await d.waitForLog((r) => r.audit === true && r.method === 'conflict.resolve' && (r.params as { conflictId?: string }).conflictId === id);
+    const rec = await d.waitForLog(
+      (r) => r.audit === true && r.method === 'conflict.resolve' && (r.params as { conflictId?: string }).conflictId === id,
+    );
     expect(rec).toMatchObject({ level: 30, caller: { uid: 65534, user: 'nobody', pid: expect.any(Number) }, token: false });
 
     const [alloc] = await callAs(NOBODY, d.socket, [{ method: 'port.allocate', params: { service: 'acc-audit' } }]);
     const token = ok(alloc).token as string;
     await callAs(STRANGER, d.socket, [{ method: 'service.unregister', params: { name: 'acc-audit', token } }]);
-    const allocated = await d.waitForLog((r) => r.audit === true && r.method === 'port.allocate' && (r.params as { service?: string }).service === 'acc-audit');
+    const allocated = await d.waitForLog(
+      (r) => r.audit === true && r.method === 'port.allocate' && (r.params as { service?: string }).service === 'acc-audit',
+    );
     expect(allocated).toMatchObject({ level: 30, ok: true, caller: { uid: 65534 } });
-    const withToken = await d.waitForLog((r) => r.audit === true && r.method === 'service.unregister' && (r.params as { name?: string }).name === 'acc-audit');
+    const withToken = await d.waitForLog(
+      (r) => r.audit === true && r.method === 'service.unregister' && (r.params as { name?: string }).name === 'acc-audit',
+    );
     expect(withToken).toMatchObject({ level: 30, ok: true, token: true, caller: { uid: 4242 } });
     // The token itself is never logged.
     expect(d.logs.some((r) => JSON.stringify(r).includes(token))).toBe(false);

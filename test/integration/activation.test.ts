@@ -29,7 +29,9 @@ describe('socket activation', () => {
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
     try {
       // The activator binds first and says so; the daemon is not running yet.
-      await new Promise<void>((resolve) => createInterface({ input: proc.stderr }).on('line', (l) => l.startsWith('Listening on') && resolve()));
+      await new Promise<void>((resolve) =>
+        createInterface({ input: proc.stderr }).on('line', (l) => l.startsWith('Listening on') && resolve()),
+      );
       // This call connects before the daemon exists: it waits in the kernel's queue until the daemon accepts.
       const r = await runCli(['status', '--json'], { PORTMAND_SOCKET: socket });
       expect(r.stderr).toBe('');
@@ -71,7 +73,10 @@ describe('a group socket (0660) for a root daemon', () => {
   });
 
   const asNobody = (extra: string[]) =>
-    spawnSync('runuser', ['-u', 'nobody', ...extra, '--', process.execPath, CLI, 'status', '--json', '--socket', d!.socket], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    spawnSync('runuser', ['-u', 'nobody', ...extra, '--', process.execPath, CLI, 'status', '--json', '--socket', d!.socket], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
 
   it.skipIf(skip)('a member of the socket group calls the daemon', () => {
     const r = asNobody(['-g', group]);

@@ -38,7 +38,11 @@ beforeAll(async () => {
     config,
     JSON.stringify({
       alerts: [
-        { on: ['conflict_detected'], minSeverity: 'critical', command: [process.execPath, '-e', "require('fs').writeFileSync(process.argv[1], require('fs').readFileSync(0))", out] },
+        {
+          on: ['conflict_detected'],
+          minSeverity: 'critical',
+          command: [process.execPath, '-e', "require('fs').writeFileSync(process.argv[1], require('fs').readFileSync(0))", out],
+        },
         { on: ['service_health'], webhook: `http://127.0.0.1:${hookPort}/hook` },
         { on: ['port_released'], webhook: `http://127.0.0.1:${hangPort}/`, timeoutMs: 300 },
       ],
@@ -68,7 +72,11 @@ describe('alerts', () => {
     await pm.service.register({ name: 'al-b', port });
     await written;
     const event = JSON.parse(readFileSync(out, 'utf8')) as PortmandEvent<'conflict_detected'>;
-    expect(event).toMatchObject({ type: 'conflict_detected', seq: expect.any(Number), data: { type: 'duplicate_assignment', severity: 'critical', port, services: ['al-a', 'al-b'] } });
+    expect(event).toMatchObject({
+      type: 'conflict_detected',
+      seq: expect.any(Number),
+      data: { type: 'duplicate_assignment', severity: 'critical', port, services: ['al-a', 'al-b'] },
+    });
   });
 
   it('a webhook on a loopback server receives a health transition', async () => {
@@ -79,7 +87,9 @@ describe('alerts', () => {
     await pm.service.register({ name: 'al-web', port, healthCheck: { type: 'http', url: `http://127.0.0.1:${port}/` } });
     await pm.health.check({ service: 'al-web' });
     await got;
-    expect(received.find((e) => e.type === 'service_health')).toMatchObject({ data: { service: 'al-web', status: 'healthy', previous: 'registered' } });
+    expect(received.find((e) => e.type === 'service_health')).toMatchObject({
+      data: { service: 'al-web', status: 'healthy', previous: 'registered' },
+    });
     srv.close();
   });
 

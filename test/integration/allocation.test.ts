@@ -172,14 +172,18 @@ describe('reservations for a service, ranges, hosts', () => {
     expect((await pm.port.allocate({ service: 'pg' })).port).toBe(port);
     const other = await freePort();
     await pm.port.reserve({ port: other, for: 'cache' });
-    await pm.port.allocate({ service: 'cache', preferred: (await freePort()) });
+    await pm.port.allocate({ service: 'cache', preferred: await freePort() });
     expect((await pm.service.setPort({ name: 'cache', port: other })).port).toBe(other);
   });
 
   it('reserving again keeps what was not given', async () => {
     const port = await freePort();
     await pm.port.reserve({ port, for: 'pgb', reason: 'pool' });
-    expect(await pm.port.reserve({ port, ttlSec: 3600 })).toMatchObject({ reservedFor: 'pgb', reason: 'pool', expiresAt: expect.any(String) });
+    expect(await pm.port.reserve({ port, ttlSec: 3600 })).toMatchObject({
+      reservedFor: 'pgb',
+      reason: 'pool',
+      expiresAt: expect.any(String),
+    });
   });
 
   it('release says which services it unregistered, or why it released nothing', async () => {
@@ -268,7 +272,9 @@ describe('services', () => {
     await watcher.events.subscribe({ types: ['port_assigned'] });
     const { port } = await pm.port.allocate({ service: 'mover' });
     const target = await freePort();
-    const assigned = new Promise((resolve) => watcher.on('port_assigned', (e) => e.data.service === 'mover' && e.data.port === target && resolve(e.data)));
+    const assigned = new Promise((resolve) =>
+      watcher.on('port_assigned', (e) => e.data.service === 'mover' && e.data.port === target && resolve(e.data)),
+    );
     const moved = await pm.service.setPort({ name: 'mover', port: target });
     expect(moved.port).toBe(target);
     expect(await assigned).toEqual({ service: 'mover', port: target, previous: port });
@@ -278,9 +284,13 @@ describe('services', () => {
   it('every change and every refused change leaves an audit record in the log', async () => {
     await pm.service.register({ name: 'audited', port: 18950 });
     await expect(pm.service.unregister({ name: 'never-was' })).rejects.toMatchObject({ code: -32001 });
-    const ok = await d.waitForLog((r) => r.audit === true && r.method === 'service.register' && (r.params as { name?: string }).name === 'audited');
+    const ok = await d.waitForLog(
+      (r) => r.audit === true && r.method === 'service.register' && (r.params as { name?: string }).name === 'audited',
+    );
     expect(ok).toMatchObject({ ok: true, conn: expect.any(Number) });
-    const refused = await d.waitForLog((r) => r.audit === true && r.method === 'service.unregister' && (r.params as { name?: string }).name === 'never-was');
+    const refused = await d.waitForLog(
+      (r) => r.audit === true && r.method === 'service.unregister' && (r.params as { name?: string }).name === 'never-was',
+    );
     expect(refused).toMatchObject({ ok: false, code: -32001 });
   });
 
@@ -322,7 +332,9 @@ describe('suggest confirms with a bind probe', () => {
     const base = await freeRun(10);
     const servers = [await listen(base, '127.0.0.1'), await listen(base + 1, '127.0.0.1')];
     try {
-      const { ports } = await quiet().client().port.suggest({ count: 3, range: `${base}-${base + 9}` });
+      const { ports } = await quiet()
+        .client()
+        .port.suggest({ count: 3, range: `${base}-${base + 9}` });
       expect(ports).toEqual([base + 2, base + 3, base + 4]);
     } finally {
       await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));

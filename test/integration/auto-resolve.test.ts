@@ -57,7 +57,8 @@ async function squat(port: number): Promise<net.Server> {
 }
 
 type Moved = PortmandEvent<'port_assigned'>;
-const moved = (service: string, previous: number) => (e: PortmandEvent) => e.type === 'port_assigned' && (e as Moved).data.service === service && (e as Moved).data.previous === previous;
+const moved = (service: string, previous: number) => (e: PortmandEvent) =>
+  e.type === 'port_assigned' && (e as Moved).data.service === service && (e as Moved).data.previous === previous;
 
 describe('automatic resolution', () => {
   it('moves a lease when a foreign listener takes its port, recorded as done by the daemon', async () => {
@@ -67,7 +68,12 @@ describe('automatic resolution', () => {
     expect(e.data.port).not.toBe(port);
     const resolved = (await pm.conflict.history()).find((c) => c.type === 'foreign_listener' && c.services.includes('lease-a'));
     expect(resolved).toMatchObject({ outcome: 'resolved', resolution: { strategy: 'auto', from: port, to: e.data.port, by: 'daemon' } });
-    expect((await pm.port.history({ service: 'lease-a', limit: 1 }))[0]).toMatchObject({ action: 'moved', port: e.data.port, previous: port, by: 'daemon' });
+    expect((await pm.port.history({ service: 'lease-a', limit: 1 }))[0]).toMatchObject({
+      action: 'moved',
+      port: e.data.port,
+      previous: port,
+      by: 'daemon',
+    });
   });
 
   it('moves a service that opted in and runs its restart action; the back-off stops a flapping move', async () => {
@@ -84,7 +90,13 @@ describe('automatic resolution', () => {
     const e = await next<Moved>(moved('flapper', first));
     const second = e.data.port;
     // Not onPortChange "restart", but the daemon moved a service that was not listening: only a restart brings it up there.
-    expect((await next<PortmandEvent<'service_restarted'>>((x) => x.type === 'service_restarted' && (x.data as { service: string }).service === 'flapper')).data).toMatchObject({
+    expect(
+      (
+        await next<PortmandEvent<'service_restarted'>>(
+          (x) => x.type === 'service_restarted' && (x.data as { service: string }).service === 'flapper',
+        )
+      ).data,
+    ).toMatchObject({
       port: second,
       reason: 'port_changed',
       ok: true,
@@ -95,7 +107,12 @@ describe('automatic resolution', () => {
     await squat(second);
     const held = await d.waitForLog((r) => r.msg === 'conflict left open by the back-off' && r.service === 'flapper');
     const open = (await pm.conflict.list()).find((c) => c.id === held.conflict);
-    expect(open).toMatchObject({ type: 'foreign_listener', port: second, resolvedAt: null, note: 'left open: the daemon moved flapper once in the last hour (maxMovesPerHour 1)' });
+    expect(open).toMatchObject({
+      type: 'foreign_listener',
+      port: second,
+      resolvedAt: null,
+      note: 'left open: the daemon moved flapper once in the last hour (maxMovesPerHour 1)',
+    });
     expect((await pm.service.get({ name: 'flapper' })).port).toBe(second);
 
     const plan = await pm.conflict.plan();
@@ -116,13 +133,17 @@ describe('automatic resolution', () => {
       }
     })();
     const step = (await pm.conflict.plan()).steps.find((s) => s.conflict === conflict.id);
-    expect(step).toMatchObject({ action: 'none', note: 'manual-only did not opt in (autoResolve) and no config rule covers this conflict' });
+    expect(step).toMatchObject({
+      action: 'none',
+      note: 'manual-only did not opt in (autoResolve) and no config rule covers this conflict',
+    });
     expect((await pm.service.get({ name: 'manual-only' })).port).toBe(port);
   });
 
   it("leaves a lease alone when its owner's own child listens on the port (get-port, then spawn a server)", async () => {
     // The lease's owner listens nowhere itself; it starts a server on the port it was given.
-    const script = "process.stdin.once('data', (p) => require('child_process').spawn(process.execPath, ['-e', `require('net').createServer().listen(${Number(p)}, () => console.log('up'))`], { stdio: 'inherit' }))";
+    const script =
+      "process.stdin.once('data', (p) => require('child_process').spawn(process.execPath, ['-e', `require('net').createServer().listen(${Number(p)}, () => console.log('up'))`], { stdio: 'inherit' }))";
     const owner = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'ignore'] });
     children.push(owner);
     const { port } = await pm.port.allocate({ service: 'lease-child', pid: owner.pid! });
@@ -136,7 +157,10 @@ describe('automatic resolution', () => {
     })();
     // detect ran a policy pass after its scan: the lease is where it was.
     expect((await pm.service.get({ name: 'lease-child' })).port).toBe(port);
-    expect((await pm.conflict.plan()).steps.find((s) => s.conflict === conflict.id)).toMatchObject({ action: 'none', note: expect.stringContaining('child of') });
+    expect((await pm.conflict.plan()).steps.find((s) => s.conflict === conflict.id)).toMatchObject({
+      action: 'none',
+      note: expect.stringContaining('child of'),
+    });
   });
 
   it('of two services on one port, the newer registration moves', async () => {

@@ -7,7 +7,9 @@ const daemon = useDaemon();
 
 describe('portmand CLI against a running daemon', () => {
   it('status shows the daemon and a table of services', async () => {
-    await daemon().client().service.register({ name: 'cli-web', port: 18500, tags: ['frontend'] });
+    await daemon()
+      .client()
+      .service.register({ name: 'cli-web', port: 18500, tags: ['frontend'] });
     const r = await daemon().cli(['status']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(daemon().socket);

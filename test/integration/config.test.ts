@@ -83,7 +83,12 @@ describe('portmand daemon with a bad configuration', () => {
 });
 
 describe('portmand config', () => {
-  const d = useDaemon({ env: { PORTMAND_CONFIG: configAt('daemon.json', { healthIntervalSec: 120, ranges: [{ name: 'web', start: 8000, end: 8099 }] }, true), PORTMAND_SYNC: 'ack' } });
+  const d = useDaemon({
+    env: {
+      PORTMAND_CONFIG: configAt('daemon.json', { healthIntervalSec: 120, ranges: [{ name: 'web', start: 8000, end: 8099 }] }, true),
+      PORTMAND_SYNC: 'ack',
+    },
+  });
 
   it('--json asks the running daemon: values from its file and from its environment, each with its source', async () => {
     // Only the socket: the CLI's own environment knows nothing of the daemon's file or variables.
@@ -94,9 +99,17 @@ describe('portmand config', () => {
     expect(view.origin).toBe('daemon');
     expect(view.file).toEqual({ path: file, from: 'env', found: true });
     const at = (key: string) => view.settings.find((s) => s.key === key);
-    expect(at('healthIntervalSec')).toEqual({ key: 'healthIntervalSec', value: 120, source: { from: 'file', path: file, key: 'healthIntervalSec' } });
+    expect(at('healthIntervalSec')).toEqual({
+      key: 'healthIntervalSec',
+      value: 120,
+      source: { from: 'file', path: file, key: 'healthIntervalSec' },
+    });
     expect(at('ranges')?.source).toEqual({ from: 'file', path: file, key: 'ranges' });
-    expect(at('scanIntervalSec')).toEqual({ key: 'scanIntervalSec', value: 1, source: { from: 'env', variable: 'PORTMAND_SCAN_INTERVAL' } });
+    expect(at('scanIntervalSec')).toEqual({
+      key: 'scanIntervalSec',
+      value: 1,
+      source: { from: 'env', variable: 'PORTMAND_SCAN_INTERVAL' },
+    });
     expect(at('sync')).toEqual({ key: 'sync', value: 'ack', source: { from: 'env', variable: 'PORTMAND_SYNC' } });
     expect(at('avoidEphemeral')).toEqual({ key: 'avoidEphemeral', value: true, source: { from: 'default' } });
   });
@@ -116,23 +129,37 @@ describe('portmand config with no daemon running', () => {
   it('computes what a daemon started from this shell would use, and says so', async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const env = { PORTMAND_SOCKET: path.join(dir, 'none.sock'), PORTMAND_CONFIG: configAt('local.json', { scanIntervalSec: 42 }), PORTMAND_LOG_LEVEL: 'warn' };
+    const env = {
+      PORTMAND_SOCKET: path.join(dir, 'none.sock'),
+      PORTMAND_CONFIG: configAt('local.json', { scanIntervalSec: 42 }),
+      PORTMAND_LOG_LEVEL: 'warn',
+    };
     const r = await runCli(['config', '--json'], env);
     expect(r.code).toBe(0);
     const view = JSON.parse(r.stdout) as EffectiveConfig & { origin: string; note: string };
     expect(view.origin).toBe('local');
     expect(view.note).toContain('no daemon runs at');
-    expect(view.settings.find((s) => s.key === 'scanIntervalSec')).toEqual({ key: 'scanIntervalSec', value: 42, source: { from: 'file', path: env.PORTMAND_CONFIG, key: 'scanIntervalSec' } });
+    expect(view.settings.find((s) => s.key === 'scanIntervalSec')).toEqual({
+      key: 'scanIntervalSec',
+      value: 42,
+      source: { from: 'file', path: env.PORTMAND_CONFIG, key: 'scanIntervalSec' },
+    });
     expect(view.settings.find((s) => s.key === 'logLevel')?.source).toEqual({ from: 'env', variable: 'PORTMAND_LOG_LEVEL' });
     const human = await runCli(['config'], env);
     expect(human.code).toBe(0);
-    expect(human.stderr).toContain(`portmand: no daemon runs at ${env.PORTMAND_SOCKET}: this is what a daemon started from this shell would use`);
+    expect(human.stderr).toContain(
+      `portmand: no daemon runs at ${env.PORTMAND_SOCKET}: this is what a daemon started from this shell would use`,
+    );
   });
 
   it('exits 78 naming each problem when that configuration is bad', async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const r = await runCli(['config'], { PORTMAND_SOCKET: path.join(dir, 'none.sock'), PORTMAND_CONFIG: configAt('bad.json', { colour: 1 }), PORTMAND_SCAN_INTERVAL: 'soon' });
+    const r = await runCli(['config'], {
+      PORTMAND_SOCKET: path.join(dir, 'none.sock'),
+      PORTMAND_CONFIG: configAt('bad.json', { colour: 1 }),
+      PORTMAND_SCAN_INTERVAL: 'soon',
+    });
     expect(r.code).toBe(78);
     expect(r.stderr).toMatch(/bad\.json: colour is not a known key/);
     expect(r.stderr).toContain('PORTMAND_SCAN_INTERVAL must be a whole number');
@@ -154,15 +181,26 @@ describe('portmand config check', () => {
   });
 
   it('names every problem by its key path and exits 78', async () => {
-    const file = configAt('bad.json', { logLevel: 'loud', socket: { owner: 'x' }, ranges: [{ name: 'web', start: 1, end: 2, colour: 'x' }], reservations: [{ port: 70000 }], extra: true });
+    const file = configAt('bad.json', {
+      logLevel: 'loud',
+      socket: { owner: 'x' },
+      ranges: [{ name: 'web', start: 1, end: 2, colour: 'x' }],
+      reservations: [{ port: 70000 }],
+      extra: true,
+    });
     const r = await runCli(['config', 'check', file], {});
     expect(r.code).toBe(78);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(5);
-    for (const key of ['extra', 'ranges[0].colour', 'reservations[0].port', 'logLevel', 'socket.owner']) expect(lines.some((l) => l.startsWith(`portmand: ${file}: ${key} `))).toBe(true);
+    for (const key of ['extra', 'ranges[0].colour', 'reservations[0].port', 'logLevel', 'socket.owner'])
+      expect(lines.some((l) => l.startsWith(`portmand: ${file}: ${key} `))).toBe(true);
     const json = await runCli(['config', 'check', file, '--json'], {});
     expect(json.code).toBe(78);
-    expect(JSON.parse(json.stdout)).toMatchObject({ path: file, ok: false, problems: expect.arrayContaining([expect.stringContaining(`${file}: extra is not a known key`)]) });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      path: file,
+      ok: false,
+      problems: expect.arrayContaining([expect.stringContaining(`${file}: extra is not a known key`)]),
+    });
   });
 
   it('checks the file PORTMAND_CONFIG names when none is given; a file that is not there, or not JSON, exits 78', async () => {

@@ -53,7 +53,13 @@ async function foreignOn(name: string): Promise<{ server: net.Server; port: numb
 describe('scanner and reconciliation', () => {
   it('a foreign listener on a registered port is detected by the scan schedule and pushed to subscribers', async () => {
     const { server, port, conflict } = await foreignOn('sched-web');
-    expect(conflict).toMatchObject({ type: 'foreign_listener', severity: 'critical', services: ['sched-web'], resolvedAt: null, listener: { pid: process.pid } });
+    expect(conflict).toMatchObject({
+      type: 'foreign_listener',
+      severity: 'critical',
+      services: ['sched-web'],
+      resolvedAt: null,
+      listener: { pid: process.pid },
+    });
     expect((await pm.conflict.list()).map((c) => c.id)).toContain(conflict.id);
     const status = await pm.daemon.status();
     expect(status.lastScan?.listeners).toBeGreaterThan(0);
@@ -94,7 +100,8 @@ describe('scanner and reconciliation', () => {
 
 describe('one process serving two registered ports', () => {
   it('is adopted by both services, and is no foreign listener on either', async () => {
-    const script = "const net = require('net'); const a = net.createServer().listen(0, '127.0.0.1', () => { const b = net.createServer().listen(0, '127.0.0.1', () => console.log(a.address().port, b.address().port)); });";
+    const script =
+      "const net = require('net'); const a = net.createServer().listen(0, '127.0.0.1', () => { const b = net.createServer().listen(0, '127.0.0.1', () => console.log(a.address().port, b.address().port)); });";
     const child = spawn(process.execPath, ['-e', script]);
     try {
       const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
@@ -117,13 +124,20 @@ describe('drift', () => {
     const registered = portOf(wanted);
     await close(wanted);
     // The service's process: a child that listens on a port of its own choosing.
-    const child = spawn(process.execPath, ['-e', "const s = require('net').createServer().listen(0, '127.0.0.1', () => console.log(s.address().port))"]);
+    const child = spawn(process.execPath, [
+      '-e',
+      "const s = require('net').createServer().listen(0, '127.0.0.1', () => console.log(s.address().port))",
+    ]);
     const actual = Number(await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)));
     try {
       const detected = nextEvent('conflict_detected', (c) => c.type === 'drift' && c.services.includes('drifter'));
       await pm.service.register({ name: 'drifter', port: registered, pid: child.pid! });
       const conflict = (await detected).data;
-      expect(conflict).toMatchObject({ port: registered, severity: 'warning', listener: { pid: child.pid, address: `127.0.0.1:${actual}` } });
+      expect(conflict).toMatchObject({
+        port: registered,
+        severity: 'warning',
+        listener: { pid: child.pid, address: `127.0.0.1:${actual}` },
+      });
       const r = await pm.conflict.resolve({ conflictId: conflict.id, strategy: 'auto' });
       expect(r).toMatchObject({ from: registered, to: actual });
       expect((await pm.service.get({ name: 'drifter' })).port).toBe(actual);
@@ -169,8 +183,13 @@ describe('conflict.resolve strategies', () => {
   it('manual moves to the given port, and refuses a port that is in use with -32002', async () => {
     const { server, conflict } = await foreignOn('manual-web');
     const busy = await listen();
-    await expect(pm.conflict.resolve({ conflictId: conflict.id, strategy: 'manual', newPort: portOf(busy) })).rejects.toMatchObject({ code: -32002 });
-    await expect(pm.conflict.resolve({ conflictId: conflict.id, strategy: 'manual' })).rejects.toMatchObject({ code: -32602, data: { field: 'newPort' } });
+    await expect(pm.conflict.resolve({ conflictId: conflict.id, strategy: 'manual', newPort: portOf(busy) })).rejects.toMatchObject({
+      code: -32002,
+    });
+    await expect(pm.conflict.resolve({ conflictId: conflict.id, strategy: 'manual' })).rejects.toMatchObject({
+      code: -32602,
+      data: { field: 'newPort' },
+    });
     const target = portOf(busy) + 1;
     await close(busy);
     const free = (await pm.port.check({ port: target })).available ? target : (await pm.port.suggest({ count: 1 })).ports[0]!;
@@ -191,7 +210,9 @@ describe('conflict.resolve strategies', () => {
     expect((await pm.service.get({ name: 'swap-b' })).port).toBe(port);
     await toB;
     expect((await resolved).data.resolution?.strategy).toBe('swap');
-    await expect(pm.conflict.resolve({ service: 'swap-a', strategy: 'swap', withService: 'ghost' })).rejects.toMatchObject({ code: -32001 });
+    await expect(pm.conflict.resolve({ service: 'swap-a', strategy: 'swap', withService: 'ghost' })).rejects.toMatchObject({
+      code: -32001,
+    });
     await close(server);
   });
 
@@ -232,10 +253,12 @@ describe('CLI: conflicts, resolve, watch', () => {
   it('watch --json streams events as NDJSON', async () => {
     const child = spawn(process.execPath, [CLI, 'watch', '--json'], { env: { ...process.env, ...d.env } });
     const lines = createInterface({ input: child.stdout });
-    const first = new Promise<PortmandEvent>((resolve) => lines.on('line', (l) => {
-      const e = JSON.parse(l) as PortmandEvent;
-      if (e.type === 'service_registered' && (e.data as { name: string }).name === 'watched') resolve(e);
-    }));
+    const first = new Promise<PortmandEvent>((resolve) =>
+      lines.on('line', (l) => {
+        const e = JSON.parse(l) as PortmandEvent;
+        if (e.type === 'service_registered' && (e.data as { name: string }).name === 'watched') resolve(e);
+      }),
+    );
     // watch says on stderr once it is subscribed.
     await new Promise<void>((resolve) => createInterface({ input: child.stderr }).once('line', () => resolve()));
     await pm.service.register({ name: 'watched', port: 18700 });

@@ -39,7 +39,10 @@ export function tempDir(): string {
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -56,7 +59,14 @@ export async function startDaemon(opts: { dir?: string; env?: NodeJS.ProcessEnv 
   // An empty config of its own: as root the daemon would otherwise read the host's /etc/portmand/config.json.
   const config = path.join(dir, 'config.json');
   if (!existsSync(config)) writeFileSync(config, '{}\n');
-  const env: NodeJS.ProcessEnv = { PORTMAND_SOCKET: socket, PORTMAND_STATE_DIR: stateDir, PORTMAND_SCAN_INTERVAL: '1', PORTMAND_LOG_LEVEL: 'debug', PORTMAND_CONFIG: config, ...opts.env };
+  const env: NodeJS.ProcessEnv = {
+    PORTMAND_SOCKET: socket,
+    PORTMAND_STATE_DIR: stateDir,
+    PORTMAND_SCAN_INTERVAL: '1',
+    PORTMAND_LOG_LEVEL: 'debug',
+    PORTMAND_CONFIG: config,
+    ...opts.env,
+  };
   const proc = spawn(process.execPath, [CLI, 'daemon'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Array<Record<string, unknown>> = [];
   const waiters: Array<{ match: (r: Record<string, unknown>) => boolean; resolve: (r: Record<string, unknown>) => void }> = [];

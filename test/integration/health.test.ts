@@ -9,7 +9,8 @@ import { useDaemon } from './harness.ts';
 const daemon = useDaemon({ env: { PORTMAND_HEALTH_INTERVAL: '3600' } });
 let pm: PortmandClient;
 const events: Array<PortmandEvent<'service_health'>> = [];
-const waiters: Array<{ match: (e: PortmandEvent<'service_health'>) => boolean; resolve: (e: PortmandEvent<'service_health'>) => void }> = [];
+const waiters: Array<{ match: (e: PortmandEvent<'service_health'>) => boolean; resolve: (e: PortmandEvent<'service_health'>) => void }> =
+  [];
 
 beforeAll(async () => {
   pm = daemon().client({ sendPid: false });
@@ -55,7 +56,10 @@ describe('health checks', () => {
     expect(second).toMatchObject({ status: 'unhealthy', ok: false, error: 'HTTP 503' });
     expect((await nextHealth('web-h', 'unhealthy')).data).toMatchObject({ previous: 'healthy', error: 'HTTP 503' });
     const detail = await pm.health.get({ service: 'web-h' });
-    expect(detail.history?.slice(0, 2)).toMatchObject([{ status: 'healthy', ok: false }, { status: 'healthy', ok: true }]);
+    expect(detail.history?.slice(0, 2)).toMatchObject([
+      { status: 'healthy', ok: false },
+      { status: 'healthy', ok: true },
+    ]);
     await srv.close();
   });
 
@@ -63,7 +67,12 @@ describe('health checks', () => {
     const server = net.createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as net.AddressInfo).port;
-    await pm.service.register({ name: 'db-h', port, host: '127.0.0.1', healthCheck: { type: 'tcp', timeoutMs: 1000, failuresBeforeUnhealthy: 1 } });
+    await pm.service.register({
+      name: 'db-h',
+      port,
+      host: '127.0.0.1',
+      healthCheck: { type: 'tcp', timeoutMs: 1000, failuresBeforeUnhealthy: 1 },
+    });
     expect((await pm.health.check({ service: 'db-h' }))[0]).toMatchObject({ status: 'healthy' });
     await new Promise((r) => server.close(r));
     expect((await pm.health.check({ service: 'db-h' }))[0]).toMatchObject({ status: 'unhealthy', error: 'ECONNREFUSED' });
@@ -72,7 +81,11 @@ describe('health checks', () => {
 
   it("checks run on the service's own schedule without being asked", async () => {
     const srv = await httpServer();
-    await pm.service.register({ name: 'sched-h', port: srv.port, healthCheck: { type: 'http', url: `http://127.0.0.1:${srv.port}/`, intervalSec: 1 } });
+    await pm.service.register({
+      name: 'sched-h',
+      port: srv.port,
+      healthCheck: { type: 'http', url: `http://127.0.0.1:${srv.port}/`, intervalSec: 1 },
+    });
     await nextHealth('sched-h', 'healthy');
     srv.setStatus(500);
     expect((await nextHealth('sched-h', 'unhealthy')).data.error).toBe('HTTP 500');
@@ -82,7 +95,10 @@ describe('health checks', () => {
 
   it('asking about a service without a check is -32001 naming what is missing', async () => {
     await pm.service.register({ name: 'plain-h', port: 18990 });
-    await expect(pm.health.check({ service: 'plain-h' })).rejects.toMatchObject({ code: -32001, data: { kind: 'health check', key: 'plain-h' } });
+    await expect(pm.health.check({ service: 'plain-h' })).rejects.toMatchObject({
+      code: -32001,
+      data: { kind: 'health check', key: 'plain-h' },
+    });
     await expect(pm.health.get({ service: 'ghost-h' })).rejects.toMatchObject({ code: -32001, data: { kind: 'service' } });
   });
 
@@ -133,14 +149,24 @@ async function hangingServer(): Promise<{ port: number; requested: Promise<void>
 
 /** Settles to 'pending' if `p` has not settled by the time the event loop gets round to it. */
 function state(p: Promise<unknown>): Promise<'settled' | 'pending'> {
-  return Promise.race([p.then(() => 'settled' as const, () => 'settled' as const), new Promise<'pending'>((r) => setImmediate(() => r('pending')))]);
+  return Promise.race([
+    p.then(
+      () => 'settled' as const,
+      () => 'settled' as const,
+    ),
+    new Promise<'pending'>((r) => setImmediate(() => r('pending'))),
+  ]);
 }
 
 describe('slow and hostile health checks', () => {
   it('a fast TCP check completes while endpoints that never answer hang, and unregistering aborts their probes', async () => {
     const slow = await Promise.all(Array.from({ length: 10 }, () => hangingServer()));
     for (const [i, s] of slow.entries()) {
-      await pm.service.register({ name: `hang-${i}`, port: s.port, healthCheck: { type: 'http', url: `http://127.0.0.1:${s.port}/`, timeoutMs: 20000 } });
+      await pm.service.register({
+        name: `hang-${i}`,
+        port: s.port,
+        healthCheck: { type: 'http', url: `http://127.0.0.1:${s.port}/`, timeoutMs: 20000 },
+      });
     }
     const hanging = slow.map((_, i) => pm.health.check({ service: `hang-${i}` }));
     // Every slot is taken by a probe that will not get an answer.
@@ -166,7 +192,11 @@ describe('slow and hostile health checks', () => {
 
   it('a check of an endpoint that never answers answers with a timeout result', async () => {
     const s = await hangingServer();
-    await pm.service.register({ name: 'deaf-h', port: s.port, healthCheck: { type: 'http', url: `http://127.0.0.1:${s.port}/`, timeoutMs: 300 } });
+    await pm.service.register({
+      name: 'deaf-h',
+      port: s.port,
+      healthCheck: { type: 'http', url: `http://127.0.0.1:${s.port}/`, timeoutMs: 300 },
+    });
     const [result] = await pm.health.check({ service: 'deaf-h' });
     // Unjudged still: one failed check is not yet a verdict.
     expect(result).toMatchObject({ service: 'deaf-h', status: 'registered', ok: false, latencyMs: null, error: 'no answer within 300 ms' });
@@ -177,7 +207,10 @@ describe('slow and hostile health checks', () => {
 
   it('refuses a timeoutMs over the maximum with -32602, changing nothing', async () => {
     const register = pm.service.register({ name: 'patient-h', port: 18992, healthCheck: { type: 'tcp', timeoutMs: 600_000 } });
-    await expect(register).rejects.toMatchObject({ code: -32602, data: { field: 'healthCheck.timeoutMs', problem: 'must be a whole number 1..30000' } });
+    await expect(register).rejects.toMatchObject({
+      code: -32602,
+      data: { field: 'healthCheck.timeoutMs', problem: 'must be a whole number 1..30000' },
+    });
     await expect(pm.service.get({ name: 'patient-h' })).rejects.toMatchObject({ code: -32001 });
   });
 
@@ -185,8 +218,20 @@ describe('slow and hostile health checks', () => {
   // targets are broadcast and multicast addresses, to which TCP never sends a
   // packet. The cloud metadata address and names are covered by unit tests.
   it.each([
-    ['the broadcast address', { type: 'http', url: 'http://255.255.255.255:9/health' }, '127.0.0.1', 'healthCheck.url', /255\.255\.255\.255 is not an address of this host.*"allowRemote": true/],
-    ['a v4-mapped multicast address', { type: 'http', url: 'http://[::ffff:224.0.0.1]:9/' }, '127.0.0.1', 'healthCheck.url', /not an address of this host/],
+    [
+      'the broadcast address',
+      { type: 'http', url: 'http://255.255.255.255:9/health' },
+      '127.0.0.1',
+      'healthCheck.url',
+      /255\.255\.255\.255 is not an address of this host.*"allowRemote": true/,
+    ],
+    [
+      'a v4-mapped multicast address',
+      { type: 'http', url: 'http://[::ffff:224.0.0.1]:9/' },
+      '127.0.0.1',
+      'healthCheck.url',
+      /not an address of this host/,
+    ],
     ['a service bound elsewhere (TCP)', { type: 'tcp' }, '224.0.0.1', 'host', /224\.0\.0\.1 is not an address of this host/],
   ] as const)('refuses a check of %s with -32602', async (_what, healthCheck, host, field, problem) => {
     const register = pm.service.register({ name: 'remote-h', port: 18993, host, healthCheck });
@@ -196,13 +241,23 @@ describe('slow and hostile health checks', () => {
 
   it('accepts this host by name and by its interface addresses', async () => {
     const srv = await httpServer();
-    const r = await pm.service.register({ name: 'local-name-h', port: srv.port, healthCheck: { type: 'http', url: `http://localhost:${srv.port}/` } });
+    const r = await pm.service.register({
+      name: 'local-name-h',
+      port: srv.port,
+      healthCheck: { type: 'http', url: `http://localhost:${srv.port}/` },
+    });
     expect(r.healthCheck).toMatchObject({ url: `http://localhost:${srv.port}/` });
     await pm.service.unregister({ name: 'local-name-h' });
     await srv.close();
-    const own = Object.values(os.networkInterfaces()).flatMap((l) => l ?? []).find((i) => !i.internal && i.family === 'IPv4');
+    const own = Object.values(os.networkInterfaces())
+      .flatMap((l) => l ?? [])
+      .find((i) => !i.internal && i.family === 'IPv4');
     if (own) {
-      const byAddress = await pm.service.register({ name: 'local-if-h', port: 18994, healthCheck: { type: 'http', url: `http://${own.address}:18994/` } });
+      const byAddress = await pm.service.register({
+        name: 'local-if-h',
+        port: 18994,
+        healthCheck: { type: 'http', url: `http://${own.address}:18994/` },
+      });
       expect(byAddress.healthCheck).toMatchObject({ type: 'http' });
       await pm.service.unregister({ name: 'local-if-h' });
     }

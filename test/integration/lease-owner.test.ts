@@ -17,7 +17,18 @@ afterEach(async () => {
 
 function lease(name: string, port: number, owner: { pid: number; pidStart?: string }): ServiceRecord {
   const at = new Date().toISOString();
-  return { name, port, protocol: 'tcp', host: '0.0.0.0', status: 'registered', tags: [], registeredAt: at, updatedAt: at, origin: 'allocate', ...owner };
+  return {
+    name,
+    port,
+    protocol: 'tcp',
+    host: '0.0.0.0',
+    status: 'registered',
+    tags: [],
+    registeredAt: at,
+    updatedAt: at,
+    origin: 'allocate',
+    ...owner,
+  };
 }
 
 describe.skipIf(!['linux', 'darwin'].includes(process.platform))('lease owners', () => {
@@ -35,7 +46,10 @@ describe.skipIf(!['linux', 'darwin'].includes(process.platform))('lease owners',
     mkdirSync(stateDir, { mode: 0o700 });
     const services = { reused: lease('reused', 21001, { pid, pidStart: 'linux:1' }), old: lease('old', 21002, { pid }) };
     const state = { services, reservations: {}, conflicts: {}, history: [], statusLog: [], nextConflictId: 1 };
-    writeFileSync(path.join(stateDir, 'state.json'), JSON.stringify({ schemaVersion: SCHEMA_VERSION, seq: 0, savedAt: new Date().toISOString(), state }));
+    writeFileSync(
+      path.join(stateDir, 'state.json'),
+      JSON.stringify({ schemaVersion: SCHEMA_VERSION, seq: 0, savedAt: new Date().toISOString(), state }),
+    );
 
     const d = await startDaemon({ dir });
     cleanups.push(() => d.stop('SIGKILL'));
@@ -47,7 +61,9 @@ describe.skipIf(!['linux', 'darwin'].includes(process.platform))('lease owners',
     const names = (await pm.service.list()).map((s) => s.name).sort();
     expect(names).toEqual(['live', 'old']);
     expect(await d.stop()).toBe(0);
-    const saved = JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as { state: { services: Record<string, ServiceRecord> } };
+    const saved = JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as {
+      state: { services: Record<string, ServiceRecord> };
+    };
     expect(saved.state.services.live?.pidStart).toBe(await processStart(pid));
     expect(saved.state.services.old?.pidStart).toBeUndefined();
   });

@@ -45,7 +45,9 @@ describe('limits', () => {
   it('answers -32005 with retryAfterMs past the burst; the client library waits and retries once by default', async () => {
     const strict = new PortmandClient({ socketPath: d.socket, retryRateLimited: false });
     try {
-      const results = await Promise.allSettled(Array.from({ length: LIMITS.burst + 2 }, (_, i) => strict.port.allocate({ service: `rl-${i}` })));
+      const results = await Promise.allSettled(
+        Array.from({ length: LIMITS.burst + 2 }, (_, i) => strict.port.allocate({ service: `rl-${i}` })),
+      );
       const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
       expect(refused.length).toBeGreaterThan(0);
       expect(refused[0]).toMatchObject({ code: -32005, data: { retryAfterMs: expect.any(Number) } });
@@ -74,19 +76,24 @@ describe('limits', () => {
     const held = await Promise.all(Array.from({ length: LIMITS.maxConnections }, () => raw()));
     const extra = await raw();
     await extra.closed;
-    expect(JSON.parse(extra.lines[0]!)).toMatchObject({ id: null, error: { code: -32005, data: { limit: 'maxConnections', max: LIMITS.maxConnections } } });
+    expect(JSON.parse(extra.lines[0]!)).toMatchObject({
+      id: null,
+      error: { code: -32005, data: { limit: 'maxConnections', max: LIMITS.maxConnections } },
+    });
     for (const h of held) h.socket.destroy();
     await Promise.all(held.map((h) => h.closed));
     // The daemon counts them gone and takes new connections again.
-    await expect.poll(async () => {
-      const c = new PortmandClient({ socketPath: d.socket });
-      try {
-        return await c.daemon.ping();
-      } catch {
-        return 'refused';
-      } finally {
-        c.close();
-      }
-    }).toBe('pong');
+    await expect
+      .poll(async () => {
+        const c = new PortmandClient({ socketPath: d.socket });
+        try {
+          return await c.daemon.ping();
+        } catch {
+          return 'refused';
+        } finally {
+          c.close();
+        }
+      })
+      .toBe('pong');
   });
 });

@@ -22,7 +22,10 @@ describe('portmand logs', () => {
     expect(pretty.stderr).toBe('');
     expect(pretty.stdout).toMatch(/^\S+Z INFO  audit service.register .*"name":"api"/);
     const json = await runCli(['logs', '--json', '--audit', '--service', 'web'], { PORTMAND_LOG_FILE: logFile });
-    const recs = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const recs = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(recs).toHaveLength(1);
     expect(recs[0]).toMatchObject({ audit: true, method: 'service.register', params: { name: 'web' }, ok: true });
     expect((await runCli(['logs', '--level', 'loud'], { PORTMAND_LOG_FILE: logFile })).code).toBe(2);
@@ -32,7 +35,10 @@ describe('portmand logs', () => {
     const d = daemon();
     await d.client().service.register({ name: 'before', port: 18090 });
     // -n 1 shows 'before' from the file first: once it is printed, the follower is reading from the end.
-    const follower = spawn(process.execPath, [CLI, 'logs', '-f', '-n', '1', '--audit', '--json'], { env: { ...process.env, PORTMAND_LOG_FILE: logFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const follower = spawn(process.execPath, [CLI, 'logs', '-f', '-n', '1', '--audit', '--json'], {
+      env: { ...process.env, PORTMAND_LOG_FILE: logFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const names: string[] = [];
     const waiters: Array<[string, () => void]> = [];
     createInterface({ input: follower.stdout }).on('line', (line) => {
@@ -61,7 +67,11 @@ describe('a configuration error', () => {
   it('exits 78 and names the key', async () => {
     const config = path.join(dir, 'bad.json');
     writeFileSync(config, JSON.stringify({ socket: { mode: '0777' } }));
-    const r = await runCli(['daemon'], { PORTMAND_CONFIG: config, PORTMAND_SOCKET: path.join(dir, 'x.sock'), PORTMAND_STATE_DIR: path.join(dir, 'xs') });
+    const r = await runCli(['daemon'], {
+      PORTMAND_CONFIG: config,
+      PORTMAND_SOCKET: path.join(dir, 'x.sock'),
+      PORTMAND_STATE_DIR: path.join(dir, 'xs'),
+    });
     expect(r.code).toBe(78);
     expect(r.stderr).toContain('socket.mode');
   });
@@ -69,7 +79,11 @@ describe('a configuration error', () => {
   it('a socket group the host does not have exits 78 too (restarting cannot fix it)', async () => {
     const config = path.join(dir, 'nogroup.json');
     writeFileSync(config, JSON.stringify({ socket: { group: 'pm-no-such-group' } }));
-    const r = await runCli(['daemon'], { PORTMAND_CONFIG: config, PORTMAND_SOCKET: path.join(dir, 'y.sock'), PORTMAND_STATE_DIR: path.join(dir, 'ys') });
+    const r = await runCli(['daemon'], {
+      PORTMAND_CONFIG: config,
+      PORTMAND_SOCKET: path.join(dir, 'y.sock'),
+      PORTMAND_STATE_DIR: path.join(dir, 'ys'),
+    });
     expect(r.code).toBe(78);
     expect(r.stderr).toContain('socket.group "pm-no-such-group"');
     cleanup(dir);

@@ -178,7 +178,9 @@ describe('portmand metrics', () => {
       expect((await fetch(url!.replace('/metrics', '/other'))).status).toBe(404);
       expect((await fetch(url!, { method: 'POST' })).status).toBe(405);
 
-      const away = spawn(process.execPath, [CLI, 'metrics', '--serve', '127.0.0.1:0', '--socket', path.join(configDir, 'none.sock')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const away = spawn(process.execPath, [CLI, 'metrics', '--serve', '127.0.0.1:0', '--socket', path.join(configDir, 'none.sock')], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       try {
         const awayLine = await new Promise<string>((resolve) => createInterface({ input: away.stderr! }).once('line', resolve));
         const awayUrl = /^serving (\S+);/.exec(awayLine)![1]!;

@@ -16,7 +16,11 @@ describe('the published package', () => {
       pm.close();
       console.log(JSON.stringify({ a, port: s.port, pid: s.pid }));
     `;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, PORTMAND_SOCKET: daemon().socket }, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: ROOT,
+      env: { ...process.env, PORTMAND_SOCKET: daemon().socket },
+      encoding: 'utf8',
+    });
     const r = JSON.parse(out) as { a: number; port: number; pid: number };
     expect(r.port).toBe(r.a);
     expect(r.pid).toBeGreaterThan(0);
@@ -35,6 +39,20 @@ describe('the published package', () => {
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     const h = spawnSync(process.execPath, [CLI, '--help'], { cwd: '/', encoding: 'utf8' });
     expect(h.status).toBe(0);
-    for (const verb of ['daemon', 'status', 'list', 'allocate', 'release', 'check', 'reserve', 'suggest', 'conflicts', 'resolve', 'watch', 'ports']) expect(h.stdout).toContain(verb);
+    for (const verb of [
+      'daemon',
+      'status',
+      'list',
+      'allocate',
+      'release',
+      'check',
+      'reserve',
+      'suggest',
+      'conflicts',
+      'resolve',
+      'watch',
+      'ports',
+    ])
+      expect(h.stdout).toContain(verb);
   });
 });

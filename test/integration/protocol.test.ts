@@ -19,11 +19,12 @@ async function raw() {
   const closed = new Promise<void>((r) => sock.once('close', () => r()));
   return {
     send: (text: string) => sock.write(text + '\n'),
-    next: () => new Promise<unknown>((resolve) => {
-      const l = lines.shift();
-      if (l !== undefined) resolve(JSON.parse(l));
-      else waiting.push((x) => resolve(JSON.parse(x)));
-    }),
+    next: () =>
+      new Promise<unknown>((resolve) => {
+        const l = lines.shift();
+        if (l !== undefined) resolve(JSON.parse(l));
+        else waiting.push((x) => resolve(JSON.parse(x)));
+      }),
     closed,
     end: () => sock.destroy(),
   };
@@ -80,7 +81,15 @@ describe('wire protocol', () => {
   it('garbage on one connection never disturbs the daemon or other clients', async () => {
     const pm = daemon().client();
     const c = await raw();
-    for (const junk of ['[]', '[1,2]', 'null', '"str"', '{"jsonrpc":"2.0","method":7,"id":1}', '{"jsonrpc":"2.0","id":{},"method":"daemon.ping"}', '{"jsonrpc":"2.0","id":9,"method":"port.allocate","params":"x"}']) {
+    for (const junk of [
+      '[]',
+      '[1,2]',
+      'null',
+      '"str"',
+      '{"jsonrpc":"2.0","method":7,"id":1}',
+      '{"jsonrpc":"2.0","id":{},"method":"daemon.ping"}',
+      '{"jsonrpc":"2.0","id":9,"method":"port.allocate","params":"x"}',
+    ]) {
       c.send(junk);
       expect(await c.next()).toBeDefined();
     }
@@ -93,7 +102,9 @@ describe('wire protocol', () => {
     const depth = 100_000;
     c.send(`{"jsonrpc":"2.0","id":7,"method":"events.subscribe","params":{"types":${'['.repeat(depth)}${']'.repeat(depth)}}}`);
     expect(await c.next()).toMatchObject({ id: 7, error: { code: -32602, data: { field: 'types', problem: expect.any(String) } } });
-    c.send(`{"jsonrpc":"2.0","id":8,"method":"events.unsubscribe","params":{"types":["port_assigned",${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}]}}`);
+    c.send(
+      `{"jsonrpc":"2.0","id":8,"method":"events.unsubscribe","params":{"types":["port_assigned",${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}]}}`,
+    );
     expect(await c.next()).toMatchObject({ id: 8, error: { code: -32602, data: { field: 'types' } } });
     c.end();
   });
@@ -108,8 +119,14 @@ describe('wire protocol', () => {
       ['port.check', { port: 40123, host: notHere }],
     ];
     for (const [method, params] of calls) {
-      const err = await pm.call(method as never, params as never).then(() => null, (e: { code: number; data: unknown }) => e);
-      expect(err, method).toMatchObject({ code: -32602, data: { field: 'host', problem: expect.stringContaining('not an address of this host') } });
+      const err = await pm.call(method as never, params as never).then(
+        () => null,
+        (e: { code: number; data: unknown }) => e,
+      );
+      expect(err, method).toMatchObject({
+        code: -32602,
+        data: { field: 'host', problem: expect.stringContaining('not an address of this host') },
+      });
     }
     expect((await pm.service.list()).map((s) => s.name)).not.toContain('remote-a');
   });

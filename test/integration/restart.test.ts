@@ -9,7 +9,10 @@ const daemon = useDaemon();
 const node = process.execPath;
 let pm: PortmandClient;
 const restarted: Array<PortmandEvent<'service_restarted'>> = [];
-const waiters: Array<{ match: (e: PortmandEvent<'service_restarted'>) => boolean; resolve: (e: PortmandEvent<'service_restarted'>) => void }> = [];
+const waiters: Array<{
+  match: (e: PortmandEvent<'service_restarted'>) => boolean;
+  resolve: (e: PortmandEvent<'service_restarted'>) => void;
+}> = [];
 
 beforeAll(async () => {
   pm = daemon().client({ sendPid: false });
@@ -73,7 +76,13 @@ describe('restart actions', () => {
     expect(env.PORTMAND_SOCKET).toBeUndefined(); // nothing of the daemon's own environment
     // The owner of every service is the daemon's user until callers are identified.
     expect(uid).toBe(process.getuid!());
-    expect((await nextRestart('rs-manual', 'manual')).data).toEqual({ service: 'rs-manual', port, reason: 'manual', ok: true, exitCode: 0 });
+    expect((await nextRestart('rs-manual', 'manual')).data).toEqual({
+      service: 'rs-manual',
+      port,
+      reason: 'manual',
+      ok: true,
+      exitCode: 0,
+    });
   });
 
   it('a restart runs with the new PORT after setPort when onPortChange is "restart"', async () => {
@@ -81,7 +90,13 @@ describe('restart actions', () => {
     const [from, to] = (await pm.port.suggest({ count: 2 })).ports as [number, number];
     await pm.service.register({ name: 'rs-moved', port: from, restart: { command: envWriter(out) }, onPortChange: 'restart' });
     await pm.service.setPort({ name: 'rs-moved', port: to });
-    expect((await nextRestart('rs-moved', 'port_changed')).data).toEqual({ service: 'rs-moved', port: to, reason: 'port_changed', ok: true, exitCode: 0 });
+    expect((await nextRestart('rs-moved', 'port_changed')).data).toEqual({
+      service: 'rs-moved',
+      port: to,
+      reason: 'port_changed',
+      ok: true,
+      exitCode: 0,
+    });
     expect(readEnv(out).env).toMatchObject({ PORT: String(to), PORTMAND_PREVIOUS_PORT: String(from), PORTMAND_SERVICE: 'rs-moved' });
   });
 
@@ -123,7 +138,9 @@ describe('restart actions', () => {
       for (let i = 0; i < 250 && alive; i++) {
         try {
           process.kill(pid, 0);
-          alive = !readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('Z');
+          alive = !readFileSync(`/proc/${pid}/stat`, 'utf8')
+            .replace(/^.*\) /s, '')
+            .startsWith('Z');
           if (alive) await new Promise((res) => setTimeout(res, 20));
         } catch {
           alive = false;
@@ -136,7 +153,11 @@ describe('restart actions', () => {
 
   it('without an action, service.restart says so and runs nothing', async () => {
     await pm.service.register({ name: 'rs-none', port: await free() });
-    expect(await pm.service.restart({ name: 'rs-none' })).toEqual({ name: 'rs-none', restarted: false, error: 'no restart action is configured for this service' });
+    expect(await pm.service.restart({ name: 'rs-none' })).toEqual({
+      name: 'rs-none',
+      restarted: false,
+      error: 'no restart action is configured for this service',
+    });
     const cli = await daemon().cli(['restart', 'rs-none']);
     expect(cli).toMatchObject({ code: 1, stdout: 'rs-none not restarted: no restart action is configured for this service\n' });
   });
@@ -162,7 +183,10 @@ describe('restart actions', () => {
   it('an update without restart keeps the action; null removes it', async () => {
     const port = await free();
     await pm.service.register({ name: 'rs-keep', port, restart: { signal: 'SIGHUP' }, onPortChange: 'restart' });
-    expect(await pm.service.register({ name: 'rs-keep', port, tags: ['x'] })).toMatchObject({ restart: { signal: 'SIGHUP' }, onPortChange: 'restart' });
+    expect(await pm.service.register({ name: 'rs-keep', port, tags: ['x'] })).toMatchObject({
+      restart: { signal: 'SIGHUP' },
+      onPortChange: 'restart',
+    });
     expect(await pm.service.register({ name: 'rs-keep', port, restart: null })).not.toHaveProperty('restart');
   });
 });

@@ -27,7 +27,10 @@ function registration(match: (s: Service) => boolean): Promise<Service> {
 
 /** `portmand run ...` without a TTY, its output collected line by line. */
 function runCli(args: string[]) {
-  const child = spawn(process.execPath, [CLI, 'run', ...args], { env: { ...process.env, ...daemon().env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'run', ...args], {
+    env: { ...process.env, ...daemon().env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const waiting: Array<{ match: (l: string) => boolean; resolve: (l: string) => void }> = [];
   createInterface({ input: child.stdout! }).on('line', (l) => {
@@ -49,11 +52,18 @@ function runCli(args: string[]) {
 }
 
 // A server on $PORT that prints "listening <port> <pid>" and stays up until told to stop.
-const SERVER = "const s = require('net').createServer().listen(Number(process.env.PORT), () => console.log('listening', process.env.PORT, process.pid));";
+const SERVER =
+  "const s = require('net').createServer().listen(Number(process.env.PORT), () => console.log('listening', process.env.PORT, process.pid));";
 
 describe('portmand run', () => {
   it("exits with the child's code, sets PORT, registers the child as the owner, and releases the port", async () => {
-    const r = runCli(['run-exit', '--', process.execPath, '-e', "console.log('port', process.env.PORT, process.pid); setTimeout(() => process.exit(7), 200)"]);
+    const r = runCli([
+      'run-exit',
+      '--',
+      process.execPath,
+      '-e',
+      "console.log('port', process.env.PORT, process.pid); setTimeout(() => process.exit(7), 200)",
+    ]);
     const [, port, pid] = (await r.line((l) => l.startsWith('port '))).split(' ');
     const owned = await registration((s) => s.name === 'run-exit' && s.pid === Number(pid));
     expect(owned.port).toBe(Number(port));
@@ -62,7 +72,16 @@ describe('portmand run', () => {
   });
 
   it('--keep keeps the port, and --env names the variable', async () => {
-    const r = runCli(['run-keep', '--keep', '--env', 'HTTP_PORT', '--', process.execPath, '-e', "console.log('port', process.env.HTTP_PORT)"]);
+    const r = runCli([
+      'run-keep',
+      '--keep',
+      '--env',
+      'HTTP_PORT',
+      '--',
+      process.execPath,
+      '-e',
+      "console.log('port', process.env.HTTP_PORT)",
+    ]);
     const port = Number((await r.line((l) => l.startsWith('port '))).split(' ')[1]);
     expect(await r.done).toBe(0);
     expect((await pm.service.get({ name: 'run-keep' })).port).toBe(port);

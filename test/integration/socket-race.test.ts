@@ -72,29 +72,36 @@ function racer(dir: string, socket: string, i: number, bin: string): { proc: Chi
   return { proc, outcome };
 }
 
-it.runIf(process.platform === 'linux')(`of ${RACERS} daemons racing for one stale socket path, one serves it and the others exit; each round`, async () => {
-  for (let round = 0; round < 2; round++) {
-    const dir = tempDir();
-    dirs.push(dir);
-    const socket = path.join(dir, 'pm.sock');
-    await staleSocket(socket);
-    const gate = barrier(dir);
-    const racers = Array.from({ length: RACERS }, (_, i) => racer(dir, socket, i, gate.bin));
-    await vi.waitUntil(() => gate.waiting() === RACERS, { timeout: 30_000, interval: 20 });
-    gate.release(RACERS);
-    const outcomes = await Promise.all(racers.map((r) => r.outcome));
-    gate.close();
-    const winners = racers.filter((_, i) => outcomes[i] === 'ready');
-    expect(outcomes.filter((o) => o === 'ready'), `round ${round}: ${JSON.stringify(outcomes)}`).toHaveLength(1);
-    expect(outcomes.filter((o) => o !== 'ready').every((o) => o === 1)).toBe(true);
+it.runIf(process.platform === 'linux')(
+  `of ${RACERS} daemons racing for one stale socket path, one serves it and the others exit; each round`,
+  async () => {
+    for (let round = 0; round < 2; round++) {
+      const dir = tempDir();
+      dirs.push(dir);
+      const socket = path.join(dir, 'pm.sock');
+      await staleSocket(socket);
+      const gate = barrier(dir);
+      const racers = Array.from({ length: RACERS }, (_, i) => racer(dir, socket, i, gate.bin));
+      await vi.waitUntil(() => gate.waiting() === RACERS, { timeout: 30_000, interval: 20 });
+      gate.release(RACERS);
+      const outcomes = await Promise.all(racers.map((r) => r.outcome));
+      gate.close();
+      const winners = racers.filter((_, i) => outcomes[i] === 'ready');
+      expect(
+        outcomes.filter((o) => o === 'ready'),
+        `round ${round}: ${JSON.stringify(outcomes)}`,
+      ).toHaveLength(1);
+      expect(outcomes.filter((o) => o !== 'ready').every((o) => o === 1)).toBe(true);
 
-    // The socket reaches the winner, and stopping it removes the socket it made.
-    const winner = winners[0]!.proc;
-    const pm = new PortmandClient({ socketPath: socket });
-    expect((await pm.daemon.status()).pid).toBe(winner.pid);
-    pm.close();
-    winner.kill('SIGTERM');
-    expect((await once(winner, 'exit'))[0]).toBe(0);
-    expect(existsSync(socket)).toBe(false);
-  }
-}, 60_000);
+      // The socket reaches the winner, and stopping it removes the socket it made.
+      const winner = winners[0]!.proc;
+      const pm = new PortmandClient({ socketPath: socket });
+      expect((await pm.daemon.status()).pid).toBe(winner.pid);
+      pm.close();
+      winner.kill('SIGTERM');
+      expect((await once(winner, 'exit'))[0]).toBe(0);
+      expect(existsSync(socket)).toBe(false);
+    }
+  },
+  60_000,
+);

@@ -129,7 +129,11 @@ describe('portmand stats', () => {
   it('--json prints { ports, services, conflicts }; without it, three tables', async () => {
     const json = await daemon().cli(['stats', '--json']);
     expect(json.code).toBe(0);
-    const out = JSON.parse(json.stdout) as { ports: { ranges: Array<{ name: string }> }; services: { services: Array<{ name: string }> }; conflicts: { resolved: number } };
+    const out = JSON.parse(json.stdout) as {
+      ports: { ranges: Array<{ name: string }> };
+      services: { services: Array<{ name: string }> };
+      conflicts: { resolved: number };
+    };
     expect(out.ports.ranges.map((r) => r.name)).toContain('st');
     expect(out.services.services.map((s) => s.name)).toContain('web-s');
     expect(out.conflicts.resolved).toBe(1);

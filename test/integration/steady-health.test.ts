@@ -23,7 +23,11 @@ async function httpServer(status: number): Promise<{ port: number; setStatus(cod
   let code = status;
   const server = http.createServer((_req, res) => res.writeHead(code).end());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { port: (server.address() as net.AddressInfo).port, setStatus: (c) => (code = c), close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    setStatus: (c) => (code = c),
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 /** A port nothing listens on: taken from the OS, then closed. */
@@ -66,15 +70,23 @@ describe('steady health', () => {
     const srv = await httpServer(204);
     const pm = (await daemonIn(dir)).client({ sendPid: false });
     const url = `http://127.0.0.1:${srv.port}/`;
-    await pm.service.register({ name: 'exact', port: srv.port, healthCheck: { type: 'http', url, expectStatus: '200', failuresBeforeUnhealthy: 1 } });
+    await pm.service.register({
+      name: 'exact',
+      port: srv.port,
+      healthCheck: { type: 'http', url, expectStatus: '200', failuresBeforeUnhealthy: 1 },
+    });
     expect((await pm.health.check({ service: 'exact' }))[0]).toMatchObject({ status: 'unhealthy', ok: false, error: 'HTTP 204' });
     await pm.service.register({ name: 'exact', port: srv.port, healthCheck: { type: 'http', url, expectStatus: '200,204' } });
     expect((await pm.health.check({ service: 'exact' }))[0]).toMatchObject({ status: 'healthy', ok: true });
-    await expect(pm.service.register({ name: 'bad-expect', port: srv.port, healthCheck: { type: 'http', url, expectStatus: '2xx' } })).rejects.toMatchObject({
+    await expect(
+      pm.service.register({ name: 'bad-expect', port: srv.port, healthCheck: { type: 'http', url, expectStatus: '2xx' } }),
+    ).rejects.toMatchObject({
       code: -32602,
       data: { field: 'healthCheck.expectStatus' },
     });
-    await expect(pm.service.register({ name: 'bad-threshold', port: srv.port, healthCheck: { type: 'tcp', failuresBeforeUnhealthy: 0 } })).rejects.toMatchObject({
+    await expect(
+      pm.service.register({ name: 'bad-threshold', port: srv.port, healthCheck: { type: 'tcp', failuresBeforeUnhealthy: 0 } }),
+    ).rejects.toMatchObject({
       code: -32602,
       data: { field: 'healthCheck.failuresBeforeUnhealthy' },
     });

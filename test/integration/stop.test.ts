@@ -20,7 +20,7 @@ const daemons: Daemon[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
   for (const d of daemons.splice(0)) await d.stop('SIGKILL');
-  for (const s of servers.splice(0)) s.closeAllConnections(), s.close();
+  for (const s of servers.splice(0)) (s.closeAllConnections(), s.close());
   for (const dir of dirs.splice(0)) cleanup(dir);
 });
 
@@ -68,7 +68,12 @@ describe('SIGTERM under load', () => {
       const pm = d.client({ sendPid: false });
       if (round === 0) {
         for (const [i, port] of ports.entries()) {
-          await pm.service.register({ name: `flap-${i}`, port, host: '127.0.0.1', healthCheck: { type: 'http', url: `http://127.0.0.1:${port}/`, intervalSec: 1 } });
+          await pm.service.register({
+            name: `flap-${i}`,
+            port,
+            host: '127.0.0.1',
+            healthCheck: { type: 'http', url: `http://127.0.0.1:${port}/`, intervalSec: 1 },
+          });
         }
       }
       // Health results are being written when the writers start.
@@ -90,7 +95,13 @@ describe('SIGTERM under load', () => {
       await Promise.all(writers);
       for (const [k, v] of roundAcked) acked.set(k, v);
 
-      expect(code, d.logs.filter((l) => Number(l.level) >= 50).map((l) => JSON.stringify(l)).join('\n')).toBe(0);
+      expect(
+        code,
+        d.logs
+          .filter((l) => Number(l.level) >= 50)
+          .map((l) => JSON.stringify(l))
+          .join('\n'),
+      ).toBe(0);
       expect(existsSync(path.join(d.stateDir, 'portmand.lock'))).toBe(false);
       expect(roundAcked.size).toBeGreaterThanOrEqual(stopAt);
       daemons.splice(daemons.indexOf(d), 1);

@@ -50,7 +50,10 @@ describe('conflict.resolve by', () => {
     }
     expect((await pm().conflict.list({ open: true })).map((c) => c.id)).toContain(id);
 
-    await expect(pm().conflict.resolve({ conflictId: id, strategy: 'auto', by: 'alice' } as ResolveParams)).rejects.toMatchObject({ code: -32602, data: { field: 'by' } });
+    await expect(pm().conflict.resolve({ conflictId: id, strategy: 'auto', by: 'alice' } as ResolveParams)).rejects.toMatchObject({
+      code: -32602,
+      data: { field: 'by' },
+    });
     await pm().conflict.resolve({ conflictId: id, strategy: 'auto' });
     const all = await daemon().cli(['conflicts', '--all']);
     expect(all.code).toBe(0);
@@ -67,7 +70,9 @@ describe('health check errors', () => {
     expect(bad.stderr).toMatch(/url:? must not contain control characters/);
     expect(bad.stderr).not.toMatch(RAW);
 
-    const watch = spawn(process.execPath, [CLI, 'watch', '--types', 'service_health'], { env: { ...process.env, ...daemon().env, NO_COLOR: '1' } });
+    const watch = spawn(process.execPath, [CLI, 'watch', '--types', 'service_health'], {
+      env: { ...process.env, ...daemon().env, NO_COLOR: '1' },
+    });
     closers.push(() => watch.kill());
     const lines = createInterface({ input: watch.stdout });
     const watching = new Promise((resolve) => watch.stderr.once('data', resolve));
@@ -119,7 +124,9 @@ describe('a listener whose process name holds an escape sequence', () => {
     for (const text of [ports.stdout, check.stdout]) expect(text).not.toMatch(RAW);
     const json = await daemon().cli(['ports', '--state', 'listening', '--json']);
     expect(json.stdout).not.toMatch(RAW);
-    expect((JSON.parse(json.stdout) as Array<{ port: number; listener?: { process?: string } }>).find((p) => p.port === port)?.listener?.process).toBe(`pm${CLEAR}x`);
+    expect(
+      (JSON.parse(json.stdout) as Array<{ port: number; listener?: { process?: string } }>).find((p) => p.port === port)?.listener?.process,
+    ).toBe(`pm${CLEAR}x`);
   });
 });
 

@@ -32,7 +32,21 @@ afterAll(() => {
 function startTop(session: string, width = 120, height = 40): void {
   // One echo, so the whole report is on screen at once.
   const report = `code=$?; modes=$(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '); echo "EXITED $code $modes END"; sleep 600`;
-  tmux('new-session', '-d', '-s', session, '-x', String(width), '-y', String(height), '-e', `PORTMAND_SOCKET=${daemon().socket}`, '-e', 'NO_COLOR=', `${process.execPath} ${CLI} top; ${report}`);
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    String(width),
+    '-y',
+    String(height),
+    '-e',
+    `PORTMAND_SOCKET=${daemon().socket}`,
+    '-e',
+    'NO_COLOR=',
+    `${process.execPath} ${CLI} top; ${report}`,
+  );
 }
 
 /** The screen once `ready` holds (tmux has no event to await, so the pane is read until it does). */

@@ -36,15 +36,26 @@ describe('a client that half-closes its side', () => {
     await once(server, 'listening');
     const port = (server.address() as net.AddressInfo).port;
     const pm = d.client({ sendPid: false });
-    await pm.service.register({ name: 'slow-hc', port, healthCheck: { type: 'http', url: `http://127.0.0.1:${port}/`, timeoutMs: 10_000 } });
+    await pm.service.register({
+      name: 'slow-hc',
+      port,
+      healthCheck: { type: 'http', url: `http://127.0.0.1:${port}/`, timeoutMs: 10_000 },
+    });
 
-    const lines = await halfClosed(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'health.check', params: { service: 'slow-hc' } })}\n`);
+    const lines = await halfClosed(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'health.check', params: { service: 'slow-hc' } })}\n`,
+    );
     expect(lines).toEqual([{ jsonrpc: '2.0', id: 1, result: [expect.objectContaining({ service: 'slow-hc', status: 'healthy' })] }]);
     server.close();
   });
 
   it('gets the answer to a mutation queued behind a large batch, and the mutation is applied once', async () => {
-    const batch = Array.from({ length: 300 }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method: 'port.allocate', params: { service: `hc-batch-${i}` } }));
+    const batch = Array.from({ length: 300 }, (_, i) => ({
+      jsonrpc: '2.0',
+      id: i + 1,
+      method: 'port.allocate',
+      params: { service: `hc-batch-${i}` },
+    }));
     const last = { jsonrpc: '2.0', id: 'last', method: 'service.register', params: { name: 'hc-last', port: 18777 } };
     // The last line has no newline, as `printf '%s' '{...}' | nc -N -U` sends it.
     const lines = await halfClosed(`${JSON.stringify(batch)}\n${JSON.stringify(last)}`);

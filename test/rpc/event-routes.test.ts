@@ -56,6 +56,9 @@ describe('events.subscribe and events.unsubscribe validate their params', () => 
 
   it('passes typed values on', () => {
     const conn = fakeConn();
-    expect(routes['events.subscribe']({ types: ['port_assigned'], sinceSeq: 0 }, { conn })).toMatchObject({ subscribed: ['port_assigned'], seq: 0 });
+    expect(routes['events.subscribe']({ types: ['port_assigned'], sinceSeq: 0 }, { conn })).toMatchObject({
+      subscribed: ['port_assigned'],
+      seq: 0,
+    });
   });
 });

@@ -40,17 +40,38 @@ async function setup() {
     },
   });
   await registry.mutate((tx) => {
-    tx.apply(registerEffects(tx.state, { name: 'web', port: 20_000, protocol: 'tcp', host: '0.0.0.0', tags: [], origin: 'register', owner: { uid: 1 } }, T0));
-    tx.apply(reserveEffects({ port: 21_000, protocol: 'tcp', reason: 'kept', createdAt: new Date(T0).toISOString(), owner: { uid: 1 } }, { now: T0, why: 'reserve' }));
+    tx.apply(
+      registerEffects(
+        tx.state,
+        { name: 'web', port: 20_000, protocol: 'tcp', host: '0.0.0.0', tags: [], origin: 'register', owner: { uid: 1 } },
+        T0,
+      ),
+    );
+    tx.apply(
+      reserveEffects(
+        { port: 21_000, protocol: 'tcp', reason: 'kept', createdAt: new Date(T0).toISOString(), owner: { uid: 1 } },
+        { now: T0, why: 'reserve' },
+      ),
+    );
   });
   journal.length = 0;
-  const app = { registry, allocator: {}, isLocalAddress: async () => true, healthTargetRefusal: async () => null, user: 'daemon' } as unknown as App;
+  const app = {
+    registry,
+    allocator: {},
+    isLocalAddress: async () => true,
+    healthTargetRefusal: async () => null,
+    user: 'daemon',
+  } as unknown as App;
   return { registry, journal, table: methodTable(app) };
 }
 
 describe('every mutating route hands the access check to its mutation', () => {
   it('covers every method the access layer guards', () => {
-    expect(Object.keys(RULES).filter((m) => !NOT_MUTATING.has(m)).sort()).toEqual(Object.keys(CALLS).sort());
+    expect(
+      Object.keys(RULES)
+        .filter((m) => !NOT_MUTATING.has(m))
+        .sort(),
+    ).toEqual(Object.keys(CALLS).sort());
   });
 
   it.each(Object.entries(CALLS))('%s is refused inside the lock when its check says no, and changes nothing', async (method, params) => {

@@ -8,7 +8,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_LINE_BYTES } from '../../client/protocol.ts';
 import { createJsonRpc } from '../../daemon/transport/jsonrpc.ts';
 import type { SocketConnection } from '../../daemon/transport/connection.ts';
-import { SocketInUseError, SocketPathError, startServer, type Connection, type RunningServer, type ServerOptions } from '../../daemon/transport/server.ts';
+import {
+  SocketInUseError,
+  SocketPathError,
+  startServer,
+  type Connection,
+  type RunningServer,
+  type ServerOptions,
+} from '../../daemon/transport/server.ts';
 
 let dir: string;
 let sock: string;
@@ -189,7 +196,10 @@ describe('connections', () => {
     expect(conn.closed).toBe(true);
     // More was sent than the limit and the kernel's buffer hold, so the limit, not luck, ended it.
     expect(sent * payload.length).toBeGreaterThan(limit);
-    expect(log.warn).toHaveBeenCalledWith(expect.objectContaining({ conn: slowId }), expect.stringContaining('unread events passed the limit'));
+    expect(log.warn).toHaveBeenCalledWith(
+      expect.objectContaining({ conn: slowId }),
+      expect.stringContaining('unread events passed the limit'),
+    );
   });
 
   it('sends answers past the limit to a client that reads them, pipelined', async () => {
@@ -262,10 +272,7 @@ describe('socket file', () => {
   });
 
   it('replaces a stale socket left by a killed daemon', async () => {
-    const child = spawn(process.execPath, [
-      '-e',
-      `require('net').createServer().listen(${JSON.stringify(sock)}, () => console.log('up'))`,
-    ]);
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => console.log('up'))`]);
     await once(child.stdout, 'data');
     child.kill('SIGKILL');
     await once(child, 'exit');

@@ -49,7 +49,10 @@ async function findOwners(root: string, sockets: ProcSocket[]): Promise<Map<numb
   const wanted = new Set(sockets.map((s) => s.inode).filter((i) => i > 0));
   const owners = new Map<number, number>();
   if (wanted.size === 0) return owners;
-  const pids = (await readdir(root)).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  const pids = (await readdir(root))
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
   for (let i = 0; i < pids.length && owners.size < wanted.size; i += BATCH) {
     const batch = await Promise.all(pids.slice(i, i + BATCH).map((pid) => fdLinks(root, pid)));
     for (const [inode, pid] of lowestOwners(batch, wanted)) {

@@ -80,11 +80,7 @@ export function lowestOwners(
 }
 
 /** Joins sockets to their owners; a socket whose owner is unknown gets no pid. */
-export function withOwners(
-  sockets: ProcSocket[],
-  owners: ReadonlyMap<number, number>,
-  names: ReadonlyMap<number, string>,
-): Observation[] {
+export function withOwners(sockets: ProcSocket[], owners: ReadonlyMap<number, number>, names: ReadonlyMap<number, string>): Observation[] {
   return sockets.map(({ inode, ...base }) => {
     const pid = inode > 0 ? owners.get(inode) : undefined;
     return observation(base, { pid, process: pid !== undefined ? names.get(pid) : undefined });

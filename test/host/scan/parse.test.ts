@@ -147,16 +147,59 @@ describe('systeminformation networkConnections()', () => {
   });
 
   it.each(['si-netstat.nonroot.json', 'si-ss.nonroot.json'])('%s: pid null becomes no pid', (name) => {
-    const expected = except(tcpOnly(TRUTH_NONROOT), 38007, rec('tcp', 38007, name.startsWith('si-netstat') ? 'fe80::fc:ff:fe00:' : 'fe80::fc:ff:fe00:1'));
+    const expected = except(
+      tcpOnly(TRUTH_NONROOT),
+      38007,
+      rec('tcp', 38007, name.startsWith('si-netstat') ? 'fe80::fc:ff:fe00:' : 'fe80::fc:ff:fe00:1'),
+    );
     expect(finishObservations(fromSystemInformation(siFixture(name)))).toEqual(expected);
   });
 
   // Shaped like systeminformation's macOS branch (netstat -natvln): not captured here.
   it.each([
-    [{ protocol: 'tcp46', localAddress: '*', localPort: '5000', peerAddress: '*', peerPort: '*', state: 'LISTEN', pid: 612, process: 'ControlCenter' }, rec('tcp', 5000, '::', 612, 'ControlCenter')],
-    [{ protocol: 'tcp4', localAddress: '*', localPort: '7000', peerAddress: '*', peerPort: '*', state: 'LISTEN', pid: 612, process: 'x' }, rec('tcp', 7000, '0.0.0.0', 612, 'x')],
-    [{ protocol: 'tcp6', localAddress: 'fe80::1%lo0', localPort: '631', peerAddress: '*', peerPort: '*', state: 'LISTEN', pid: 1, process: 'cupsd' }, rec('tcp', 631, 'fe80::1', 1, 'cupsd')],
-    [{ protocol: 'udp4', localAddress: '*', localPort: '5353', peerAddress: '*', peerPort: '*', state: 'UNKNOWN', pid: Number.NaN, process: '' }, rec('udp', 5353, '0.0.0.0')],
+    [
+      {
+        protocol: 'tcp46',
+        localAddress: '*',
+        localPort: '5000',
+        peerAddress: '*',
+        peerPort: '*',
+        state: 'LISTEN',
+        pid: 612,
+        process: 'ControlCenter',
+      },
+      rec('tcp', 5000, '::', 612, 'ControlCenter'),
+    ],
+    [
+      { protocol: 'tcp4', localAddress: '*', localPort: '7000', peerAddress: '*', peerPort: '*', state: 'LISTEN', pid: 612, process: 'x' },
+      rec('tcp', 7000, '0.0.0.0', 612, 'x'),
+    ],
+    [
+      {
+        protocol: 'tcp6',
+        localAddress: 'fe80::1%lo0',
+        localPort: '631',
+        peerAddress: '*',
+        peerPort: '*',
+        state: 'LISTEN',
+        pid: 1,
+        process: 'cupsd',
+      },
+      rec('tcp', 631, 'fe80::1', 1, 'cupsd'),
+    ],
+    [
+      {
+        protocol: 'udp4',
+        localAddress: '*',
+        localPort: '5353',
+        peerAddress: '*',
+        peerPort: '*',
+        state: 'UNKNOWN',
+        pid: Number.NaN,
+        process: '',
+      },
+      rec('udp', 5353, '0.0.0.0'),
+    ],
   ])('macOS-style %j', (conn, expected) => {
     expect(fromSystemInformation([conn])).toEqual([expected]);
   });
