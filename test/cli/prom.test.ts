@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { collectMetrics, downMetrics, renderProm, type MetricsInput } from '../../client/cli/prom.ts';
 import type { Conflict, DaemonStatus, RangeStats } from '../../client/protocol.ts';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { parseProm } from './prom-parse.ts';
 
 const HOSTILE = 'evil\\"} portmand_up 0\nportmand_fake{x="1"} 1';
@@ -68,6 +69,18 @@ describe('portmand metrics: Prometheus text format 0.0.4', () => {
     families
       .get(name)
       ?.samples.find((s) => JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort()))?.value;
+
+  it('is read by a third-party parser (parse-prometheus-text-format) with the same families, values and labels, hostile ones included', () => {
+    const theirs = parsePrometheusTextFormat(text);
+    expect(theirs.map((f) => f.name).sort()).toEqual([...families.keys()].sort());
+    for (const f of theirs) {
+      const ours = families.get(f.name)!;
+      expect(f.type.toLowerCase()).toBe(ours.type);
+      expect(f.metrics.map((m) => [m.labels ?? {}, Number(m.value)])).toEqual(ours.samples.map((x) => [x.labels, x.value]));
+    }
+    const hostile = theirs.find((f) => f.name === 'portmand_health_up')!.metrics.find((m) => m.labels?.service === HOSTILE);
+    expect(hostile?.value).toBe('0');
+  });
 
   it('parses back strictly: HELP and TYPE once per family, before its samples', () => {
     for (const f of families.values()) {

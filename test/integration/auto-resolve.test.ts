@@ -31,7 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of servers) s.close();
-  for (const c of children) c.kill('SIGKILL');
+  for (const c of children) c.kill('SIGTERM');
   await d.stop();
   cleanup(d.dir);
 });
@@ -143,7 +143,7 @@ describe('automatic resolution', () => {
   it("leaves a lease alone when its owner's own child listens on the port (get-port, then spawn a server)", async () => {
     // The lease's owner listens nowhere itself; it starts a server on the port it was given.
     const script =
-      "process.stdin.once('data', (p) => require('child_process').spawn(process.execPath, ['-e', `require('net').createServer().listen(${Number(p)}, () => console.log('up'))`], { stdio: 'inherit' }))";
+      "process.stdin.once('data', (p) => { const c = require('child_process').spawn(process.execPath, ['-e', `require('net').createServer().listen(${Number(p)}, () => console.log('up'))`], { stdio: 'inherit' }); process.on('SIGTERM', () => { c.kill(); process.exit(0); }); })";
     const owner = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'ignore'] });
     children.push(owner);
     const { port } = await pm.port.allocate({ service: 'lease-child', pid: owner.pid! });
