@@ -13,7 +13,7 @@ import { EventBus } from './events.ts';
 import { HealthMonitor } from './health.ts';
 import { hostAccess, probeThrough, vetTarget } from './host/health-probe.ts';
 import { InFlight } from './inflight.ts';
-import { ephemeralRange, pidAlive, processStart, processStarts } from './host/process.ts';
+import { ephemeralRange, pidAlive, processStart, processStarts, processUids } from './host/process.ts';
 import { createJsonRpc } from './transport/jsonrpc.ts';
 import { createLog, routeCronLogs, withAudit, type Log } from './log.ts';
 import { groupId, UnknownGroupError } from './host/groups.ts';
@@ -33,7 +33,7 @@ import path from 'node:path';
 import { Callers } from './access/callers.ts';
 import { withAccess } from './access/guard.ts';
 import { Limiter } from './access/limiter.ts';
-import { restartRefusal, type AccessPolicy } from './core/access.ts';
+import { ownerOf, restartRefusal, type AccessPolicy } from './core/access.ts';
 import { PeerLookup, socketFd, socketIsPrivate } from './host/peer-cred.ts';
 import { groupsOf, primaryGid, userName } from './host/users.ts';
 import { adoptOwnerless } from './ops/ownership.ts';
@@ -145,6 +145,8 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     run: runCommand,
     signal: sendSignal,
     pidStart: processStart,
+    pidUids: processUids,
+    ownerUid: (s) => ownerOf(s, policy).uid,
     publish,
     // A root daemon runs each command as the service's owner; a per-user daemon can only run it as itself.
     runAs: (s) =>

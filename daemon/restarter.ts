@@ -21,6 +21,10 @@ export interface RestarterDeps {
   signal: (pid: number, signal: NodeJS.Signals) => string | null;
   /** The pid's start mark now, to tell the owner from a process that reused its pid. */
   pidStart: (pid: number) => Promise<string | null>;
+  /** The uids the pid belongs to for kill(2) (real, saved); null when unknown. */
+  pidUids: (pid: number) => Promise<readonly number[] | null>;
+  /** The uid a service belongs to (its owner; the daemon's user for records from before owners). */
+  ownerUid: (s: ServiceRecord) => number;
   publish: (e: EmittedEvent) => void;
   runAs: RunAs;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
@@ -115,6 +119,14 @@ export class Restarter {
     if (s.pidStart !== undefined) {
       const start = await this.deps.pidStart(pid);
       if (start !== s.pidStart) return { restarted: false, error: `process ${pid} is not the service's owner any more` };
+    }
+    // The daemon may be root and the pid is whatever a client (or a token's holder) said: signal only a
+    // process the service's owner could signal itself, never someone else's (root may signal any).
+    const owner = this.deps.ownerUid(s);
+    if (owner !== 0) {
+      const uids = await this.deps.pidUids(pid);
+      if (uids === null || !uids.includes(owner))
+        return { restarted: false, error: `process ${pid} does not belong to the service's owner (uid ${owner})` };
     }
     const failed = this.deps.signal(pid, signal);
     this.deps.log.info({ service: s.name, pid, signal, ...(failed && { error: failed }) }, 'restart signal sent');

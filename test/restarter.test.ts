@@ -19,11 +19,12 @@ const service = (over: Partial<ServiceRecord> = {}): ServiceRecord => ({
 const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
 
 /** A restarter whose commands finish only when the test says so. */
-function setup(over: Partial<ServiceRecord> = {}) {
+function setup(over: Partial<ServiceRecord> = {}, uids: (pid: number) => readonly number[] | null = () => [1000, 1000]) {
   const state = emptyState();
   state.services.web = service(over);
   const runs: Array<{ spec: CommandSpec; finish: (o?: Partial<CommandOutcome>) => void }> = [];
   const events: EmittedEvent[] = [];
+  const signalled: number[] = [];
   let running = 0;
   let overlapped = false;
   const r = new Restarter({
@@ -39,13 +40,15 @@ function setup(over: Partial<ServiceRecord> = {}) {
           ),
         });
       }),
-    signal: () => null,
+    signal: (pid) => (signalled.push(pid), null),
     pidStart: async () => null,
+    pidUids: async (pid) => uids(pid),
+    ownerUid: (s) => s.owner?.uid ?? 1000,
     publish: (e) => events.push(e),
     runAs: () => undefined,
     log: quiet,
   });
-  return { state, r, runs, events, overlapped: () => overlapped };
+  return { state, r, runs, events, signalled, overlapped: () => overlapped };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -102,5 +105,27 @@ describe('Restarter', () => {
     }
     const t = setup({ restart: { signal: 'SIGHUP' }, pid: 4242, pidStart: 'then' });
     expect(await t.r.request('web', 'manual')).toEqual({ restarted: false, error: "process 4242 is not the service's owner any more" });
+  });
+
+  it("a signal action signals only a process of the service's owner: a client-given pid is never someone else's", async () => {
+    const owner = { uid: 1000, user: 'alice' };
+    // Another user's process (root's sshd, bob's shell): refused, nothing sent, though a root daemon could.
+    for (const uids of [[0, 0], [1001, 1001], null]) {
+      const t = setup({ restart: { signal: 'SIGTERM' }, pid: 4242, owner }, () => uids);
+      expect(await t.r.request('web', 'manual')).toEqual({
+        restarted: false,
+        error: "process 4242 does not belong to the service's owner (uid 1000)",
+      });
+      expect(t.signalled).toEqual([]);
+    }
+    // The owner's own process (its real or saved uid, as kill(2) decides) is signalled.
+    for (const uids of [[1000, 1000], [1000, 0], [0, 1000]]) {
+      const t = setup({ restart: { signal: 'SIGTERM' }, pid: 4242, owner }, () => uids);
+      expect(await t.r.request('web', 'manual')).toEqual({ restarted: true });
+      expect(t.signalled).toEqual([4242]);
+    }
+    // A service root owns may signal any process, as root itself could.
+    const t = setup({ restart: { signal: 'SIGTERM' }, pid: 4242, owner: { uid: 0, user: 'root' } }, () => [1001, 1001]);
+    expect(await t.r.request('web', 'manual')).toEqual({ restarted: true });
   });
 });

@@ -121,3 +121,35 @@ function isZombie(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * The uids that own a process for kill(2): its real and saved uids (a sender
+ * whose uid is one of them may signal it). Null when the pid does not run or
+ * the OS will not say. Linux reads /proc/<pid>/status; macOS asks `ps`.
+ */
+export async function processUids(pid: number, platform: NodeJS.Platform = process.platform): Promise<number[] | null> {
+  if (platform === 'linux') {
+    try {
+      return statusUids(await readFile(`/proc/${pid}/status`, 'utf8'));
+    } catch {
+      return null;
+    }
+  }
+  if (platform === 'darwin' || platform === 'freebsd') {
+    let out = '';
+    try {
+      out = (await run('ps', ['-o', 'ruid=,svuid=', '-p', String(pid)], { env: { LC_ALL: 'C', PATH: '/bin:/usr/bin' } })).stdout;
+    } catch {
+      return null;
+    }
+    const uids = out.trim().split(/\s+/).map(Number);
+    return uids.length === 2 && uids.every((u) => Number.isInteger(u) && u >= 0) ? uids : null;
+  }
+  return null;
+}
+
+/** The real and saved uids from a /proc/<pid>/status text ("Uid:\treal\teffective\tsaved\tfs"). */
+export function statusUids(status: string): number[] | null {
+  const m = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$/m.exec(status);
+  return m ? [Number(m[1]), Number(m[3])] : null;
+}

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { processStart, processStarts, procStatStart, psStarts } from '../../daemon/host/process.ts';
+import { processStart, processStarts, processUids, procStatStart, psStarts, statusUids } from '../../daemon/host/process.ts';
 
 // A /proc/<pid>/stat line whose command name holds spaces and parentheses; starttime (field 22) is 137037.
 const stat = '28369 (a) b (c) S 27746 27746 5749 0 -1 4194304 124 0 0 0 0 0 0 0 20 0 1 0 137037 3133440 363 18446744073709551615';
@@ -47,5 +47,14 @@ describe.skipIf(!['linux', 'darwin'].includes(process.platform))('processStart o
       await once(child, 'exit');
     }
     expect(await processStart(child.pid!)).toBeNull();
+  });
+});
+
+describe('processUids', () => {
+  it('reads the real and saved uids from a status text, and this process’s own', async () => {
+    expect(statusUids('Name:\tsu\nUid:\t1000\t0\t0\t0\nGid:\t1000\t1000\t1000\t1000\n')).toEqual([1000, 0]);
+    expect(statusUids('Name:\tx\n')).toBeNull();
+    if (process.platform === 'linux') expect(await processUids(process.pid)).toEqual([process.getuid!(), process.getuid!()]);
+    expect(await processUids(2 ** 31 - 2)).toBeNull();
   });
 });
