@@ -33,7 +33,7 @@ import path from 'node:path';
 import { Callers } from './access/callers.ts';
 import { withAccess } from './access/guard.ts';
 import { Limiter } from './access/limiter.ts';
-import { ownerOf, restartRefusal, type AccessPolicy } from './core/access.ts';
+import { commandUser, ownerOf, restartRefusal, type AccessPolicy } from './core/access.ts';
 import { PeerLookup, socketFd, socketIsPrivate } from './host/peer-cred.ts';
 import { groupsOf, primaryGid, userName } from './host/users.ts';
 import { adoptOwnerless } from './ops/ownership.ts';
@@ -148,9 +148,11 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     pidUids: processUids,
     ownerUid: (s) => ownerOf(s, policy).uid,
     publish,
-    // A root daemon runs each command as the service's owner; a per-user daemon can only run it as itself.
-    runAs: (s) =>
-      process.getuid?.() === 0 && s.owner && s.owner.uid !== 0 ? { uid: s.owner.uid, gid: primaryGid(s.owner.uid) } : undefined,
+    // A root daemon runs each command as the service's owner; a per-user daemon runs only its own user's.
+    runAs: (s) => {
+      const as = commandUser(s, policy, process.getuid?.() === 0);
+      return as === 'self' || as === null ? as : { uid: as.uid, gid: primaryGid(as.uid) };
+    },
     log,
   });
   const policyDeps = {

@@ -11,8 +11,8 @@ import type { RunCommand } from './host/run-command.ts';
 
 export type RestartOutcome = Omit<RestartResult, 'name'>;
 
-/** Whom a command runs as: undefined runs it as the daemon's own user. */
-export type RunAs = (s: ServiceRecord) => { uid: number; gid: number } | undefined;
+/** Whom a command runs as: 'self' is the daemon's own user; null: nobody it may become (the command is not run). */
+export type RunAs = (s: ServiceRecord) => { uid: number; gid: number } | 'self' | null;
 
 export interface RestarterDeps {
   state: State;
@@ -138,13 +138,16 @@ export class Restarter {
     action: Extract<ServiceRecord['restart'], { command: string[] }>,
     previous: number | undefined,
   ): Promise<RestartOutcome> {
+    const as = this.deps.runAs(s);
+    if (as === null)
+      return { restarted: false, error: "the daemon does not run as root, so it cannot run a command as the service's owner" };
     const timeoutSec = action.timeoutSec ?? LIMITS.restartTimeoutDefaultSec;
     const o = await this.deps.run({
       argv: action.command,
       ...(action.cwd !== undefined && { cwd: action.cwd }),
       env: restartEnv(s, action.env, previous),
       timeoutMs: timeoutSec * 1000,
-      ...this.deps.runAs(s),
+      ...(as !== 'self' && as),
     });
     const error = runError(o, timeoutSec);
     const record = {

@@ -45,7 +45,7 @@ function setup(over: Partial<ServiceRecord> = {}, uids: (pid: number) => readonl
     pidUids: async (pid) => uids(pid),
     ownerUid: (s) => s.owner?.uid ?? 1000,
     publish: (e) => events.push(e),
-    runAs: () => undefined,
+    runAs: (s) => (s.owner === undefined ? 'self' : s.owner.uid === 1000 ? { uid: 1000, gid: 1000 } : null),
     log: quiet,
   });
   return { state, r, runs, events, signalled, overlapped: () => overlapped };
@@ -127,5 +127,21 @@ describe('Restarter', () => {
     // A service root owns may signal any process, as root itself could.
     const t = setup({ restart: { signal: 'SIGTERM' }, pid: 4242, owner: { uid: 0, user: 'root' } }, () => [1001, 1001]);
     expect(await t.r.request('web', 'manual')).toEqual({ restarted: true });
+  });
+
+  it("runs a command as the owner the daemon may become, and not at all as anyone else", async () => {
+    const mine = setup({ owner: { uid: 1000 } });
+    const ran = mine.r.request('web', 'manual');
+    await tick();
+    expect(mine.runs.map((r) => [r.spec.uid, r.spec.gid])).toEqual([[1000, 1000]]);
+    mine.runs[0]!.finish();
+    expect(await ran).toEqual({ restarted: true, exitCode: 0 });
+    // An owner the daemon cannot become (a per-user daemon on a shared socket): never run as the daemon's user instead.
+    const theirs = setup({ owner: { uid: 1001, user: 'bob' } });
+    expect(await theirs.r.request('web', 'manual')).toEqual({
+      restarted: false,
+      error: "the daemon does not run as root, so it cannot run a command as the service's owner",
+    });
+    expect(theirs.runs).toEqual([]);
   });
 });

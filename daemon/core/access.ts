@@ -87,6 +87,19 @@ export function restartRefusal(caller: Caller | undefined, service: { owner?: Ow
   return `a restart action runs as the service's owner (${o.user ?? `uid ${o.uid}`}), so only its owner or an admin may set one; a token is not enough`;
 }
 
+/**
+ * Whom a service's restart command runs as: 'self' (the daemon's own user,
+ * when that is the owner), the owner's uid (a root daemon switches to it), or
+ * null: the owner is another user and a daemon that is not root cannot become
+ * them, so it must not run the command at all (as itself, it would hand any
+ * caller of a shared socket the daemon user's rights).
+ */
+export function commandUser(service: { owner?: Owner }, policy: AccessPolicy, daemonIsRoot: boolean): 'self' | { uid: number } | null {
+  const { uid } = ownerOf(service, policy);
+  if (uid === policy.daemonUid) return 'self';
+  return daemonIsRoot ? { uid } : null;
+}
+
 export function whoami(caller: Caller, policy: AccessPolicy): WhoAmI {
   return {
     uid: caller.uid,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAdmin, ownerOf, refusal, restartRefusal, type AccessPolicy, type Caller, type Target } from '../../daemon/core/access.ts';
+import { commandUser, isAdmin, ownerOf, refusal, restartRefusal, type AccessPolicy, type Caller, type Target } from '../../daemon/core/access.ts';
 
 const policy: AccessPolicy = { daemonUid: 999, daemonUser: 'portmand', adminGid: 50 };
 const caller = (uid: number, gids: number[] = []): Caller => ({ uid, gids, via: 'peer' });
@@ -69,5 +69,20 @@ describe('restartRefusal', () => {
     const said = restartRefusal(caller, service, policy);
     if (problem === null) expect(said).toBeNull();
     else expect(said).toContain(problem);
+  });
+});
+
+describe('commandUser', () => {
+  it.each([
+    ["the daemon's user owns it", { owner: { uid: 999 } }, false, 'self'],
+    ['a record from before owners (the daemon user owns it)', {}, false, 'self'],
+    ['another user, root daemon: becomes the owner', { owner: { uid: 1000 } }, true, { uid: 1000 }],
+    ['another user, per-user daemon: runs nothing, never as the daemon user', { owner: { uid: 1000 } }, false, null],
+  ] as const)('%s', (_, service, root, as) => expect(commandUser(service, policy, root)).toEqual(as));
+  it('a root daemon runs a root-owned service as root, and nothing of a non-root owner as root', () => {
+    const rootPolicy = { ...policy, daemonUid: 0 };
+    expect(commandUser({ owner: { uid: 0 } }, rootPolicy, true)).toBe('self');
+    expect(commandUser({}, rootPolicy, true)).toBe('self');
+    expect(commandUser({ owner: { uid: 1000 } }, rootPolicy, true)).toEqual({ uid: 1000 });
   });
 });
