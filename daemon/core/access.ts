@@ -75,16 +75,18 @@ export function refusal(
 
 /**
  * Why this caller may not set a restart action on `service` (undefined: a new
- * service, which the caller will own), or null. The command
- * runs as the service's owner, so only the owner or an admin may set it: a
- * token lets its holder move or restart a service, not run code as its owner.
+ * service, which the caller will own), or null. The command runs as the
+ * service's owner, so only the owner or root may set it: an admin-group member
+ * may move anyone's service, but setting a command would run code as its owner
+ * (as root for a root-owned one); and a token lets its holder move or restart a
+ * service, not run code as its owner.
  */
 export function restartRefusal(caller: Caller | undefined, service: { owner?: Owner } | undefined, policy: AccessPolicy): string | null {
   if (!caller) return 'the caller is not identified';
-  if (isAdmin(caller, policy) || service === undefined) return null;
+  if (caller.uid === 0 || service === undefined) return null;
   const o = ownerOf(service, policy);
   if (o.uid === caller.uid) return null;
-  return `a restart action runs as the service's owner (${o.user ?? `uid ${o.uid}`}), so only its owner or an admin may set one; a token is not enough`;
+  return `a restart action runs as the service's owner (${o.user ?? `uid ${o.uid}`}), so only its owner or root may set one; neither the admin group nor a token is enough`;
 }
 
 /**

@@ -62,7 +62,11 @@ describe('restartRefusal', () => {
     ['the owner', alice, { owner: { uid: 1000, user: 'alice' } }, null],
     ['an admin', root, { owner: { uid: 1000, user: 'alice' } }, null],
     ['anyone, for a service not yet registered (the caller will own it)', bob, undefined, null],
-    ['someone else, token or not', bob, { owner: { uid: 1000, user: 'alice' } }, 'only its owner or an admin may set one'],
+    ['someone else, token or not', bob, { owner: { uid: 1000, user: 'alice' } }, 'only its owner or root may set one'],
+    // Admin-group members may move anyone's service, but a command would run as its owner: as root for a root-owned one.
+    ['an admin-group member, on a root-owned service', caller(1002, [50]), { owner: { uid: 0, user: 'root' } }, 'only its owner or root'],
+    ["an admin-group member, on someone else's", caller(1002, [50]), { owner: { uid: 1000, user: 'alice' } }, 'only its owner or root'],
+    ['an admin-group member, on its own', caller(1002, [50]), { owner: { uid: 1002 } }, null],
     ['someone else, on a record from before owners (the daemon user owns it)', bob, {}, 'portmand'],
     ['a caller the daemon could not identify', undefined, { owner: { uid: 1000 } }, 'not identified'],
   ] as const)('%s', (_, caller, service, problem) => {
