@@ -119,7 +119,11 @@ describe('Restarter', () => {
       expect(t.signalled).toEqual([]);
     }
     // The owner's own process (its real or saved uid, as kill(2) decides) is signalled.
-    for (const uids of [[1000, 1000], [1000, 0], [0, 1000]]) {
+    for (const uids of [
+      [1000, 1000],
+      [1000, 0],
+      [0, 1000],
+    ]) {
       const t = setup({ restart: { signal: 'SIGTERM' }, pid: 4242, owner }, () => uids);
       expect(await t.r.request('web', 'manual')).toEqual({ restarted: true });
       expect(t.signalled).toEqual([4242]);
@@ -129,7 +133,7 @@ describe('Restarter', () => {
     expect(await t.r.request('web', 'manual')).toEqual({ restarted: true });
   });
 
-  it("runs a command as the owner the daemon may become, and not at all as anyone else", async () => {
+  it('runs a command as the owner the daemon may become, and not at all as anyone else', async () => {
     const mine = setup({ owner: { uid: 1000 } });
     const ran = mine.r.request('web', 'manual');
     await tick();

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { commandUser, isAdmin, ownerOf, refusal, restartRefusal, type AccessPolicy, type Caller, type Target } from '../../daemon/core/access.ts';
+import {
+  commandUser,
+  isAdmin,
+  ownerOf,
+  refusal,
+  restartRefusal,
+  type AccessPolicy,
+  type Caller,
+  type Target,
+} from '../../daemon/core/access.ts';
 
 const policy: AccessPolicy = { daemonUid: 999, daemonUser: 'portmand', adminGid: 50 };
 const caller = (uid: number, gids: number[] = []): Caller => ({ uid, gids, via: 'peer' });
