@@ -1,5 +1,5 @@
 // Where the daemon's socket and state live. The rules are pure functions of
-// the environment so that the daemon (config.ts) and every client compute the
+// the environment so that the daemon (daemon/config/config.ts) and every client compute the
 // same paths from the same inputs, and tests can feed any environment.
 import { existsSync } from 'node:fs';
 import os from 'node:os';

@@ -1,8 +1,8 @@
 // Wiring only: config, store, registry, scanner, server, signals. This is the
 // one place that builds concrete objects; everything else receives them.
 import { packageVersion } from '../client/version.ts';
-import { ConfigError, readConfig, type Config } from './config.ts';
-import { effectiveConfig } from './config-report.ts';
+import { ConfigError, readConfig, type Config } from './config/config.ts';
+import { effectiveConfig } from './config/report.ts';
 import { BROWSER_UNSAFE_PORTS } from './core/allocate.ts';
 import { portKey, type EmittedEvent } from './core/state.ts';
 import { reserveEffects } from './core/service-effects.ts';
@@ -10,18 +10,18 @@ import { listConflicts } from './ops/conflicts.ts';
 import { Allocator } from './ops/allocator.ts';
 import { Reconciler } from './ops/reconciler.ts';
 import { EventBus } from './events.ts';
-import { HealthMonitor } from './health.ts';
+import { HealthMonitor } from './health/monitor.ts';
 import { hostAccess, probeThrough, vetTarget } from './host/health-probe.ts';
 import { InFlight } from './inflight.ts';
 import { ephemeralRange, pidAlive, processStart, processStarts, processUids } from './host/process.ts';
 import { createJsonRpc } from './transport/jsonrpc.ts';
-import { createLog, routeCronLogs, withAudit, type Log } from './log.ts';
+import { createLog, routeCronLogs, withAudit, type Log } from './log/log.ts';
 import { groupId, UnknownGroupError } from './host/groups.ts';
 import { bindProbe, isLocalAddress } from './host/bind-probe.ts';
 import { Registry } from './registry.ts';
 import type { RpcContext } from './rpc/app.ts';
 import { methodTable } from './rpc/table.ts';
-import { defaultScanSource, Scanner } from './scanner.ts';
+import { defaultScanSource, Scanner } from './scan/scanner.ts';
 import { SocketInUseError, SocketPathError, startServer } from './transport/server.ts';
 import { StateDirInUseError, StateSchemaTooNewError, Store } from './store/store.ts';
 import { sweepExpired } from './ops/sweep.ts';
@@ -37,11 +37,11 @@ import { commandUser, ownerOf, restartRefusal, type AccessPolicy } from './core/
 import { PeerLookup, socketFd, socketIsPrivate } from './host/peer-cred.ts';
 import { groupsOf, primaryGid, userName } from './host/users.ts';
 import { adoptOwnerless } from './ops/ownership.ts';
-import { Restarter } from './restarter.ts';
+import { Restarter } from './act/restarter.ts';
 import { runCommand, sendSignal } from './host/run-command.ts';
-import { AutoResolver } from './auto-resolver.ts';
+import { AutoResolver } from './act/auto-resolver.ts';
 import { descendsFrom } from './host/ancestry.ts';
-import { Alerter, postJson } from './alerts.ts';
+import { Alerter, postJson } from './act/alerts.ts';
 import { autoResolve, planNow } from './ops/auto-resolve.ts';
 
 /** How often expired leases and reservations are looked for. */

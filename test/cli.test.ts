@@ -442,7 +442,7 @@ describe('help and strict options', () => {
   );
 
   it('the daemon verb documents every environment variable the daemon reads', () => {
-    const config = readFileSync(path.join(ROOT, 'daemon/config.ts'), 'utf8');
+    const config = readFileSync(path.join(ROOT, 'daemon/config/config.ts'), 'utf8');
     const read = new Set(config.match(/PORTMAND_[A-Z_]+/g));
     const documented = VERBS.find((v) => v.name === 'daemon')!.details!;
     expect(read.size).toBeGreaterThan(5);

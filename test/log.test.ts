@@ -5,9 +5,9 @@ import cron from 'node-cron';
 import { paint } from '../client/cli/format.ts';
 import { escapeControl } from '../client/escape.ts';
 import { formatLogRecord, parseLogLine } from '../client/log-format.ts';
-import { buildConfig, ConfigError } from '../daemon/config.ts';
-import { createLog, routeCronLogs, withAudit } from '../daemon/log.ts';
-import { logOutput } from '../daemon/log-output.ts';
+import { buildConfig, ConfigError } from '../daemon/config/config.ts';
+import { createLog, routeCronLogs, withAudit } from '../daemon/log/log.ts';
+import { logOutput } from '../daemon/log/output.ts';
 import { gidFromGroupLines } from '../daemon/host/groups.ts';
 import { inheritedSocketFd } from '../daemon/transport/activation.ts';
 

@@ -75,8 +75,8 @@ async function show(ctx: Context): Promise<number> {
 
 // The daemon's code is loaded only here and in check(), on demand.
 async function computeLocally(ctx: Context): Promise<EffectiveConfig | number> {
-  const { localConfig } = await import('../../daemon/config-report.ts');
-  const { ConfigError } = await import('../../daemon/config.ts');
+  const { localConfig } = await import('../../daemon/config/report.ts');
+  const { ConfigError } = await import('../../daemon/config/config.ts');
   try {
     return localConfig({ ...ctx.io.env }, processPathContext());
   } catch (err) {
@@ -86,7 +86,7 @@ async function computeLocally(ctx: Context): Promise<EffectiveConfig | number> {
 }
 
 async function check(ctx: Context, file: string | undefined): Promise<number> {
-  const { checkConfigFile } = await import('../../daemon/config-report.ts');
+  const { checkConfigFile } = await import('../../daemon/config/report.ts');
   const r = await checkConfigFile(file, { ...ctx.io.env }, processPathContext());
   if (r.problems.length > 0) return reportProblems(ctx, r.path, r.problems);
   if (ctx.json) ctx.io.out(JSON.stringify({ path: r.path, found: r.found, ok: true, problems: [] }));

@@ -1,4 +1,4 @@
-// Which alerts an event sets off. Pure: the shell (daemon/alerts.ts) runs them.
+// Which alerts an event sets off. Pure: the shell (daemon/act/alerts.ts) runs them.
 import { SEVERITIES, type EventType, type Severity } from '../../client/protocol.ts';
 import type { EmittedEvent } from './state.ts';
 

@@ -1,5 +1,5 @@
 // When the daemon runs a service's restart action on its own, and what the
-// action's environment says. Pure: the restarter (daemon/restarter.ts) asks.
+// action's environment says. Pure: the restarter (daemon/act/restarter.ts) asks.
 import type { RestartReason } from '../../client/protocol.ts';
 import type { AssignmentEvent, ServiceRecord } from './state.ts';
 

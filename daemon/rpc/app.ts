@@ -5,13 +5,13 @@ import type { AutoResolvePlan, Conflict, EffectiveConfig, MethodName, ResultOf }
 import type { CheckTarget } from '../core/health.ts';
 import type { RequestStats } from '../core/request-stats.ts';
 import type { EventBus } from '../events.ts';
-import type { HealthResults } from '../health.ts';
+import type { HealthResults } from '../health/monitor.ts';
 import type { Allocator } from '../ops/allocator.ts';
 import type { Reconciler } from '../ops/reconciler.ts';
 import type { Registry } from '../registry.ts';
 import type { AccessContext } from '../access/guard.ts';
 import type { Callers } from '../access/callers.ts';
-import type { Restarter } from '../restarter.ts';
+import type { Restarter } from '../act/restarter.ts';
 import type { LocalAddressCheck, Params } from './validate.ts';
 
 /** A call's context: its connection, and (for mutating calls) its caller, set by the access layer. */

@@ -3,11 +3,11 @@
 // a timeout and a bounded retry. Alerts run in the background: none ever
 // holds up a request, a publisher or another alert, and a failure is logged
 // and announced as alert_failed, never thrown.
-import type { PortmandEvent } from '../client/protocol.ts';
-import { alertsFor, type AlertRule } from './core/alerts.ts';
-import type { EmittedEvent } from './core/state.ts';
-import type { RunCommand } from './host/run-command.ts';
-import { runError } from './core/restart-policy.ts';
+import type { PortmandEvent } from '../../client/protocol.ts';
+import { alertsFor, type AlertRule } from '../core/alerts.ts';
+import type { EmittedEvent } from '../core/state.ts';
+import type { RunCommand } from '../host/run-command.ts';
+import { runError } from '../core/restart-policy.ts';
 
 /** Attempts per webhook delivery, and the pause before the second (doubled after). */
 export const WEBHOOK_ATTEMPTS = 3;

@@ -1,9 +1,9 @@
 // Listening sockets -> Scan, on a node-cron schedule and on demand.
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Observation, Scan } from './core/observation.ts';
+import type { Observation, Scan } from '../core/observation.ts';
 import { cronPlan, isDue, type CronPlan } from './schedule.ts';
 
-export { defaultScanSource } from './host/scan/default-source.ts';
+export { defaultScanSource } from '../host/scan/default-source.ts';
 
 /** Where observations come from; a rejection is a failed scan. */
 export type ScanSource = () => Promise<Observation[]>;

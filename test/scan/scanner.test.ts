@@ -1,8 +1,8 @@
 // The Scanner: schedule (node-cron under vitest's fake clock), failures,
 // overlap, and coalesced scanNow() calls.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Observation, Scan } from '../daemon/core/observation.ts';
-import { Scanner, type ScannerOptions, type ScanSource } from '../daemon/scanner.ts';
+import type { Observation, Scan } from '../../daemon/core/observation.ts';
+import { Scanner, type ScannerOptions, type ScanSource } from '../../daemon/scan/scanner.ts';
 
 const listener: Observation = { protocol: 'tcp', address: '::', port: 8080, family: 6, pid: 7, process: 'web' };
 

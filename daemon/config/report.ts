@@ -4,8 +4,8 @@
 // lazily to compute the same view when no daemon runs, and to check a file.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { EffectiveConfig } from '../client/protocol.ts';
-import { configFilePath, type PathContext } from '../client/paths.ts';
+import type { EffectiveConfig } from '../../client/protocol.ts';
+import { configFilePath, type PathContext } from '../../client/paths.ts';
 import { buildConfig, ConfigError, loadConfig, parseConfigFile, type Config } from './config.ts';
 
 type Env = Record<string, string | undefined>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cronPlan, isDue } from '../daemon/schedule.ts';
+import { cronPlan, isDue } from '../../daemon/scan/schedule.ts';
 
 describe('cronPlan', () => {
   it.each([

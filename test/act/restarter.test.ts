@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { emptyState, type EmittedEvent, type ServiceRecord } from '../daemon/core/state.ts';
-import type { CommandOutcome, CommandSpec } from '../daemon/host/run-command.ts';
-import { Restarter } from '../daemon/restarter.ts';
+import { emptyState, type EmittedEvent, type ServiceRecord } from '../../daemon/core/state.ts';
+import type { CommandOutcome, CommandSpec } from '../../daemon/host/run-command.ts';
+import { Restarter } from '../../daemon/act/restarter.ts';
 
 const service = (over: Partial<ServiceRecord> = {}): ServiceRecord => ({
   name: 'web',

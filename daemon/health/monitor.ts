@@ -2,9 +2,9 @@
 // a schedule (each service's intervalSec, else PORTMAND_HEALTH_INTERVAL) and
 // on demand, and owns their results. Each service has at most one probe in
 // flight; a probe is aborted when its service goes away or its check changes,
-// and its result then is dropped. Slots are shared fairly (health-slots.ts).
+// and its result then is dropped. Slots are shared fairly (health/slots.ts).
 import cron, { type ScheduledTask } from 'node-cron';
-import type { HealthResult } from '../client/protocol.ts';
+import type { HealthResult } from '../../client/protocol.ts';
 import {
   checkEffects,
   checkTarget,
@@ -15,11 +15,11 @@ import {
   type CheckTarget,
   type ProbeOutcome,
   type Thresholds,
-} from './core/health.ts';
-import type { EmittedEvent } from './core/state.ts';
-import { ProbeSlots, DEFAULT_SLOT_LIMITS, type Priority, type SlotLimits } from './health-slots.ts';
-import type { HealthProbe } from './host/health-probe.ts';
-import type { Registry } from './registry.ts';
+} from '../core/health.ts';
+import type { EmittedEvent } from '../core/state.ts';
+import { ProbeSlots, DEFAULT_SLOT_LIMITS, type Priority, type SlotLimits } from './slots.ts';
+import type { HealthProbe } from '../host/health-probe.ts';
+import type { Registry } from '../registry.ts';
 
 export interface HealthOptions {
   registry: Registry;

@@ -1,7 +1,7 @@
 // The config file's `conflicts` object: which conflicts the daemon resolves
 // by itself (core/auto-resolve.ts) and how often it may move one service.
-import { CONFLICT_TYPES, SEVERITIES, type ConflictType, type Severity } from '../client/protocol.ts';
-import { DEFAULT_CONFLICT_POLICY, type AutoResolveRule, type ConflictPolicy } from './core/auto-resolve.ts';
+import { CONFLICT_TYPES, SEVERITIES, type ConflictType, type Severity } from '../../client/protocol.ts';
+import { DEFAULT_CONFLICT_POLICY, type AutoResolveRule, type ConflictPolicy } from '../core/auto-resolve.ts';
 
 /** A configuration problem, named by its key path; config.ts turns it into a ConfigError. */
 export class ConflictsConfigError extends Error {}

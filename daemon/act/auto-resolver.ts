@@ -1,7 +1,7 @@
 // When the automatic resolution policy runs: after every scan, and when a
 // conflict opens between scans (a duplicate registration). One pass at a
 // time; a request during a pass asks for one more after it.
-import type { EmittedEvent } from './core/state.ts';
+import type { EmittedEvent } from '../core/state.ts';
 
 export class AutoResolver {
   private running: Promise<void> | null = null;

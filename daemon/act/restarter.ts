@@ -4,10 +4,10 @@
 // for one more run after it, shared by every request that comes meanwhile,
 // so the last request always sees a run that started after it (with the
 // port as it is then) and a burst of moves costs two runs, not one per move.
-import { LIMITS, type RestartReason, type RestartResult } from '../client/protocol.ts';
-import { moveWhy, restartEnv, restartsOnMove, runError } from './core/restart-policy.ts';
-import type { EmittedEvent, ServiceRecord, State } from './core/state.ts';
-import type { RunCommand } from './host/run-command.ts';
+import { LIMITS, type RestartReason, type RestartResult } from '../../client/protocol.ts';
+import { moveWhy, restartEnv, restartsOnMove, runError } from '../core/restart-policy.ts';
+import type { EmittedEvent, ServiceRecord, State } from '../core/state.ts';
+import type { RunCommand } from '../host/run-command.ts';
 
 export type RestartOutcome = Omit<RestartResult, 'name'>;
 

@@ -1,8 +1,8 @@
 // The config file's `alerts` list: which events set off a command or a
 // webhook. The operator writes this file, so a command and a URL are trusted
 // as written; only their shape is checked here.
-import { EVENT_TYPES, SEVERITIES, type EventType, type Severity } from '../client/protocol.ts';
-import { DEFAULT_ALERT_TIMEOUT_MS, type AlertRule } from './core/alerts.ts';
+import { EVENT_TYPES, SEVERITIES, type EventType, type Severity } from '../../client/protocol.ts';
+import { DEFAULT_ALERT_TIMEOUT_MS, type AlertRule } from '../core/alerts.ts';
 
 /** A configuration problem, named by its key path; config.ts turns it into a ConfigError. */
 export class AlertsConfigError extends Error {}

@@ -1,7 +1,7 @@
 // Where the daemon's log lines go, decided from the environment alone (pure):
 // a person at a terminal reads pretty lines; the journal, a pipe or a file
 // get one JSON object per line that `portmand logs` and jq can read back.
-import { shouldColor } from '../client/cli/format.ts';
+import { shouldColor } from '../../client/cli/format.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

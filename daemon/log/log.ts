@@ -3,10 +3,10 @@
 // on SIGHUP so logrotate can move the file away).
 import cron from 'node-cron';
 import { pino, type Logger } from 'pino';
-import { paint } from '../client/cli/format.ts';
-import { formatLogRecord, parseLogLine } from '../client/log-format.ts';
-import type { LogOutput } from './log-output.ts';
-import { ErrorCode, MUTATING_METHODS } from '../client/protocol.ts';
+import { paint } from '../../client/cli/format.ts';
+import { formatLogRecord, parseLogLine } from '../../client/log-format.ts';
+import type { LogOutput } from './output.ts';
+import { ErrorCode, MUTATING_METHODS } from '../../client/protocol.ts';
 
 export type Log = Logger;
 

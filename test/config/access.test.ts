@@ -1,6 +1,6 @@
 // The config keys of the access issue: `access` and `limits`.
 import { describe, expect, it } from 'vitest';
-import { buildConfig, DEFAULT_LIMITS } from '../daemon/config.ts';
+import { buildConfig, DEFAULT_LIMITS } from '../../daemon/config/config.ts';
 
 const user = { platform: 'linux', uid: 1000, home: '/home/ada' };
 const build = (json: Record<string, unknown>) =>

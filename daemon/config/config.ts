@@ -4,17 +4,17 @@
 // is the only place in the daemon that reads process.env.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROTOCOLS, type ConfigSource, type Protocol, type Range } from '../client/protocol.ts';
-import { configFilePath, defaultSocketPath, defaultStateDir, processPathContext, type PathContext } from '../client/paths.ts';
-import { BUILTIN_RANGES } from './core/ranges.ts';
-import { LOG_LEVELS, type LogLevel } from './log.ts';
-import { logOutput, type LogOutput } from './log-output.ts';
-import { SYNC_MODES, type SyncMode } from './store/store.ts';
-import { inheritedSocketFd } from './transport/activation.ts';
-import type { ConflictPolicy } from './core/auto-resolve.ts';
-import { conflictPolicy } from './config-conflicts.ts';
-import type { AlertRule } from './core/alerts.ts';
-import { alertRules } from './config-alerts.ts';
+import { PROTOCOLS, type ConfigSource, type Protocol, type Range } from '../../client/protocol.ts';
+import { configFilePath, defaultSocketPath, defaultStateDir, processPathContext, type PathContext } from '../../client/paths.ts';
+import { BUILTIN_RANGES } from '../core/ranges.ts';
+import { LOG_LEVELS, type LogLevel } from '../log/log.ts';
+import { logOutput, type LogOutput } from '../log/output.ts';
+import { SYNC_MODES, type SyncMode } from '../store/store.ts';
+import { inheritedSocketFd } from '../transport/activation.ts';
+import type { ConflictPolicy } from '../core/auto-resolve.ts';
+import { conflictPolicy } from './conflicts.ts';
+import type { AlertRule } from '../core/alerts.ts';
+import { alertRules } from './alerts.ts';
 
 export interface ConfiguredReservation {
   port: number;
@@ -57,9 +57,9 @@ export interface Config {
   access: { adminGroup: string | null };
   /** Config `limits`: per-caller mutation rate, connections, and how long a half-sent line may wait. */
   limits: Limits;
-  /** Config `conflicts`: what the daemon resolves by itself (config-conflicts.ts). */
+  /** Config `conflicts`: what the daemon resolves by itself (config/conflicts.ts). */
   conflicts: ConflictPolicy;
-  /** Config `alerts` (config-alerts.ts). */
+  /** Config `alerts` (config/alerts.ts). */
   alerts: AlertRule[];
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ProbeSlots, type Lease, type Priority } from '../daemon/health-slots.ts';
+import { ProbeSlots, type Lease, type Priority } from '../../daemon/health/slots.ts';
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());

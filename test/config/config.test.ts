@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { configFilePath } from '../client/paths.ts';
-import { buildConfig, ConfigError, loadConfig, readConfigFile } from '../daemon/config.ts';
-import { checkConfigFile, effectiveConfig } from '../daemon/config-report.ts';
+import { configFilePath } from '../../client/paths.ts';
+import { buildConfig, ConfigError, loadConfig, readConfigFile } from '../../daemon/config/config.ts';
+import { checkConfigFile, effectiveConfig } from '../../daemon/config/report.ts';
 
 const user = { platform: 'linux', uid: 1000, home: '/home/ada' };
 const file = (json: Record<string, unknown>) => ({ path: '/etc/portmand.json', json });
