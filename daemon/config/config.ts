@@ -15,6 +15,29 @@ import type { ConflictPolicy } from '../core/auto-resolve.ts';
 import { conflictPolicy } from './conflicts.ts';
 import type { AlertRule } from '../core/alerts.ts';
 import { alertRules } from './alerts.ts';
+import {
+  attempt,
+  bool,
+  ConfigError,
+  every,
+  groupName,
+  int,
+  keyed,
+  keyPath,
+  list,
+  note,
+  oneOf,
+  port,
+  read,
+  refuseUnknown,
+  seconds,
+  text,
+  type ConfigFile,
+  type Env,
+  type Trace,
+} from './readers.ts';
+
+export { ConfigError, type ConfigFile };
 
 export interface ConfiguredReservation {
   port: number;
@@ -81,20 +104,6 @@ export interface HealthConfig {
   successesBeforeHealthy?: number;
 }
 
-/** A bad setting; `problems` holds every one found (one a line in the message), each naming its variable or file and key. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  readonly problems: string[];
-  constructor(problems: string | string[]) {
-    const list = typeof problems === 'string' ? [problems] : problems;
-    super(list.join('\n'));
-    this.problems = list;
-  }
-}
-
-type Env = Record<string, string | undefined>;
-export type ConfigFile = { path: string; json: Record<string, unknown> };
-
 /**
  * The config file's top-level keys. `portserver` is named in PROTOCOL.md but
  * not parsed yet: it is known here so that a file using it is not refused.
@@ -117,151 +126,8 @@ const TOP_LEVEL_KEYS = [
   'portserver',
 ];
 
-/** What buildConfig records as it reads: where each value came from, and every problem, so that one run reports them all. */
-interface Trace {
-  sources: Record<string, ConfigSource>;
-  problems: string[];
-}
-
-const DEFAULT: ConfigSource = { from: 'default' };
-
 /** Config fields that are not settings: facts of this run, or derived from other settings. */
 const NOT_SETTINGS = ['configFile', 'configLocation', 'listenFd', 'logOutput', 'sources'];
-
-/** A day: an interval must stay far below the 2^31-1 ms a timer holds (setInterval turns longer ones into 1 ms). */
-const MAX_INTERVAL_SEC = 86_400;
-
-// The readers: every setting, from the environment or the file, is read by one
-// of these, and a bad value is refused with a message naming where it came
-// from (the variable, or the file and key).
-
-/** A whole number in [min, max], as a number or as decimal digits (the environment's form). */
-function int(value: unknown, where: string, min: number, max: number, unit = ''): number {
-  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${where} must be a whole number${unit} from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-function oneOf<T extends string>(value: unknown, where: string, choices: readonly T[]): T {
-  if (!choices.includes(value as T))
-    throw new ConfigError(`${where} must be one of ${choices.map((c) => `"${c}"`).join(', ')}, got ${JSON.stringify(value)}`);
-  return value as T;
-}
-
-/** true or false, as a boolean or as the word (the environment's form). */
-function bool(value: unknown, where: string): boolean {
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
-  throw new ConfigError(`${where} must be true or false, got ${JSON.stringify(value)}`);
-}
-
-function text(value: unknown, where: string): string {
-  if (typeof value !== 'string') throw new ConfigError(`${where} must be a string, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-/**
- * A setting's raw value and where it came from: the environment variable when
- * it is set and not empty, else the file's key (a dotted path reaches into
- * objects: `socket.group`), else undefined.
- */
-function setting(
-  env: Env,
-  file: ConfigFile | null,
-  envName: string | null,
-  key: string | null,
-): { value: unknown; where: string; source: ConfigSource } | undefined {
-  if (envName !== null && env[envName] !== undefined && env[envName] !== '')
-    return { value: env[envName], where: envName, source: { from: 'env', variable: envName } };
-  const value = key !== null && file ? valueAt(file.json, key) : undefined;
-  if (value !== undefined) return { value, where: `${file!.path}: ${key}`, source: { from: 'file', path: file!.path, key: key! } };
-  return undefined;
-}
-
-function valueAt(json: Record<string, unknown>, keyPath: string): unknown {
-  let at: unknown = json;
-  for (const part of keyPath.split('.'))
-    at = typeof at === 'object' && at !== null && !Array.isArray(at) ? (at as Record<string, unknown>)[part] : undefined;
-  return at;
-}
-
-/**
- * One setting, read by `reader`. Given the trace, it records the setting's
- * source under its file key (else its variable), and a bad value becomes a
- * problem there while the fallback stands in, so the next settings are read too.
- */
-function read<T>(
-  env: Env,
-  file: ConfigFile | null,
-  envName: string | null,
-  key: string | null,
-  fallback: T,
-  reader: (value: unknown, where: string) => T,
-  trace?: Trace,
-): T {
-  const s = setting(env, file, envName, key);
-  if (trace) trace.sources[(key ?? envName)!] = s?.source ?? DEFAULT;
-  return s === undefined ? fallback : attempt(trace, () => reader(s.value, s.where), fallback);
-}
-
-/** Records where a value that is not read by `read` came from. */
-function note(trace: Trace, name: string, env: Env, file: ConfigFile | null, envName: string | null, key: string | null): void {
-  trace.sources[name] = setting(env, file, envName, key)?.source ?? DEFAULT;
-}
-
-/** Runs a reader; with a trace, its problems are noted and the fallback stands in. */
-function attempt<T>(trace: Trace | undefined, fn: () => T, fallback: T): T {
-  if (!trace) return fn();
-  try {
-    return fn();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    trace.problems.push(...err.problems);
-    return fallback;
-  }
-}
-
-/** Maps every item, so that a problem in one does not hide the next one's: all are thrown together. */
-function every<T, R>(items: T[], fn: (item: T, i: number) => R): R[] {
-  const problems: string[] = [];
-  const out: R[] = [];
-  items.forEach((item, i) => {
-    try {
-      out.push(fn(item, i));
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      problems.push(...err.problems);
-    }
-  });
-  if (problems.length) throw new ConfigError(problems);
-  return out;
-}
-
-/** A key nothing reads is refused (a typo would otherwise be silently ignored): each one, by its path. */
-function refuseUnknown(obj: Record<string, unknown>, where: string, known: readonly string[]): void {
-  const unknown = Object.keys(obj).filter((k) => !known.includes(k));
-  if (unknown.length) throw new ConfigError(unknown.map((k) => `${keyPath(where, k)} is not a known key (expected: ${known.join(', ')})`));
-}
-
-/** `where` + key, as a path: `file: socket.group`; a key that is not a plain name is quoted (`socket["a b"]`). */
-function keyPath(where: string, key: string): string {
-  if (!/^[A-Za-z_$][\w$-]*$/.test(key)) return `${where}[${JSON.stringify(key)}]`;
-  return where.endsWith(': ') ? `${where}${key}` : `${where}.${key}`;
-}
-
-const port = (value: unknown, where: string): number => int(value, where, 1, 65535);
-const seconds = (value: unknown, where: string): number => int(value, where, 1, MAX_INTERVAL_SEC, ' of seconds');
-
-function list(raw: unknown, where: string, shape: string): Array<Record<string, unknown>> {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw new ConfigError(`${where} must be an array of ${shape}`);
-  return raw.map((r: unknown, i) => {
-    if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new ConfigError(`${where}[${i}] must be an object ${shape}`);
-    return r as Record<string, unknown>;
-  });
-}
 
 const SOCKET_MODES: Record<string, number> = { '0600': 0o600, '0660': 0o660, '0666': 0o666 };
 
@@ -328,39 +194,6 @@ function fileHealth(raw: unknown, file: string): HealthConfig {
   return out;
 }
 
-/** An object of known keys, each read by its reader; an unknown key or a wrong type names the key path. */
-function keyed<T extends object>(
-  raw: unknown,
-  where: string,
-  defaults: T,
-  readers: { [K in keyof T]: (value: unknown, where: string) => T[K] },
-): T {
-  if (raw === undefined) return { ...defaults };
-  const keys = Object.keys(readers).join(', ');
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${where} must be an object { ${keys} }`);
-  const out = { ...defaults };
-  for (const [key, value] of Object.entries(raw)) {
-    if (!Object.hasOwn(readers, key)) throw new ConfigError(`${where}.${key} is not a known key (expected: ${keys})`);
-    out[key as keyof T] = readers[key as keyof T](value, `${where}.${key}`);
-  }
-  return out;
-}
-
-/** Runs a reader that lives in its own file, turning its refusal into a ConfigError. */
-function wrapped<T>(read: () => T): T {
-  try {
-    return read();
-  } catch (err) {
-    throw new ConfigError((err as Error).message);
-  }
-}
-
-const groupName = (value: unknown, where: string): string => {
-  if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(value))
-    throw new ConfigError(`${where} must be a group name, got ${JSON.stringify(value)}`);
-  return value;
-};
-
 /**
  * Builds the configuration from environment variables and the parsed config
  * file (pure), with the source of each value. Every problem found is thrown
@@ -404,8 +237,8 @@ export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext,
         }),
       { ...DEFAULT_LIMITS },
     ),
-    conflicts: attempt(trace, () => wrapped(() => conflictPolicy(f.conflicts, name)), conflictPolicy(undefined, name)),
-    alerts: attempt(trace, () => wrapped(() => alertRules(f.alerts, name)), []),
+    conflicts: attempt(trace, () => conflictPolicy(f.conflicts, name), conflictPolicy(undefined, name)),
+    alerts: attempt(trace, () => alertRules(f.alerts, name), []),
     configLocation: configFilePath(env, ctx),
     sources: trace.sources,
   };

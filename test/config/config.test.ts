@@ -347,3 +347,41 @@ describe("daemon.config never shows an alert webhook's secrets", () => {
     expect(shown).not.toMatch(/s3cret|t0ken|bot:/);
   });
 });
+
+describe('the conflicts and alerts keys', () => {
+  const problem = (json: Record<string, unknown>): string => {
+    try {
+      buildConfig({}, file(json), user);
+    } catch (e) {
+      return (e as ConfigError).problems.join('\n');
+    }
+    return '';
+  };
+
+  it('are read with their defaults, and a good file gives what it says', () => {
+    const config = buildConfig(
+      {},
+      file({
+        conflicts: { autoResolve: [{ type: 'foreign_listener', strategy: 'auto' }], maxMovesPerHour: 5 },
+        alerts: [{ on: ['conflict_detected'], command: ['true'] }],
+      }),
+      user,
+    );
+    expect(config.conflicts).toEqual({ autoResolve: [{ type: 'foreign_listener', strategy: 'auto' }], maxMovesPerHour: 5 });
+    expect(config.alerts).toEqual([{ on: ['conflict_detected'], command: ['true'], timeoutMs: 5000 }]);
+    expect(buildConfig({}, file({}), user)).toMatchObject({ conflicts: { autoResolve: [], maxMovesPerHour: 3 }, alerts: [] });
+  });
+
+  it.each([
+    [{ conflicts: { autoResolve: [{ type: 'nope', strategy: 'auto' }] } }, 'conflicts.autoResolve[0].type must be one of'],
+    [{ conflicts: { autoResolve: [{ type: 'drift' }] } }, 'conflicts.autoResolve[0].strategy is required'],
+    [{ conflicts: { maxMovesPerHour: -1 } }, 'conflicts.maxMovesPerHour must be a whole number from 0 to 1000'],
+    [{ conflicts: { often: 1 } }, 'conflicts.often is not a known key'],
+    [{ alerts: [{ on: ['conflict_detected'] }] }, 'alerts[0] needs a command or a webhook'],
+    [{ alerts: [{ on: ['nope'], command: ['x'] }] }, 'alerts[0].on must be one of'],
+    [{ alerts: [{ on: ['conflict_detected'], webhook: 'ftp://x' }] }, 'alerts[0].webhook must be an http:// or https:// URL'],
+    [{ alerts: {} }, 'alerts must be an array of'],
+  ])('%j is refused naming its key path', (json, said) => {
+    expect(problem(json)).toContain(`/etc/portmand.json: ${said}`);
+  });
+});
