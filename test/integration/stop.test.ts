@@ -72,7 +72,9 @@ describe('SIGTERM under load', () => {
             name: `flap-${i}`,
             port,
             host: '127.0.0.1',
-            healthCheck: { type: 'http', url: `http://127.0.0.1:${port}/`, intervalSec: 1 },
+            // One result flips the status either way, so every round sees transitions:
+            // with the default streak of two failures, strict alternation never would.
+            healthCheck: { type: 'http', url: `http://127.0.0.1:${port}/`, intervalSec: 1, failuresBeforeUnhealthy: 1 },
           });
         }
       }
