@@ -57,6 +57,9 @@ describe('portmand/get-port', () => {
     const mine = [...(await leases()).values()].filter((l) => l.port === port);
     expect(mine).toEqual([{ port, pid: process.pid }]);
     await close(await listen(port));
+    // A host name, as listen() takes, is checked on its first address.
+    const local = await getPort({ host: 'localhost' });
+    await close(await listen(local, 'localhost'));
   });
 
   it('takes the first free preferred port, never one another lease holds, and clearLockedPorts() gives it back', async () => {
