@@ -7,11 +7,16 @@ import type { AllocateParams, EventType, MethodName, ParamsOf, PortmandEvent, Pr
 import { PortmandError } from './errors.ts';
 import { answerChallenge, TokenBook } from './auth.ts';
 import { currentSocketPath } from './paths.ts';
+import { PortWatch, type PortChangeListener } from './port-watch.ts';
+import { allocatePreferred } from './allocate-preferred.ts';
+import { excludedPorts, preferredPorts } from './port-preferences.ts';
 
 export type * from './protocol.ts';
 export { ErrorCode, EVENT_TYPES, EVENT_METHOD, MAX_LINE_BYTES } from './protocol.ts';
 export { PortmandError, ConnectionError, DaemonUnavailableError, DaemonTimeoutError } from './errors.ts';
 export { currentSocketPath, currentStateDir } from './paths.ts';
+export { portNumbers } from './port-preferences.ts';
+export type { PortChangeListener } from './port-watch.ts';
 
 /** Params are optional exactly where the contract has no required field. */
 export type CallArgs<M extends MethodName> = {} extends ParamsOf<M> ? [params?: ParamsOf<M>] : [params: ParamsOf<M>];
@@ -60,6 +65,9 @@ export class PortmandClient {
   private readonly listeners = new Map<EventType | '*', Set<(event: PortmandEvent) => void>>();
   private subscribed: EventType[] = [];
   private lastSeq: number | undefined;
+  private readonly portWatch = new PortWatch();
+  /** Whether onPortChange added port_assigned to the subscription (and so takes it away after the last watcher). */
+  private portSubscription = false;
 
   readonly service = {
     register: (params: RegisterParams) => this.call('service.register', this.withPid(params)),
@@ -68,6 +76,14 @@ export class PortmandClient {
     setPort: this.method('service.setPort'),
     unregister: this.method('service.unregister'),
     restart: this.method('service.restart'),
+    /**
+     * Calls `fn(port, previous)` whenever the service's port changes
+     * (service.setPort, a conflict resolution, the daemon moving it, a
+     * registration elsewhere), also across reconnects: a change made while
+     * the connection was down is reported once it is back. Resolves, once
+     * the daemon has confirmed the subscription, to a function that stops it.
+     */
+    onPortChange: (name: string, fn: PortChangeListener) => this.watchPort(name, fn),
   };
   readonly port = {
     list: this.method('port.list'),
@@ -195,6 +211,49 @@ export class PortmandClient {
     return this;
   }
 
+  private async watchPort(name: string, fn: PortChangeListener): Promise<() => Promise<void>> {
+    if (typeof name !== 'string' || name === '') throw new TypeError('onPortChange needs a service name');
+    if (typeof fn !== 'function') throw new TypeError('onPortChange needs a callback function');
+    this.portWatch.add(name, fn);
+    try {
+      if (!this.subscribed.includes('port_assigned')) {
+        await this.events.subscribe({ types: ['port_assigned'] });
+        this.portSubscription = true;
+      }
+      this.portWatch.learn(name, await this.currentPort(name));
+    } catch (err) {
+      await this.unwatchPort(name, fn);
+      throw err;
+    }
+    let active = true;
+    return async () => {
+      if (!active) return;
+      active = false;
+      await this.unwatchPort(name, fn);
+    };
+  }
+
+  private async unwatchPort(name: string, fn: PortChangeListener): Promise<void> {
+    if (!this.portWatch.remove(name, fn) || !this.portSubscription) return;
+    this.portSubscription = false;
+    await this.events.unsubscribe({ types: ['port_assigned'] });
+  }
+
+  /** The service's port now, or undefined when it is not registered. */
+  private async currentPort(name: string): Promise<number | undefined> {
+    try {
+      return (await this.call('service.get', { name })).port;
+    } catch (err) {
+      if (err instanceof PortmandError && err.code === ErrorCode.NotFound) return undefined;
+      throw err;
+    }
+  }
+
+  /** After a reconnect that missed events for good: each watched service's port, compared with the last one seen. */
+  private async recheckPorts(): Promise<void> {
+    for (const name of this.portWatch.names()) this.portWatch.learn(name, await this.currentPort(name));
+  }
+
   /** Closes the connection; pending calls reject and the process is free to exit. */
   close(): void {
     this.conn.close();
@@ -221,12 +280,18 @@ export class PortmandClient {
   private resubscribe(): void {
     if (this.subscribed.length === 0) return;
     const types = this.subscribed;
-    this.call('events.subscribe', { types, sinceSeq: this.lastSeq })
+    const sinceSeq = this.lastSeq;
+    this.call('events.subscribe', { types, sinceSeq })
       .catch((err: unknown) => {
-        if (err instanceof PortmandError && err.code === ErrorCode.InvalidParams) return this.call('events.subscribe', { types });
+        if (err instanceof PortmandError && err.code === ErrorCode.InvalidParams)
+          return this.call('events.subscribe', { types }).then((r) => ({ ...r, gap: true }));
         throw err;
       })
-      .then((r) => this.track(r))
+      .then((r) => {
+        this.track(r);
+        // What the daemon could not replay is lost as events; the watched ports are asked for instead.
+        if (r.gap === true || sinceSeq === undefined) return this.recheckPorts();
+      })
       .catch(() => {}); // a dropped socket retries on its own
   }
 
@@ -235,6 +300,8 @@ export class PortmandClient {
     const event = params as PortmandEvent;
     // The latest, not the largest: a restarted daemon may count from 1 again.
     if (typeof event.seq === 'number') this.lastSeq = event.seq;
+    if (event.type === 'port_assigned' && this.portWatch.size > 0)
+      this.portWatch.onAssigned(event.data as PortmandEvent<'port_assigned'>['data']);
     for (const key of [event.type, '*'] as const) {
       for (const fn of this.listeners.get(key) ?? []) callListener(fn, event);
     }
@@ -262,8 +329,17 @@ function callListener(fn: (event: PortmandEvent) => void, event: PortmandEvent):
 }
 
 export interface GetPortOptions {
+  /**
+   * As in get-port: a port, or an iterable of ports (a preference list, e.g.
+   * portNumbers(3000, 3100)), tried in order; each is granted exactly or
+   * skipped. When none is free, the daemon chooses (with `range`, `preferred`).
+   */
+  port?: number | Iterable<number>;
+  /** As in get-port: ports never to return. */
+  exclude?: Iterable<number>;
   /** A configured range name or "START-END". */
   range?: string;
+  /** A port the daemon tries first when it chooses; unlike `port`, it is a hint within the range. */
   preferred?: number;
   /** A lease: the port returns to the pool after this many seconds. */
   ttlSec?: number;
@@ -275,16 +351,19 @@ export interface GetPortOptions {
 }
 
 /**
- * A drop-in for get-port: allocates a port for `serviceName` through the
+ * get-port with a name: allocates a port for `serviceName` through the
  * daemon, which guarantees that concurrent callers never get the same port
- * and that the same service gets its port back while it holds it.
+ * and that the same service gets its port back while it holds it. Takes
+ * get-port's `port` and `exclude` (for the nameless drop-in, see
+ * `portmand/get-port`).
  */
 export async function getPort(serviceName: string, opts: GetPortOptions = {}): Promise<number> {
-  const { socketPath, timeoutMs, ...rest } = opts;
+  const { socketPath, timeoutMs, port, exclude, ...rest } = opts;
+  const preferred = preferredPorts(port);
+  const excluded = excludedPorts(exclude);
   const pm = new PortmandClient({ socketPath, timeoutMs });
   try {
-    const { port } = await pm.port.allocate({ service: serviceName, ...rest });
-    return port;
+    return await allocatePreferred((p) => pm.port.allocate(p), { service: serviceName, ...rest }, preferred, excluded);
   } finally {
     pm.close();
   }

@@ -244,6 +244,8 @@ export interface AllocateParams {
   host?: string;
   ttlSec?: number;
   pid?: number;
+  /** Extension: ports that must not be chosen (get-port's `exclude`); at most LIMITS.excludePorts of them. */
+  exclude?: number[];
 }
 
 export interface AllocateResult {
@@ -588,4 +590,6 @@ export const LIMITS = {
   healthThreshold: 100,
   /** health.get `limit`: 1..this results (the most kept per service). */
   healthHistory: 50,
+  /** port.allocate `exclude`: at most this many ports (every port there is). */
+  excludePorts: 65_535,
 } as const;

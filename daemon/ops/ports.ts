@@ -39,6 +39,12 @@ export async function allocate(
           `service "${p.service}" already holds port ${held.port}, outside ${p.range}; release it (port.release) or move it (service.setPort) first`,
         );
       }
+      if (p.exclude?.includes(held.port)) {
+        throw invalidParams(
+          'exclude',
+          `service "${p.service}" already holds port ${held.port}, which exclude names; release it (port.release) or move it (service.setPort) first`,
+        );
+      }
       // The same service asking again gets the same port; a new ttl extends the lease.
       if (expiresAt && held.origin === 'allocate') {
         tx.apply({ ops: [{ op: 'service', name: p.service, value: { ...held, expiresAt, updatedAt: iso(now) } }], events: [] });
@@ -53,6 +59,7 @@ export async function allocate(
       ...(p.preferred !== undefined && { preferred: p.preferred }),
       name: p.service,
       lease: p.ttlSec !== undefined,
+      ...(p.exclude !== undefined && { avoid: p.exclude }),
     });
     // A lease that ran out but was not yet swept ends properly before its successor starts.
     if (held) tx.apply(unregisterEffects(tx.state, p.service, now, 'lease-expired'));

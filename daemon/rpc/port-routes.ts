@@ -23,8 +23,9 @@ export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>
       return allocator.checkPort(port, protocol, (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0');
     },
     'port.allocate': async (p, ctx) => {
-      v.only(p, ['service', 'preferred', 'range', 'protocol', 'host', 'ttlSec', 'pid']);
+      v.only(p, ['service', 'preferred', 'range', 'protocol', 'host', 'ttlSec', 'pid', 'exclude']);
       const preferred = v.optPort(p, 'preferred');
+      const exclude = v.optPortArray(p, 'exclude', LIMITS.excludePorts);
       const range = v.optString(p, 'range');
       const ttlSec = v.optInt(p, 'ttlSec', 1, LIMITS.ttlSec);
       const pid = v.optInt(p, 'pid', 1, 2 ** 31 - 1);
@@ -41,6 +42,7 @@ export function portRoutes(app: App): Routes<Exclude<MethodsOf<'port' | 'range'>
           ...(range !== undefined && { range }),
           ...(ttlSec !== undefined && { ttlSec }),
           ...(pid !== undefined && { pid }),
+          ...(exclude !== undefined && { exclude }),
           ...creation(ctx),
         },
         ctx.check,

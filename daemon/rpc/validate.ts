@@ -87,6 +87,19 @@ export function optStringArray(
   return v as string[];
 }
 
+/** An array of at most `max` ports (1..65535); an entry in error is named by its position. */
+export function optPortArray(params: Params, field: string, max: number): number[] | undefined {
+  const v = params[field];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) throw invalidParams(field, 'must be an array of port numbers');
+  if (v.length > max) throw invalidParams(field, `must have at most ${max} entries`);
+  v.forEach((x: unknown, i) => {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > 65535)
+      throw invalidParams(field, `entry ${i} must be a whole number 1..65535`);
+  });
+  return v as number[];
+}
+
 /** Service names: the contract's 1-63 chars of a-z 0-9 . _ -, starting with a letter or digit. */
 export const SERVICE_NAME = {
   pattern: /^[a-z0-9][a-z0-9._-]{0,62}$/,
