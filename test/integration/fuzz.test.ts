@@ -94,6 +94,7 @@ function fuzzConnection(socketPath: string, problems: string[]) {
   return {
     socket,
     closed,
+    seen,
     succeeded,
     send: (m: FuzzMessage) => socket.write(Buffer.concat([m.bytes, Buffer.from('\n')])),
     /**
@@ -164,6 +165,7 @@ describe('fuzz', () => {
     const long = fuzzConnection(d.socket, problems);
     long.socket.write(Buffer.alloc(MAX_LINE_BYTES + 10, 'x'));
     await long.closed;
+    expect(long.seen.has(null)).toBe(true);
 
     for (const c of conns) c.socket.end();
     expect(problems, `seed ${SEED}`).toEqual([]);
