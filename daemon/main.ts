@@ -29,6 +29,7 @@ import { RequestStats } from './core/request-stats.ts';
 import { withTiming } from './rpc/timing.ts';
 import { SeriesSchedule } from './series-schedule.ts';
 import { daemonUser } from './host/self.ts';
+import { UnsafePathError } from './host/trusted-dir.ts';
 import path from 'node:path';
 import { Callers } from './access/callers.ts';
 import { withAccess } from './access/guard.ts';
@@ -48,7 +49,18 @@ import { autoResolve, planNow } from './ops/auto-resolve.ts';
 const SWEEP_MS = 1000;
 
 /** Errors that mean "cannot start" and deserve a one-line message, not a stack. */
-const STARTUP_ERRORS = [ConfigError, UnknownGroupError, StateDirInUseError, StateSchemaTooNewError, SocketInUseError, SocketPathError];
+const STARTUP_ERRORS = [
+  ConfigError,
+  UnknownGroupError,
+  StateDirInUseError,
+  StateSchemaTooNewError,
+  SocketInUseError,
+  SocketPathError,
+  UnsafePathError,
+];
+
+/** Start-up errors a restart would only repeat: the units do not restart on EX_CONFIG. */
+const CONFIG_ERRORS = [ConfigError, UnknownGroupError, SocketPathError, UnsafePathError];
 
 export interface RunningDaemon {
   config: Config;
@@ -336,7 +348,7 @@ export async function runDaemon(): Promise<void> {
     const message = known ? (err as Error).message : `cannot start: ${(err as Error).message}`;
     log.error(known ? {} : { err }, message);
     process.stderr.write(`portmand: ${message}\n`);
-    // A missing socket group is a configuration error too: restarting cannot fix it.
-    process.exit(err instanceof ConfigError || err instanceof UnknownGroupError ? EX_CONFIG : 1);
+    // A missing socket group or an unsafe path is a configuration error too: restarting cannot fix it.
+    process.exit(CONFIG_ERRORS.some((E) => err instanceof E) ? EX_CONFIG : 1);
   }
 }

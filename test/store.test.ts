@@ -9,6 +9,7 @@ import {
   statSync,
   writeFileSync,
   appendFileSync,
+  symlinkSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -150,7 +151,7 @@ describe('Store persistence', () => {
     }
   });
 
-  it('tightens state files an older version left 0644, and warns of a state dir others can write to', async () => {
+  it('tightens state files an older version left 0644', async () => {
     const dir = tempDir();
     const first = await openStore({ dir });
     await commit(first, put('api', 3000));
@@ -158,14 +159,58 @@ describe('Store persistence', () => {
     chmodSync(join(dir, 'state.json'), 0o644);
     writeFileSync(join(dir, 'journal.ndjson'), '', { mode: 0o644 });
     chmodSync(join(dir, 'journal.ndjson'), 0o644);
-    chmodSync(dir, 0o777);
-    const warned: string[] = [];
-    await openStore({ dir, log: { info() {}, warn: (m) => warned.push(m), error() {} } });
+    await openStore({ dir });
     expect((statSync(join(dir, 'state.json')).mode & 0o777).toString(8)).toBe('600');
     expect((statSync(join(dir, 'journal.ndjson')).mode & 0o777).toString(8)).toBe('600');
-    expect(warned).toEqual([
-      `state dir ${dir} is writable by all users (mode 0777): others could replace the state files; make it 0700 (chmod 700)`,
-    ]);
+  });
+
+  it('keeps every file 0600 under umask 000: lock, journal, snapshot, a leftover draft, and damaged files moved aside', async () => {
+    const dir = tempDir();
+    const first = await openStore({ dir });
+    await commit(first, put('api', 3000));
+    await first.close();
+    // An older portmand's 0644 files, damaged, and leftovers of an interrupted compaction and lock.
+    writeFileSync(join(dir, 'state.json'), '{"schemaVersion": 2, "seq": 1, "sta', { mode: 0o644 });
+    writeFileSync(join(dir, 'journal.ndjson'), '{"seq":1,"op":"service","name":"x","value":{}}\nnot json\n{"seq":3}\n', { mode: 0o644 });
+    writeFileSync(join(dir, `.portmand.lock.${process.pid}`), 'left over', { mode: 0o666 });
+    for (const f of ['state.json', 'journal.ndjson', `.portmand.lock.${process.pid}`]) chmodSync(join(dir, f), 0o666);
+    const previous = process.umask(0);
+    try {
+      const store = await openStore({ dir });
+      expect(store.warnings).toHaveLength(2);
+      await commit(store, put('web', 3001));
+      await store.compact();
+      await commit(store, put('db', 3002));
+      const modes = Object.fromEntries(
+        readdirSync(dir).map((f) => [f.replace(/corrupt-.*/, 'corrupt-*'), (statSync(join(dir, f)).mode & 0o777).toString(8)]),
+      );
+      expect(modes).toEqual({
+        'state.json': '600',
+        'journal.ndjson': '600',
+        'portmand.lock': '600',
+        'state.json.corrupt-*': '600',
+        'journal.ndjson.corrupt-*': '600',
+      });
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it.runIf(process.platform !== 'win32')('refuses a state dir others can write to, and changes nothing in it', async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o777);
+    await expect(openStore({ dir })).rejects.toThrow(
+      `state dir ${dir} is writable by all users (mode 0777): they could replace what the daemon keeps there; make it 0700 (chmod 700 ${dir}) or set PORTMAND_STATE_DIR to another`,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it.runIf(process.platform !== 'win32')('refuses a state dir that is a symlink, and never writes through it', async () => {
+    const target = tempDir();
+    const link = join(tempDir(), 'state');
+    symlinkSync(target, link);
+    await expect(openStore({ dir: link })).rejects.toThrow(/^state dir .*\/state is a symbolic link: refusing to follow it/);
+    expect(readdirSync(target)).toEqual([]);
   });
 });
 

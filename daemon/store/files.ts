@@ -1,8 +1,9 @@
 // Small filesystem steps the store needs to be crash-safe and private: making
 // a rename or a new file durable, keeping a damaged file for a human to
 // inspect, and keeping the state dir and its files the owner's alone.
-import { chmodSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { checkTrustedDir } from '../host/trusted-dir.ts';
 
 /** Every state file is the owner's alone: it names processes, ports and who asked for them. */
 export const PRIVATE_FILE = 0o600;
@@ -10,14 +11,18 @@ export const PRIVATE_DIR = 0o700;
 
 /**
  * Creates the state directory 0700. An existing one is left as it is (it may
- * be a directory the admin chose for other reasons too), but one that others
- * may write to is reported: they could replace the files in it.
+ * be a directory the admin chose for other reasons too), unless it is one we
+ * must not use: a symlink, another user's, or one others may write to (they
+ * could replace the state files, or plant a symlink where a snapshot is
+ * written). That throws UnsafePathError.
  */
-export function makePrivateDir(dir: string): string | null {
-  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
-  const mode = statSync(dir).mode & 0o7777;
-  if ((mode & 0o022) === 0) return null;
-  return `state dir ${dir} is writable by ${mode & 0o002 ? 'all users' : 'its group'} (mode ${mode.toString(8).padStart(4, '0')}): others could replace the state files; make it 0700 (chmod 700)`;
+export async function makePrivateDir(dir: string): Promise<void> {
+  try {
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+  } catch (err) {
+    if (!isCode(err, 'EEXIST')) throw err; // a dangling symlink or a file: named by the check below
+  }
+  await checkTrustedDir(dir, { role: 'state dir', setting: 'PORTMAND_STATE_DIR', rootMayOwn: false, stickyShared: false });
 }
 
 /** Tightens a state file written by an older portmand (0644) to 0600; a missing file is fine. */
@@ -51,6 +56,7 @@ export function moveAside(path: string, now: Date = new Date()): string {
   let aside = `${path}.corrupt-${stamp}`;
   for (let n = 1; existsSync(aside); n++) aside = `${path}.corrupt-${stamp}-${n}`;
   renameSync(path, aside);
+  makePrivateFile(aside); // a file from an older portmand may be 0644, and it stays around for a human
   return aside;
 }
 

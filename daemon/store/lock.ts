@@ -37,7 +37,9 @@ export async function acquireLock(dir: string): Promise<DirLock> {
   if (heldHere.has(lockPath)) throw new StateDirInUseError(dir, process.pid);
   const mine = `${process.pid}\n`;
   const draft = join(dir, `.${LOCK_NAME}.${process.pid}`);
-  writeFileSync(draft, mine, { mode: 0o600 });
+  // Created anew ('wx'), so a leftover draft's mode never reaches the lock.
+  unlinkQuietly(draft);
+  writeFileSync(draft, mine, { mode: 0o600, flag: 'wx' });
   try {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       if (tryLink(draft, lockPath)) return held(lockPath, mine);

@@ -118,8 +118,7 @@ export class Store {
       compactAfterBytes: options.compactAfterBytes ?? 64 * 1024 * 1024,
       log: options.log ?? quiet,
     };
-    const loose = makePrivateDir(dir);
-    if (loose) settings.log.warn(loose);
+    await makePrivateDir(dir);
     const lock = await acquireLock(dir);
     let journal: JournalWriter | undefined;
     try {

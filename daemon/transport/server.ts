@@ -7,10 +7,11 @@ import { chmod, chown, lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { ErrorCode } from '../../client/protocol.ts';
+import { checkTrustedDir, type DirRule } from '../host/trusted-dir.ts';
 import { StateDirInUseError, type DirLock } from '../store/lock.ts';
 import { listenOnFd } from './activation.ts';
 import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_STALL_MS, readLines, SocketConnection, type Connection, type ServerLog } from './connection.ts';
-import { lockSocketPath } from './socket-lock.ts';
+import { ignoreExisting, lockSocketPath } from './socket-lock.ts';
 
 export type { Connection } from './connection.ts';
 
@@ -56,20 +57,31 @@ export class SocketInUseError extends Error {
   }
 }
 
-/** The socket path holds something that is not a socket: we refuse to delete it. */
+/** The socket path holds something that is not a socket (a symlink, a file): we refuse to follow or replace it. */
 export class SocketPathError extends Error {
-  constructor(readonly socketPath: string) {
-    super(`${socketPath} exists and is not a socket; refusing to replace it`);
+  constructor(
+    readonly socketPath: string,
+    readonly found = 'not a socket',
+  ) {
+    super(
+      `socket path ${socketPath} is ${found}, not a socket: refusing to follow or replace it; remove it or set PORTMAND_SOCKET to another path`,
+    );
     this.name = 'SocketPathError';
   }
 }
+
+/** Who may own and write the directory of a socket we bind: ours, or root's (/run, /tmp with its sticky bit). */
+const SOCKET_DIR: DirRule = { role: 'socket directory', setting: 'PORTMAND_SOCKET', rootMayOwn: true, stickyShared: true };
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { socketPath } = opts;
   // An activated socket belongs to the manager: no path to prepare, lock or remove.
   if (opts.listenFd !== undefined) return serve(opts, null);
   // Others who may open the socket must be able to pass through its directory.
-  await mkdir(path.dirname(socketPath), { recursive: true, mode: socketMode(opts) & 0o077 ? 0o711 : 0o700 });
+  const dir = path.dirname(socketPath);
+  await mkdir(dir, { recursive: true, mode: socketMode(opts) & 0o077 ? 0o711 : 0o700 }).catch(ignoreExisting);
+  // Only in a directory nobody else can change do the checks below stay true until we act on them.
+  await checkTrustedDir(dir, SOCKET_DIR);
   const lock = await lockSocketPath(socketPath).catch((err: unknown) => {
     throw err instanceof StateDirInUseError ? new SocketInUseError(socketPath, err.pid) : err;
   });
@@ -165,17 +177,29 @@ async function bindAndRename(server: net.Server, opts: ServerOptions): Promise<S
 /** Numbers this process's temporary bind names (tests run several servers in one process). */
 let nextBind = 1;
 
-/** Refuses a live socket or a non-socket at the path; a dead daemon's socket may be replaced. */
+/**
+ * Refuses a live socket or a non-socket at the path (lstat: a symlink is
+ * refused, never followed); a dead daemon's socket may be replaced. Nothing
+ * here unlinks: bindAndRename's rename replaces the directory entry itself,
+ * so even something swapped in after this check is replaced, not followed.
+ */
 async function checkStaleSocket(socketPath: string): Promise<void> {
-  let isSocket: boolean;
+  let found: Stats;
   try {
-    isSocket = (await lstat(socketPath)).isSocket();
+    found = await lstat(socketPath);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  if (!isSocket) throw new SocketPathError(socketPath);
+  if (!found.isSocket()) throw new SocketPathError(socketPath, kindOf(found));
   if (await answers(socketPath)) throw new SocketInUseError(socketPath);
+}
+
+function kindOf(st: Stats): string {
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFile()) return 'a regular file';
+  return 'a special file';
 }
 
 /** Whether something accepts connections on the socket (ECONNREFUSED/ENOENT mean a dead daemon's leftover). */

@@ -297,6 +297,58 @@ describe('socket file', () => {
     expect(fs.readFileSync(sock, 'utf8')).toBe('precious');
   });
 
+  it('refuses a symlink at the socket path, to a stale socket or a file, and leaves both it and its target alone', async () => {
+    const target = path.join(dir, 'precious');
+    fs.writeFileSync(target, 'precious');
+    fs.symlinkSync(target, sock);
+    await expect(start()).rejects.toThrow(
+      `socket path ${sock} is a symbolic link, not a socket: refusing to follow or replace it; remove it or set PORTMAND_SOCKET to another path`,
+    );
+    expect(fs.readlinkSync(sock)).toBe(target);
+    expect(fs.readFileSync(target, 'utf8')).toBe('precious');
+
+    // A stale socket behind the link would pass a stat() check; the link itself is what counts.
+    fs.unlinkSync(sock);
+    const stale = path.join(dir, 'stale.sock');
+    const child = spawn(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(stale)}, () => console.log('up'))`,
+    ]);
+    await once(child.stdout, 'data');
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    fs.symlinkSync(stale, sock);
+    await expect(start()).rejects.toBeInstanceOf(SocketPathError);
+    expect(fs.lstatSync(sock).isSymbolicLink()).toBe(true);
+    expect(fs.lstatSync(stale).isSocket()).toBe(true);
+  });
+
+  it('refuses a socket directory others may write to, unless its sticky bit protects our entries', async () => {
+    const shared = path.join(dir, 'shared');
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o777);
+    sock = path.join(shared, 's.sock');
+    await expect(start()).rejects.toThrow(
+      `socket directory ${shared} is writable by all users (mode 0777) without the sticky bit: they could replace what the daemon keeps there; make it 0700 (chmod 700 ${shared}) or set PORTMAND_SOCKET to another`,
+    );
+    expect(fs.readdirSync(shared)).toEqual([]);
+    fs.chmodSync(shared, 0o1777); // as /tmp is
+    await start();
+    expect(fs.lstatSync(sock).isSocket()).toBe(true);
+  });
+
+  it('refuses a socket directory or lock directory that is a symlink', async () => {
+    const real = path.join(dir, 'real');
+    fs.mkdirSync(real, { mode: 0o700 });
+    fs.symlinkSync(real, path.join(dir, 'link'));
+    sock = path.join(dir, 'link', 's.sock');
+    await expect(start()).rejects.toThrow(/^socket directory .*\/link is a symbolic link: refusing to follow it/);
+    sock = path.join(dir, 's.sock');
+    fs.symlinkSync(real, `${sock}.lock`);
+    await expect(start()).rejects.toThrow(/^socket lock directory .*s\.sock\.lock is a symbolic link/);
+    expect(fs.readdirSync(real)).toEqual([]);
+  });
+
   it('close() leaves alone a socket that replaced its own at the path', async () => {
     const { server } = await start();
     fs.unlinkSync(sock);

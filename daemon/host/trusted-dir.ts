@@ -1,0 +1,65 @@
+// The directories the daemon keeps its socket, socket lock and state in.
+// Whoever may write a directory may rename, delete and replace its entries,
+// so a directory another user owns or may write could swap the socket for a
+// symlink or the state files for the attacker's own. Such a directory is
+// refused at start, with the path and the reason, never used and never fixed
+// behind the admin's back.
+import type { Stats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+
+/** A directory the daemon must not use: the message names it and what is wrong. */
+export class UnsafePathError extends Error {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(problem);
+    this.name = 'UnsafePathError';
+  }
+}
+
+export interface DirRule {
+  /** What the directory is for, starting the message ("socket directory"). */
+  role: string;
+  /** The setting that chooses it, for the fix ("PORTMAND_SOCKET"). */
+  setting: string;
+  /** Root may own it too (/run, /tmp); otherwise only the daemon's user. */
+  rootMayOwn: boolean;
+  /** Others may write it if its sticky bit keeps them from replacing our entries (/tmp). */
+  stickyShared: boolean;
+}
+
+export type DirFacts = Pick<Stats, 'uid' | 'mode'> & { isDirectory(): boolean; isSymbolicLink(): boolean };
+
+/**
+ * What makes `dir` unsafe for the daemon running as `uid` under `rule`, or
+ * null. Pure: `facts` are the directory's own lstat, not its target's. Where
+ * there are no uids (`uid` null: Windows) only the kind of file is checked.
+ */
+export function dirProblem(dir: string, facts: DirFacts, uid: number | null, rule: DirRule): string | null {
+  const what = `${rule.role} ${dir}`;
+  if (facts.isSymbolicLink())
+    return `${what} is a symbolic link: refusing to follow it (another user may have planted it); set ${rule.setting} to the real directory`;
+  if (!facts.isDirectory()) return `${what} exists and is not a directory; set ${rule.setting} to a directory`;
+  if (uid === null) return null;
+  if (facts.uid !== uid && !(rule.rootMayOwn && facts.uid === 0))
+    return (
+      `${what} is owned by uid ${facts.uid}, not by this daemon's user (uid ${uid})${rule.rootMayOwn ? ' or root' : ''}: ` +
+      `its owner could replace what the daemon keeps there; use a directory of your own (${rule.setting})`
+    );
+  const mode = facts.mode & 0o7777;
+  const sticky = (mode & 0o1000) !== 0;
+  if ((mode & 0o022) !== 0 && !(rule.stickyShared && sticky))
+    return (
+      `${what} is writable by ${mode & 0o002 ? 'all users' : 'its group'} (mode ${mode.toString(8).padStart(4, '0')})` +
+      `${rule.stickyShared ? ' without the sticky bit' : ''}: they could replace what the daemon keeps there; ` +
+      `make it 0700 (chmod 700 ${dir}) or set ${rule.setting} to another`
+    );
+  return null;
+}
+
+/** Throws UnsafePathError unless `dir` is a real directory that only we (or root, by the rule) can change. */
+export async function checkTrustedDir(dir: string, rule: DirRule): Promise<void> {
+  const problem = dirProblem(dir, await lstat(dir), process.geteuid?.() ?? null, rule);
+  if (problem) throw new UnsafePathError(dir, problem);
+}

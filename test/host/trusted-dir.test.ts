@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { dirProblem, type DirFacts, type DirRule } from '../../daemon/host/trusted-dir.ts';
+
+const SOCKET: DirRule = { role: 'socket directory', setting: 'PORTMAND_SOCKET', rootMayOwn: true, stickyShared: true };
+const STATE: DirRule = { role: 'state dir', setting: 'PORTMAND_STATE_DIR', rootMayOwn: false, stickyShared: false };
+const ME = 1000;
+
+function dir(uid: number, mode: number, kind: 'dir' | 'link' | 'file' = 'dir'): DirFacts {
+  return { uid, mode, isDirectory: () => kind === 'dir', isSymbolicLink: () => kind === 'link' };
+}
+
+describe('dirProblem', () => {
+  it.each<[string, DirFacts, DirRule, RegExp | null]>([
+    ['our own 0700 socket directory', dir(ME, 0o700), SOCKET, null],
+    ['our own 0711 (others pass through to a shared socket)', dir(ME, 0o711), SOCKET, null],
+    ['root-owned /run/portmand 0755', dir(0, 0o755), SOCKET, null],
+    ['/tmp: root-owned, 1777', dir(0, 0o1777), SOCKET, null],
+    ['a symlink, whoever owns it', dir(ME, 0o777, 'link'), SOCKET, /^socket directory \/d is a symbolic link: refusing to follow it/],
+    ['a file', dir(ME, 0o600, 'file'), SOCKET, /^socket directory \/d exists and is not a directory/],
+    [
+      'another user’s',
+      dir(65534, 0o700),
+      SOCKET,
+      /is owned by uid 65534, not by this daemon's user \(uid 1000\) or root: .*PORTMAND_SOCKET/,
+    ],
+    ['world-writable without the sticky bit', dir(ME, 0o777), SOCKET, /is writable by all users \(mode 0777\) without the sticky bit/],
+    ['group-writable', dir(0, 0o775), SOCKET, /is writable by its group \(mode 0775\)/],
+    ['our own 0700 state dir', dir(ME, 0o700), STATE, null],
+    ['a 0755 state dir (left as the admin made it)', dir(ME, 0o755), STATE, null],
+    [
+      'a root-owned state dir for a user daemon',
+      dir(0, 0o700),
+      STATE,
+      /^state dir \/d is owned by uid 0, not by this daemon's user \(uid 1000\):/,
+    ],
+    ['a sticky shared state dir', dir(ME, 0o1777), STATE, /^state dir \/d is writable by all users \(mode 1777\): .*chmod 700 \/d/],
+    ['a symlinked state dir', dir(ME, 0o700, 'link'), STATE, /^state dir \/d is a symbolic link.*PORTMAND_STATE_DIR/],
+  ])('%s', (_, facts, rule, expected) => {
+    const problem = dirProblem('/d', facts, ME, rule);
+    if (expected === null) expect(problem).toBeNull();
+    else expect(problem).toMatch(expected);
+  });
+
+  it('where there are no uids, checks only that it is a real directory', () => {
+    expect(dirProblem('/d', dir(0, 0o777), null, STATE)).toBeNull();
+    expect(dirProblem('/d', dir(0, 0o777, 'link'), null, STATE)).toMatch(/symbolic link/);
+  });
+
+  it('a root daemon accepts root-owned directories, and no other user’s', () => {
+    expect(dirProblem('/d', dir(0, 0o700), 0, STATE)).toBeNull();
+    expect(dirProblem('/d', dir(ME, 0o700), 0, SOCKET)).toMatch(/owned by uid 1000/);
+  });
+});
