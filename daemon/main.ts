@@ -43,12 +43,22 @@ import { AutoResolver } from './act/auto-resolver.ts';
 import { descendsFrom } from './host/ancestry.ts';
 import { Alerter, postJson } from './act/alerts.ts';
 import { autoResolve, planNow } from './ops/auto-resolve.ts';
+import { PortserverAddressInUseError, startPortserver } from './transport/portserver.ts';
+import { PortserverLeases } from './ops/portserver.ts';
 
 /** How often expired leases and reservations are looked for. */
 const SWEEP_MS = 1000;
 
 /** Errors that mean "cannot start" and deserve a one-line message, not a stack. */
-const STARTUP_ERRORS = [ConfigError, UnknownGroupError, StateDirInUseError, StateSchemaTooNewError, SocketInUseError, SocketPathError];
+const STARTUP_ERRORS = [
+  ConfigError,
+  UnknownGroupError,
+  StateDirInUseError,
+  StateSchemaTooNewError,
+  SocketInUseError,
+  SocketPathError,
+  PortserverAddressInUseError,
+];
 
 export interface RunningDaemon {
   config: Config;
@@ -227,11 +237,33 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     ),
     log,
   });
+  const socketGid = config.socket.group === null ? undefined : await groupId(config.socket.group);
+  const leases = new PortserverLeases({
+    registry,
+    allocator,
+    pidAlive,
+    processUids,
+    userName,
+    limit: (uid) => limiter.take(uid),
+    log,
+  });
+  // Google's portserver protocol, for portpicker and PORTSERVER_ADDRESS: each answer is a lease like port.allocate's.
+  const portserver =
+    config.portserver &&
+    (await startPortserver({
+      address: config.portserver.address,
+      answer: (pid) => leases.answer(pid),
+      log,
+      idleTimeoutMs: config.limits.idleTimeoutSec * 1000,
+      maxConnections: config.limits.maxConnections,
+      socketMode: config.socket.mode ?? (config.groupAccess ? 0o660 : 0o600),
+      ...(socketGid !== undefined && { socketGid }),
+    }));
   const server = await startServer({
     socketPath: config.socketPath,
     groupAccess: config.groupAccess,
     socketMode: config.socket.mode ?? undefined,
-    socketGid: config.socket.group === null ? undefined : await groupId(config.socket.group),
+    socketGid,
     listenFd: config.listenFd ?? undefined,
     log,
     handleLine: (line, conn) => inflight.track(rpc.handleLine(line, { conn })),
@@ -242,6 +274,9 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
       bus.detach(conn);
       callers.detach(conn);
     },
+  }).catch(async (err: unknown) => {
+    await portserver?.close();
+    throw err;
   });
   scanner.start();
   monitor.start();
@@ -268,7 +303,15 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     // running finish (probes are aborted) before the store is closed.
     async stop() {
       clearInterval(sweep);
-      await Promise.all([inflight.close(), scanner.stop(), monitor.stop(), series.stop(), sweeping, autoResolver?.stop()]);
+      await Promise.all([
+        inflight.close(),
+        portserver?.close(),
+        scanner.stop(),
+        monitor.stop(),
+        series.stop(),
+        sweeping,
+        autoResolver?.stop(),
+      ]);
       await server.close();
       await store.close();
     },
