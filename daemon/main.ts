@@ -229,7 +229,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
               callers,
               restarter,
               conflictPlan: () => planNow(registry, policyDeps),
-              restartRefusal: (ctx, name) => restartRefusal(ctx.caller, registry.state.services[name], policy),
+              restartRefusal: (ctx, service) => restartRefusal(ctx.caller, service, policy),
             }),
           ),
         ),
