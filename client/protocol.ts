@@ -503,6 +503,8 @@ export const EVENT_TYPES = [
   'service_health',
   'service_restarted',
   'alert_failed',
+  'listener_started',
+  'listener_stopped',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -518,6 +520,18 @@ export interface EventData extends Record<EventType, unknown> {
   service_restarted: { service: string; port: number; reason: RestartReason; ok: boolean; exitCode?: number; error?: string };
   /** `alert` names the config entry, e.g. "alerts[0]". */
   alert_failed: { alert: string; error: string };
+  /** A scan saw a listener that the scan before it did not (none on the daemon's first scan). */
+  listener_started: ListenerEvent;
+  listener_stopped: ListenerEvent;
+}
+
+/** A listening socket a scan saw appear or go; `pid` and `process` when the OS says. */
+export interface ListenerEvent {
+  port: number;
+  protocol: Protocol;
+  address: string;
+  pid?: number;
+  process?: string;
 }
 
 export interface PortmandEvent<T extends EventType = EventType> {

@@ -44,6 +44,8 @@ import { AutoResolver } from './act/auto-resolver.ts';
 import { descendsFrom } from './host/ancestry.ts';
 import { Alerter, postJson } from './act/alerts.ts';
 import { autoResolve, planNow } from './ops/auto-resolve.ts';
+import { PortserverAddressInUseError, startPortserver } from './transport/portserver.ts';
+import { PortserverLeases } from './ops/portserver.ts';
 
 /** How often expired leases and reservations are looked for. */
 const SWEEP_MS = 1000;
@@ -57,6 +59,7 @@ const STARTUP_ERRORS = [
   SocketInUseError,
   SocketPathError,
   UnsafePathError,
+  PortserverAddressInUseError,
 ];
 
 /** Start-up errors a restart would only repeat: the units do not restart on EX_CONFIG. */
@@ -231,7 +234,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
               callers,
               restarter,
               conflictPlan: () => planNow(registry, policyDeps),
-              restartRefusal: (ctx, name) => restartRefusal(ctx.caller, registry.state.services[name], policy),
+              restartRefusal: (ctx, service) => restartRefusal(ctx.caller, service, policy),
             }),
           ),
         ),
@@ -239,11 +242,33 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     ),
     log,
   });
+  const socketGid = config.socket.group === null ? undefined : await groupId(config.socket.group);
+  const leases = new PortserverLeases({
+    registry,
+    allocator,
+    pidAlive,
+    processUids,
+    userName,
+    limit: (uid) => limiter.take(uid),
+    log,
+  });
+  // Google's portserver protocol, for portpicker and PORTSERVER_ADDRESS: each answer is a lease like port.allocate's.
+  const portserver =
+    config.portserver &&
+    (await startPortserver({
+      address: config.portserver.address,
+      answer: (pid) => leases.answer(pid),
+      log,
+      idleTimeoutMs: config.limits.idleTimeoutSec * 1000,
+      maxConnections: config.limits.maxConnections,
+      socketMode: config.socket.mode ?? (config.groupAccess ? 0o660 : 0o600),
+      ...(socketGid !== undefined && { socketGid }),
+    }));
   const server = await startServer({
     socketPath: config.socketPath,
     groupAccess: config.groupAccess,
     socketMode: config.socket.mode ?? undefined,
-    socketGid: config.socket.group === null ? undefined : await groupId(config.socket.group),
+    socketGid,
     listenFd: config.listenFd ?? undefined,
     log,
     handleLine: (line, conn) => inflight.track(rpc.handleLine(line, { conn })),
@@ -254,6 +279,9 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
       bus.detach(conn);
       callers.detach(conn);
     },
+  }).catch(async (err: unknown) => {
+    await portserver?.close();
+    throw err;
   });
   scanner.start();
   monitor.start();
@@ -280,7 +308,15 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     // running finish (probes are aborted) before the store is closed.
     async stop() {
       clearInterval(sweep);
-      await Promise.all([inflight.close(), scanner.stop(), monitor.stop(), series.stop(), sweeping, autoResolver?.stop()]);
+      await Promise.all([
+        inflight.close(),
+        portserver?.close(),
+        scanner.stop(),
+        monitor.stop(),
+        series.stop(),
+        sweeping,
+        autoResolver?.stop(),
+      ]);
       await server.close();
       await store.close();
     },

@@ -463,6 +463,8 @@ const SAMPLE: Record<string, string[]> = {
   suggest: ['suggest'],
   ports: ['ports'],
   conflicts: ['conflicts'],
+  detect: ['detect'],
+  'set-port': ['set-port', 'web', '3000'],
   resolve: ['resolve', 'web', '--strategy', 'auto'],
   health: ['health'],
   stats: ['stats'],

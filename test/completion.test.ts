@@ -38,7 +38,8 @@ describe('portmand completion', () => {
   }
 
   it.skipIf(needs('bash'))("bash completes verbs, a verb's options and its fixed arguments, and not the value of an option", () => {
-    expect(bashComplete(['portmand', 'se'])).toEqual(['service']);
+    expect(bashComplete(['portmand', 'se'])).toEqual(['set-port', 'service']);
+    expect(bashComplete(['portmand', 'ser'])).toEqual(['service']);
     expect(bashComplete(['portmand', 'service', 'un'])).toEqual(['uninstall']);
     expect(bashComplete(['portmand', '--socket', '/tmp/s', 'logs', '--le'])).toEqual(['--level']);
     expect(bashComplete(['portmand', 'completion', ''])).toEqual(expect.arrayContaining(['bash', 'zsh', 'fish']));

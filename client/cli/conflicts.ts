@@ -71,3 +71,15 @@ export const resolve: Verb = {
     show(ctx, r, (safe) => renderResolve(safe, strategy === 'swap' ? withService : undefined));
   },
 };
+
+export const detect: Verb = {
+  name: 'detect',
+  summary: 'scan the ports now, reconcile, and list the open conflicts found',
+  details: 'Exits 0 whether or not there are conflicts; with --json, the conflict.detect result (open conflicts).',
+  options: {},
+  positionals: { min: 0, max: 0 },
+  async run(ctx) {
+    const found = await ctx.client().conflict.detect();
+    show(ctx, found, (safe, p) => renderConflicts(safe, ctx.io.now(), p, false));
+  },
+};

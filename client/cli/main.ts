@@ -6,7 +6,7 @@ import { ConnectionError, PortmandError } from '../errors.ts';
 import { currentClientSocket } from '../paths.ts';
 import { parseCommandLine, seconds, UsageError, type Context, type Io, type Verb } from './args.ts';
 import { config } from './config.ts';
-import { conflicts, resolve } from './conflicts.ts';
+import { conflicts, detect, resolve } from './conflicts.ts';
 import { daemon } from './daemon.ts';
 import { escapeControl, escapeStrings, terminalText } from './format.ts';
 import { globalHelp, usageHint, verbHelp } from './help.ts';
@@ -25,6 +25,7 @@ import { top } from './top.ts';
 import { token, whoami } from './access.ts';
 import { run } from './run.ts';
 import { restart } from './restart.ts';
+import { setPort } from './set-port.ts';
 
 export type { Io } from './args.ts';
 
@@ -35,6 +36,7 @@ export const VERBS: readonly Verb[] = [
   list,
   showService,
   register,
+  setPort,
   unregister,
   allocate,
   release,
@@ -44,6 +46,7 @@ export const VERBS: readonly Verb[] = [
   ports,
   history,
   conflicts,
+  detect,
   resolve,
   watch,
   top,
@@ -141,6 +144,15 @@ function describeData(data: Record<string, unknown> | undefined, message: string
   }
   const lines = Object.entries(data)
     .filter(([, v]) => v !== undefined && v !== null)
-    .map(([k, v]) => `  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    .map(([k, v]) => `  ${k}: ${k === 'owner' && isOwner(v) ? ownerText(v) : typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   return lines.length ? `\n${lines.join('\n')}` : '';
+}
+
+function isOwner(v: unknown): v is { uid: number; user?: unknown } {
+  return typeof v === 'object' && v !== null && typeof (v as { uid?: unknown }).uid === 'number';
+}
+
+/** -32004's owner as a person reads it: "nobody (uid 65534)". */
+function ownerText(o: { uid: number; user?: unknown }): string {
+  return typeof o.user === 'string' ? `${o.user} (uid ${o.uid})` : `uid ${o.uid}`;
 }

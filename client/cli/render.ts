@@ -6,6 +6,7 @@ import type {
   DaemonStatus,
   HeldBy,
   Listener,
+  ListenerEvent,
   PortInfo,
   PortmandEvent,
   ResolveResult,
@@ -197,6 +198,13 @@ function describeEvent(e: PortmandEvent, p: Paint): string {
       return `${d.service} on ${d.port} (${d.reason}): ${d.ok ? 'ok' : p.red(`failed${d.error ? `: ${d.error}` : ''}`)}`;
     case 'alert_failed':
       return `${d.alert}: ${p.red(String(d.error))}`;
+    case 'listener_started':
+    case 'listener_stopped': {
+      // Escaped by the caller, like every string here: a process name is whatever its owner chose.
+      const l = e.data as ListenerEvent;
+      const who = [l.pid !== undefined ? `pid ${l.pid}` : '', l.process ?? ''].filter(Boolean).join(' ');
+      return `${l.port}/${l.protocol} on ${l.address}${who ? ` (${who})` : ''}`;
+    }
     default:
       return JSON.stringify(e.data);
   }

@@ -15,6 +15,7 @@ import type { ConflictPolicy } from '../core/auto-resolve.ts';
 import { conflictPolicy } from './conflicts.ts';
 import type { AlertRule } from '../core/alerts.ts';
 import { alertRules } from './alerts.ts';
+import { abstractRefusal, portserverConfig, type PortserverConfig } from './portserver.ts';
 import {
   attempt,
   bool,
@@ -84,6 +85,8 @@ export interface Config {
   conflicts: ConflictPolicy;
   /** Config `alerts` (config/alerts.ts). */
   alerts: AlertRule[];
+  /** Config `portserver` (config/portserver.ts): also answer Google's portserver protocol there; null when absent. */
+  portserver: PortserverConfig | null;
 }
 
 export interface Limits {
@@ -104,10 +107,7 @@ export interface HealthConfig {
   successesBeforeHealthy?: number;
 }
 
-/**
- * The config file's top-level keys. `portserver` is named in PROTOCOL.md but
- * not parsed yet: it is known here so that a file using it is not refused.
- */
+/** The config file's top-level keys. */
 const TOP_LEVEL_KEYS = [
   'ranges',
   'reservations',
@@ -239,6 +239,7 @@ export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext,
     ),
     conflicts: attempt(trace, () => conflictPolicy(f.conflicts, name), conflictPolicy(undefined, name)),
     alerts: attempt(trace, () => alertRules(f.alerts, name), []),
+    portserver: attempt(trace, () => portserverConfig(f.portserver, name, ctx.platform, socketPath), null),
     configLocation: configFilePath(env, ctx),
     sources: trace.sources,
   };
@@ -321,6 +322,8 @@ export function loadConfig(env: Env, ctx: PathContext, stdoutIsTTY = false): Con
 /** Reads the real environment and the config file (PORTMAND_CONFIG or the default location). */
 export function readConfig(env: Env = process.env): Config {
   const config = loadConfig(env, processPathContext(), process.stdout.isTTY === true);
+  const abstract = abstractRefusal(config.portserver, process.versions.uv ?? '0');
+  if (abstract !== null) throw new ConfigError(`${config.configFile ?? 'config'}: ${abstract}`);
   try {
     config.listenFd = inheritedSocketFd(env, process.pid);
   } catch (err) {

@@ -36,10 +36,32 @@ export interface ServiceInput {
   autoResolve?: boolean;
 }
 
-/** The wire form of a record: the contract's Service, without internal fields. */
+/** What a redacted restart.env value or restart.cwd reads as. */
+export const REDACTED = '***';
+
+/**
+ * The wire form of a record: the contract's Service, without internal fields,
+ * and with its restart command's env values and cwd replaced by "***" (the
+ * names stay): lists, events and results reach every caller who can connect.
+ * service.get shows them to the owner or an admin (see revealRestart).
+ */
 export function toService(r: ServiceRecord): Service {
   const { origin: _origin, adopted: _adopted, pidStart: _pidStart, tokenHash: _tokenHash, ...service } = r;
-  return service;
+  return r.restart && hasSecrets(r.restart) ? { ...service, restart: redacted(r.restart) } : service;
+}
+
+/** Whether the action carries something toService hides. */
+export function hasSecrets(a: RestartAction): boolean {
+  return 'command' in a && (a.env !== undefined || a.cwd !== undefined);
+}
+
+function redacted(a: RestartAction): RestartAction {
+  if (!('command' in a)) return a;
+  return {
+    ...a,
+    ...(a.cwd !== undefined && { cwd: REDACTED }),
+    ...(a.env !== undefined && { env: Object.fromEntries(Object.keys(a.env).map((k) => [k, REDACTED])) }),
+  };
 }
 
 function history(now: number, service: string, port: number | null, previous: number | null, why: string): AssignmentEvent {

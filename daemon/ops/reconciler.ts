@@ -7,6 +7,8 @@ import type { PidStarts } from '../core/lifecycle.ts';
 import type { Scan } from '../core/observation.ts';
 import { reconcile } from '../core/reconcile.ts';
 import { checkPorts } from '../core/recheck.ts';
+import { listenerChanges } from '../core/listener-events.ts';
+import type { Observation } from '../core/observation.ts';
 import { pruneConflicts } from '../core/retention.ts';
 import type { Registry, Tx } from '../registry.ts';
 
@@ -29,6 +31,8 @@ export class Reconciler {
   /** Leak hold-off counters carried from one round to the next (not durable, by design). */
   private holdoff: Record<string, number> = {};
   private last: ScanSummary | null = null;
+  /** The last scan's listeners, to tell which appeared or went (null before the first scan: it announces nothing). */
+  private seen: readonly Observation[] | null = null;
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -67,7 +71,8 @@ export class Reconciler {
       this.holdoff = r.holdoff;
       this.last = { at: scan.at, durationMs: scan.durationMs, listeners: scan.listeners.length };
       tx.apply(r);
-      tx.apply({ ops: pruneConflicts(tx.state), events: [] });
+      tx.apply({ ops: pruneConflicts(tx.state), events: listenerChanges(this.seen, scan.listeners) });
+      this.seen = scan.listeners;
     });
   }
 }

@@ -1,7 +1,7 @@
 // What the routes receive, and the types that make the route table complete:
 // every method of the contract must have a handler, and each handler must
 // return that method's result. The compiler checks both.
-import type { AutoResolvePlan, Conflict, EffectiveConfig, MethodName, ResultOf } from '../../client/protocol.ts';
+import type { AutoResolvePlan, Conflict, EffectiveConfig, MethodName, Owner, ResultOf } from '../../client/protocol.ts';
 import type { CheckTarget } from '../core/health.ts';
 import type { RequestStats } from '../core/request-stats.ts';
 import type { EventBus } from '../events.ts';
@@ -47,8 +47,8 @@ export interface App {
   restarter: Pick<Restarter, 'request'>;
   /** What the automatic resolution policy would do now. */
   conflictPlan: () => AutoResolvePlan;
-  /** Why this call may not set a restart action on the named service (it would run as that service's owner), or null. */
-  restartRefusal: (ctx: AccessContext, name: string) => string | null;
+  /** Why this call may not set a restart action on `service` (undefined: a new one; the command runs as its owner), or null. */
+  restartRefusal: (ctx: AccessContext, service: { owner?: Owner } | undefined) => string | null;
 }
 
 /** One method's handler: raw named params in (validated here), the contract's result out. */

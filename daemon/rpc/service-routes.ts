@@ -1,10 +1,10 @@
 // service.* routes.
-import { ErrorCode, HEALTH_CHECK_TYPES, LIMITS, SERVICE_STATUSES, type CheckThresholds, type HealthCheck } from '../../client/protocol.ts';
+import { HEALTH_CHECK_TYPES, LIMITS, SERVICE_STATUSES, type CheckThresholds, type HealthCheck } from '../../client/protocol.ts';
 import { checkTarget, parseExpectStatus } from '../core/health.ts';
 import { DomainError, invalidParams, notFound } from '../core/errors.ts';
 import { getService, listServices, register, setPort, unregister } from '../ops/services.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
-import { onPortChange, restartAction } from './restart-params.ts';
+import { onPortChange, restartAction, restartCheck, revealRestart } from './restart-params.ts';
 import * as v from './validate.ts';
 import { creation } from '../access/guard.ts';
 
@@ -105,10 +105,8 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       const portChange = onPortChange(p);
       const autoResolve = v.optBool(p, 'autoResolve');
       const name = v.reqString(p, 'name', v.SERVICE_NAME);
-      // The command runs as the service's owner: only the owner or an admin may set one.
-      const refusal = restart ? app.restartRefusal(ctx, name) : null;
-      if (refusal !== null)
-        throw new DomainError(ErrorCode.PermissionDenied, `permission denied: ${refusal}`, { field: 'restart', problem: refusal });
+      // The command runs as the service's owner: only the owner or root may set one (checked now, and in the lock).
+      const check = restart ? restartCheck(app, ctx, name) : ctx.check;
       const protocol = v.protocol(p);
       const host = (await v.optHost(p, app.isLocalAddress)) ?? '0.0.0.0';
       // An update without healthCheck keeps the service's check: it is vetted against the new host too.
@@ -132,7 +130,7 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
           ...(portChange !== undefined && { onPortChange: portChange }),
           ...(autoResolve !== undefined && { autoResolve }),
         },
-        ctx.check,
+        check,
       );
     },
     'service.list': (p) => {
@@ -141,7 +139,13 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       const tag = v.optString(p, 'tag');
       return listServices(registry, { ...(status && { status }), ...(tag !== undefined && { tag }) });
     },
-    'service.get': (p) => (v.only(p, ['name']), getService(registry, v.reqString(p, 'name'), app.health.results)),
+    'service.get': async (p, ctx) => {
+      v.only(p, ['name']);
+      const name = v.reqString(p, 'name');
+      const restart = await revealRestart(app, ctx, name);
+      const detail = getService(registry, name, app.health.results);
+      return restart ? { ...detail, restart } : detail;
+    },
     'service.setPort': (p, ctx) => (
       v.only(p, ['name', 'port']),
       setPort(registry, allocator, { name: v.reqString(p, 'name'), port: v.reqPort(p) }, ctx.check)

@@ -93,7 +93,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 }
 
-function socketMode(opts: ServerOptions): number {
+/** What binding a socket file needs to know: its path, mode and group. */
+type SocketFileOptions = Pick<ServerOptions, 'socketPath' | 'socketMode' | 'groupAccess' | 'socketGid'>;
+
+function socketMode(opts: SocketFileOptions): number {
   return opts.socketMode ?? (opts.groupAccess ? 0o660 : 0o600);
 }
 
@@ -137,6 +140,32 @@ async function serve(opts: ServerOptions, lock: DirLock | null): Promise<Running
   };
 }
 
+/**
+ * Listens on a socket path with the same care as the daemon's own socket
+ * (the path's lock, a dead process's leftover replaced, a live one or a
+ * non-socket refused, the mode set before anyone can connect), for another
+ * listener of the daemon's (the portserver). Resolves to what removes the
+ * socket file again, if it is still ours, and releases the lock.
+ */
+export async function listenAtPath(server: net.Server, opts: SocketFileOptions & { log: ServerLog }): Promise<() => Promise<void>> {
+  const { socketPath } = opts;
+  await mkdir(path.dirname(socketPath), { recursive: true, mode: socketMode(opts) & 0o077 ? 0o711 : 0o700 });
+  const lock = await lockSocketPath(socketPath).catch((err: unknown) => {
+    throw err instanceof StateDirInUseError ? new SocketInUseError(socketPath, err.pid) : err;
+  });
+  try {
+    await checkStaleSocket(socketPath);
+    const ours = await bindAndRename(server, opts);
+    return async () => {
+      await unlinkIfOurs(socketPath, ours, opts.log);
+      lock.release();
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
 /** One connection too many: it is told why (-32005, id null, as for a line it never sent) and closed. */
 function refuse(socket: net.Socket, max: number, log: ServerLog): void {
   log.warn({ maxConnections: max }, 'connection refused: the daemon has as many connections as limits.maxConnections allows');
@@ -156,7 +185,7 @@ function refuse(socket: net.Socket, max: number, log: ServerLog): void {
  * whatever is there by then, so that path must never be the real one.
  * Returns what we bound, to recognise it later.
  */
-async function bindAndRename(server: net.Server, opts: ServerOptions): Promise<Stats> {
+async function bindAndRename(server: net.Server, opts: SocketFileOptions): Promise<Stats> {
   const { socketPath } = opts;
   const mode = socketMode(opts);
   const bound = path.join(path.dirname(socketPath), `.pm${process.pid}-${nextBind++}`);

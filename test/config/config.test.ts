@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configFilePath } from '../../client/paths.ts';
 import { buildConfig, ConfigError, loadConfig, readConfigFile } from '../../daemon/config/config.ts';
 import { checkConfigFile, effectiveConfig } from '../../daemon/config/report.ts';
+import { abstractRefusal, abstractSocketsWork } from '../../daemon/config/portserver.ts';
 
 const user = { platform: 'linux', uid: 1000, home: '/home/ada' };
 const file = (json: Record<string, unknown>) => ({ path: '/etc/portmand.json', json });
@@ -187,6 +188,7 @@ describe('where each value came from', () => {
       'limits.idleTimeoutSec',
       'conflicts',
       'alerts',
+      'portserver',
     ]);
     expect(view.settings.find((s) => s.key === 'socket.mode')).toEqual({ key: 'socket.mode', value: '0660', source: { from: 'default' } });
     expect(view.settings.find((s) => s.key === 'logLevel')).toEqual({
@@ -226,7 +228,7 @@ describe('unknown keys', () => {
     expect(() => buildConfig({}, file(json), user)).toThrow(message);
   });
 
-  it('accepts the keys other parts of the contract name, not parsed here yet', () => {
+  it('accepts the keys other parts of the contract name', () => {
     const json = { access: { adminGroup: 'wheel' }, limits: {}, conflicts: {}, alerts: [], portserver: { address: '@pm' } };
     expect(() => buildConfig({}, file(json), user)).not.toThrow();
   });
@@ -383,5 +385,63 @@ describe('the conflicts and alerts keys', () => {
     [{ alerts: {} }, 'alerts must be an array of'],
   ])('%j is refused naming its key path', (json, said) => {
     expect(problem(json)).toContain(`/etc/portmand.json: ${said}`);
+  });
+});
+
+describe('the portserver key', () => {
+  const problem = (json: Record<string, unknown>, ctx = user): string => {
+    try {
+      buildConfig({}, file(json), ctx);
+    } catch (e) {
+      return (e as ConfigError).problems.join('\n');
+    }
+    return '';
+  };
+
+  it('is null when absent, and takes a path, or an abstract name on Linux', () => {
+    expect(buildConfig({}, file({}), user).portserver).toBeNull();
+    expect(buildConfig({}, file({ portserver: { address: '/run/portserver.sock' } }), user).portserver).toEqual({
+      address: '/run/portserver.sock',
+    });
+    expect(buildConfig({}, file({ portserver: { address: '@portserver' } }), user).portserver).toEqual({ address: '@portserver' });
+    expect(buildConfig({}, file({ portserver: { address: '/tmp/ps.sock' } }), { ...user, platform: 'darwin' }).portserver).toEqual({
+      address: '/tmp/ps.sock',
+    });
+  });
+
+  it.each<[string, Record<string, unknown>, string, string?]>([
+    ['not an object', { portserver: '@x' }, 'portserver must be an object { address }'],
+    ['an unknown key', { portserver: { address: '@x', pid: 1 } }, 'portserver.pid is not a known key'],
+    ['no address', { portserver: {} }, 'portserver.address is required'],
+    ['a number', { portserver: { address: 5 } }, 'portserver.address must be a socket path or "@name"'],
+    ['a relative path', { portserver: { address: 'ps.sock' } }, 'portserver.address must be an absolute socket path'],
+    ['a bare @', { portserver: { address: '@' } }, 'portserver.address "@" needs a name'],
+    ['a control character', { portserver: { address: '@a\nb' } }, 'portserver.address must be a socket path'],
+    ['too long', { portserver: { address: `/${'x'.repeat(120)}` } }, 'portserver.address is 121 bytes'],
+    [
+      'an abstract name off Linux',
+      { portserver: { address: '@x' } },
+      'portserver.address "@x" names an abstract socket, which only Linux has',
+      'darwin',
+    ],
+  ])('%s is refused naming its key path', (_, json, said, platform) => {
+    expect(problem(json, platform ? { ...user, platform } : user)).toContain(`/etc/portmand.json: ${said}`);
+  });
+
+  it.each([
+    ['1.46.0', false],
+    ['1.47.9', false],
+    ['1.48.0', true],
+    ['1.51.0', true],
+    ['2.0.0', true],
+  ])('abstract names work with libuv %s: %s', (uv, works) => {
+    expect(abstractSocketsWork(uv)).toBe(works);
+    expect(abstractRefusal({ address: '@ps' }, uv) === null).toBe(works);
+    expect(abstractRefusal({ address: '/run/ps.sock' }, uv)).toBeNull();
+  });
+
+  it("may not be the daemon's own socket", () => {
+    const env = { PORTMAND_SOCKET: '/tmp/pm.sock' };
+    expect(() => buildConfig(env, file({ portserver: { address: '/tmp/pm.sock' } }), user)).toThrow("is the daemon's own socket");
   });
 });

@@ -144,3 +144,31 @@ describe('re-registration keeps what it should', () => {
     expect(state.statusLog.at(-1)).toEqual({ at: '2026-03-01T12:00:00.001Z', service: 'web', status: 'registered' });
   });
 });
+
+describe('toService', () => {
+  it('hides restart env values and cwd (names stay), and leaves the rest of the record as it is', () => {
+    const state = apply(
+      emptyState(),
+      registerEffects(
+        emptyState(),
+        input('web', 8080, { restart: { command: ['run', '--fast'], cwd: '/srv/web', env: { TOKEN: 's3cret', MODE: 'x' } } }),
+        NOW,
+      ),
+    );
+    const record = state.services.web!;
+    expect(toService(record).restart).toEqual({ command: ['run', '--fast'], cwd: '***', env: { TOKEN: '***', MODE: '***' } });
+    expect(record.restart).toEqual({ command: ['run', '--fast'], cwd: '/srv/web', env: { TOKEN: 's3cret', MODE: 'x' } });
+    const plain = apply(
+      emptyState(),
+      registerEffects(emptyState(), input('web', 8080, { restart: { command: ['run'], timeoutSec: 5 } }), NOW),
+    );
+    expect(toService(plain.services.web!).restart).toEqual({ command: ['run'], timeoutSec: 5 });
+    const signal = apply(emptyState(), registerEffects(emptyState(), input('web', 8080, { restart: { signal: 'SIGHUP' } }), NOW));
+    expect(toService(signal.services.web!).restart).toEqual({ signal: 'SIGHUP' });
+  });
+
+  it('the service_registered event carries the hidden form', () => {
+    const e = registerEffects(emptyState(), input('web', 8080, { restart: { command: ['run'], env: { TOKEN: 's3cret' } } }), NOW);
+    expect(JSON.stringify(e.events)).not.toContain('s3cret');
+  });
+});

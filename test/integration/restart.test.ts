@@ -67,7 +67,9 @@ describe('restart actions', () => {
     const out = path.join(daemon().dir, 'env-manual.json');
     const port = await free();
     const reg = await pm.service.register({ name: 'rs-manual', port, restart: { command: envWriter(out), env: { MODE: 'test' } } });
-    expect(reg.restart).toEqual({ command: envWriter(out), env: { MODE: 'test' } });
+    // Every caller sees the result and the events: env values are hidden there; service.get shows them to the owner.
+    expect(reg.restart).toEqual({ command: envWriter(out), env: { MODE: '***' } });
+    expect((await pm.service.get({ name: 'rs-manual' })).restart).toEqual({ command: envWriter(out), env: { MODE: 'test' } });
     expect(await pm.service.restart({ name: 'rs-manual' })).toEqual({ name: 'rs-manual', restarted: true, exitCode: 0 });
     expect(await daemon().cli(['restart', 'rs-manual'])).toMatchObject({ code: 0, stdout: 'restarted rs-manual (exit code 0)\n' });
     const { env, uid } = readEnv(out);
