@@ -77,11 +77,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { socketPath } = opts;
   // An activated socket belongs to the manager: no path to prepare, lock or remove.
   if (opts.listenFd !== undefined) return serve(opts, null);
-  // Others who may open the socket must be able to pass through its directory.
-  const dir = path.dirname(socketPath);
-  await mkdir(dir, { recursive: true, mode: socketMode(opts) & 0o077 ? 0o711 : 0o700 }).catch(ignoreExisting);
-  // Only in a directory nobody else can change do the checks below stay true until we act on them.
-  await checkTrustedDir(dir, SOCKET_DIR);
+  await prepareSocketDir(opts);
   const lock = await lockSocketPath(socketPath).catch((err: unknown) => {
     throw err instanceof StateDirInUseError ? new SocketInUseError(socketPath, err.pid) : err;
   });
@@ -91,6 +87,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     lock.release();
     throw err;
   }
+}
+
+/**
+ * Creates a socket's directory if needed and refuses one that others could
+ * change: only in a directory nobody else can change do the checks made
+ * before binding stay true until we act on them.
+ */
+async function prepareSocketDir(opts: SocketFileOptions, setting = 'PORTMAND_SOCKET'): Promise<void> {
+  const dir = path.dirname(opts.socketPath);
+  // Others who may open the socket must be able to pass through its directory.
+  await mkdir(dir, { recursive: true, mode: socketMode(opts) & 0o077 ? 0o711 : 0o700 }).catch(ignoreExisting);
+  await checkTrustedDir(dir, { ...SOCKET_DIR, setting });
 }
 
 /** What binding a socket file needs to know: its path, mode and group. */
@@ -149,7 +157,7 @@ async function serve(opts: ServerOptions, lock: DirLock | null): Promise<Running
  */
 export async function listenAtPath(server: net.Server, opts: SocketFileOptions & { log: ServerLog }): Promise<() => Promise<void>> {
   const { socketPath } = opts;
-  await mkdir(path.dirname(socketPath), { recursive: true, mode: socketMode(opts) & 0o077 ? 0o711 : 0o700 });
+  await prepareSocketDir(opts, 'portserver.address');
   const lock = await lockSocketPath(socketPath).catch((err: unknown) => {
     throw err instanceof StateDirInUseError ? new SocketInUseError(socketPath, err.pid) : err;
   });

@@ -201,7 +201,9 @@ describe.skipIf(!['linux', 'darwin'].includes(process.platform))('the portserver
 
       // A regular file at the path is not ours to replace.
       writeFileSync(stale, 'not a socket');
-      await expect(startDaemon({ dir, env: { PORTMAND_CONFIG: file } })).rejects.toThrow(`${stale} exists and is not a socket`);
+      await expect(startDaemon({ dir, env: { PORTMAND_CONFIG: file } })).rejects.toThrow(
+        `socket path ${stale} is a regular file, not a socket`,
+      );
     } finally {
       cleanup(dir);
     }
