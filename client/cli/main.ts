@@ -25,6 +25,7 @@ import { top } from './top.ts';
 import { token, whoami } from './access.ts';
 import { run } from './run.ts';
 import { restart } from './restart.ts';
+import { api } from './api.ts';
 
 export type { Io } from './args.ts';
 
@@ -57,6 +58,7 @@ export const VERBS: readonly Verb[] = [
   config,
   whoami,
   token,
+  api,
   completionVerb(() => VERBS),
 ];
 

@@ -212,7 +212,7 @@ export const OpenRpcDocument = Type.Object(
     openrpc: Str(),
     info: Type.Object({ title: Str(), version: Str(), description: Opt(Str()) }),
     methods: Type.Array(Type.Object({ name: Str() }, { additionalProperties: true })),
-    components: Opt(Type.Object({}, { additionalProperties: true })),
+    components: Opt(Type.Object({ errors: Opt(Type.Record(Str(), Type.Object({ code: Num(), message: Str() }))) })),
   },
   { description: 'see https://spec.open-rpc.org' },
 );

@@ -25,7 +25,11 @@ const timing = {
 export const HttpCheck = Type.Object(
   {
     type: Type.Literal('http'),
-    url: Type.String({ maxLength: LIMITS.pathChars, pattern: `^https?://[^\\s${CONTROL_CLASS}]+$`, problem: 'must be an http:// or https:// URL' }),
+    url: Type.String({
+      maxLength: LIMITS.pathChars,
+      pattern: `^https?://[^\\s${CONTROL_CLASS}]+$`,
+      problem: 'must be an http:// or https:// URL',
+    }),
     ...timing,
     expectStatus: Type.Optional(Text(200, { description: 'e.g. "200-399" (the default), "200", "200,204"' })),
     ...thresholds,

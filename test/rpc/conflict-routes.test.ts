@@ -19,8 +19,6 @@ describe('conflict.resolve validates its params before anything is decided', () 
     ['swap without withService', { service: 'web', strategy: 'swap' }, 'withService'],
     ['a parameter it does not know', { service: 'web', strategy: 'auto', force: true }, 'force'],
   ])('refuses %s with -32602 on that field', (_name, params, field) => {
-    expect(() => resolve(params, {} as never)).toThrow(
-      expect.objectContaining({ code: -32602, data: expect.objectContaining({ field }) }),
-    );
+    expect(() => resolve(params, {} as never)).toThrow(expect.objectContaining({ code: -32602, data: expect.objectContaining({ field }) }));
   });
 });
