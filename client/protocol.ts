@@ -4,6 +4,7 @@
 // daemon validates with and rpc.discover publishes); the imports are types
 // only, so loading this file loads nothing else.
 import type { Static } from '@sinclair/typebox';
+import type * as C from './schema/common.ts';
 import type { ParamsByMethod } from './schema/methods.ts';
 import type * as R from './schema/results.ts';
 import type * as S from './schema/service.ts';
@@ -436,7 +437,7 @@ export const MUTATING_METHODS: readonly MethodName[] = [
  * `token`: a service's or reservation's secret, accepted by every mutating
  * method (an array when a call acts on several, as a swap does).
  */
-export type TokenParam = { token?: string | string[] };
+export type TokenParam = { token?: Static<ReturnType<typeof C.Token>> };
 export type ParamsOf<M extends MethodName> = Methods[M]['params'];
 export type ResultOf<M extends MethodName> = Methods[M]['result'];
 

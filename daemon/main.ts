@@ -21,8 +21,6 @@ import { bindProbe, isLocalAddress } from './host/bind-probe.ts';
 import { Registry } from './registry.ts';
 import type { RpcContext } from './rpc/app.ts';
 import { methodTable, untyped } from './rpc/table.ts';
-import { withParams } from './rpc/params.ts';
-import { PARAMS } from '../client/schema/methods.ts';
 import { defaultScanSource, Scanner } from './scan/scanner.ts';
 import { SocketInUseError, SocketPathError, startServer } from './transport/server.ts';
 import { StateDirInUseError, StateSchemaTooNewError, Store } from './store/store.ts';
@@ -59,6 +57,8 @@ export interface RunningDaemon {
 
 /** Starts the daemon with the given configuration and returns once it accepts connections. */
 export async function startDaemon(config: Config, log: Log): Promise<RunningDaemon> {
+  // TypeBox and the schemas take a while to load (a few hundred modules): started now, they load while the store opens and the first scan runs.
+  const validation = Promise.all([import('./rpc/params.ts'), import('../client/schema/methods.ts')]);
   const store = await Store.open({
     dir: config.stateDir,
     sync: config.sync,
@@ -185,6 +185,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   const inflight = new InFlight();
   const requests = new RequestStats();
   const series = new SeriesSchedule({ registry, ranges: allocator.ranges, health: () => monitor.results.values(), log });
+  const [{ withParams }, { PARAMS }] = await validation;
   const rpc = createJsonRpc<RpcContext>({
     methods: inflight.gate(
       withTiming(

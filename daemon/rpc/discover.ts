@@ -3,7 +3,7 @@
 // a method other than the daemon runs it. Built once, on the first call.
 import type { TSchema } from '@sinclair/typebox';
 import { ErrorCode, type OpenRpcDocument } from '../../client/protocol.ts';
-import { PARAMS, RESULTS } from '../../client/schema/methods.ts';
+import type { PARAMS as Params, RESULTS as Results } from '../../client/schema/methods.ts';
 import type { App, Routes } from './app.ts';
 
 /** The OpenRPC version the document follows. */
@@ -14,7 +14,7 @@ function jsonSchema(schema: TSchema): unknown {
   return JSON.parse(JSON.stringify(schema, (key, value: unknown) => (key === 'problem' && typeof value === 'string' ? undefined : value)));
 }
 
-export function openRpcDocument(version: string): OpenRpcDocument {
+export function openRpcDocument(version: string, { PARAMS, RESULTS }: { PARAMS: typeof Params; RESULTS: typeof Results }): OpenRpcDocument {
   const methods = Object.entries(PARAMS).map(([name, params]) => {
     const required = new Set(params.required ?? []);
     return {
@@ -44,5 +44,6 @@ export function openRpcDocument(version: string): OpenRpcDocument {
 
 export function discoverRoutes(app: App): Routes<'rpc.discover'> {
   let doc: OpenRpcDocument | undefined;
-  return { 'rpc.discover': () => (doc ??= openRpcDocument(app.version)) };
+  // The schemas are imported here, not above: main.ts loads them while the daemon starts, and the route table stays light to import.
+  return { 'rpc.discover': async () => (doc ??= openRpcDocument(app.version, await import('../../client/schema/methods.ts'))) };
 }

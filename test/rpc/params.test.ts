@@ -2,7 +2,7 @@
 // before anything else, and a refusal names the field by its path and says
 // what is wrong, without echoing what was sent.
 import { describe, expect, it } from 'vitest';
-import { LIMITS } from '../../client/protocol.ts';
+import { LIMITS, MUTATING_METHODS } from '../../client/protocol.ts';
 import { PARAMS } from '../../client/schema/methods.ts';
 import { paramsCheck, withParams } from '../../daemon/rpc/params.ts';
 
@@ -194,5 +194,12 @@ describe('withParams', () => {
 
   it('refuses to wrap a method that has no schema', () => {
     expect(() => withParams(PARAMS, { 'port.teleport': () => 1 })).toThrow(/no params schema for port.teleport/);
+  });
+});
+
+describe('token', () => {
+  it('is a param of every mutating method (the client attaches it) and of no other', () => {
+    for (const [method, schema] of Object.entries(PARAMS))
+      expect(Object.hasOwn(schema.properties, 'token'), method).toBe((MUTATING_METHODS as readonly string[]).includes(method));
   });
 });
