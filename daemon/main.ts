@@ -20,6 +20,8 @@ import { groupId, UnknownGroupError } from './host/groups.ts';
 import { bindProbe, isLocalAddress } from './host/bind-probe.ts';
 import { Registry } from './registry.ts';
 import type { RpcContext } from './rpc/app.ts';
+import { CHECKS } from './rpc/checks.generated.ts';
+import { withParams } from './rpc/params.ts';
 import { methodTable, untyped } from './rpc/table.ts';
 import { defaultScanSource, Scanner } from './scan/scanner.ts';
 import { SocketInUseError, SocketPathError, startServer } from './transport/server.ts';
@@ -57,8 +59,6 @@ export interface RunningDaemon {
 
 /** Starts the daemon with the given configuration and returns once it accepts connections. */
 export async function startDaemon(config: Config, log: Log): Promise<RunningDaemon> {
-  // TypeBox and the schemas take a while to load (a few hundred modules): started now, they load while the store opens and the first scan runs.
-  const validation = Promise.all([import('./rpc/params.ts'), import('../client/schema/methods.ts')]);
   const store = await Store.open({
     dir: config.stateDir,
     sync: config.sync,
@@ -185,7 +185,6 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   const inflight = new InFlight();
   const requests = new RequestStats();
   const series = new SeriesSchedule({ registry, ranges: allocator.ranges, health: () => monitor.results.values(), log });
-  const [{ withParams }, { PARAMS }] = await validation;
   const rpc = createJsonRpc<RpcContext>({
     methods: inflight.gate(
       withTiming(
@@ -196,7 +195,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
           (ctx) => callers.known(ctx.conn),
           // Params are checked against their schemas before anything else looks at them; a refusal is still audited.
           withParams(
-            PARAMS,
+            CHECKS,
             withAccess(
               { callers, limiter, registry },
               untyped(

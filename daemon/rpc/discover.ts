@@ -44,6 +44,6 @@ export function openRpcDocument(version: string, { PARAMS, RESULTS }: { PARAMS: 
 
 export function discoverRoutes(app: App): Routes<'rpc.discover'> {
   let doc: OpenRpcDocument | undefined;
-  // The schemas are imported here, not above: main.ts loads them while the daemon starts, and the route table stays light to import.
+  // The schemas (and TypeBox) are imported on the first call, not above: the daemon starts without them, checking params with generated code.
   return { 'rpc.discover': async () => (doc ??= openRpcDocument(app.version, await import('../../client/schema/methods.ts'))) };
 }

@@ -4,9 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS, MUTATING_METHODS } from '../../client/protocol.ts';
 import { PARAMS } from '../../client/schema/methods.ts';
-import { paramsCheck, withParams } from '../../daemon/rpc/params.ts';
+import { CHECKS } from '../../daemon/rpc/checks.generated.ts';
+import { refusalOf, withParams } from '../../daemon/rpc/params.ts';
 
-const check = (method: keyof typeof PARAMS, params: unknown) => paramsCheck(PARAMS[method])(params);
+/** As the daemon judges params: the generated check, then, on a refusal, its wording from the schema. */
+const check = async (method: keyof typeof PARAMS, params: unknown) => (CHECKS[method](params) ? null : refusalOf(method, params));
 
 function nested(depth: number): unknown {
   let v: unknown = [];
@@ -41,8 +43,8 @@ describe('params that fit their schema', () => {
     ['events.subscribe', { types: ['port_assigned'], sinceSeq: 0 }],
     ['daemon.ping', {}],
     ['rpc.discover', {}],
-  ] as const)('%s %j passes', (method, params) => {
-    expect(check(method, params)).toBeNull();
+  ] as const)('%s %j passes', async (method, params) => {
+    expect(await check(method, params)).toBeNull();
   });
 });
 
@@ -118,8 +120,8 @@ describe('a refusal names the field by its path, and the problem', () => {
     ['stats.series', { metric: 'range.assigned', step: 90 }, 'step', 'must be a whole number of seconds, a multiple of 60'],
     ['events.subscribe', { types: ['port_assigned', 'nope'] }, 'types', /^entry 1 must be one of "service_registered"/],
     ['events.subscribe', { sinceSeq: -1 }, 'sinceSeq', /^must be a whole number 0\.\./],
-  ] as const)('%s %j: %s', (method, params, field, problem) => {
-    const refusal = check(method, params);
+  ] as const)('%s %j: %s', async (method, params, field, problem) => {
+    const refusal = await check(method, params);
     expect(refusal?.field).toBe(field);
     if (typeof problem === 'string') expect(refusal?.problem).toBe(problem);
     else expect(refusal?.problem).toMatch(problem);
@@ -127,65 +129,65 @@ describe('a refusal names the field by its path, and the problem', () => {
 });
 
 describe('unknown params', () => {
-  it('are refused by name, listing what the method takes', () => {
-    expect(check('port.get', { port: 80, prot: 'udp' })).toEqual({
+  it('are refused by name, listing what the method takes', async () => {
+    expect(await check('port.get', { port: 80, prot: 'udp' })).toEqual({
       field: 'prot',
       problem: 'is not a parameter of this method (expected: port, protocol)',
     });
-    expect(check('daemon.ping', { verbose: true })).toEqual({
+    expect(await check('daemon.ping', { verbose: true })).toEqual({
       field: 'verbose',
       problem: 'is not a parameter of this method (expected: none)',
     });
   });
 
-  it('come before what is missing or wrong: a typo explains them', () => {
-    expect(check('port.get', { prt: 80 })?.field).toBe('prt');
-    expect(check('service.register', { name: 'web', port: 0, bogus: 1 })?.field).toBe('bogus');
+  it('come before what is missing or wrong: a typo explains them', async () => {
+    expect((await check('port.get', { prt: 80 }))?.field).toBe('prt');
+    expect((await check('service.register', { name: 'web', port: 0, bogus: 1 }))?.field).toBe('bogus');
   });
 
-  it('are refused inside nested objects too, by path', () => {
-    expect(check('service.register', { name: 'web', healthCheck: { type: 'tcp', every: 5 } })?.field).toBe('healthCheck.every');
+  it('are refused inside nested objects too, by path', async () => {
+    expect((await check('service.register', { name: 'web', healthCheck: { type: 'tcp', every: 5 } }))?.field).toBe('healthCheck.every');
   });
 });
 
 describe('huge and deep inputs', () => {
-  it('a long unknown key is named clipped, not whole', () => {
+  it('a long unknown key is named clipped, not whole', async () => {
     const key = 'k'.repeat(100_000);
-    const refusal = check('daemon.ping', { [key]: 1 });
+    const refusal = await check('daemon.ping', { [key]: 1 });
     expect(refusal?.field.length).toBeLessThan(100);
     expect(refusal?.field.startsWith('kkkk')).toBe(true);
   });
 
-  it('a huge value is refused without being echoed', () => {
+  it('a huge value is refused without being echoed', async () => {
     const big = `x${'\u0001'.repeat(500_000)}`;
-    const refusal = check('port.reserve', { port: 1, reason: big });
+    const refusal = await check('port.reserve', { port: 1, reason: big });
     expect(refusal).toEqual({ field: 'reason', problem: `must be at most ${LIMITS.reasonChars} characters` });
   });
 
-  it('deeply nested values where a string or an object belongs are refused, not recursed into', () => {
+  it('deeply nested values where a string or an object belongs are refused, not recursed into', async () => {
     for (const [method, params, field] of [
       ['events.subscribe', { types: nested(100_000) }, 'types'],
       ['events.subscribe', { types: ['port_assigned', nested(100_000)] }, 'types'],
       ['service.register', { name: 'web', healthCheck: { type: 'http', url: nested(100_000) } }, 'healthCheck.url'],
       ['service.register', { name: 'web', deep: nested(100_000) }, 'deep'],
     ] as const) {
-      const refusal = check(method, params);
+      const refusal = await check(method, params);
       expect(refusal?.field).toBe(field);
       expect(JSON.stringify(refusal).length).toBeLessThan(1000);
     }
   });
 
-  it('many unknown keys are refused at the first', () => {
+  it('many unknown keys are refused at the first', async () => {
     const params = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i]));
-    expect(check('service.list', params)?.field).toBe('k0');
+    expect((await check('service.list', params))?.field).toBe('k0');
   });
 });
 
 describe('withParams', () => {
-  it('throws -32602 with field and problem, and never calls the handler', () => {
+  it('rejects with -32602 with field and problem, and never calls the handler', async () => {
     let called = 0;
-    const methods = withParams(PARAMS, { 'port.get': () => ++called });
-    expect(() => methods['port.get']!({ port: 0 }, {})).toThrow(
+    const methods = withParams(CHECKS, { 'port.get': () => ++called });
+    await expect(methods['port.get']!({ port: 0 }, {})).rejects.toThrow(
       expect.objectContaining({ code: -32602, data: { field: 'port', problem: 'must be a whole number 1..65535' } }),
     );
     expect(called).toBe(0);
@@ -193,7 +195,7 @@ describe('withParams', () => {
   });
 
   it('refuses to wrap a method that has no schema', () => {
-    expect(() => withParams(PARAMS, { 'port.teleport': () => 1 })).toThrow(/no params schema for port.teleport/);
+    expect(() => withParams(CHECKS, { 'port.teleport': () => 1 })).toThrow(/no params schema for port.teleport/);
   });
 });
 
