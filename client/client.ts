@@ -113,6 +113,8 @@ export class PortmandClient {
   readonly daemon = { status: this.method('daemon.status'), ping: this.method('daemon.ping'), config: this.method('daemon.config') };
   readonly auth = { whoami: this.method('auth.whoami') };
   readonly token = { rotate: this.method('token.rotate') };
+  /** The daemon's OpenRPC document: every method's params and result schemas, and the error codes. */
+  readonly rpc = { discover: this.method('rpc.discover') };
   readonly events = {
     /** Starts pushed events (see on()); after a reconnect the client re-subscribes and asks for what it missed. */
     subscribe: async (params: ParamsOf<'events.subscribe'> = {}) => this.track(await this.call('events.subscribe', params)),

@@ -1,6 +1,13 @@
 // The portmand wire contract (../shared/PROTOCOL.md) as TypeScript types.
-// This file imports nothing: the daemon, the client library and the CLI all
-// take their types from here, so the contract has exactly one definition.
+// The daemon, the client library and the CLI all take their types from here.
+// Params are typed from their schemas in ./schema/ (the same definitions the
+// daemon validates with and rpc.discover publishes); the imports are types
+// only, so loading this file loads nothing else.
+import type { Static } from '@sinclair/typebox';
+import type * as C from './schema/common.ts';
+import type { ParamsByMethod } from './schema/methods.ts';
+import type * as R from './schema/results.ts';
+import type * as S from './schema/service.ts';
 
 // The enumerations of the contract, as values: validators, CLI option checks
 // and tallies iterate these arrays, and each type is derived from its array,
@@ -31,33 +38,15 @@ export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** What every check may say about how it is judged (defaults: the config's `health`, else 2 and 1). */
-export interface CheckThresholds {
-  /** Consecutive failed checks before a service is unhealthy. */
-  failuresBeforeUnhealthy?: number;
-  /** Consecutive passed checks before it is healthy again. */
-  successesBeforeHealthy?: number;
-  /** Extension: run the service's restart action after this many consecutive failed checks (off when absent). */
-  restartAfterFailures?: number;
-}
-
-export type HealthCheck =
-  | ({
-      type: 'http';
-      url: string;
-      intervalSec?: number;
-      timeoutMs?: number;
-      /** e.g. "200-399" (the default), "200", "200,204". */ expectStatus?: string;
-    } & CheckThresholds)
-  | ({ type: 'tcp'; intervalSec?: number; timeoutMs?: number } & CheckThresholds);
+/** A service's health check (service.register `healthCheck`). */
+export type HealthCheck = Static<typeof S.HealthCheck>;
 
 /** The signals a restart action may send to the service's process. */
 export const RESTART_SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGTERM'] as const;
 export type RestartSignal = (typeof RESTART_SIGNALS)[number];
 
 /** How a service is restarted: a command run without a shell, or a signal sent to its pid. */
-export type RestartAction =
-  { command: string[]; cwd?: string; env?: Record<string, string>; timeoutSec?: number } | { signal: RestartSignal };
+export type RestartAction = Static<typeof S.RestartAction>;
 
 /** What the daemon does when it moves a service to another port. */
 export const PORT_CHANGE_POLICIES = ['notify', 'restart'] as const;
@@ -207,23 +196,7 @@ export interface HealthResult {
   history?: Array<Omit<HealthResult, 'service' | 'history'>>;
 }
 
-export interface RegisterParams {
-  name: string;
-  port?: number;
-  protocol?: Protocol;
-  host?: string;
-  pid?: number;
-  process?: string;
-  /** Omitted keeps the service's check on an update; null removes it (extension). */
-  healthCheck?: HealthCheck | null;
-  tags?: string[];
-  range?: string;
-  exclusive?: boolean;
-  /** Omitted keeps the service's action on an update; null removes it. */
-  restart?: RestartAction | null;
-  onPortChange?: PortChangePolicy;
-  autoResolve?: boolean;
-}
+export type RegisterParams = ParamsByMethod['service.register'];
 
 export interface RegisterResult extends Service {
   conflicts?: Conflict[];
@@ -236,17 +209,7 @@ export interface ServiceDetail extends Service {
   health: HealthResult | null;
 }
 
-export interface AllocateParams {
-  service: string;
-  preferred?: number;
-  range?: string;
-  protocol?: Protocol;
-  host?: string;
-  ttlSec?: number;
-  pid?: number;
-  /** Extension: ports that must not be chosen (get-port's `exclude`); at most LIMITS.excludePorts of them. */
-  exclude?: number[];
-}
+export type AllocateParams = ParamsByMethod['port.allocate'];
 
 export interface AllocateResult {
   port: number;
@@ -263,13 +226,7 @@ export interface CheckResult {
   heldBy?: HeldBy;
 }
 
-export interface ResolveParams {
-  service?: string;
-  conflictId?: string;
-  strategy: Strategy;
-  newPort?: number;
-  withService?: string;
-}
+export type ResolveParams = ParamsByMethod['conflict.resolve'];
 
 export interface ResolveResult {
   conflict: Conflict | null;
@@ -339,18 +296,7 @@ export const SERIES_METRICS: readonly SeriesMetric[] = [
   'service.latencyMs',
 ];
 
-export interface SeriesParams {
-  metric: SeriesMetric;
-  /** Required for range.* metrics: a configured range's name (or its exact "START-END"). */
-  range?: string;
-  /** Required for service.* metrics. */
-  service?: string;
-  /** ISO times; default: the last 24 h (step 60) or, with step >= 3600, the last 90 days. */
-  from?: string;
-  to?: string;
-  /** Seconds per point, a multiple of 60; points are means of the minute or hour buckets. */
-  step?: number;
-}
+export type SeriesParams = ParamsByMethod['stats.series'];
 
 export interface SeriesResult {
   metric: SeriesMetric;
@@ -394,61 +340,63 @@ export interface EffectiveConfig {
   settings: Array<{ key: string; value: unknown; source: ConfigSource }>;
 }
 
-/** Every method of the contract: its params and its result. */
+/**
+ * Every method of the contract: its params (typed from its schema in
+ * ./schema/, so what the type allows is what the daemon accepts) and its result.
+ */
 export interface Methods {
-  'service.register': { params: RegisterParams & TokenParam; result: RegisterResult };
-  'service.list': { params: { status?: ServiceStatus; tag?: string }; result: Service[] };
-  'service.get': { params: { name: string }; result: ServiceDetail };
-  'service.setPort': { params: { name: string; port: number } & TokenParam; result: Service };
-  'service.unregister': { params: { name: string } & TokenParam; result: { name: string; releasedPorts: number[] } };
-  'service.restart': { params: { name: string } & TokenParam; result: RestartResult };
+  'service.register': { params: ParamsByMethod['service.register']; result: RegisterResult };
+  'service.list': { params: ParamsByMethod['service.list']; result: Service[] };
+  'service.get': { params: ParamsByMethod['service.get']; result: ServiceDetail };
+  'service.setPort': { params: ParamsByMethod['service.setPort']; result: Service };
+  'service.unregister': { params: ParamsByMethod['service.unregister']; result: { name: string; releasedPorts: number[] } };
+  'service.restart': { params: ParamsByMethod['service.restart']; result: RestartResult };
 
-  'port.list': { params: { state?: PortState; range?: string }; result: PortInfo[] };
-  'port.get': { params: { port: number; protocol?: Protocol }; result: PortInfo };
-  'port.check': { params: { port: number; protocol?: Protocol; host?: string }; result: CheckResult };
-  'port.allocate': { params: AllocateParams & TokenParam; result: AllocateResult };
-  'port.release': { params: { port: number; protocol?: Protocol; service?: string } & TokenParam; result: ReleaseResult };
-  'port.suggest': { params: { count?: number; range?: string; near?: number; protocol?: Protocol }; result: { ports: number[] } };
-  'port.reserve': {
-    params: { port: number; protocol?: Protocol; for?: string; reason?: string; ttlSec?: number } & TokenParam;
-    result: PortInfo;
-  };
-  'port.history': { params: { service?: string; port?: number; since?: string; limit?: number }; result: PortHistoryEntry[] };
-  'range.list': { params: Record<string, never>; result: Range[] };
+  'port.list': { params: ParamsByMethod['port.list']; result: PortInfo[] };
+  'port.get': { params: ParamsByMethod['port.get']; result: PortInfo };
+  'port.check': { params: ParamsByMethod['port.check']; result: CheckResult };
+  'port.allocate': { params: ParamsByMethod['port.allocate']; result: AllocateResult };
+  'port.release': { params: ParamsByMethod['port.release']; result: ReleaseResult };
+  'port.suggest': { params: ParamsByMethod['port.suggest']; result: { ports: number[] } };
+  'port.reserve': { params: ParamsByMethod['port.reserve']; result: PortInfo };
+  'port.history': { params: ParamsByMethod['port.history']; result: PortHistoryEntry[] };
+  'range.list': { params: ParamsByMethod['range.list']; result: Range[] };
 
-  'conflict.list': { params: { open?: boolean }; result: Conflict[] };
-  'conflict.detect': { params: Record<string, never>; result: Conflict[] };
-  'conflict.resolve': { params: ResolveParams & TokenParam; result: ResolveResult };
-  'conflict.history': { params: { limit?: number; since?: string }; result: Conflict[] };
+  'conflict.list': { params: ParamsByMethod['conflict.list']; result: Conflict[] };
+  'conflict.detect': { params: ParamsByMethod['conflict.detect']; result: Conflict[] };
+  'conflict.resolve': { params: ParamsByMethod['conflict.resolve']; result: ResolveResult };
+  'conflict.history': { params: ParamsByMethod['conflict.history']; result: Conflict[] };
   /** Extension: what the automatic resolution policy would do now, without doing it. */
-  'conflict.plan': { params: Record<string, never>; result: AutoResolvePlan };
+  'conflict.plan': { params: ParamsByMethod['conflict.plan']; result: AutoResolvePlan };
 
-  'health.list': { params: Record<string, never>; result: HealthResult[] };
-  'health.get': { params: { service: string; limit?: number }; result: HealthResult };
-  'health.check': { params: { service?: string }; result: HealthResult[] };
+  'health.list': { params: ParamsByMethod['health.list']; result: HealthResult[] };
+  'health.get': { params: ParamsByMethod['health.get']; result: HealthResult };
+  'health.check': { params: ParamsByMethod['health.check']; result: HealthResult[] };
 
-  'stats.ports': { params: Record<string, never>; result: { ranges: RangeStats[] } };
+  'stats.ports': { params: ParamsByMethod['stats.ports']; result: { ranges: RangeStats[] } };
   'stats.services': {
-    params: Record<string, never>;
+    params: ParamsByMethod['stats.services'];
     result: { byStatus: Partial<Record<ServiceStatus, number>>; services: ServiceStats[] };
   };
-  'stats.conflicts': { params: Record<string, never>; result: ConflictStats };
-  'stats.series': { params: SeriesParams; result: SeriesResult };
+  'stats.conflicts': { params: ParamsByMethod['stats.conflicts']; result: ConflictStats };
+  'stats.series': { params: ParamsByMethod['stats.series']; result: SeriesResult };
 
-  'auth.whoami': { params: Record<string, never>; result: WhoAmI };
-  'auth.challenge': { params: { uid: number }; result: Challenge };
-  'auth.prove': { params: { response: string }; result: WhoAmI };
-  'token.rotate': { params: { service: string } & TokenParam; result: { service: string; token: string } };
+  'auth.whoami': { params: ParamsByMethod['auth.whoami']; result: WhoAmI };
+  'auth.challenge': { params: ParamsByMethod['auth.challenge']; result: Challenge };
+  'auth.prove': { params: ParamsByMethod['auth.prove']; result: WhoAmI };
+  'token.rotate': { params: ParamsByMethod['token.rotate']; result: { service: string; token: string } };
 
-  'daemon.status': { params: Record<string, never>; result: DaemonStatus };
-  'daemon.ping': { params: Record<string, never>; result: 'pong' };
-  'daemon.config': { params: Record<string, never>; result: EffectiveConfig };
-  'events.subscribe': {
-    params: { types?: EventType[]; sinceSeq?: number };
-    result: { subscribed: EventType[]; seq?: number; gap?: boolean };
-  };
-  'events.unsubscribe': { params: { types?: EventType[] }; result: { subscribed: EventType[] } };
+  'daemon.status': { params: ParamsByMethod['daemon.status']; result: DaemonStatus };
+  'daemon.ping': { params: ParamsByMethod['daemon.ping']; result: 'pong' };
+  'daemon.config': { params: ParamsByMethod['daemon.config']; result: EffectiveConfig };
+  'events.subscribe': { params: ParamsByMethod['events.subscribe']; result: { subscribed: EventType[]; seq?: number; gap?: boolean } };
+  'events.unsubscribe': { params: ParamsByMethod['events.unsubscribe']; result: { subscribed: EventType[] } };
+  /** The OpenRPC document of every method: params and results as JSON Schema, and the error codes. */
+  'rpc.discover': { params: ParamsByMethod['rpc.discover']; result: OpenRpcDocument };
 }
+
+/** rpc.discover's answer (https://spec.open-rpc.org); each schema in it is JSON Schema. */
+export type OpenRpcDocument = Static<typeof R.OpenRpcDocument>;
 
 /** One step of the automatic resolution policy: what it would do about one open conflict. */
 export interface AutoResolveStep {
@@ -489,7 +437,7 @@ export const MUTATING_METHODS: readonly MethodName[] = [
  * `token`: a service's or reservation's secret, accepted by every mutating
  * method (an array when a call acts on several, as a swap does).
  */
-export type TokenParam = { token?: string | string[] };
+export type TokenParam = { token?: Static<ReturnType<typeof C.Token>> };
 export type ParamsOf<M extends MethodName> = Methods[M]['params'];
 export type ResultOf<M extends MethodName> = Methods[M]['result'];
 

@@ -20,7 +20,9 @@ import { groupId, UnknownGroupError } from './host/groups.ts';
 import { bindProbe, isLocalAddress } from './host/bind-probe.ts';
 import { Registry } from './registry.ts';
 import type { RpcContext } from './rpc/app.ts';
-import { methodTable } from './rpc/table.ts';
+import { CHECKS } from './rpc/checks.generated.ts';
+import { withParams } from './rpc/params.ts';
+import { methodTable, untyped } from './rpc/table.ts';
 import { defaultScanSource, Scanner } from './scan/scanner.ts';
 import { SocketInUseError, SocketPathError, startServer } from './transport/server.ts';
 import { StateDirInUseError, StateSchemaTooNewError, Store } from './store/store.ts';
@@ -206,36 +208,42 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
         withAudit(
           log,
           (ctx) => callers.known(ctx.conn),
-          withAccess(
-            { callers, limiter, registry },
-            methodTable({
-              registry,
-              allocator,
-              reconciler,
-              bus,
-              version: packageVersion(),
-              startedAt: Date.now(),
-              socketPath: config.socketPath,
-              stateFile: store.stateFile,
-              journalFile: store.journalFile,
-              user: daemonUser(),
-              requests,
-              detect: async () => {
-                await scanner.scanNow();
-                return listConflicts(registry, true);
-              },
-              health: monitor,
-              healthTargetRefusal: async (target) => {
-                const vetted = await vetTarget(target, access);
-                return 'refused' in vetted ? vetted.refused : null;
-              },
-              isLocalAddress,
-              config: effectiveConfig(config),
-              callers,
-              restarter,
-              conflictPlan: () => planNow(registry, policyDeps),
-              restartRefusal: (ctx, service) => restartRefusal(ctx.caller, service, policy),
-            }),
+          // Params are checked against their schemas before anything else looks at them; a refusal is still audited.
+          withParams(
+            CHECKS,
+            withAccess(
+              { callers, limiter, registry },
+              untyped(
+                methodTable({
+                  registry,
+                  allocator,
+                  reconciler,
+                  bus,
+                  version: packageVersion(),
+                  startedAt: Date.now(),
+                  socketPath: config.socketPath,
+                  stateFile: store.stateFile,
+                  journalFile: store.journalFile,
+                  user: daemonUser(),
+                  requests,
+                  detect: async () => {
+                    await scanner.scanNow();
+                    return listConflicts(registry, true);
+                  },
+                  health: monitor,
+                  healthTargetRefusal: async (target) => {
+                    const vetted = await vetTarget(target, access);
+                    return 'refused' in vetted ? vetted.refused : null;
+                  },
+                  isLocalAddress,
+                  config: effectiveConfig(config),
+                  callers,
+                  restarter,
+                  conflictPlan: () => planNow(registry, policyDeps),
+                  restartRefusal: (ctx, service) => restartRefusal(ctx.caller, service, policy),
+                }),
+              ),
+            ),
           ),
         ),
       ),

@@ -478,6 +478,7 @@ const SAMPLE: Record<string, string[]> = {
   token: ['token', 'rotate', 'web'],
   run: ['run', 'web', 'true'],
   restart: ['restart', 'web'],
+  api: ['api'],
 };
 
 // Verbs that never talk to the daemon: they run it, install it, read its log or print a script.

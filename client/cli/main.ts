@@ -26,6 +26,7 @@ import { token, whoami } from './access.ts';
 import { run } from './run.ts';
 import { restart } from './restart.ts';
 import { setPort } from './set-port.ts';
+import { api } from './api.ts';
 
 export type { Io } from './args.ts';
 
@@ -60,6 +61,7 @@ export const VERBS: readonly Verb[] = [
   config,
   whoami,
   token,
+  api,
   completionVerb(() => VERBS),
 ];
 

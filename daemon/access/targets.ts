@@ -1,14 +1,13 @@
-// What each mutating method acts on, read from its params the way its route
-// reads them (the same validators, so a value the route would take is the
-// value checked here), with what was recorded about who may act on it.
-import type { MethodName } from '../../client/protocol.ts';
+// What each mutating method acts on, read from its params (already checked
+// against the method's schema: the params layer runs before this one), with
+// what was recorded about who may act on it.
+import type { MethodName, ParamsOf } from '../../client/protocol.ts';
 import type { Target } from '../core/access.ts';
 import { expired } from '../core/lifecycle.ts';
 import type { PortIndex } from '../core/portindex.ts';
 import { planResolution } from '../core/resolve.ts';
 import { readResolveRequest } from '../rpc/conflict-routes.ts';
 import { portKey, type State } from '../core/state.ts';
-import * as v from '../rpc/validate.ts';
 
 export interface View {
   state: State;
@@ -16,11 +15,11 @@ export interface View {
   now: number;
 }
 
-export interface Rule {
+export interface Rule<M extends MethodName = MethodName> {
   /** The existing services and reservations the call would change. */
-  targets(params: v.Params, view: View): Target[];
+  targets(params: ParamsOf<M>, view: View): Target[];
   /** For a call that may create a record: whether the record now carries `tokenHash` (this call made it). */
-  created?(params: v.Params, state: State, tokenHash: string): boolean;
+  created?(params: ParamsOf<M>, state: State, tokenHash: string): boolean;
   /** Only the owner or an admin: a token does not do (token.rotate). */
   ownerOnly?: true;
 }
@@ -39,41 +38,36 @@ function reservation(state: State, protocol: 'tcp' | 'udp', port: number): Targe
     : [];
 }
 
-const byName = (field: string): Rule => ({ targets: (p, { state }) => service(state, v.reqString(p, field)) });
+const byName: Rule<'service.setPort' | 'service.unregister' | 'service.restart'> = { targets: (p, { state }) => service(state, p.name) };
 
-const serviceCreated = (field: string) => (p: v.Params, state: State, hash: string) =>
-  state.services[v.reqString(p, field)]?.tokenHash === hash;
-
-export const RULES: Partial<Record<MethodName, Rule>> = {
+export const RULES: { [M in MethodName]?: Rule<M> } = {
   'service.register': {
-    targets: (p, { state }) => service(state, v.reqString(p, 'name', v.SERVICE_NAME)),
-    created: serviceCreated('name'),
+    targets: (p, { state }) => service(state, p.name),
+    created: (p, state, hash) => state.services[p.name]?.tokenHash === hash,
   },
-  'service.setPort': byName('name'),
-  'service.unregister': byName('name'),
-  'service.restart': byName('name'),
-  'token.rotate': { ...byName('service'), ownerOnly: true },
+  'service.setPort': byName,
+  'service.unregister': byName,
+  'service.restart': byName,
+  'token.rotate': { targets: (p, { state }) => service(state, p.service), ownerOnly: true },
   'port.allocate': {
     // A lease that ran out is the next caller's to take: only a live one is someone's.
     targets: (p, { state, now }) => {
-      const name = v.reqString(p, 'service', v.SERVICE_NAME);
-      const held = state.services[name];
-      return held && !expired(held, now) ? service(state, name) : [];
+      const held = state.services[p.service];
+      return held && !expired(held, now) ? service(state, p.service) : [];
     },
-    created: serviceCreated('service'),
+    created: (p, state, hash) => state.services[p.service]?.tokenHash === hash,
   },
   'port.release': {
     targets: (p, { state, index }) => {
-      const port = v.reqPort(p);
-      const protocol = v.protocol(p);
-      const only = v.optString(p, 'service');
+      const { port, service: only } = p;
+      const protocol = p.protocol ?? 'tcp';
       const holders = index.holdersOf(protocol, port).filter((h) => only === undefined || h === only);
       return [...holders.flatMap((h) => service(state, h)), ...(only === undefined ? reservation(state, protocol, port) : [])];
     },
   },
   'port.reserve': {
-    targets: (p, { state }) => reservation(state, v.protocol(p), v.reqPort(p)),
-    created: (p, state, hash) => state.reservations[portKey(v.protocol(p), v.reqPort(p))]?.tokenHash === hash,
+    targets: (p, { state }) => reservation(state, p.protocol ?? 'tcp', p.port),
+    created: (p, state, hash) => state.reservations[portKey(p.protocol ?? 'tcp', p.port)]?.tokenHash === hash,
   },
   'conflict.resolve': {
     // Whatever the resolution would move: the service, both of a swap, or the reservation acknowledged.

@@ -1,7 +1,7 @@
 // What the routes receive, and the types that make the route table complete:
 // every method of the contract must have a handler, and each handler must
 // return that method's result. The compiler checks both.
-import type { AutoResolvePlan, Conflict, EffectiveConfig, MethodName, Owner, ResultOf } from '../../client/protocol.ts';
+import type { AutoResolvePlan, Conflict, EffectiveConfig, MethodName, Owner, ParamsOf, ResultOf } from '../../client/protocol.ts';
 import type { CheckTarget } from '../core/health.ts';
 import type { RequestStats } from '../core/request-stats.ts';
 import type { EventBus } from '../events.ts';
@@ -12,7 +12,7 @@ import type { Registry } from '../registry.ts';
 import type { AccessContext } from '../access/guard.ts';
 import type { Callers } from '../access/callers.ts';
 import type { Restarter } from '../act/restarter.ts';
-import type { LocalAddressCheck, Params } from './validate.ts';
+import type { LocalAddressCheck } from './validate.ts';
 
 /** A call's context: its connection, and (for mutating calls) its caller, set by the access layer. */
 export type RpcContext = AccessContext;
@@ -51,8 +51,11 @@ export interface App {
   restartRefusal: (ctx: AccessContext, service: { owner?: Owner } | undefined) => string | null;
 }
 
-/** One method's handler: raw named params in (validated here), the contract's result out. */
-export type Route<M extends MethodName> = (params: Params, ctx: RpcContext) => ResultOf<M> | Promise<ResultOf<M>>;
+/**
+ * One method's handler: its params, already checked against the method's
+ * schema (rpc/params.ts, outside the access layer), in; the contract's result out.
+ */
+export type Route<M extends MethodName> = (params: ParamsOf<M>, ctx: RpcContext) => ResultOf<M> | Promise<ResultOf<M>>;
 
 /** A group of routes for the methods `M`. */
 export type Routes<M extends MethodName> = { [K in M]: Route<K> };

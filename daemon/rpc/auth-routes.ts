@@ -6,29 +6,21 @@ import { unidentified } from '../core/errors.ts';
 import { newGrant } from '../access/guard.ts';
 import { rotateToken } from '../ops/ownership.ts';
 import type { App, Routes } from './app.ts';
-import * as v from './validate.ts';
 
 export function authRoutes(app: App): Routes<'auth.whoami' | 'auth.challenge' | 'auth.prove' | 'token.rotate'> {
   const { callers } = app;
   return {
-    'auth.whoami': async (p, ctx) => {
-      v.only(p, []);
+    'auth.whoami': async (_p, ctx) => {
       const caller = await callers.identify(ctx.conn);
       if (!caller) throw unidentified();
       return whoami(caller, callers.policy);
     },
-    'auth.challenge': (p, ctx) => {
-      v.only(p, ['uid']);
-      return callers.challenge(ctx.conn, v.reqInt(p, 'uid', 0, 2 ** 32 - 2));
-    },
+    'auth.challenge': (p, ctx) => callers.challenge(ctx.conn, p.uid),
     'auth.prove': async (p, ctx) => {
-      v.only(p, ['response']);
-      const caller = await callers.prove(ctx.conn, v.reqString(p, 'response', { max: 128 }));
+      const caller = await callers.prove(ctx.conn, p.response);
       return whoami(caller, callers.policy);
     },
-    'token.rotate': async (p, ctx) => {
-      v.only(p, ['service']);
-      const service = v.reqString(p, 'service');
+    'token.rotate': async ({ service }, ctx) => {
       const grant = newGrant();
       await rotateToken(app.registry, service, grant.hash, ctx.check);
       return { service, token: grant.token };

@@ -1,9 +1,8 @@
 // health.* routes.
-import { compareNames, LIMITS } from '../../client/protocol.ts';
+import { compareNames } from '../../client/protocol.ts';
 import { notFound } from '../core/errors.ts';
 import { healthView } from '../core/health.ts';
 import type { App, Routes } from './app.ts';
-import * as v from './validate.ts';
 
 export function healthRoutes(app: App): Routes<'health.list' | 'health.get' | 'health.check'> {
   const { registry, health } = app;
@@ -15,21 +14,18 @@ export function healthRoutes(app: App): Routes<'health.list' | 'health.get' | 'h
     return name;
   };
   return {
-    'health.list': (p) => {
-      v.only(p, []);
+    'health.list': () => {
       return [...health.results.values()].map(({ history: _h, ...latest }) => latest).sort((a, b) => compareNames(a.service, b.service));
     },
     'health.get': (p) => {
-      v.only(p, ['service', 'limit']);
-      const name = withCheck(v.reqString(p, 'service'));
+      const name = withCheck(p.service);
       // From the persisted results: the history survives a daemon restart.
-      const result = healthView(registry.state, name, v.optInt(p, 'limit', 1, LIMITS.healthHistory));
+      const result = healthView(registry.state, name, p.limit);
       if (!result) throw notFound('health result', name);
       return result;
     },
     'health.check': async (p) => {
-      v.only(p, ['service']);
-      const name = v.optString(p, 'service');
+      const name = p.service;
       const results = await health.checkNow(name !== undefined ? [withCheck(name)] : undefined);
       return results.map(({ history: _h, ...latest }) => latest);
     },

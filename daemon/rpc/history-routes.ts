@@ -1,22 +1,16 @@
 // port.history: who got, moved, released and reserved which port, newest first.
-import { invalidParams } from '../core/errors.ts';
+import { LIMITS } from '../../client/protocol.ts';
 import { listHistory } from '../ops/history.ts';
 import type { App, Routes } from './app.ts';
-import * as v from './validate.ts';
+import { time } from './validate.ts';
 
 export function historyRoutes(app: App): Routes<'port.history'> {
   return {
-    'port.history': (p) => {
-      v.only(p, ['service', 'port', 'since', 'limit']);
-      const service = v.optString(p, 'service', v.SERVICE_NAME);
-      const port = v.optPort(p);
-      const sinceText = v.optString(p, 'since', { max: 64 });
-      const since = sinceText === undefined ? undefined : Date.parse(sinceText);
-      if (since !== undefined && Number.isNaN(since)) throw invalidParams('since', 'must be an ISO-8601 date or time');
-      const limit = v.optInt(p, 'limit', 1, 10_000) ?? 100;
+    'port.history': ({ since, limit, ...p }) => {
+      const from = time(since, 'since');
       return listHistory(
         app.registry,
-        { limit, ...(service !== undefined && { service }), ...(port !== undefined && { port }), ...(since !== undefined && { since }) },
+        { ...p, limit: limit ?? LIMITS.historyDefault, ...(from !== undefined && { since: from }) },
         app.user,
       );
     },

@@ -1,25 +1,18 @@
-// stats.series: one metric's points over time.
-import { SERIES_METRICS } from '../../client/protocol.ts';
+// stats.series: one metric's points over time. Params arrive checked against
+// their schema (client/schema/observe.ts); which of range and service a
+// metric takes, and that the range is a configured one, are checked here.
 import { invalidParams } from '../core/errors.ts';
 import { resolveRange } from '../core/ranges.ts';
 import { seriesOf } from '../ops/series.ts';
 import type { App, Routes } from './app.ts';
-import * as v from './validate.ts';
-
-const MAX_STEP_SEC = 90 * 24 * 3600;
+import { time } from './validate.ts';
 
 export function seriesRoutes({ registry, allocator }: App): Routes<'stats.series'> {
   return {
     'stats.series': (p) => {
-      v.only(p, ['metric', 'range', 'service', 'from', 'to', 'step']);
-      const metric = v.optEnum(p, 'metric', SERIES_METRICS);
-      if (metric === undefined) throw invalidParams('metric', `is required: one of ${SERIES_METRICS.join(', ')}`);
-      const range = v.optString(p, 'range');
-      const service = v.optString(p, 'service', v.SERVICE_NAME);
-      const from = optTime(p, 'from');
-      const to = optTime(p, 'to');
-      const step = v.optInt(p, 'step', 60, MAX_STEP_SEC);
-      if (step !== undefined && step % 60 !== 0) throw invalidParams('step', 'must be a multiple of 60 (seconds)');
+      const { metric, range, service, step } = p;
+      const from = time(p.from, 'from');
+      const to = time(p.to, 'to');
       let subject = '';
       if (metric.startsWith('range.')) {
         if (service !== undefined) throw invalidParams('service', `is not a parameter of ${metric}`);
@@ -44,12 +37,4 @@ export function seriesRoutes({ registry, allocator }: App): Routes<'stats.series
       });
     },
   };
-}
-
-function optTime(p: v.Params, field: string): number | undefined {
-  const text = v.optString(p, field, { max: 64 });
-  if (text === undefined) return undefined;
-  const t = Date.parse(text);
-  if (Number.isNaN(t)) throw invalidParams(field, 'must be an ISO-8601 date or time');
-  return t;
 }

@@ -4,6 +4,9 @@ import { DomainError } from '../../daemon/core/errors.ts';
 import { EventBus } from '../../daemon/events.ts';
 import type { App } from '../../daemon/rpc/app.ts';
 import { eventRoutes } from '../../daemon/rpc/event-routes.ts';
+import { withParams } from '../../daemon/rpc/params.ts';
+import { untyped } from '../../daemon/rpc/table.ts';
+import { CHECKS } from '../../daemon/rpc/checks.generated.ts';
 import type { Connection } from '../../daemon/transport/server.ts';
 
 function fakeConn(): Connection {
@@ -17,9 +20,10 @@ function nested(depth: number): unknown {
   return v;
 }
 
-function refusal(fn: () => unknown): unknown {
+/** What a call threw or rejected with (the params layer rejects), else null. */
+async function refusal(fn: () => unknown): Promise<unknown> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     return e;
   }
@@ -27,7 +31,8 @@ function refusal(fn: () => unknown): unknown {
 }
 
 describe('events.subscribe and events.unsubscribe validate their params', () => {
-  const routes = eventRoutes({ bus: new EventBus(() => 0) } as unknown as App);
+  // As the daemon runs them: behind the params layer.
+  const routes = withParams(CHECKS, untyped<{ conn: Connection }>(eventRoutes({ bus: new EventBus(() => 0) } as unknown as App)));
 
   it.each([
     ['an unknown type', { types: ['nope'] }, 'types'],
@@ -38,25 +43,25 @@ describe('events.subscribe and events.unsubscribe validate their params', () => 
     ['a negative sinceSeq', { sinceSeq: -1 }, 'sinceSeq'],
     ['a fractional sinceSeq', { sinceSeq: 1.5 }, 'sinceSeq'],
     ['a string sinceSeq', { sinceSeq: '3' }, 'sinceSeq'],
-  ])('subscribe refuses %s with -32602 on its field and subscribes to nothing', (_name, params, field) => {
+  ])('subscribe refuses %s with -32602 on its field and subscribes to nothing', async (_name, params, field) => {
     const conn = fakeConn();
-    const err = refusal(() => routes['events.subscribe'](params as Record<string, unknown>, { conn }));
+    const err = await refusal(() => routes['events.subscribe']!(params, { conn }));
     expect(err).toBeInstanceOf(DomainError);
     expect(err).toMatchObject({ code: -32602, data: { field } });
     expect(conn.subscriptions.size).toBe(0);
   });
 
-  it('unsubscribe refuses nested types with -32602 and keeps the subscriptions', () => {
+  it('unsubscribe refuses nested types with -32602 and keeps the subscriptions', async () => {
     const conn = fakeConn();
-    routes['events.subscribe']({}, { conn });
-    const err = refusal(() => routes['events.unsubscribe']({ types: nested(100_000) }, { conn }));
+    routes['events.subscribe']!({}, { conn });
+    const err = await refusal(() => routes['events.unsubscribe']!({ types: nested(100_000) }, { conn }));
     expect(err).toMatchObject({ code: -32602, data: { field: 'types' } });
     expect(conn.subscriptions.size).toBe(EVENT_TYPES.length);
   });
 
   it('passes typed values on', () => {
     const conn = fakeConn();
-    expect(routes['events.subscribe']({ types: ['port_assigned'], sinceSeq: 0 }, { conn })).toMatchObject({
+    expect(routes['events.subscribe']!({ types: ['port_assigned'], sinceSeq: 0 }, { conn })).toMatchObject({
       subscribed: ['port_assigned'],
       seq: 0,
     });

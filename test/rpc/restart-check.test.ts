@@ -61,7 +61,7 @@ const params = {
   name: 'web',
   port: 20_000,
   host: '127.0.0.1',
-  healthCheck: { type: 'tcp' },
+  healthCheck: { type: 'tcp' as const },
   restart: { command: ['/bin/sh', '-c', 'id > /tmp/owned'] },
 };
 
