@@ -8,13 +8,29 @@ import type { Observation } from '../../core/observation.ts';
 // not match: [^] does, or such a process would hide its listener from the scan.
 const LINE = /^(\S+)\s+(\S+)\s+\S+\s+\S+\s+(\S+)\s+(\S+)\s*([^]*)$/;
 const USER = /\("([^]*?)",pid=(\d+),fd=\d+\)/g;
+/** Where a record starts: its Netid. A line that does not start so continues the last record. */
+const RECORD = /^(?:tcp|udp)\s/;
+
+/**
+ * ss's lines, with a process name's raw newline put back: a name (any 15
+ * bytes) may hold \n, which splits its record over lines, and the pid after
+ * the name would be lost, leaving the listener attributed to nobody.
+ */
+function records(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (RECORD.test(line) || out.length === 0) out.push(line);
+    else out[out.length - 1] += `\n${line}`;
+  }
+  return out;
+}
 
 /** Records from `ss -H -ltunp` text (a header line, if present, is skipped). */
 export function parseSsListening(text: string): Observation[] {
   const out: Observation[] = [];
   // Thousands of listeners share a handful of addresses: normalise each once.
   const addresses = new Map<string, ReturnType<typeof normaliseAddress>>();
-  for (const line of text.split('\n')) {
+  for (const line of records(text)) {
     const m = LINE.exec(line.trim());
     if (!m) continue;
     const [, netid, state, local, peer, users] = m as unknown as [string, string, string, string, string, string];

@@ -119,6 +119,20 @@ describe('ss -H -ltunp', () => {
     ]);
   });
 
+  it('keeps the pid of a process whose name holds a newline, which splits its line in ss', () => {
+    // As ss printed it for a process named "ev\nil\nx" (prctl PR_SET_NAME).
+    const text = [
+      'tcp   LISTEN 0      128        127.0.0.1:58059      0.0.0.0:*    users:(("ev',
+      'il',
+      'x",pid=5009,fd=3))',
+      'tcp   LISTEN 0      511        127.0.0.1:33332      0.0.0.0:*    users:(("node",pid=15805,fd=19))',
+    ].join('\n');
+    expect(parseSsListening(text).map((o) => [o.port, o.pid, o.process])).toEqual([
+      [58059, 5009, 'ev\nil\nx'],
+      [33332, 15805, 'node'],
+    ]);
+  });
+
   it('picks the lowest pid among users', () => {
     expect(lowestUser('users:(("python3",pid=4744,fd=3),("python3",pid=4670,fd=3))')).toEqual({ pid: 4670, process: 'python3' });
     expect(lowestUser('')).toEqual({});
