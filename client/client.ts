@@ -68,6 +68,8 @@ export class PortmandClient {
   private readonly portWatch = new PortWatch();
   /** Whether onPortChange added port_assigned to the subscription (and so takes it away after the last watcher). */
   private portSubscription = false;
+  /** The last change to that subscription, in flight: the next one starts after it, or an unsubscribe would undo a subscribe it overtook. */
+  private portSubscribing: Promise<unknown> = Promise.resolve();
 
   readonly service = {
     register: (params: RegisterParams) => this.call('service.register', this.withPid(params)),
@@ -218,10 +220,11 @@ export class PortmandClient {
     if (typeof fn !== 'function') throw new TypeError('onPortChange needs a callback function');
     this.portWatch.add(name, fn);
     try {
-      if (!this.subscribed.includes('port_assigned')) {
+      await this.changePortSubscription(async () => {
+        if (this.subscribed.includes('port_assigned')) return;
         await this.events.subscribe({ types: ['port_assigned'] });
         this.portSubscription = true;
-      }
+      });
       this.portWatch.learn(name, await this.currentPort(name));
     } catch (err) {
       await this.unwatchPort(name, fn);
@@ -236,9 +239,19 @@ export class PortmandClient {
   }
 
   private async unwatchPort(name: string, fn: PortChangeListener): Promise<void> {
-    if (!this.portWatch.remove(name, fn) || !this.portSubscription) return;
-    this.portSubscription = false;
-    await this.events.unsubscribe({ types: ['port_assigned'] });
+    if (!this.portWatch.remove(name, fn)) return;
+    await this.changePortSubscription(async () => {
+      // A watcher that came meanwhile still needs it.
+      if (this.portWatch.size > 0 || !this.portSubscription) return;
+      this.portSubscription = false;
+      await this.events.unsubscribe({ types: ['port_assigned'] });
+    });
+  }
+
+  private changePortSubscription(change: () => Promise<void>): Promise<void> {
+    const step = this.portSubscribing.then(change);
+    this.portSubscribing = step.catch(() => undefined);
+    return step;
   }
 
   /** The service's port now, or undefined when it is not registered. */

@@ -37,8 +37,8 @@ export type Options = {
   readonly fallback?: 'local';
 } & Omit<ListenOptions, 'port'>;
 
-/** This process's leases, released by clearLockedPorts(). */
-const held: Array<{ service: string; port: number }> = [];
+/** This process's leases, released by clearLockedPorts() through the client (the daemon) that granted each. */
+const held: Array<{ service: string; port: number; pm: PortmandClient }> = [];
 /** A release in progress: the next getPort() waits for it, so a port just cleared can be had again. */
 let clearing: Promise<unknown> = Promise.resolve();
 let shared: PortmandClient | null = null;
@@ -59,7 +59,7 @@ export default async function getPort(options: Options = {}): Promise<number> {
   const pm = client();
   try {
     const port = await allocatePreferred((p) => pm.port.allocate(p), { service, ...(host && { host }) }, preferred, exclude);
-    held.push({ service, port });
+    held.push({ service, port, pm });
     return port;
   } catch (err) {
     if (!(err instanceof ConnectionError)) throw err;
@@ -76,23 +76,21 @@ export default async function getPort(options: Options = {}): Promise<number> {
 export function clearLockedPorts(): void {
   locallyLocked.clear();
   const leases = held.splice(0);
-  const pm = shared;
-  if (leases.length === 0 || !pm) return;
+  if (leases.length === 0) return;
   // get-port's clearLockedPorts() returns nothing; getPort() waits for this before it asks again.
-  clearing = clearing.then(() => Promise.allSettled(leases.map((l) => pm.port.release({ port: l.port, service: l.service }))));
+  clearing = clearing.then(() => Promise.allSettled(leases.map((l) => l.pm.port.release({ port: l.port, service: l.service }))));
 }
 
 /**
  * One connection for the process, found as every client finds the daemon; a
  * daemon that appears elsewhere later (a system socket) is found at the next
- * call. The idle connection does not keep the process alive.
+ * call. The one before is not closed: calls may be in flight on it, and its
+ * leases are released through it. An idle connection does not keep the
+ * process alive, and the daemon ends it when it stays idle.
  */
 function client(): PortmandClient {
   const socketPath = currentSocketPath();
-  if (shared?.socketPath !== socketPath) {
-    shared?.close();
-    shared = new PortmandClient({ socketPath });
-  }
+  if (shared?.socketPath !== socketPath) shared = new PortmandClient({ socketPath });
   return shared;
 }
 

@@ -33,7 +33,8 @@ export function portNumbers(from: number, to: number): Iterable<number> {
  * match one).
  */
 export function excludedPorts(exclude: unknown): Set<number> {
-  if (exclude === undefined || exclude === null || exclude === false || exclude === 0 || exclude === '') return new Set();
+  // get-port tests `if (options.exclude)`: every falsy value (NaN too) means none.
+  if (!exclude) return new Set();
   if (typeof (exclude as Iterable<unknown>)[Symbol.iterator] !== 'function')
     throw new TypeError('the exclude option must be an iterable of port numbers');
   const out = new Set<number>();
@@ -58,7 +59,8 @@ export function excludeParam(exclude: ReadonlySet<number>): number[] | undefined
  * as get-port's listen() would; 0 means "any port" and ends the list.
  */
 export function preferredPorts(port: unknown): Iterable<number> {
-  if (port === undefined || port === null || port === 0 || port === false || port === '') return [];
+  // get-port tests `if (options.port)`: NaN, from Number(process.env.PORT) with PORT unset, means none too.
+  if (!port) return [];
   if (typeof port === 'number') return checked([port]);
   if (typeof port === 'object' && typeof (port as Iterable<unknown>)[Symbol.iterator] === 'function')
     return checked(port as Iterable<unknown>);

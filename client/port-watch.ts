@@ -50,7 +50,11 @@ export class PortWatch {
 
   onAssigned(data: EventData['port_assigned']): void {
     if (!this.watchers.has(data.service)) return;
-    const previous = data.previous ?? this.known.get(data.service);
+    const known = this.known.get(data.service);
+    // The daemon's state changes before its event is sent, so a service.get
+    // may have shown this port already (and reported the move): no news.
+    if (known === data.port) return;
+    const previous = data.previous ?? known;
     this.known.set(data.service, data.port);
     if (previous !== undefined && previous !== data.port) this.fire(data.service, data.port, previous);
   }

@@ -49,6 +49,11 @@ describe('preferredPorts', () => {
     expect([...preferredPorts(portNumbers(2000, 2002))]).toEqual([2000, 2001, 2002]);
   });
 
+  it('reads NaN as no preference, as get-port does (Number(process.env.PORT) with PORT unset)', () => {
+    expect([...preferredPorts(Number(undefined))]).toEqual([]);
+    expect([...excludedPorts(Number.NaN)]).toEqual([]);
+  });
+
   it('throws a RangeError when it reaches an entry that is no port, as listen() would', () => {
     expect(() => [...preferredPorts([3000, 70_000])]).toThrow(RangeError);
     expect(() => [...preferredPorts(['3000'])]).toThrow(RangeError);

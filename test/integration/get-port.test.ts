@@ -117,6 +117,20 @@ describe('portmand/get-port', () => {
     }
   });
 
+  it('releases at clearLockedPorts() the leases taken from a daemon it has since stopped pointing at', async () => {
+    const port = await getPort();
+    const name = [...(await leases())].find(([, l]) => l.port === port)![0];
+    process.env.PORTMAND_SOCKET = path.join(tempDir(), 'none.sock');
+    try {
+      await expect(getPort()).rejects.toBeInstanceOf(DaemonUnavailableError);
+      clearLockedPorts();
+    } finally {
+      process.env.PORTMAND_SOCKET = d.socket;
+    }
+    await getPort(); // waits for the release
+    expect((await leases()).has(name)).toBe(false);
+  });
+
   it('gives distinct ports to many concurrent callers in several processes, each owning its leases until it exits', async () => {
     const script = `
       import getPort from 'portmand/get-port';

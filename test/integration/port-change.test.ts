@@ -76,6 +76,24 @@ describe('pm.service.onPortChange', () => {
     expect(web.calls).toHaveLength(2);
   });
 
+  it('a watcher added while the last one is still stopping is heard', async () => {
+    const dir = tempDir();
+    cleanups.push(() => cleanup(dir));
+    const d = await daemonIn(dir);
+    const app = d.client();
+    const { port } = await app.port.allocate({ service: 'web' });
+    const stopFirst = await app.service.onPortChange('web', () => {});
+    // Not awaited: the unsubscribe is still on its way when the next watcher comes.
+    const stopping = stopFirst();
+    const web = recorder();
+    await app.service.onPortChange('web', web.fn);
+    await stopping;
+    const moved = await freePort();
+    const next = web.next();
+    await d.client().service.setPort({ name: 'web', port: moved });
+    expect(await next).toEqual([moved, port]);
+  });
+
   it('keeps working across a daemon restart', async () => {
     const dir = tempDir();
     cleanups.push(() => cleanup(dir));
