@@ -136,6 +136,25 @@ describe('withAudit', () => {
     expect(a.asked()).toBe(1);
   });
 
+  it('keeps a bounded copy of huge params: a caller cannot write megabytes of log per request', async () => {
+    const written: string[] = [];
+    const { log } = createLog({
+      level: 'info',
+      file: null,
+      output: { format: 'json', color: false, journal: false },
+      stdout: { write: (t: string) => written.push(t) },
+    });
+    const methods = withAudit(log, () => ({ uid: 7 }), { 'port.allocate': () => ({ port: 1 }) });
+    const exclude = Array.from({ length: 65_535 }, (_, i) => i + 1);
+    const deep = JSON.parse('['.repeat(500) + ']'.repeat(500)) as unknown;
+    await methods['port.allocate']!({ service: 'x'.repeat(100_000), exclude, deep }, { conn: { id: 1 } });
+    expect(written[0]!.length).toBeLessThan(4_000);
+    const rec = JSON.parse(written[0]!);
+    expect(rec.params.exclude.slice(0, 3)).toEqual([1, 2, 3]);
+    expect(rec.params.exclude.at(-1)).toBe('… (65535 entries)');
+    expect(rec.params.service).toMatch(/… \(100000 chars\)$/);
+  });
+
   it('below info builds no record: the caller is not even asked for', async () => {
     const a = audited('warn');
     expect(await a.call()).toEqual({ name: 'web' });

@@ -7,6 +7,7 @@ import { paint } from '../../client/cli/format.ts';
 import { formatLogRecord, parseLogLine } from '../../client/log-format.ts';
 import type { LogOutput } from './output.ts';
 import { ErrorCode, MUTATING_METHODS } from '../../client/protocol.ts';
+import { clip } from './clip.ts';
 
 export type Log = Logger;
 
@@ -69,8 +70,8 @@ const QUIET_CODES = new Set<number>([ErrorCode.RateLimited]);
 
 /**
  * Wraps the mutating handlers so that every change and every refusal leaves
- * one info record with `audit: true`: the method, its params (never a token:
- * only whether one was presented), the caller (uid, user, pid) and the outcome.
+ * one info record with `audit: true`: the method, its params (clipped, see
+ * clip.ts; never a token: only whether one was presented), the caller (uid, user, pid) and the outcome.
  */
 export function withAudit<C extends { conn: { id: number } }>(
   log: Log,
@@ -88,7 +89,7 @@ export function withAudit<C extends { conn: { id: number } }>(
         return {
           audit: true,
           method: name,
-          params: shown,
+          params: clip(shown),
           token: token !== undefined,
           conn: ctx.conn.id,
           ...(caller && { caller: { uid: caller.uid, user: caller.user, pid: caller.pid } }),
