@@ -106,6 +106,13 @@ describe('a refusal names the field by its path, and the problem', () => {
     ['service.register', { name: 'web', restart: { command: ['echo'], env: { PORT: '1' } } }, 'restart.env', /not one portmand sets/],
     ['service.register', { name: 'web', restart: { command: ['echo'], env: { 'A B': '1' } } }, 'restart.env', /^names must be letters/],
     ['service.register', { name: 'web', restart: { command: ['echo'], env: { A: 5 } } }, 'restart.env.A', 'must be a string'],
+    [
+      'service.register',
+      { name: 'web', restart: { command: ['echo'], env: ['A=1'] } },
+      'restart.env',
+      'must be an object of NAME: "value"',
+    ],
+    ['service.register', { name: 'web', restart: { command: ['echo'], env: 'A=1' } }, 'restart.env', 'must be an object of NAME: "value"'],
     ['service.register', { name: 'web', restart: { command: ['echo'], cwd: 'relative' } }, 'restart.cwd', /^must be an absolute path/],
     ['service.register', { name: 'web', restart: { command: ['echo'], shell: true } }, 'restart.shell', /^is not a field of restart/],
     ['service.register', { name: 'web', restart: { signal: 'SIGKILL' } }, 'restart.signal', /^must be one of "SIGHUP"/],
