@@ -244,6 +244,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
                 }),
               ),
             ),
+            log,
           ),
         ),
       ),

@@ -58,8 +58,9 @@ export const Time = (description: string) => Text(64, { description });
 export const TtlSec = () => Int(1, LIMITS.ttlSec, { description: 'seconds until the lease or reservation ends' });
 
 /** `token`, which every mutating method accepts: a service's or reservation's secret, or several (a swap acts on two). */
+const TokenString = () => Text(200, { minLength: 1 });
 export const Token = () =>
-  Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 8 })], {
+  Type.Union([TokenString(), Type.Array(TokenString(), { maxItems: 8 })], {
     problem: 'must be a token string, or an array of at most 8',
     description: "the target's token (returned when it was created), or an array of them",
   });

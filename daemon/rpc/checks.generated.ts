@@ -19,6 +19,8 @@ export const CHECKS: Record<MethodName, (params: unknown) => boolean> = {
     const local_8 = /^\/[^\u0000-\u001f\u007f-\u009f]*$/;
     const local_9 = /^(?!(PORT|PORTMAND_PORT|PORTMAND_SERVICE|PORTMAND_PREVIOUS_PORT)$)[A-Za-z_][A-Za-z0-9_]{0,127}$/
     const local_10 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_11 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_12 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
     return function check(value) {
       return (
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
@@ -36,7 +38,7 @@ export const CHECKS: Record<MethodName, (params: unknown) => boolean> = {
         (value['restart'] !== undefined ? ((((typeof value['restart'] === 'object' && value['restart'] !== null && !Array.isArray(value['restart'])) && (((value['restart']['signal'] === 'SIGHUP')) || ((value['restart']['signal'] === 'SIGUSR1')) || ((value['restart']['signal'] === 'SIGUSR2')) || ((value['restart']['signal'] === 'SIGTERM'))) && Object.getOwnPropertyNames(value['restart']).length === 1) || ((typeof value['restart'] === 'object' && value['restart'] !== null && !Array.isArray(value['restart'])) && Array.isArray(value['restart']['command']) && value['restart']['command'].length <= 256 && value['restart']['command'].length >= 1 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 4096 && local_7.test(value)))) { return false }; return true; })(value['restart']['command']) && (value['restart']['cwd'] !== undefined ? ((typeof value['restart']['cwd'] === 'string') && value['restart']['cwd'].length <= 4096 && local_8.test(value['restart']['cwd'])) : true) && (value['restart']['env'] !== undefined ? ((typeof value['restart']['env'] === 'object' && value['restart']['env'] !== null && !Array.isArray(value['restart']['env']) && !(value['restart']['env'] instanceof Date) && !(value['restart']['env'] instanceof Uint8Array)) && Object.getOwnPropertyNames(value['restart']['env']).length <= 64 && (Object.entries(value['restart']['env']).every(([key, value]) => (local_9.test(key) ? ((typeof value === 'string') && value.length <= 4096 && local_10.test(value)) : false)))) : true) && (value['restart']['timeoutSec'] !== undefined ? (Number.isInteger(value['restart']['timeoutSec']) && value['restart']['timeoutSec'] <= 3600 && value['restart']['timeoutSec'] >= 1) : true) && Object.getOwnPropertyNames(value['restart']).every(key => ['command', 'cwd', 'env', 'timeoutSec'].includes(key))) || ((value['restart'] === null)))) : true) &&
         (value['onPortChange'] !== undefined ? ((((value['onPortChange'] === 'notify')) || ((value['onPortChange'] === 'restart')))) : true) &&
         (value['autoResolve'] !== undefined ? ((typeof value['autoResolve'] === 'boolean')) : true) &&
-        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1))) { return false }; return true; })(value['token'])))) : true) &&
+        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1 && local_11.test(value['token'])) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1 && local_12.test(value)))) { return false }; return true; })(value['token'])))) : true) &&
         Object.getOwnPropertyNames(value).every(key => ['name', 'port', 'protocol', 'host', 'pid', 'process', 'healthCheck', 'tags', 'range', 'exclusive', 'restart', 'onPortChange', 'autoResolve', 'token'].includes(key))
       )
     }
@@ -66,6 +68,8 @@ export const CHECKS: Record<MethodName, (params: unknown) => boolean> = {
   })(),
   "service.setPort": (() => {
     const local_0 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_1 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_2 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
     return function check(value) {
       return (
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
@@ -75,33 +79,37 @@ export const CHECKS: Record<MethodName, (params: unknown) => boolean> = {
         Number.isInteger(value['port']) &&
         value['port'] <= 65535 &&
         value['port'] >= 1 &&
-        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1))) { return false }; return true; })(value['token'])))) : true) &&
+        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1 && local_1.test(value['token'])) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1 && local_2.test(value)))) { return false }; return true; })(value['token'])))) : true) &&
         Object.getOwnPropertyNames(value).every(key => ['name', 'port', 'token'].includes(key))
       )
     }
   })(),
   "service.unregister": (() => {
     const local_0 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_1 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_2 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
     return function check(value) {
       return (
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
         (typeof value['name'] === 'string') &&
         value['name'].length <= 255 &&
         local_0.test(value['name']) &&
-        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1))) { return false }; return true; })(value['token'])))) : true) &&
+        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1 && local_1.test(value['token'])) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1 && local_2.test(value)))) { return false }; return true; })(value['token'])))) : true) &&
         Object.getOwnPropertyNames(value).every(key => ['name', 'token'].includes(key))
       )
     }
   })(),
   "service.restart": (() => {
     const local_0 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_1 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_2 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
     return function check(value) {
       return (
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
         (typeof value['name'] === 'string') &&
         value['name'].length <= 255 &&
         local_0.test(value['name']) &&
-        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1))) { return false }; return true; })(value['token'])))) : true) &&
+        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1 && local_1.test(value['token'])) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1 && local_2.test(value)))) { return false }; return true; })(value['token'])))) : true) &&
         Object.getOwnPropertyNames(value).every(key => ['name', 'token'].includes(key))
       )
     }
@@ -148,6 +156,8 @@ export const CHECKS: Record<MethodName, (params: unknown) => boolean> = {
     const local_0 = /^[a-z0-9][a-z0-9._-]{0,62}$/;
     const local_1 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
     const local_2 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_3 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_4 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
     return function check(value) {
       return (
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
@@ -160,13 +170,15 @@ export const CHECKS: Record<MethodName, (params: unknown) => boolean> = {
         (value['ttlSec'] !== undefined ? (Number.isInteger(value['ttlSec']) && value['ttlSec'] <= 31536000 && value['ttlSec'] >= 1) : true) &&
         (value['pid'] !== undefined ? (Number.isInteger(value['pid']) && value['pid'] <= 2147483647 && value['pid'] >= 1) : true) &&
         (value['exclude'] !== undefined ? (Array.isArray(value['exclude']) && value['exclude'].length <= 65535 && ((array) => { for(const value of array) if(!((Number.isInteger(value) && value <= 65535 && value >= 1))) { return false }; return true; })(value['exclude'])) : true) &&
-        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1))) { return false }; return true; })(value['token'])))) : true) &&
+        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1 && local_3.test(value['token'])) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1 && local_4.test(value)))) { return false }; return true; })(value['token'])))) : true) &&
         Object.getOwnPropertyNames(value).every(key => ['service', 'preferred', 'range', 'protocol', 'host', 'ttlSec', 'pid', 'exclude', 'token'].includes(key))
       )
     }
   })(),
   "port.release": (() => {
     const local_0 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_1 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_2 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
     return function check(value) {
       return (
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
@@ -175,7 +187,7 @@ export const CHECKS: Record<MethodName, (params: unknown) => boolean> = {
         value['port'] >= 1 &&
         (value['protocol'] !== undefined ? ((((value['protocol'] === 'tcp')) || ((value['protocol'] === 'udp')))) : true) &&
         (value['service'] !== undefined ? ((typeof value['service'] === 'string') && value['service'].length <= 255 && local_0.test(value['service'])) : true) &&
-        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1))) { return false }; return true; })(value['token'])))) : true) &&
+        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1 && local_1.test(value['token'])) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1 && local_2.test(value)))) { return false }; return true; })(value['token'])))) : true) &&
         Object.getOwnPropertyNames(value).every(key => ['port', 'protocol', 'service', 'token'].includes(key))
       )
     }
@@ -196,6 +208,8 @@ export const CHECKS: Record<MethodName, (params: unknown) => boolean> = {
   "port.reserve": (() => {
     const local_0 = /^[a-z0-9][a-z0-9._-]{0,62}$/;
     const local_1 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_2 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_3 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
     return function check(value) {
       return (
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
@@ -206,7 +220,7 @@ export const CHECKS: Record<MethodName, (params: unknown) => boolean> = {
         (value['for'] !== undefined ? ((typeof value['for'] === 'string') && local_0.test(value['for'])) : true) &&
         (value['reason'] !== undefined ? ((typeof value['reason'] === 'string') && value['reason'].length <= 500 && local_1.test(value['reason'])) : true) &&
         (value['ttlSec'] !== undefined ? (Number.isInteger(value['ttlSec']) && value['ttlSec'] <= 31536000 && value['ttlSec'] >= 1) : true) &&
-        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1))) { return false }; return true; })(value['token'])))) : true) &&
+        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1 && local_2.test(value['token'])) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1 && local_3.test(value)))) { return false }; return true; })(value['token'])))) : true) &&
         Object.getOwnPropertyNames(value).every(key => ['port', 'protocol', 'for', 'reason', 'ttlSec', 'token'].includes(key))
       )
     }
@@ -254,6 +268,8 @@ export const CHECKS: Record<MethodName, (params: unknown) => boolean> = {
     const local_0 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
     const local_1 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
     const local_2 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_3 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_4 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
     return function check(value) {
       return (
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
@@ -262,7 +278,7 @@ export const CHECKS: Record<MethodName, (params: unknown) => boolean> = {
         (((value['strategy'] === 'auto')) || ((value['strategy'] === 'manual')) || ((value['strategy'] === 'swap')) || ((value['strategy'] === 'reserve'))) &&
         (value['newPort'] !== undefined ? (Number.isInteger(value['newPort']) && value['newPort'] <= 65535 && value['newPort'] >= 1) : true) &&
         (value['withService'] !== undefined ? ((typeof value['withService'] === 'string') && value['withService'].length <= 255 && local_2.test(value['withService'])) : true) &&
-        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1))) { return false }; return true; })(value['token'])))) : true) &&
+        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1 && local_3.test(value['token'])) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1 && local_4.test(value)))) { return false }; return true; })(value['token'])))) : true) &&
         Object.getOwnPropertyNames(value).every(key => ['service', 'conflictId', 'strategy', 'newPort', 'withService', 'token'].includes(key))
       )
     }
@@ -435,13 +451,15 @@ export const CHECKS: Record<MethodName, (params: unknown) => boolean> = {
   })(),
   "token.rotate": (() => {
     const local_0 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_1 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+    const local_2 = /^[^\u0000-\u001f\u007f-\u009f]*$/;
     return function check(value) {
       return (
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
         (typeof value['service'] === 'string') &&
         value['service'].length <= 255 &&
         local_0.test(value['service']) &&
-        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1))) { return false }; return true; })(value['token'])))) : true) &&
+        (value['token'] !== undefined ? ((((typeof value['token'] === 'string') && value['token'].length <= 200 && value['token'].length >= 1 && local_1.test(value['token'])) || (Array.isArray(value['token']) && value['token'].length <= 8 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1 && local_2.test(value)))) { return false }; return true; })(value['token'])))) : true) &&
         Object.getOwnPropertyNames(value).every(key => ['service', 'token'].includes(key))
       )
     }

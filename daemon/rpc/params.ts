@@ -17,14 +17,35 @@ export type ParamsCheck = (params: unknown) => boolean;
 
 let explainer: Promise<typeof import('./refusal.ts')> | undefined;
 
-/** What is wrong with params their method's check refused, worded from its schema. */
-export async function refusalOf(method: MethodName, params: unknown): Promise<Refusal> {
-  explainer ??= import('./refusal.ts');
-  return (await explainer).refusalOf(method, params);
+/** Where a failure to load the wording is reported. */
+export interface ParamsLog {
+  error(obj: object, msg: string): void;
 }
 
-async function refuse(method: MethodName, params: unknown): Promise<never> {
-  const { field, problem } = await refusalOf(method, params);
+/** The refusal when its wording cannot be loaded: the params are still refused, as -32602. */
+const UNWORDED: Refusal = { field: 'params', problem: "do not fit this method's schema (rpc.discover describes it)" };
+
+/**
+ * What is wrong with params their method's check refused, worded from its
+ * schema. If the wording cannot be loaded (EMFILE, a broken install), the
+ * refusal is UNWORDED and the next one loads again: a failed import must not
+ * turn every later refusal of client input into an internal error.
+ */
+export async function refusalOf(method: MethodName, params: unknown, log?: ParamsLog): Promise<Refusal> {
+  const loading = (explainer ??= import('./refusal.ts'));
+  let explain: typeof import('./refusal.ts');
+  try {
+    explain = await loading;
+  } catch (err) {
+    if (explainer === loading) explainer = undefined;
+    log?.error({ err }, 'cannot load the wording of params refusals (rpc/refusal.ts); answering a generic -32602');
+    return UNWORDED;
+  }
+  return explain.refusalOf(method, params);
+}
+
+async function refuse(method: MethodName, params: unknown, log: ParamsLog | undefined): Promise<never> {
+  const { field, problem } = await refusalOf(method, params, log);
   throw invalidParams(field, problem);
 }
 
@@ -32,13 +53,14 @@ async function refuse(method: MethodName, params: unknown): Promise<never> {
 export function withParams<C>(
   checks: Partial<Record<string, ParamsCheck>>,
   methods: Record<string, Handler<C>>,
+  log?: ParamsLog,
 ): Record<string, Handler<C>> {
   const out: Record<string, Handler<C>> = {};
   for (const [name, handler] of Object.entries(methods)) {
     const check = checks[name];
     if (!check) throw new Error(`no params schema for ${name}`);
     // A refusal is a rejected promise (its wording may wait for the schemas to load); a call that fits runs as the handler does.
-    out[name] = (params, ctx) => (check(params) ? handler(params, ctx) : refuse(name as MethodName, params));
+    out[name] = (params, ctx) => (check(params) ? handler(params, ctx) : refuse(name as MethodName, params, log));
   }
   return out;
 }

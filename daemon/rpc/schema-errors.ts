@@ -51,6 +51,10 @@ function describe(error: ValueError, root: unknown): Refusal {
         ? { field, problem: `is not a parameter of this method (expected: ${known})` }
         : { field, problem: `is not a field of ${parent} (expected: ${known})` };
     }
+    case ValueErrorType.Object:
+      // A record's `problem` is about its keys (restart.env's names): a value that is no object at all needs its own sentence.
+      if (schema.patternProperties) return at('must be an object of NAME: "value"');
+      return at(schema.problem ?? 'must be an object');
     case ValueErrorType.ObjectMaxProperties:
       return at(`must have at most ${schema.maxProperties} entries`);
     case ValueErrorType.StringMaxLength:

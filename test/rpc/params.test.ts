@@ -106,6 +106,13 @@ describe('a refusal names the field by its path, and the problem', () => {
     ['service.register', { name: 'web', restart: { command: ['echo'], env: { PORT: '1' } } }, 'restart.env', /not one portmand sets/],
     ['service.register', { name: 'web', restart: { command: ['echo'], env: { 'A B': '1' } } }, 'restart.env', /^names must be letters/],
     ['service.register', { name: 'web', restart: { command: ['echo'], env: { A: 5 } } }, 'restart.env.A', 'must be a string'],
+    [
+      'service.register',
+      { name: 'web', restart: { command: ['echo'], env: ['A=1'] } },
+      'restart.env',
+      'must be an object of NAME: "value"',
+    ],
+    ['service.register', { name: 'web', restart: { command: ['echo'], env: 'A=1' } }, 'restart.env', 'must be an object of NAME: "value"'],
     ['service.register', { name: 'web', restart: { command: ['echo'], cwd: 'relative' } }, 'restart.cwd', /^must be an absolute path/],
     ['service.register', { name: 'web', restart: { command: ['echo'], shell: true } }, 'restart.shell', /^is not a field of restart/],
     ['service.register', { name: 'web', restart: { signal: 'SIGKILL' } }, 'restart.signal', /^must be one of "SIGHUP"/],
@@ -116,6 +123,9 @@ describe('a refusal names the field by its path, and the problem', () => {
       'is not a field of restart (expected: signal)',
     ],
     ['service.register', { name: 'web', token: 5 }, 'token', 'must be a token string, or an array of at most 8'],
+    // README: string parameters never hold control characters; a token is one.
+    ['service.register', { name: 'web', token: 'pmt_a\u0000' }, 'token', 'must be a token string, or an array of at most 8'],
+    ['port.release', { port: 80, token: ['pmt_a', 'pmt_\u001b'] }, 'token', 'must be a token string, or an array of at most 8'],
     ['conflict.resolve', { service: 'x' }, 'strategy', 'is required: one of "auto", "manual", "swap", "reserve"'],
     ['stats.series', { metric: 'range.assigned', step: 90 }, 'step', 'must be a whole number of seconds, a multiple of 60'],
     ['events.subscribe', { types: ['port_assigned', 'nope'] }, 'types', /^entry 1 must be one of "service_registered"/],
