@@ -32,11 +32,12 @@ import { withTiming } from './rpc/timing.ts';
 import { SeriesSchedule } from './series-schedule.ts';
 import { daemonUser } from './host/self.ts';
 import { UnsafePathError } from './host/trusted-dir.ts';
+import type net from 'node:net';
 import path from 'node:path';
 import { Callers } from './access/callers.ts';
 import { withAccess } from './access/guard.ts';
 import { Limiter } from './access/limiter.ts';
-import { commandUser, ownerOf, restartRefusal, type AccessPolicy } from './core/access.ts';
+import { commandUser, ownerOf, restartRefusal, type AccessPolicy, type Caller } from './core/access.ts';
 import { PeerLookup, socketFd, socketIsPrivate } from './host/peer-cred.ts';
 import { groupsOf, primaryGid, userName } from './host/users.ts';
 import { adoptOwnerless } from './ops/ownership.ts';
@@ -252,6 +253,15 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     log,
   });
   const socketGid = config.socket.group === null ? undefined : await groupId(config.socket.group);
+  const portserverMode = config.socket.mode ?? (config.groupAccess ? 0o660 : 0o600);
+  // Who asks the portserver: the daemon's user on a socket only it can open (an abstract name has no permissions), else the peer.
+  const portserverPrivate = config.portserver !== null && !config.portserver.address.startsWith('@') && (portserverMode & 0o077) === 0;
+  const portserverAsker = async (socket: net.Socket): Promise<Caller | null> => {
+    if (portserverPrivate) return { uid: policy.daemonUid, gids: [], via: 'private-socket' };
+    const fd = socketFd(socket);
+    const peer = fd === null ? null : await peers.peerOf(fd);
+    return peer && { uid: peer.uid, pid: peer.pid, gids: peer.gids, via: 'peer' };
+  };
   const leases = new PortserverLeases({
     registry,
     allocator,
@@ -259,6 +269,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     processUids,
     userName,
     limit: (uid) => limiter.take(uid),
+    policy,
     log,
   });
   // Google's portserver protocol, for portpicker and PORTSERVER_ADDRESS: each answer is a lease like port.allocate's.
@@ -266,11 +277,11 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     config.portserver &&
     (await startPortserver({
       address: config.portserver.address,
-      answer: (pid) => leases.answer(pid),
+      answer: async (pid, socket) => leases.answer(pid, await portserverAsker(socket)),
       log,
       idleTimeoutMs: config.limits.idleTimeoutSec * 1000,
       maxConnections: config.limits.maxConnections,
-      socketMode: config.socket.mode ?? (config.groupAccess ? 0o660 : 0o600),
+      socketMode: portserverMode,
       ...(socketGid !== undefined && { socketGid }),
     }));
   const server = await startServer({

@@ -3,7 +3,10 @@
 // a reused pid does not keep it) and by that process's user. The reconciler
 // releases it once the process has died, as it does every allocated lease
 // whose owner died. Each answer is a new lease, named portserver-<pid>-<n>.
+// Only the pid's own user (or an admin) may ask for it: anyone else could pin
+// leases on a process that never dies (pid 1) in another user's name.
 import { ErrorCode } from '../../client/protocol.ts';
+import { isAdmin, type AccessPolicy, type Caller } from '../core/access.ts';
 import { DomainError } from '../core/errors.ts';
 import type { Registry } from '../registry.ts';
 import type { Allocator } from './allocator.ts';
@@ -16,8 +19,9 @@ export interface PortserverDeps {
   /** The process's real and saved uids, or null when it does not run. */
   processUids(pid: number): Promise<number[] | null>;
   userName(uid: number): Promise<string | undefined>;
-  /** Takes one mutation from the owner's rate limit; throws when it is spent. */
+  /** Takes one mutation from the asker's rate limit; throws when it is spent. */
   limit(uid: number): void;
+  policy: AccessPolicy;
   log: { warn(o: object, m: string): void };
 }
 
@@ -26,17 +30,29 @@ export class PortserverLeases {
 
   constructor(private readonly deps: PortserverDeps) {}
 
-  /** A new lease's port for `pid`, or 0: the pid does not run, its user is over the rate limit, or no port is free. */
-  async answer(pid: number): Promise<number> {
+  /**
+   * A new lease's port for `pid`, or 0: the asker (the connection's peer, null
+   * when it cannot be told) is neither the pid's user nor an admin, the pid does
+   * not run, the asker is over the rate limit, or no port is free.
+   */
+  async answer(pid: number, asker: Caller | null): Promise<number> {
     const { registry, allocator, log } = this.deps;
+    if (!asker) {
+      log.warn({ pid }, 'portserver: cannot tell who asks; answered 0');
+      return 0;
+    }
     const uids = this.deps.pidAlive(pid) ? await this.deps.processUids(pid) : null;
     if (!uids) {
       log.warn({ pid }, 'portserver: no such process; answered 0');
       return 0;
     }
     const uid = uids[0]!;
+    if (uid !== asker.uid && !isAdmin(asker, this.deps.policy)) {
+      log.warn({ pid, uid, askerUid: asker.uid }, "portserver: pid of another user's; answered 0");
+      return 0;
+    }
     try {
-      this.deps.limit(uid);
+      this.deps.limit(asker.uid);
       const user = await this.deps.userName(uid);
       const service = this.#name(pid);
       // A lease is always new: a service that took the name meanwhile must not hand its port to this pid.

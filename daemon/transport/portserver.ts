@@ -14,8 +14,8 @@ export const MAX_REQUEST_BYTES = 32;
 export interface PortserverOptions {
   /** An absolute socket path, or "@name" for Linux's abstract namespace. */
   address: string;
-  /** The port leased to `pid`, or 0 when there is none to give. */
-  answer(pid: number): Promise<number>;
+  /** The port leased to `pid`, or 0 when there is none to give; `socket` is the asking connection (whose peer may be looked up). */
+  answer(pid: number, socket: net.Socket): Promise<number>;
   log: ServerLog;
   /** How long a connection may take to send its line (config limits.idleTimeoutSec). */
   idleTimeoutMs: number;
@@ -76,7 +76,7 @@ export async function startPortserver(opts: PortserverOptions): Promise<RunningP
       if (pid === null) return finish(0);
       state = 'answering';
       const p = opts
-        .answer(pid)
+        .answer(pid, socket)
         .catch((err: Error) => {
           opts.log.error({ err, pid }, 'portserver answer failed');
           return 0;

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PortmandClient, PortmandEvent, Service } from '../../client/client.ts';
 import { abstractSocketsWork } from '../../daemon/config/portserver.ts';
+import { otherUsersUnavailable, passable } from './access-users.ts';
 import { cleanup, runCli, startDaemon, tempDir, type Daemon } from './harness.ts';
 
 /** Debian's interpreter, where apt puts portpicker (the python3 first on PATH may be another one). */
@@ -237,6 +238,54 @@ describe.skipIf(process.platform !== 'linux' || abstract)('an abstract address o
       expect(r.stderr).toContain('give a socket path instead');
     } finally {
       cleanup(dir);
+    }
+  });
+});
+
+const otherUsers = otherUsersUnavailable();
+describe.skipIf(otherUsers !== null)('a shared portserver socket and other users', () => {
+  /** As uid 4242: connects to `address`, sends `pid` (its own when null), prints the answer. */
+  function askAs(address: string, pid: number | null): string {
+    const script = `const s = require('net').connect(process.argv[1]); let got = '';
+      s.setEncoding('utf8'); s.on('data', (d) => (got += d)); s.on('close', () => process.stdout.write(got));
+      s.on('connect', () => s.write((process.argv[2] === 'self' ? process.pid : process.argv[2]) + '\\n'));`;
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid=4242', '--regid=4242', '--clear-groups', process.execPath, '-e', script, address, pid === null ? 'self' : String(pid)],
+      { env: { PATH: process.env.PATH }, encoding: 'utf8' },
+    );
+    if (r.status !== 0) throw new Error(`asking as uid 4242 failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  it("answers a user's own pid, and 0 for another user's pid, which gets no lease and spends nobody's rate limit", async () => {
+    const { d, address } = await daemonAt(
+      (dir) => {
+        passable(dir);
+        return path.join(dir, 'ps.sock');
+      },
+      { socket: { mode: '0666' }, limits: { mutationsPerSec: 1, burst: 2 } },
+    );
+    // A process of root's that lives on: a lease named for it would never be reclaimed.
+    const rootProc = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 4; i++) expect(askAs(address, rootProc.pid!)).toBe('0\n');
+      const pm = d.client();
+      expect(leasesOf(await pm.service.list(), rootProc.pid!)).toEqual([]);
+      // Root's own budget is untouched by those requests.
+      await pm.port.allocate({ service: 'ps-root-1' });
+      await pm.port.allocate({ service: 'ps-root-2' });
+
+      const own = askAs(address, null);
+      expect(own).toMatch(/^[1-9]\d*\n$/);
+      const lease = (await pm.service.list()).find((s) => s.port === Number(own));
+      expect(lease).toMatchObject({ owner: { uid: 4242 } });
+      expect(lease!.name).toMatch(/^portserver-\d+-\d+$/);
+      expect(d.logs.filter((l) => Number(l.level) >= 50)).toEqual([]);
+    } finally {
+      rootProc.kill('SIGKILL');
+      await d.stop();
+      cleanup(d.dir);
     }
   });
 });
