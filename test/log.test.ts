@@ -155,6 +155,29 @@ describe('withAudit', () => {
     expect(rec.params.service).toMatch(/… \(100000 chars\)$/);
   });
 
+  it("hides a restart command's env values and cwd, as service.list does: the log is read by more than the owner", async () => {
+    const written: string[] = [];
+    const { log } = createLog({
+      level: 'info',
+      file: null,
+      output: { format: 'json', color: false, journal: false },
+      stdout: { write: (t: string) => written.push(t) },
+    });
+    const methods = withAudit(log, () => null, { 'service.register': () => ({}) });
+    const restart = { command: ['/bin/app', '--serve'], cwd: '/home/ann/secret-project', env: { API_KEY: 'hunter2' } };
+    await methods['service.register']!({ name: 'web', port: 8080, restart }, { conn: { id: 1 } });
+    // Malformed params are audited too (the schema check runs inside): nothing in them may throw or leak.
+    await methods['service.register']!({ name: 'web', restart: { command: ['x'], env: 'API_KEY=hunter2', cwd: 7 } }, { conn: { id: 1 } });
+    await methods['service.register']!({ name: 'web', restart: 'hunter2' }, { conn: { id: 1 } });
+    expect(written.join('')).not.toContain('hunter2');
+    expect(written.join('')).not.toContain('secret-project');
+    expect(JSON.parse(written[0]!).params).toEqual({
+      name: 'web',
+      port: 8080,
+      restart: { command: ['/bin/app', '--serve'], cwd: '***', env: { API_KEY: '***' } },
+    });
+  });
+
   it('below info builds no record: the caller is not even asked for', async () => {
     const a = audited('warn');
     expect(await a.call()).toEqual({ name: 'web' });

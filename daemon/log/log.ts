@@ -8,6 +8,7 @@ import { formatLogRecord, parseLogLine } from '../../client/log-format.ts';
 import type { LogOutput } from './output.ts';
 import { ErrorCode, MUTATING_METHODS } from '../../client/protocol.ts';
 import { clip } from './clip.ts';
+import { REDACTED } from '../core/service-effects.ts';
 
 export type Log = Logger;
 
@@ -69,9 +70,27 @@ type Who<C> = (ctx: C) => { uid: number; user?: string; pid?: number } | null;
 const QUIET_CODES = new Set<number>([ErrorCode.RateLimited]);
 
 /**
+ * Params as the audit record shows them: a restart command's env values and
+ * cwd read "***", as toService shows them to every caller. The params are not
+ * checked yet (the schema check runs inside), so anything may be there.
+ */
+function withoutSecrets(params: Record<string, unknown>): Record<string, unknown> {
+  const r = params.restart;
+  if (r === undefined) return params;
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return { ...params, restart: REDACTED };
+  const { env, cwd, ...action } = r as Record<string, unknown>;
+  const hidden =
+    typeof env === 'object' && env !== null && !Array.isArray(env)
+      ? Object.fromEntries(Object.keys(env).map((k) => [k, REDACTED]))
+      : REDACTED;
+  return { ...params, restart: { ...action, ...(cwd !== undefined && { cwd: REDACTED }), ...(env !== undefined && { env: hidden }) } };
+}
+
+/**
  * Wraps the mutating handlers so that every change and every refusal leaves
  * one info record with `audit: true`: the method, its params (clipped, see
- * clip.ts; never a token: only whether one was presented), the caller (uid, user, pid) and the outcome.
+ * clip.ts; restart env values and cwd hidden; never a token: only whether one
+ * was presented), the caller (uid, user, pid) and the outcome.
  */
 export function withAudit<C extends { conn: { id: number } }>(
   log: Log,
@@ -83,7 +102,8 @@ export function withAudit<C extends { conn: { id: number } }>(
     const handler = methods[name];
     if (!handler) continue;
     const audited = async (params: Record<string, unknown>, ctx: C) => {
-      const { token, ...shown } = params;
+      const { token, ...rest } = params;
+      const shown = withoutSecrets(rest);
       const audit = () => {
         const caller = who(ctx);
         return {
