@@ -1,5 +1,8 @@
 // Log output: where lines go, how a record reads on a terminal (escaped), and
 // node-cron's own output routed through pino.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import cron from 'node-cron';
 import { paint } from '../client/cli/format.ts';
@@ -99,6 +102,27 @@ describe('createLog', () => {
         const recs = written.map((l) => JSON.parse(l));
         expect(recs.some((r) => r.source === 'node-cron' && r.level === 50)).toBe(true);
       });
+  });
+});
+
+describe('the log file', () => {
+  it("is created readable by the daemon's user only: it holds audit records and restart commands' output", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pm-log-'));
+    const previous = process.umask(0o022);
+    try {
+      const file = path.join(dir, 'sub', 'portmand.log');
+      const { log } = createLog({
+        level: 'info',
+        file,
+        output: { format: 'json', color: false, journal: false },
+        stdout: { write: () => 0 },
+      });
+      log.info('hello');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      process.umask(previous);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

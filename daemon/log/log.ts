@@ -31,7 +31,8 @@ export function createLog(opts: LogOptions): { log: Log; reopen: () => void } {
   const out = opts.stdout ?? process.stdout;
   const streams: pino.StreamEntry[] = [];
   streams.push({ level: streamLevel, stream: opts.output.format === 'pretty' ? prettyStream(out, opts.output.color) : out });
-  const file = opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: true }) : null;
+  // Created (and recreated after a rotation) for the daemon's user only: audit records and commands' output are in it.
+  const file = opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: true, mode: 0o600 }) : null;
   if (file) streams.push({ level: streamLevel, stream: file });
   const log = pino({ level, base: { pid: process.pid } }, pino.multistream(streams));
   return { log, reopen: () => file?.reopen() };
