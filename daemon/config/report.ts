@@ -67,18 +67,18 @@ function valueAt(config: Config, key: string): unknown {
 // A socket mode reads as the file writes it: "0660", not 432.
 function shown(key: string, value: unknown): unknown {
   if (key === 'socket.mode' && typeof value === 'number') return `0${value.toString(8)}`;
-  // Anyone who can reach the socket may ask: a webhook's credentials and query (often a secret token) are not shown.
+  // Anyone who can reach the socket may ask: a webhook's credentials, path and query (often a secret token) are not shown.
   if (key === 'alerts' && Array.isArray(value))
     return value.map((a: Record<string, unknown>) => (typeof a.webhook === 'string' ? { ...a, webhook: redactUrl(a.webhook) } : a));
   return value;
 }
 
-/** scheme://host/path of a URL, without user-info, query or fragment. */
+/** scheme://host of a URL: its user-info, query, fragment and path (Slack's and Discord's webhooks carry their secret there) are not shown. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
-    const hidden = u.username || u.password || u.search || u.hash;
-    return `${u.protocol}//${u.host}${u.pathname}${hidden ? ' (credentials, query and fragment not shown)' : ''}`;
+    const hidden = u.username || u.password || u.search || u.hash || u.pathname !== '/';
+    return `${u.protocol}//${u.host}${hidden ? ' (path, credentials, query and fragment not shown)' : ''}`;
   } catch {
     return '(not shown)';
   }

@@ -341,12 +341,23 @@ describe('the config file location', () => {
 });
 
 describe("daemon.config never shows an alert webhook's secrets", () => {
-  it('keeps scheme, host and path; drops user-info, query and fragment', () => {
-    const json = { alerts: [{ on: ['conflict_detected'], webhook: 'https://bot:s3cret@hooks.example/notify?token=t0ken#x' }] };
+  it('keeps scheme and host; drops user-info, path, query and fragment', () => {
+    const json = {
+      alerts: [
+        { on: ['conflict_detected'], webhook: 'https://bot:s3cret@hooks.example/notify?token=t0ken#x' },
+        // Slack's and Discord's incoming webhooks carry their secret in the path.
+        { on: ['conflict_detected'], webhook: 'https://hooks.slack.example/services/T0000/B0000/pathS3cret' },
+        { on: ['conflict_detected'], webhook: 'http://127.0.0.1:9000/' },
+      ],
+    };
     const view = effectiveConfig(buildConfig({}, file(json), user));
-    const shown = JSON.stringify(view.settings.find((s) => s.key === 'alerts'));
-    expect(shown).toContain('https://hooks.example/notify');
-    expect(shown).not.toMatch(/s3cret|t0ken|bot:/);
+    const alerts = view.settings.find((s) => s.key === 'alerts')!.value as Array<{ webhook: string }>;
+    expect(alerts.map((a) => a.webhook)).toEqual([
+      'https://hooks.example (path, credentials, query and fragment not shown)',
+      'https://hooks.slack.example (path, credentials, query and fragment not shown)',
+      'http://127.0.0.1:9000',
+    ]);
+    expect(JSON.stringify(view)).not.toMatch(/s3cret|t0ken|bot:|S3cret|notify/);
   });
 });
 
