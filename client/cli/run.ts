@@ -7,7 +7,8 @@
 // meant for CI and package.json scripts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import type { PortmandClient, PortmandEvent } from '../client.ts';
+import type { PortmandClient, PortmandEvent, Service } from '../client.ts';
+import { ErrorCode } from '../protocol.ts';
 import { port as portArg, str, UsageError, type Verb } from './args.ts';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -39,6 +40,7 @@ export const run: Verb = {
   details: [
     "Exits with the command's exit code (128+N when signal N ended it); signals are forwarded to it.",
     "Put -- before the command so that its options are not taken for portmand's.",
+    'A service that was registered before keeps its registration (host, health check, restart action, tags) and is not removed when the command exits.',
   ].join('\n'),
   options: {
     range: { type: 'string', value: 'R', help: 'allocate from this range (a name, or START-END)' },
@@ -58,6 +60,12 @@ export const run: Verb = {
     const range = str(v.range);
     const follow = v['restart-on-change'] === true;
     const pm = ctx.client();
+    // A service registered before is borrowed, not owned: its registration (host, check, restart
+    // action, tags) stays as it was, and it is not removed when the command exits.
+    const before = await pm.service.get({ name: service }).catch((e: { code?: number }) => {
+      if (e.code === ErrorCode.NotFound) return null;
+      throw e;
+    });
     const { port } = await pm.port.allocate({
       service,
       ...(range !== undefined && { range }),
@@ -86,11 +94,11 @@ export const run: Verb = {
         clearTimeout(timer);
         ctx.io.err(`portmand: ${service} moved to port ${to}; restarting the command`);
         child = await start(program, args, { ...ctx.io.env, [envName]: String(to) }, err);
-        await own(pm, service, to, child, follow);
+        await own(pm, service, to, child, follow, before);
       });
     };
     try {
-      await own(pm, service, current, child, follow);
+      await own(pm, service, current, child, follow, before);
       if (follow) {
         pm.on('port_assigned', onMove);
         await pm.events.subscribe({ types: ['port_assigned'] });
@@ -109,7 +117,7 @@ export const run: Verb = {
     } finally {
       for (const [s, h] of handlers) process.off(s, h);
       pm.off('port_assigned', onMove);
-      if (v.keep !== true) {
+      if (v.keep !== true && before === null) {
         await pm.service
           .unregister({ name: service })
           .catch((err: Error) => ctx.io.err(`portmand: could not release ${service}'s port: ${err.message}`));
@@ -138,7 +146,16 @@ async function start(
 }
 
 /** Registers the child as the port's owner; with --restart-on-change the daemon may also move it on its own. */
-async function own(pm: PortmandClient, service: string, port: number, child: ChildProcess, follow: boolean): Promise<void> {
+async function own(
+  pm: PortmandClient,
+  service: string,
+  port: number,
+  child: ChildProcess,
+  follow: boolean,
+  before: Service | null,
+): Promise<void> {
   if (child.pid === undefined) return;
-  await pm.service.register({ name: service, port, pid: child.pid, ...(follow && { autoResolve: true }) });
+  // An omitted host would reset a borrowed service's host to the wildcard; the rest of it is kept by the daemon.
+  const where = before ? { host: before.host, protocol: before.protocol } : {};
+  await pm.service.register({ name: service, port, pid: child.pid, ...where, ...(follow && { autoResolve: true }) });
 }

@@ -71,6 +71,27 @@ describe('portmand run', () => {
     await expect(pm.service.get({ name: 'run-exit' })).rejects.toMatchObject({ code: -32001 });
   });
 
+  it('borrows a service registered before: its check, tags and host are kept, and it is not removed when the command exits', async () => {
+    const listener = net.createServer();
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', () => r()));
+    const port = (listener.address() as net.AddressInfo).port;
+    listener.close();
+    await pm.service.register({
+      name: 'run-borrowed',
+      port,
+      host: '127.0.0.1',
+      tags: ['api'],
+      healthCheck: { type: 'tcp', intervalSec: 3600 },
+    });
+    const r = runCli(['run-borrowed', '--', process.execPath, '-e', "console.log('port', process.env.PORT, process.pid)"]);
+    const [, got, pid] = (await r.line((l) => l.startsWith('port '))).split(' ');
+    expect(Number(got)).toBe(port);
+    await registration((s) => s.name === 'run-borrowed' && s.pid === Number(pid));
+    expect(await r.done).toBe(0);
+    const kept = await pm.service.get({ name: 'run-borrowed' });
+    expect(kept).toMatchObject({ port, host: '127.0.0.1', tags: ['api'], healthCheck: { type: 'tcp', intervalSec: 3600 } });
+  });
+
   it('--keep keeps the port, and --env names the variable', async () => {
     const r = runCli([
       'run-keep',
