@@ -108,6 +108,12 @@ describe('buildConfig', () => {
     ['a range named like a built-in one', {}, { ranges: [{ name: 'system', start: 1, end: 2 }] }, /built-in/],
     ['a range backwards', {}, { ranges: [{ name: 'x', start: 9, end: 2 }] }, /after end/],
     ['a reservation off the port scale', {}, { reservations: [{ port: 70000 }] }, /reservations\[0\]\.port/],
+    [
+      'a socket group in the environment that is not a group name',
+      { PORTMAND_SOCKET_GROUP: 'a b' },
+      null,
+      /^PORTMAND_SOCKET_GROUP must be a group name, got "a b"$/,
+    ],
     ['a socket path too long for a Unix socket', { PORTMAND_SOCKET: `/tmp/${'a'.repeat(120)}/s.sock` }, null, /shorter path/],
   ];
   it.each(bad)('refuses %s with a message that names it', async (_, env, json, message) => {
