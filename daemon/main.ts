@@ -360,7 +360,7 @@ export async function runDaemon(): Promise<void> {
   let config: Config;
   let logging: ReturnType<typeof createLog>;
   try {
-    config = readConfig();
+    config = await readConfig();
     logging = openLog(config);
   } catch (err) {
     // One line per problem, each a whole sentence naming its variable or key.

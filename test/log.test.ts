@@ -212,21 +212,21 @@ describe('withAudit', () => {
 
 describe('config: socket', () => {
   const ctx = { platform: 'linux', uid: 0, home: '/root' };
-  it('takes the group and mode of the socket', () => {
-    expect(buildConfig({}, { path: 'c.json', json: { socket: { group: 'portmand', mode: '0660' } } }, ctx).socket).toEqual({
+  it('takes the group and mode of the socket', async () => {
+    expect((await buildConfig({}, { path: 'c.json', json: { socket: { group: 'portmand', mode: '0660' } } }, ctx)).socket).toEqual({
       group: 'portmand',
       mode: 0o660,
     });
-    expect(buildConfig({}, null, ctx).socket).toEqual({ group: null, mode: null });
+    expect((await buildConfig({}, null, ctx)).socket).toEqual({ group: null, mode: null });
   });
   it.each([
     [{ socket: { mode: '0777' } }, 'socket.mode'],
     [{ socket: { group: 'a b' } }, 'socket.group'],
     [{ socket: { owner: 'x' } }, 'socket.owner'],
-    [{ socket: 'portmand' }, '"socket"'],
-  ])('refuses %j, naming %s', (json, key) => {
-    expect(() => buildConfig({}, { path: 'c.json', json }, ctx)).toThrow(ConfigError);
-    expect(() => buildConfig({}, { path: 'c.json', json }, ctx)).toThrow(key);
+    [{ socket: 'portmand' }, 'socket must be an object'],
+  ])('refuses %j, naming %s', async (json, key) => {
+    await expect(buildConfig({}, { path: 'c.json', json }, ctx)).rejects.toThrow(ConfigError);
+    await expect(buildConfig({}, { path: 'c.json', json }, ctx)).rejects.toThrow(key);
   });
 });
 

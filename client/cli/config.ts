@@ -78,7 +78,7 @@ async function computeLocally(ctx: Context): Promise<EffectiveConfig | number> {
   const { localConfig } = await import('../../daemon/config/report.ts');
   const { ConfigError } = await import('../../daemon/config/config.ts');
   try {
-    return localConfig({ ...ctx.io.env }, processPathContext());
+    return await localConfig({ ...ctx.io.env }, processPathContext());
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     return reportProblems(ctx, null, err.problems);

@@ -51,6 +51,15 @@ export const ServiceRef = (options: SchemaOptions = {}) => Text(255, options);
 export const Host = () =>
   Text(64, { description: 'an IP address of this host; "0.0.0.0" (all) when omitted', problem: 'must be an IP address' });
 
+/** An http:// or https:// URL without spaces or control characters (a health check's `url`, an alert's `webhook`). */
+export const HttpUrl = (options: SchemaOptions = {}) =>
+  Type.String({
+    maxLength: LIMITS.pathChars,
+    pattern: `^https?://[^\\s${CONTROL_CLASS}]+$`,
+    problem: 'must be an http:// or https:// URL',
+    ...options,
+  });
+
 /** A date or time as Date.parse reads it (that it parses is checked by the daemon). */
 export const Time = (description: string) => Text(64, { description });
 

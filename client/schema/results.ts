@@ -212,7 +212,12 @@ export const OpenRpcDocument = Type.Object(
     openrpc: Str(),
     info: Type.Object({ title: Str(), version: Str(), description: Opt(Str()) }),
     methods: Type.Array(Type.Object({ name: Str() }, { additionalProperties: true })),
-    components: Opt(Type.Object({ errors: Opt(Type.Record(Str(), Type.Object({ code: Num(), message: Str() }))) })),
+    components: Opt(
+      Type.Object({
+        errors: Opt(Type.Record(Str(), Type.Object({ code: Num(), message: Str() }))),
+        schemas: Opt(Type.Record(Str(), Type.Unknown(), { description: 'ConfigFile: the config file (extension)' })),
+      }),
+    ),
   },
   { description: 'see https://spec.open-rpc.org' },
 );

@@ -1,7 +1,7 @@
 // service.* params, with the health check and restart action a service carries.
 import { Type } from '@sinclair/typebox';
 import { LIMITS, PORT_CHANGE_POLICIES, RESTART_SIGNALS, SERVICE_STATUSES } from '../protocol.ts';
-import { CONTROL_CLASS, Enum, Host, Int, Params, Pid, Port, Protocol, ServiceName, ServiceRef, Text, Token } from './common.ts';
+import { CONTROL_CLASS, Enum, Host, HttpUrl, Int, Params, Pid, Port, Protocol, ServiceName, ServiceRef, Text, Token } from './common.ts';
 
 /** What every check may say about how it is judged (defaults: the config's `health`, else 2 and 1). */
 const thresholds = {
@@ -25,11 +25,7 @@ const timing = {
 export const HttpCheck = Type.Object(
   {
     type: Type.Literal('http'),
-    url: Type.String({
-      maxLength: LIMITS.pathChars,
-      pattern: `^https?://[^\\s${CONTROL_CLASS}]+$`,
-      problem: 'must be an http:// or https:// URL',
-    }),
+    url: HttpUrl(),
     ...timing,
     expectStatus: Type.Optional(Text(200, { description: 'e.g. "200-399" (the default), "200", "200,204"' })),
     ...thresholds,

@@ -4,39 +4,32 @@
 // is the only place in the daemon that reads process.env.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROTOCOLS, type ConfigSource, type Protocol, type Range } from '../../client/protocol.ts';
+import type { ConfigSource, Protocol, Range } from '../../client/protocol.ts';
 import { configFilePath, defaultSocketPath, defaultStateDir, processPathContext, type PathContext } from '../../client/paths.ts';
 import { BUILTIN_RANGES } from '../core/ranges.ts';
 import { LOG_LEVELS, type LogLevel } from '../log/log.ts';
 import { logOutput, type LogOutput } from '../log/output.ts';
 import { SYNC_MODES, type SyncMode } from '../store/store.ts';
 import { inheritedSocketFd } from '../transport/activation.ts';
-import type { ConflictPolicy } from '../core/auto-resolve.ts';
-import { conflictPolicy } from './conflicts.ts';
-import type { AlertRule } from '../core/alerts.ts';
-import { alertRules } from './alerts.ts';
-import { abstractRefusal, portserverConfig, type PortserverConfig } from './portserver.ts';
+import { DEFAULT_CONFLICT_POLICY, type ConflictPolicy } from '../core/auto-resolve.ts';
+import { DEFAULT_ALERT_TIMEOUT_MS, type AlertRule } from '../core/alerts.ts';
+import { fitsConfigSchema } from './check.generated.ts';
+import { abstractRefusal, type PortserverConfig } from './portserver.ts';
 import {
   attempt,
-  bool,
   ConfigError,
-  every,
   groupName,
-  int,
-  keyed,
-  keyPath,
-  list,
   note,
   oneOf,
-  port,
   read,
-  refuseUnknown,
   seconds,
-  text,
+  SOCKET_MODES,
   type ConfigFile,
   type Env,
   type Trace,
 } from './readers.ts';
+import type { ConfigFileJson } from './schema.ts';
+import { semanticProblems } from './semantics.ts';
 
 export { ConfigError, type ConfigFile };
 
@@ -107,139 +100,66 @@ export interface HealthConfig {
   successesBeforeHealthy?: number;
 }
 
-/** The config file's top-level keys. */
-const TOP_LEVEL_KEYS = [
-  'ranges',
-  'reservations',
-  'scanIntervalSec',
-  'healthIntervalSec',
-  'logLevel',
-  'sync',
-  'groupAccess',
-  'avoidEphemeral',
-  'socket',
-  'health',
-  'access',
-  'limits',
-  'conflicts',
-  'alerts',
-  'portserver',
-];
-
 /** Config fields that are not settings: facts of this run, or derived from other settings. */
 const NOT_SETTINGS = ['configFile', 'configLocation', 'listenFd', 'logOutput', 'sources'];
 
-const SOCKET_MODES: Record<string, number> = { '0600': 0o600, '0660': 0o660, '0666': 0o666 };
+/**
+ * Every problem of the file, each as `file: key.path problem`: those of its
+ * schema (the generated check; TypeBox is loaded only to word a refusal), then
+ * what the schema cannot say (semantics.ts).
+ */
+async function fileProblems(file: ConfigFile, platform: string, socketPath: string): Promise<string[]> {
+  const problems = fitsConfigSchema(file.json) ? [] : (await import('./problems.ts')).schemaProblems(file.json);
+  problems.push(...semanticProblems(file.json, platform, socketPath));
+  return problems.map((p) => `${file.path}: ${p}`);
+}
 
-// A group without a mode means the group should get in: 0660.
-function socketSettings(raw: unknown, file: string, envGroup: string | undefined): Config['socket'] {
-  if (envGroup) raw = { ...(typeof raw === 'object' && raw !== null ? raw : {}), group: envGroup };
-  if (raw === undefined) return { group: null, mode: null };
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new ConfigError(`${file}: "socket" must be an object { group?, mode? }`);
-  refuseUnknown(raw as Record<string, unknown>, `${file}: socket`, ['group', 'mode']);
-  const { group, mode } = raw as Record<string, unknown>;
-  if (group !== undefined && (typeof group !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(group)))
-    throw new ConfigError(`${file}: socket.group must be a group name, got ${JSON.stringify(group)}`);
-  if (mode !== undefined && (typeof mode !== 'string' || !(mode in SOCKET_MODES)))
-    throw new ConfigError(`${file}: socket.mode must be one of ${Object.keys(SOCKET_MODES).join(', ')}, got ${JSON.stringify(mode)}`);
+// A group without a mode means the group should get in: 0660. PORTMAND_SOCKET_GROUP wins over the file's group.
+function socketSettings(raw: ConfigFileJson['socket'], envGroup: string | undefined): Config['socket'] {
+  const group = envGroup ? groupName(envGroup, 'PORTMAND_SOCKET_GROUP') : raw?.group;
+  const mode = raw?.mode;
   return { group: group ?? null, mode: mode === undefined ? (group === undefined ? null : 0o660) : (SOCKET_MODES[mode] as number) };
 }
 
-function fileRanges(raw: unknown, file: string): Range[] {
-  return every(list(raw, `${file}: ranges`, '{ name, start, end, purpose? }'), (r, i) => {
-    const where = `${file}: ranges[${i}]`;
-    refuseUnknown(r, where, ['name', 'start', 'end', 'purpose']);
-    if (typeof r.name !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(r.name))
-      throw new ConfigError(`${where}.name must be 1-63 chars of a-z 0-9 . _ -`);
-    if (BUILTIN_RANGES.some((b) => b.name === r.name)) throw new ConfigError(`${where}.name "${r.name}" is a built-in range name`);
-    const start = port(r.start, `${where}.start`);
-    const end = port(r.end, `${where}.end`);
-    if (start > end) throw new ConfigError(`${where}: start ${start} is after end ${end}`);
-    return { name: r.name, start, end, purpose: r.purpose === undefined ? 'configured' : text(r.purpose, `${where}.purpose`) };
-  });
-}
-
-function fileReservations(raw: unknown, file: string): ConfiguredReservation[] {
-  return every(list(raw, `${file}: reservations`, '{ port, protocol?, for?, reason? }'), (r, i) => {
-    const where = `${file}: reservations[${i}]`;
-    refuseUnknown(r, where, ['port', 'protocol', 'for', 'reason']);
-    return {
-      port: port(r.port, `${where}.port`),
-      protocol: r.protocol === undefined ? 'tcp' : oneOf<Protocol>(r.protocol, `${where}.protocol`, PROTOCOLS),
-      ...(r.for !== undefined && { for: text(r.for, `${where}.for`) }),
-      ...(r.reason !== undefined && { reason: text(r.reason, `${where}.reason`) }),
-    };
-  });
-}
-
-function fileHealth(raw: unknown, file: string): HealthConfig {
-  if (raw === undefined) return { allowRemote: false };
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new ConfigError(`${file}: health must be an object { allowRemote?, failuresBeforeUnhealthy?, successesBeforeHealthy? }`);
-  const h = raw as Record<string, unknown>;
-  const out: HealthConfig = { allowRemote: false };
-  every(Object.entries(h), ([key, value]) => {
-    const where = keyPath(`${file}: health`, key);
-    if (key === 'allowRemote') {
-      out.allowRemote = bool(value, where);
-    } else if (key === 'failuresBeforeUnhealthy' || key === 'successesBeforeHealthy') {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100)
-        throw new ConfigError(`${where} must be a whole number 1..100, got ${JSON.stringify(value)}`);
-      out[key] = value;
-    } else {
-      throw new ConfigError(`${where} is not a known key (expected: allowRemote, failuresBeforeUnhealthy, successesBeforeHealthy)`);
-    }
-  });
-  return out;
+function reservations(raw: ConfigFileJson['reservations']): ConfiguredReservation[] {
+  return (raw ?? []).map((r) => ({ ...r, protocol: r.protocol ?? 'tcp' }));
 }
 
 /**
  * Builds the configuration from environment variables and the parsed config
- * file (pure), with the source of each value. Every problem found is thrown
- * together in one ConfigError.
+ * file, with the source of each value. Every problem found, in the file and
+ * in the variables, is thrown together in one ConfigError. Pure but for
+ * loading the schema to word a file's problems.
  */
-export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext, stdoutIsTTY = false): Config {
-  const f = file?.json ?? {};
-  const name = file?.path ?? 'config';
+export async function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext, stdoutIsTTY = false): Promise<Config> {
   const trace: Trace = { sources: {}, problems: [] };
-  attempt(trace, () => refuseUnknown(f, `${name}: `, TOP_LEVEL_KEYS), undefined);
-  const ranges = attempt(trace, () => configRanges(f.ranges, name), [...BUILTIN_RANGES]);
   const socketPath = attempt(trace, () => checkedSocketPath(env, ctx), defaultSocketPath(env, ctx));
+  if (file) trace.problems.push(...(await fileProblems(file, ctx.platform, socketPath)));
+  // A file with problems is not read (its values may be of any type); the variables still are, for their problems.
+  const valid = trace.problems.length === 0 ? file : null;
+  const f = (valid?.json ?? {}) as ConfigFileJson;
   const config: Config = {
     socketPath,
     stateDir: defaultStateDir(env, ctx),
     logFile: env.PORTMAND_LOG_FILE || null,
-    logLevel: read(env, file, 'PORTMAND_LOG_LEVEL', 'logLevel', 'info', (v, w) => oneOf(v, w, LOG_LEVELS), trace),
+    logLevel: read(env, valid, 'PORTMAND_LOG_LEVEL', 'logLevel', 'info', (v, w) => oneOf(v, w, LOG_LEVELS), trace),
     configFile: file?.path ?? null,
-    scanIntervalSec: read(env, file, 'PORTMAND_SCAN_INTERVAL', 'scanIntervalSec', 10, seconds, trace),
-    healthIntervalSec: read(env, file, 'PORTMAND_HEALTH_INTERVAL', 'healthIntervalSec', 30, seconds, trace),
-    ranges,
-    reservations: attempt(trace, () => fileReservations(f.reservations, name), []),
-    groupAccess: read(env, file, null, 'groupAccess', false, bool, trace),
-    socket: attempt(trace, () => socketSettings(f.socket, name, env.PORTMAND_SOCKET_GROUP), { group: null, mode: null }),
+    scanIntervalSec: read(env, valid, 'PORTMAND_SCAN_INTERVAL', 'scanIntervalSec', 10, seconds, trace),
+    healthIntervalSec: read(env, valid, 'PORTMAND_HEALTH_INTERVAL', 'healthIntervalSec', 30, seconds, trace),
+    ranges: [...BUILTIN_RANGES, ...(f.ranges ?? []).map((r) => ({ ...r, purpose: r.purpose ?? 'configured' }))],
+    reservations: reservations(f.reservations),
+    groupAccess: read(env, valid, null, 'groupAccess', false, null, trace),
+    socket: attempt(trace, () => socketSettings(f.socket, env.PORTMAND_SOCKET_GROUP), { group: null, mode: null }),
     listenFd: null,
     logOutput: logOutput(env, stdoutIsTTY),
-    sync: read(env, file, 'PORTMAND_SYNC', 'sync', 'background', (v, w) => oneOf(v, w, SYNC_MODES), trace),
-    avoidEphemeral: read(env, file, null, 'avoidEphemeral', true, bool, trace),
-    health: attempt(trace, () => fileHealth(f.health, name), { allowRemote: false }),
-    access: attempt(trace, () => keyed<Config['access']>(f.access, `${name}: access`, { adminGroup: null }, { adminGroup: groupName }), {
-      adminGroup: null,
-    }),
-    limits: attempt(
-      trace,
-      () =>
-        keyed(f.limits, `${name}: limits`, DEFAULT_LIMITS, {
-          mutationsPerSec: (v, w) => int(v, w, 1, 10_000_000),
-          burst: (v, w) => int(v, w, 1, 10_000_000),
-          maxConnections: (v, w) => int(v, w, 1, 1_000_000),
-          idleTimeoutSec: seconds,
-        }),
-      { ...DEFAULT_LIMITS },
-    ),
-    conflicts: attempt(trace, () => conflictPolicy(f.conflicts, name), conflictPolicy(undefined, name)),
-    alerts: attempt(trace, () => alertRules(f.alerts, name), []),
-    portserver: attempt(trace, () => portserverConfig(f.portserver, name, ctx.platform, socketPath), null),
+    sync: read(env, valid, 'PORTMAND_SYNC', 'sync', 'background', (v, w) => oneOf(v, w, SYNC_MODES), trace),
+    avoidEphemeral: read(env, valid, null, 'avoidEphemeral', true, null, trace),
+    health: { allowRemote: false, ...f.health },
+    access: { adminGroup: f.access?.adminGroup ?? null },
+    limits: { ...DEFAULT_LIMITS, ...f.limits },
+    conflicts: { ...DEFAULT_CONFLICT_POLICY, ...f.conflicts },
+    alerts: (f.alerts ?? []).map((a) => ({ ...a, timeoutMs: a.timeoutMs ?? DEFAULT_ALERT_TIMEOUT_MS })),
+    portserver: f.portserver ?? null,
     configLocation: configFilePath(env, ctx),
     sources: trace.sources,
   };
@@ -261,13 +181,6 @@ export function buildConfig(env: Env, file: ConfigFile | null, ctx: PathContext,
       note(trace, key, env, file, null, key);
   }
   return config;
-}
-
-function configRanges(raw: unknown, name: string): Range[] {
-  const ranges = [...BUILTIN_RANGES, ...fileRanges(raw, name)];
-  const dupe = ranges.find((r, i) => ranges.findIndex((o) => o.name === r.name) !== i);
-  if (dupe) throw new ConfigError(`${name}: range "${dupe.name}" is defined twice`);
-  return ranges;
 }
 
 function checkedSocketPath(env: Env, ctx: PathContext): string {
@@ -301,7 +214,7 @@ export function readConfigFile(env: Env, ctx: PathContext): ConfigFile | null {
   return parseConfigFile(filePath, text);
 }
 
-/** A config file's text as JSON; the object check is here, the keys are buildConfig's. */
+/** A config file's text as JSON; the object check is here, the keys are the schema's (buildConfig). */
 export function parseConfigFile(filePath: string, text: string): ConfigFile {
   let json: unknown;
   try {
@@ -315,13 +228,13 @@ export function parseConfigFile(filePath: string, text: string): ConfigFile {
 }
 
 /** The configuration a daemon started with this environment would use; reads the config file, changes nothing. */
-export function loadConfig(env: Env, ctx: PathContext, stdoutIsTTY = false): Config {
+export function loadConfig(env: Env, ctx: PathContext, stdoutIsTTY = false): Promise<Config> {
   return buildConfig(env, readConfigFile(env, ctx), ctx, stdoutIsTTY);
 }
 
 /** Reads the real environment and the config file (PORTMAND_CONFIG or the default location). */
-export function readConfig(env: Env = process.env): Config {
-  const config = loadConfig(env, processPathContext(), process.stdout.isTTY === true);
+export async function readConfig(env: Env = process.env): Promise<Config> {
+  const config = await loadConfig(env, processPathContext(), process.stdout.isTTY === true);
   const abstract = abstractRefusal(config.portserver, process.versions.uv ?? '0');
   if (abstract !== null) throw new ConfigError(`${config.configFile ?? 'config'}: ${abstract}`);
   try {

@@ -1,45 +1,37 @@
 // The config file's `portserver` object: where the daemon also answers Google's
 // portserver protocol (daemon/transport/portserver.ts). The address is a socket
-// path, or "@name" for Linux's abstract namespace (no file; on Linux only).
-import { ConfigError, keyed } from './readers.ts';
+// path, or "@name" for Linux's abstract namespace (no file; on Linux only). Its
+// shape is the schema's (schema.ts); what depends on the platform and on the
+// daemon's own socket is checked here.
 
 export interface PortserverConfig {
   /** An absolute socket path, or "@name" (abstract, Linux). */
   address: string;
 }
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
 /** sun_path holds 108 bytes on Linux and 104 on macOS, with the NUL that ends a path (an abstract name's first byte). */
 function maxBytes(platform: string): number {
   return platform === 'linux' ? 107 : 103;
 }
 
-function address(value: unknown, where: string, platform: string): string {
-  if (typeof value !== 'string' || value === '' || CONTROL.test(value))
-    throw new ConfigError(`${where} must be a socket path or "@name", got ${JSON.stringify(value)}`);
+/**
+ * What is wrong with `portserver.address` beyond its shape, as `key.path
+ * problem` lines; `socketPath` is the daemon's own socket, which it may not be.
+ * A value of the wrong shape is the schema's to report.
+ */
+export function portserverProblems(raw: unknown, platform: string, socketPath: string): string[] {
+  const value = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).address : undefined;
+  if (typeof value !== 'string' || !/^[/@]/.test(value)) return [];
+  const where = 'portserver.address';
+  const problems: string[] = [];
+  if (value.startsWith('@') && platform !== 'linux')
+    problems.push(`${where} "${value}" names an abstract socket, which only Linux has; give a socket path instead`);
+  if (value === '@') problems.push(`${where} "@" needs a name after the @`);
   const bytes = Buffer.byteLength(value);
-  if (value.startsWith('@')) {
-    if (platform !== 'linux')
-      throw new ConfigError(`${where} "${value}" names an abstract socket, which only Linux has; give a socket path instead`);
-    if (value.length === 1) throw new ConfigError(`${where} "@" needs a name after the @`);
-  } else if (!value.startsWith('/')) {
-    throw new ConfigError(`${where} must be an absolute socket path or "@name", got ${JSON.stringify(value)}`);
-  }
   if (bytes > maxBytes(platform))
-    throw new ConfigError(`${where} is ${bytes} bytes; Unix sockets allow at most ${maxBytes(platform)} here: use a shorter one`);
-  return value;
-}
-
-/** The `portserver` key, or null when absent; `socketPath` is the daemon's own socket, which it may not be. */
-export function portserverConfig(raw: unknown, file: string, platform: string, socketPath: string): PortserverConfig | null {
-  if (raw === undefined) return null;
-  const where = `${file}: portserver`;
-  const read = keyed<{ address?: string }>(raw, where, {}, { address: (v, w) => address(v, w, platform) });
-  if (read.address === undefined)
-    throw new ConfigError(`${where}.address is required: a socket path, or "@name" for Linux's abstract namespace`);
-  if (read.address === socketPath) throw new ConfigError(`${where}.address is the daemon's own socket (${socketPath}); give another`);
-  return { address: read.address };
+    problems.push(`${where} is ${bytes} bytes; Unix sockets allow at most ${maxBytes(platform)} here: use a shorter one`);
+  if (value === socketPath) problems.push(`${where} is the daemon's own socket (${socketPath}); give another`);
+  return problems;
 }
 
 /**

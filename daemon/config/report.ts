@@ -21,8 +21,8 @@ export function effectiveConfig(config: Config): EffectiveConfig {
 }
 
 /** The configuration a daemon started with this environment would use (reads the config file). */
-export function localConfig(env: Env, ctx: PathContext): EffectiveConfig {
-  return effectiveConfig(loadConfig(env, ctx));
+export async function localConfig(env: Env, ctx: PathContext): Promise<EffectiveConfig> {
+  return effectiveConfig(await loadConfig(env, ctx));
 }
 
 export interface CheckResult {
@@ -50,7 +50,7 @@ export async function checkConfigFile(given: string | undefined, env: Env, ctx: 
     return { path: filePath, found: code !== 'ENOENT', problems: [`cannot read config file ${filePath}: ${(err as Error).message}`] };
   }
   try {
-    buildConfig({}, parseConfigFile(filePath, text), ctx);
+    await buildConfig({}, parseConfigFile(filePath, text), ctx);
     return { path: filePath, found: true, problems: [] };
   } catch (err) {
     if (err instanceof ConfigError) return { path: filePath, found: true, problems: err.problems };

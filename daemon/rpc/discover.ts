@@ -4,6 +4,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { ErrorCode, type OpenRpcDocument } from '../../client/protocol.ts';
 import type { PARAMS as Params, RESULTS as Results } from '../../client/schema/methods.ts';
+import type { ConfigFileSchema as ConfigFile } from '../config/schema.ts';
 import type { App, Routes } from './app.ts';
 
 /** The OpenRPC version the document follows. */
@@ -14,7 +15,12 @@ function jsonSchema(schema: TSchema): unknown {
   return JSON.parse(JSON.stringify(schema, (key, value: unknown) => (key === 'problem' && typeof value === 'string' ? undefined : value)));
 }
 
-export function openRpcDocument(version: string, { PARAMS, RESULTS }: { PARAMS: typeof Params; RESULTS: typeof Results }): OpenRpcDocument {
+/** The document; beside the methods, `components.schemas.ConfigFile` is the config file's schema (the daemon checks its file with it). */
+export function openRpcDocument(
+  version: string,
+  { PARAMS, RESULTS }: { PARAMS: typeof Params; RESULTS: typeof Results },
+  configFile: typeof ConfigFile,
+): OpenRpcDocument {
   const methods = Object.entries(PARAMS).map(([name, params]) => {
     const required = new Set(params.required ?? []);
     return {
@@ -38,6 +44,7 @@ export function openRpcDocument(version: string, { PARAMS, RESULTS }: { PARAMS: 
     methods,
     components: {
       errors: Object.fromEntries(Object.entries(ErrorCode).map(([name, code]) => [name, { code, message: name }])),
+      schemas: { ConfigFile: jsonSchema(configFile) },
     },
   };
 }
@@ -45,5 +52,12 @@ export function openRpcDocument(version: string, { PARAMS, RESULTS }: { PARAMS: 
 export function discoverRoutes(app: App): Routes<'rpc.discover'> {
   let doc: OpenRpcDocument | undefined;
   // The schemas (and TypeBox) are imported on the first call, not above: the daemon starts without them, checking params with generated code.
-  return { 'rpc.discover': async () => (doc ??= openRpcDocument(app.version, await import('../../client/schema/methods.ts'))) };
+  return {
+    'rpc.discover': async () =>
+      (doc ??= openRpcDocument(
+        app.version,
+        await import('../../client/schema/methods.ts'),
+        (await import('../config/schema.ts')).ConfigFileSchema,
+      )),
+  };
 }

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, type MethodName } from '../../client/protocol.ts';
 import { PortmandError } from '../../client/errors.ts';
+import { fitsConfigSchema } from '../../daemon/config/check.generated.ts';
 import { paramsSchema, valid } from './json-schema.ts';
 import { useDaemon } from './harness.ts';
 
@@ -81,5 +82,23 @@ describe("the document's params schemas reject what the daemon rejects", () => {
     const daemonRejects = error instanceof PortmandError && error.code === ErrorCode.InvalidParams;
     if (error !== null && !daemonRejects) throw error;
     expect(valid(schema, params)).toBe(!daemonRejects);
+  });
+});
+
+describe("the document's config file schema", () => {
+  // The schema the daemon checks its config file with, as a client reads it; a file passes it as `config check` passes the file.
+  it.each<[string, Record<string, unknown>, boolean]>([
+    ['an empty file', {}, true],
+    ['ranges and limits', { ranges: [{ name: 'web', start: 8000, end: 8099 }], limits: { burst: 10 } }, true],
+    ['an unknown key at depth', { conflicts: { autoResolve: [{ strategy: 'auto', when: 'now' }] } }, false],
+    ['a port off the scale', { reservations: [{ port: 70000 }] }, false],
+    ['an unknown event type', { alerts: [{ on: ['nope'], command: ['true'] }] }, false],
+  ])('%s', async (_, file, ok) => {
+    const doc = await daemon().client().rpc.discover();
+    const schema = (doc.components?.schemas as Record<string, Record<string, unknown>>).ConfigFile!;
+    expect(schema).toMatchObject({ type: 'object', additionalProperties: false });
+    expect(schema).not.toHaveProperty('properties.scanIntervalSec.problem');
+    expect(valid(schema, file)).toBe(ok);
+    expect(fitsConfigSchema(file)).toBe(ok);
   });
 });

@@ -3,7 +3,7 @@
 // params with generated code and loads the schemas only to word a refusal
 // (or for rpc.discover). A resolve hook (module-log.mjs) lists what each
 // process loads.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -13,14 +13,17 @@ import { tempDir, useDaemon } from './harness.ts';
 const HOOK = fileURLToPath(new URL('./module-log.mjs', import.meta.url));
 const logs = tempDir();
 const daemonLog = path.join(logs, 'daemon');
-const daemon = useDaemon({ env: { NODE_OPTIONS: `--import=${HOOK}`, MODULE_LOG: daemonLog } });
+// A config file too: the daemon checks it with generated code, and loads its schema only to word a refused one.
+const configFile = path.join(logs, 'config.json');
+writeFileSync(configFile, JSON.stringify({ ranges: [{ name: 'web', start: 8000, end: 8099 }], limits: { maxConnections: 100 } }));
+const daemon = useDaemon({ env: { NODE_OPTIONS: `--import=${HOOK}`, MODULE_LOG: daemonLog, PORTMAND_CONFIG: configFile } });
 
 const loaded = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []);
 const schemaModules = (file: string) =>
-  loaded(file).filter((url) => url.includes('/@sinclair/typebox/') || url.includes('/client/schema/'));
+  loaded(file).filter((url) => /\/@sinclair\/typebox\/|\/client\/schema\/|\/daemon\/config\/(schema|problems)\./.test(url));
 
 describe('what is loaded when', () => {
-  it('the daemon answers requests that fit without loading TypeBox or the schemas', async () => {
+  it('the daemon reads its config file and answers requests that fit without loading TypeBox or the schemas', async () => {
     const pm = daemon().client();
     await pm.daemon.ping();
     await pm.port.get({ port: 1 });
@@ -49,5 +52,19 @@ describe('what is loaded when', () => {
       'the hook saw the CLI load',
     ).toBe(true);
     expect(schemaModules(cliLog)).toEqual([]);
+  });
+
+  it('`portmand config check` loads the config schema only to word the problems of a refused file', async () => {
+    const goodLog = path.join(logs, 'check-good');
+    const good = await daemon().cli(['config', 'check', configFile], { env: { MODULE_LOG: goodLog } });
+    expect(good.code, good.stderr).toBe(0);
+    expect(schemaModules(goodLog)).toEqual([]);
+    const bad = path.join(logs, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ limits: { maxConnections: 0 } }));
+    const badLog = path.join(logs, 'check-bad');
+    const refused = await daemon().cli(['config', 'check', bad], { env: { MODULE_LOG: badLog } });
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toContain('limits.maxConnections must be a whole number from 1 to 1000000, got 0');
+    expect(schemaModules(badLog).some((url) => url.endsWith('/daemon/config/problems.js'))).toBe(true);
   });
 });
