@@ -1,6 +1,9 @@
 // Shell completion is generated from the verb table: every verb and option
 // appears, and the scripts work in the shells that are installed here.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VERBS } from '../client/cli/main.ts';
 import { completionScript } from '../client/cli/completion.ts';
@@ -31,9 +34,17 @@ describe('portmand completion', () => {
       }
     });
     it.skipIf(needs(shell))(`${shell}: the script parses`, () => {
-      const r = spawnSync(shell, ['-n'], { input: completionScript(shell, VERBS), encoding: 'utf8' });
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
+      // From a file: fish 3.6 cannot read a script from a pipe ("Unable to read input file").
+      const dir = mkdtempSync(path.join(tmpdir(), 'pm-completion-'));
+      try {
+        const file = path.join(dir, `portmand.${shell}`);
+        writeFileSync(file, completionScript(shell, VERBS));
+        const r = spawnSync(shell, ['-n', file], { encoding: 'utf8' });
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 
