@@ -4,8 +4,9 @@
 // whole-file write of the same state), plus the scanner's sources.
 // Targets (issue 2): allocate p50 <= 0.3 ms on a kept connection; >= 4000
 // allocations/s from 8 parallel client processes. bench/scale.ts adds how
-// the daemon scales with services: register latency, batches, memory, scan
-// against ss, and ping waits during a scan (issues 6 and 11).
+// the daemon scales with services: register latency, batches, scan against
+// ss, and ping waits during a scan (issues 6 and 11); bench/memory.ts its
+// memory (`npm run bench -- memory` runs that part alone).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -21,6 +22,7 @@ import { procSource } from '../daemon/host/scan/proc-source.ts';
 import { ssSource } from '../daemon/host/scan/ss-source.ts';
 import { systeminformationSource } from '../daemon/host/scan/sysinfo-source.ts';
 import { measureScale } from './scale.ts';
+import { measureMemory } from './memory.ts';
 import { fmt, summary, timeCalls } from './stats.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -146,9 +148,16 @@ async function measureDaemon(sync: string, rows: Row[]): Promise<string> {
   }
 }
 
-async function main(): Promise<void> {
+/** `npm run bench -- memory` measures memory alone (bench/memory.ts); with no argument, everything. */
+async function main(only: string | undefined): Promise<void> {
+  if (only !== undefined && only !== 'memory') throw new Error(`unknown part "${only}": the one part that runs alone is "memory"`);
   const rows: Row[] = [];
+  if (only === 'memory') {
+    await measureMemory(rows);
+    return print(rows);
+  }
   await measureScale(rows);
+  await measureMemory(rows);
   const snapshot = await measureDaemon('background', rows);
   await measureDaemon('ack', rows);
 
@@ -170,9 +179,13 @@ async function main(): Promise<void> {
       '',
     ]);
   }
+  print(rows);
+}
+
+function print(rows: Row[]): void {
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`portmand bench (node ${process.version}, ${os.cpus().length} cores)`);
   for (const [name, value, ratio] of rows) console.log(`${name.padEnd(w)}  ${value}${ratio ? `  [${ratio}]` : ''}`);
 }
 
-await main();
+await main(process.argv[2]);

@@ -1,8 +1,9 @@
-// How the daemon scales with the number of services (issue 6 §1-3, issue 11
-// item 4): register latency at 100 and at 10,000 services, 10,000
-// registrations in batches, memory, the scan against `ss` alone, and how
-// long a ping waits while a scan is reconciled. Each figure is given with a
-// baseline measured in the same run, on the same daemon.
+// How the daemon scales with the number of services (issue 6 §1 and §3, issue
+// 11 item 4): register latency at 100 and at 10,000 services, 10,000
+// registrations in batches, the scan against `ss` alone, and how long a ping
+// waits while a scan is reconciled. Each figure is given with a baseline
+// measured in the same run, on the same daemon. Memory (§2) is bench/memory.ts,
+// on daemons of its own.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -20,20 +21,17 @@ const LISTENERS = Number(process.env.BENCH_LISTENERS ?? 2000);
 const SCAN_ROUNDS = Number(process.env.BENCH_SCAN_ROUNDS ?? 15);
 const WAIT_ROUNDS = Number(process.env.BENCH_WAIT_ROUNDS ?? 7);
 const BIG = Number(process.env.BENCH_BIG_SERVICES ?? 50_000);
-/** Steady state: memory is read after this long idle, once the burst's transient buffers are gone. */
-const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 10_000);
 const MiB = 1024 * 1024;
-const idle = () => new Promise((r) => setTimeout(r, IDLE_MS));
 const run = promisify(execFile);
 
 export type Row = [string, string, string];
 
-interface Memory {
+export interface Memory {
   rss: number;
   heapUsed: number;
 }
 
-interface Daemon {
+export interface Daemon {
   proc: ChildProcess;
   socket: string;
   /** Plain RSS, then RSS and heap after a forced GC, as the daemon itself reports them. */
@@ -41,14 +39,14 @@ interface Daemon {
 }
 
 /** The V8 flag the systemd and launchd units set (NODE_OPTIONS): small semi-spaces. */
-const UNIT_FLAGS = ['--max-semi-space-size=2'];
+export const UNIT_FLAGS = ['--max-semi-space-size=2'];
 
 /**
  * Starts the compiled daemon as the units run it (or with node's defaults),
  * with a GC hook preloaded (bench/gc-hook.mjs) and a scan interval long
  * enough not to interfere.
  */
-async function startDaemon(dir: string, flags = UNIT_FLAGS): Promise<Daemon> {
+export async function startDaemon(dir: string, flags = UNIT_FLAGS): Promise<Daemon> {
   const socket = path.join(dir, 'pm.sock');
   const env = {
     ...process.env,
@@ -92,7 +90,7 @@ async function startDaemon(dir: string, flags = UNIT_FLAGS): Promise<Daemon> {
 const register = (i: number) => ({ method: 'service.register', params: { name: `svc-${i}`, port: 10_000 + (i % 50_000) } });
 
 /** Registers services `from`..`to`-1 in batches of 1,000; returns the wall time of each batch in ms. */
-async function fill(rpc: RawRpc, from: number, to: number): Promise<number[]> {
+export async function fill(rpc: RawRpc, from: number, to: number): Promise<number[]> {
   const times: number[] = [];
   for (let start = from; start < to; start += BATCH) {
     const calls = Array.from({ length: Math.min(BATCH, to - start) }, (_, k) => register(start + k));
@@ -172,31 +170,12 @@ async function scanVsSs(rpc: RawRpc): Promise<{ scan: number; ss: number; listen
   }
 }
 
-/** Memory of a daemon started with node's defaults, filled the same way: what the units' flag saves. */
-async function defaultFlagsMemory(): Promise<{ before: Memory; after: Memory }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pms-'));
-  const d = await startDaemon(dir, []);
-  const rpc = await RawRpc.connect(d.socket);
-  try {
-    await fill(rpc, 0, 10_000);
-    await rpc.call('conflict.detect');
-    await idle();
-    return await d.memory();
-  } finally {
-    rpc.close();
-    d.proc.kill('SIGTERM');
-    await new Promise((r) => d.proc.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 export async function measureScale(rows: Row[]): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pms-'));
   const d = await startDaemon(dir);
   const rpc = await RawRpc.connect(d.socket);
   const pinger = await RawRpc.connect(d.socket);
   try {
-    const empty = await d.memory();
     const ping = summary(await timeCalls(500, () => rpc.call('daemon.ping'))).p50;
     rows.push(['ping, empty daemon (baseline for the waits below)', `p50 ${fmt(ping)} ms`, '1.00x']);
 
@@ -214,26 +193,6 @@ export async function measureScale(rows: Row[]): Promise<void> {
       '10,000 registrations in batches of 1,000',
       `${fmt(total, 0)} ms total (target < 2000), slowest batch ${fmt(Math.max(...batches), 0)} ms`,
       `${fmt(Math.max(...batches) / Math.min(...batches), 2)}x slowest/fastest batch`,
-    ]);
-
-    await rpc.call('conflict.detect');
-    await idle();
-    const full = await d.memory();
-    const defaults = await defaultFlagsMemory();
-    rows.push([
-      'RSS, empty daemon (baseline)',
-      `${fmt(empty.before.rss / MiB, 1)} MiB plain, ${fmt(empty.after.rss / MiB, 1)} MiB after GC (heap ${fmt(empty.after.heapUsed / MiB, 1)} MiB)`,
-      '1.00x',
-    ]);
-    rows.push([
-      `RSS, 10,000 services, ${IDLE_MS / 1000} s idle after a scan`,
-      `${fmt(full.before.rss / MiB, 1)} MiB plain, ${fmt(full.after.rss / MiB, 1)} MiB after GC (heap ${fmt(full.after.heapUsed / MiB, 1)} MiB; target <= 100 MiB)`,
-      `${fmt(full.after.rss / empty.after.rss, 2)}x after GC`,
-    ]);
-    rows.push([
-      'RSS, the same with node default semi-spaces',
-      `${fmt(defaults.before.rss / MiB, 1)} MiB plain, ${fmt(defaults.after.rss / MiB, 1)} MiB after GC (heap ${fmt(defaults.after.heapUsed / MiB, 1)} MiB)`,
-      `${fmt(defaults.after.rss / empty.after.rss, 2)}x after GC`,
     ]);
 
     const wait10k = await medianPingWait(rpc, pinger);

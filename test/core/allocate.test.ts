@@ -158,4 +158,15 @@ describe('PortIndex', () => {
     index.beforeApply(state, { op: 'service', name: 'b', value: null });
     expect(index.isTaken('tcp', 9000)).toBe(false);
   });
+  it('lists a shared port with each holder once, and drops it when one holder is left', () => {
+    const state = stateWith([service('a', 9000), service('b', 9000)]);
+    const index = PortIndex.build(state);
+    expect(index.sharedPorts()).toEqual([{ protocol: 'tcp', port: 9000, names: ['a', 'b'] }]);
+    index.beforeApply(state, { op: 'service', name: 'a', value: null });
+    delete state.services.a;
+    expect(index.sharedPorts()).toEqual([]);
+    expect(index.holdersOf('tcp', 9000)).toEqual(['b']);
+    index.beforeApply(state, { op: 'service', name: 'c', value: service('c', 9000) });
+    expect(index.holdersOf('tcp', 9000)).toEqual(['b', 'c']);
+  });
 });
