@@ -3,7 +3,8 @@
 import { packageVersion } from '../version.ts';
 import { DEFAULT_TIMEOUT_MS, PortmandClient } from '../client.ts';
 import { ConnectionError, PortmandError } from '../errors.ts';
-import { currentClientSocket } from '../paths.ts';
+import { existsSync } from 'node:fs';
+import { clientSocket, processPathContext } from '../paths.ts';
 import { parseCommandLine, seconds, UsageError, type Context, type Io, type Verb } from './args.ts';
 import { config } from './config.ts';
 import { conflicts, detect, resolve } from './conflicts.ts';
@@ -78,7 +79,11 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     if (line.kind === 'version') return (io.out(packageVersion()), EXIT.ok);
     verb = line.verb;
     if (line.values.help) return (io.out(verbHelp(verb)), EXIT.ok);
-    const found = typeof line.values.socket === 'string' ? { path: line.values.socket, source: 'flag' as const } : currentClientSocket();
+    const found =
+      typeof line.values.socket === 'string'
+        ? { path: line.values.socket, source: 'flag' as const }
+        : // io.env, not process.env: an in-process run (tests) names its own socket.
+          clientSocket(io.env, processPathContext(), existsSync);
     const socketPath = found.path;
     const timeoutMs = seconds(line.values.timeout, '--timeout', DEFAULT_TIMEOUT_MS);
     const ctx: Context = {

@@ -117,7 +117,7 @@ describe('automatic resolution', () => {
 
     const plan = await pm.conflict.plan();
     expect(plan.steps.find((s) => s.conflict === held.conflict)).toMatchObject({ action: 'hold', service: 'flapper' });
-    const cli = await d.cli(['conflicts', '--plan']);
+    const cli = await d.cliInProcess(['conflicts', '--plan']);
     expect(cli.code).toBe(0);
     expect(cli.stdout).toMatch(new RegExp(`${String(held.conflict)}\\s+${second}\\s+foreign_listener\\s+hold\\s+flapper`));
   });

@@ -35,9 +35,9 @@ describe('portmand set-port', () => {
   it('moves a service and prints where it is; --json prints the service', async () => {
     const [from, to, again] = [await freePort(), await freePort(), await freePort()];
     await daemon().client().service.register({ name: 'sp-web', port: from });
-    const r = await daemon().cli(['set-port', 'sp-web', String(to)]);
+    const r = await daemon().cliInProcess(['set-port', 'sp-web', String(to)]);
     expect(r).toMatchObject({ code: 0, stdout: `sp-web is on ${to}/tcp\n` });
-    const j = await daemon().cli(['set-port', 'sp-web', String(again), '--json']);
+    const j = await daemon().cliInProcess(['set-port', 'sp-web', String(again), '--json']);
     expect(j.code).toBe(0);
     expect(JSON.parse(j.stdout)).toMatchObject({ name: 'sp-web', port: again, protocol: 'tcp' });
     expect((await daemon().client().service.get({ name: 'sp-web' })).port).toBe(again);
@@ -47,23 +47,23 @@ describe('portmand set-port', () => {
     const [a, b] = [await freePort(), await freePort()];
     await daemon().client().service.register({ name: 'sp-a', port: a });
     await daemon().client().service.register({ name: 'sp-b', port: b });
-    const taken = await daemon().cli(['set-port', 'sp-a', String(b)]);
+    const taken = await daemon().cliInProcess(['set-port', 'sp-a', String(b)]);
     expect(taken.code).toBe(1);
     expect(taken.stderr).toContain(`port ${b} is unavailable`);
-    const json = await daemon().cli(['set-port', 'sp-a', String(b), '--json']);
+    const json = await daemon().cliInProcess(['set-port', 'sp-a', String(b), '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { kind: 'daemon', code: -32002, data: { port: b } } });
-    const unknown = await daemon().cli(['set-port', 'sp-nothing', String(a), '--json']);
+    const unknown = await daemon().cliInProcess(['set-port', 'sp-nothing', String(a), '--json']);
     expect(unknown.code).toBe(1);
     expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { code: -32001 } });
     expect((await daemon().client().service.get({ name: 'sp-a' })).port).toBe(a);
   });
 
   it('says what is wrong with its arguments (exit 2) and has --help', async () => {
-    const bad = await daemon().cli(['set-port', 'sp-a', 'eighty']);
+    const bad = await daemon().cliInProcess(['set-port', 'sp-a', 'eighty']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('<port>');
-    expect((await daemon().cli(['set-port', 'sp-a'])).code).toBe(2);
-    const help = await daemon().cli(['set-port', '--help']);
+    expect((await daemon().cliInProcess(['set-port', 'sp-a'])).code).toBe(2);
+    const help = await daemon().cliInProcess(['set-port', '--help']);
     expect(help).toMatchObject({ code: 0 });
     expect(help.stdout).toContain('Usage: portmand set-port <service> <port>');
   });
@@ -77,11 +77,11 @@ describe('portmand detect', () => {
       const port = await freePort();
       await daemon().client().service.register({ name: 'dt-web', port, pid: owner.pid! });
       await listen(port);
-      const r = await daemon().cli(['detect', '--json']);
+      const r = await daemon().cliInProcess(['detect', '--json']);
       expect(r.code).toBe(0);
       const found = JSON.parse(r.stdout) as Array<{ port: number; type: string; services: string[] }>;
       expect(found).toContainEqual(expect.objectContaining({ port, type: 'foreign_listener', services: ['dt-web'] }));
-      const text = await daemon().cli(['detect']);
+      const text = await daemon().cliInProcess(['detect']);
       expect(text.code).toBe(0);
       expect(text.stdout).toMatch(new RegExp(`${port}/tcp\\s+foreign_listener`));
     } finally {
@@ -92,7 +92,7 @@ describe('portmand detect', () => {
 
 describe('help and completion name the new verbs', () => {
   it('lists set-port and detect', async () => {
-    const help = await daemon().cli(['--help']);
+    const help = await daemon().cliInProcess(['--help']);
     expect(help.stdout).toMatch(/set-port <service> <port>/);
     expect(help.stdout).toMatch(/\n {2}detect /);
     for (const shell of ['bash', 'zsh', 'fish'] as const) {

@@ -1,9 +1,10 @@
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanup, runCli, tempDir, useDaemon } from './harness.ts';
+import { cleanup, runCli, runCliInProcess, tempDir, useDaemon } from './harness.ts';
 
 const daemon = useDaemon();
+// cli() runs the built CLI as a process, for exit codes and the environment; cliInProcess() runs the same code here, faster.
 
 describe('portmand CLI against a running daemon', () => {
   it('status shows the daemon and a table of services', async () => {
@@ -18,7 +19,7 @@ describe('portmand CLI against a running daemon', () => {
   });
 
   it('status --json prints the daemon status and services as JSON', async () => {
-    const r = await daemon().cli(['status', '--json']);
+    const r = await daemon().cliInProcess(['status', '--json']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { daemon: { socket: string; pid: number }; services: Array<{ name: string }> };
     expect(out.daemon.socket).toBe(daemon().socket);
@@ -27,25 +28,25 @@ describe('portmand CLI against a running daemon', () => {
   });
 
   it('allocate, check, reserve, suggest and release work end to end', async () => {
-    const a = await daemon().cli(['allocate', 'cli-job', '--json']);
+    const a = await daemon().cliInProcess(['allocate', 'cli-job', '--json']);
     expect(a.code).toBe(0);
     const { port } = JSON.parse(a.stdout) as { port: number };
-    const plain = await daemon().cli(['allocate', 'cli-job']);
+    const plain = await daemon().cliInProcess(['allocate', 'cli-job']);
     expect(plain.stdout.trim()).toContain(String(port));
 
-    const c = await daemon().cli(['check', String(port), '--json']);
+    const c = await daemon().cliInProcess(['check', String(port), '--json']);
     expect(JSON.parse(c.stdout)).toMatchObject({ port, available: false, heldBy: { service: 'cli-job' } });
 
-    const res = await daemon().cli(['reserve', '18600', '--for', 'postgres', '--reason', 'db', '--json']);
+    const res = await daemon().cliInProcess(['reserve', '18600', '--for', 'postgres', '--reason', 'db', '--json']);
     expect(JSON.parse(res.stdout)).toMatchObject({ port: 18600, state: 'reserved', reservedFor: 'postgres' });
 
-    const s = await daemon().cli(['suggest', '--count', '2', '--range', '18600-18610', '--json']);
+    const s = await daemon().cliInProcess(['suggest', '--count', '2', '--range', '18600-18610', '--json']);
     expect(JSON.parse(s.stdout)).toEqual({ ports: [18601, 18602] });
 
-    const rel = await daemon().cli(['release', String(port), '--json']);
+    const rel = await daemon().cliInProcess(['release', String(port), '--json']);
     expect(JSON.parse(rel.stdout)).toEqual({ port, released: true, unregistered: ['cli-job'] });
-    expect((await daemon().cli(['release', String(port)])).stdout).toContain('nothing released');
-    const list = await daemon().cli(['list', '--json']);
+    expect((await daemon().cliInProcess(['release', String(port)])).stdout).toContain('nothing released');
+    const list = await daemon().cliInProcess(['list', '--json']);
     expect((JSON.parse(list.stdout) as Array<{ name: string }>).map((x) => x.name)).not.toContain('cli-job');
   });
 
@@ -54,7 +55,7 @@ describe('portmand CLI against a running daemon', () => {
     await new Promise((r) => server.once('listening', r));
     const port = (server.address() as net.AddressInfo).port;
     await daemon().client().conflict.detect();
-    const r = await daemon().cli(['ports', '--json']);
+    const r = await daemon().cliInProcess(['ports', '--json']);
     const ports = JSON.parse(r.stdout) as Array<{ port: number; state: string; listener?: { pid?: number } }>;
     expect(ports.find((p) => p.port === port)).toMatchObject({ state: 'listening', listener: { pid: process.pid } });
     expect(ports.find((p) => p.port === 18600)).toMatchObject({ state: 'reserved' });
@@ -66,7 +67,7 @@ describe('portmand CLI against a running daemon', () => {
     const r = await daemon().cli(['allocate', 'Bad Name']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('service');
-    const j = await daemon().cli(['allocate', 'x', '--range', 'nope', '--json']);
+    const j = await daemon().cliInProcess(['allocate', 'x', '--range', 'nope', '--json']);
     expect(j.code).toBe(1);
     expect(JSON.parse(j.stdout)).toMatchObject({ error: { code: -32602, data: { field: 'range' } } });
   });
@@ -75,7 +76,7 @@ describe('portmand CLI against a running daemon', () => {
     const r = await daemon().cli(['allocate']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--help/);
-    const unknown = await daemon().cli(['frobnicate']);
+    const unknown = await daemon().cliInProcess(['frobnicate']);
     expect(unknown.code).toBe(2);
   });
 });
@@ -85,12 +86,14 @@ describe('portmand CLI without a daemon', () => {
     const dir = tempDir();
     const socket = path.join(dir, 'none.sock');
     for (const verb of ['status', 'list', 'allocate x', 'check 80']) {
-      const r = await runCli([...verb.split(' '), '--socket', socket], {});
+      // One real process for the exit code; the rest run the same code in-process.
+      const run = verb === 'status' ? runCli : runCliInProcess;
+      const r = await run([...verb.split(' '), '--socket', socket], {});
       expect(r.code, verb).toBe(3);
       expect(r.stderr).toContain(socket);
       expect(r.stderr).toMatch(/portmand daemon|npm start/);
     }
-    const j = await runCli(['status', '--json', '--socket', socket], {});
+    const j = await runCliInProcess(['status', '--json', '--socket', socket], {});
     expect(JSON.parse(j.stdout)).toMatchObject({ error: { kind: 'unreachable', socket } });
     cleanup(dir);
   });

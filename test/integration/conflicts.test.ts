@@ -238,14 +238,14 @@ describe('conflict.resolve strategies', () => {
 describe('CLI: conflicts, resolve, watch', () => {
   it('conflicts lists open ones, resolve moves the service, conflicts --all shows history', async () => {
     const { server, port } = await foreignOn('cli-conf');
-    const list = await d.cli(['conflicts', '--json']);
+    const list = await d.cliInProcess(['conflicts', '--json']);
     expect((JSON.parse(list.stdout) as Conflict[]).some((c) => c.port === port)).toBe(true);
-    const human = await d.cli(['conflicts']);
+    const human = await d.cliInProcess(['conflicts']);
     expect(human.stdout).toContain('foreign_listener');
-    const r = await d.cli(['resolve', 'cli-conf', '--strategy', 'auto', '--json']);
+    const r = await d.cliInProcess(['resolve', 'cli-conf', '--strategy', 'auto', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ from: port });
-    const all = await d.cli(['conflicts', '--all', '--json']);
+    const all = await d.cliInProcess(['conflicts', '--all', '--json']);
     expect((JSON.parse(all.stdout) as Conflict[]).find((c) => c.port === port && c.resolvedAt !== null)).toBeDefined();
     await close(server);
   });

@@ -38,11 +38,11 @@ describe('rpc.discover', () => {
   it('`portmand api` prints the same document, with or without --json; --help says what it is', async () => {
     const doc = await daemon().client().rpc.discover();
     for (const args of [['api'], ['api', '--json']]) {
-      const r = await daemon().cli(args);
+      const r = await daemon().cliInProcess(args);
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout)).toEqual(doc);
     }
-    const help = await daemon().cli(['api', '--help']);
+    const help = await daemon().cliInProcess(['api', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('OpenRPC');
   });

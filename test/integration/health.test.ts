@@ -103,7 +103,7 @@ describe('health checks', () => {
   });
 
   it('portmand health shows the results; --check runs them now', async () => {
-    const list = await daemon().cli(['health', '--json']);
+    const list = await daemon().cliInProcess(['health', '--json']);
     expect(list.code).toBe(0);
     expect((JSON.parse(list.stdout) as Array<{ service: string }>).map((r) => r.service)).toContain('db-h');
     // A live listener: a port closed earlier in this file may have been taken by anything since.
@@ -111,11 +111,11 @@ describe('health checks', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as net.AddressInfo).port;
     await pm.service.register({ name: 'cli-h', port, host: '127.0.0.1', healthCheck: { type: 'tcp', timeoutMs: 1000 } });
-    const now = await daemon().cli(['health', 'cli-h', '--check']);
+    const now = await daemon().cliInProcess(['health', 'cli-h', '--check']);
     await new Promise((r) => server.close(r));
     expect(now.code).toBe(0);
     expect(now.stdout).toMatch(/cli-h\s+healthy\s+[\d.]+ ms\s+\S+/);
-    const missing = await daemon().cli(['health', 'plain-h']);
+    const missing = await daemon().cliInProcess(['health', 'plain-h']);
     expect(missing.code).toBe(1);
   });
 

@@ -62,14 +62,14 @@ describe('port.history', () => {
   });
 
   it('is shown by `portmand history`', async () => {
-    const r = await daemon().cli(['history', '--service', 'ob-a', '-n', '2']);
+    const r = await daemon().cliInProcess(['history', '--service', 'ob-a', '-n', '2']);
     expect(r.code).toBe(0);
     const rows = r.stdout.trim().split('\n');
     expect(rows[0]).toMatch(/^TIME\s+AGE\s+ACTION\s+PORT\s+SERVICE\s+BY$/);
     expect(rows.slice(1).map((l) => l.split(/\s{2,}/)[2])).toEqual(['released', 'moved']);
-    const json = await daemon().cli(['history', '--port', '23511', '--since', '1h', '--json']);
+    const json = await daemon().cliInProcess(['history', '--port', '23511', '--since', '1h', '--json']);
     expect((JSON.parse(json.stdout) as unknown[]).length).toBe(2);
-    expect((await daemon().cli(['history', '--since', 'soon'])).code).toBe(2);
+    expect((await daemon().cliInProcess(['history', '--since', 'soon'])).code).toBe(2);
   });
 });
 
@@ -141,7 +141,7 @@ describe('daemon.status self-observation', () => {
   });
 
   it('`portmand status` shows the essentials', async () => {
-    const r = await daemon().cli(['status']);
+    const r = await daemon().cliInProcess(['status']);
     expect(r.stdout).toMatch(/process:\s+[\d.]+ MiB resident/);
     expect(r.stdout).toMatch(/requests:\s+\d+ in the last minute/);
     expect(r.stdout).toMatch(/store:\s+journal [\d.]+ (B|KiB|MiB), snapshot/);
@@ -150,7 +150,7 @@ describe('daemon.status self-observation', () => {
 
 describe('portmand metrics', () => {
   it('prints Prometheus text that parses strictly', async () => {
-    const r = await daemon().cli(['metrics']);
+    const r = await daemon().cliInProcess(['metrics']);
     expect(r.code).toBe(0);
     const families = parseProm(`${r.stdout.trimEnd()}\n`);
     expect(families.get('portmand_up')!.samples[0]!.value).toBe(1);
@@ -200,11 +200,11 @@ describe('portmand metrics', () => {
 describe('portmand show', () => {
   it('shows one service in full', async () => {
     await pm.service.register({ name: 'ob-web', port: 23515, tags: ['ui'] });
-    const r = await daemon().cli(['show', 'ob-web']);
+    const r = await daemon().cliInProcess(['show', 'ob-web']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/service:\s+ob-web/);
     expect(r.stdout).toMatch(/port:\s+23515\/tcp on 0\.0\.0\.0/);
     expect(r.stdout).not.toContain('uptime 24h'); // no pictures off a terminal
-    expect(JSON.parse((await daemon().cli(['show', 'ob-web', '--json'])).stdout)).toMatchObject({ name: 'ob-web', port: 23515 });
+    expect(JSON.parse((await daemon().cliInProcess(['show', 'ob-web', '--json'])).stdout)).toMatchObject({ name: 'ob-web', port: 23515 });
   });
 });

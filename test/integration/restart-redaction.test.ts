@@ -31,8 +31,8 @@ describe('restart env and cwd, for the daemon user alone', () => {
     expect((await pm.service.get({ name: 'rd-own' })).restart).toEqual(ACTION);
     await pm.daemon.ping(); // the event was sent before this answer
     expect(events.map((e) => (e.data as { restart?: unknown }).restart)).toEqual([HIDDEN]);
-    expect((await daemon().cli(['show', 'rd-own', '--json'])).stdout).toContain('s3cret');
-    expect((await daemon().cli(['list', '--json'])).stdout).not.toContain('s3cret');
+    expect((await daemon().cliInProcess(['show', 'rd-own', '--json'])).stdout).toContain('s3cret');
+    expect((await daemon().cliInProcess(['list', '--json'])).stdout).not.toContain('s3cret');
   });
 });
 

@@ -71,7 +71,7 @@ describe('restart actions', () => {
     expect(reg.restart).toEqual({ command: envWriter(out), env: { MODE: '***' } });
     expect((await pm.service.get({ name: 'rs-manual' })).restart).toEqual({ command: envWriter(out), env: { MODE: 'test' } });
     expect(await pm.service.restart({ name: 'rs-manual' })).toEqual({ name: 'rs-manual', restarted: true, exitCode: 0 });
-    expect(await daemon().cli(['restart', 'rs-manual'])).toMatchObject({ code: 0, stdout: 'restarted rs-manual (exit code 0)\n' });
+    expect(await daemon().cliInProcess(['restart', 'rs-manual'])).toMatchObject({ code: 0, stdout: 'restarted rs-manual (exit code 0)\n' });
     const { env, uid } = readEnv(out);
     expect(env).toMatchObject({ PORT: String(port), PORTMAND_PORT: String(port), PORTMAND_SERVICE: 'rs-manual', MODE: 'test' });
     expect(env.PORTMAND_PREVIOUS_PORT).toBeUndefined();
@@ -160,7 +160,7 @@ describe('restart actions', () => {
       restarted: false,
       error: 'no restart action is configured for this service',
     });
-    const cli = await daemon().cli(['restart', 'rs-none']);
+    const cli = await daemon().cliInProcess(['restart', 'rs-none']);
     expect(cli).toMatchObject({ code: 1, stdout: 'rs-none not restarted: no restart action is configured for this service\n' });
   });
 

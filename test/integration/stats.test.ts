@@ -127,7 +127,7 @@ describe('stats.conflicts', () => {
 
 describe('portmand stats', () => {
   it('--json prints { ports, services, conflicts }; without it, three tables', async () => {
-    const json = await daemon().cli(['stats', '--json']);
+    const json = await daemon().cliInProcess(['stats', '--json']);
     expect(json.code).toBe(0);
     const out = JSON.parse(json.stdout) as {
       ports: { ranges: Array<{ name: string }> };
@@ -138,7 +138,7 @@ describe('portmand stats', () => {
     expect(out.services.services.map((s) => s.name)).toContain('web-s');
     expect(out.conflicts.resolved).toBe(1);
 
-    const text = await daemon().cli(['stats']);
+    const text = await daemon().cliInProcess(['stats']);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^Ports\n/);
     expect(text.stdout).toMatch(/^st\s+23400-23419\s+3\s+1\s+1\s+15\s+25\.0%/m);

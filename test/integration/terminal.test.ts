@@ -12,6 +12,7 @@ import { LIMITS, type ResolveParams } from '../../client/protocol.ts';
 import { CLI, cleanup, useDaemon } from './harness.ts';
 
 const daemon = useDaemon({ env: { PORTMAND_HEALTH_INTERVAL: '3600' } });
+// The CLI runs in-process (the same main() and its escaping backstop) except where the terminal or the pipe matters.
 const CLEAR = '\x1b[2J';
 // Any raw control character but newline (escaped text such as "\u001b" is fine).
 const RAW = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
@@ -22,7 +23,7 @@ const pm = (): PortmandClient => daemon().client({ sendPid: false });
 
 describe('port.reserve reason', () => {
   it('refuses control characters with -32602 on reason, and `ports` prints nothing raw', async () => {
-    const r = await daemon().cli(['reserve', '24100', '--reason', `nightly${CLEAR}`]);
+    const r = await daemon().cliInProcess(['reserve', '24100', '--reason', `nightly${CLEAR}`]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/reason:? must not contain control characters/);
     expect(r.stderr).not.toMatch(RAW);
@@ -31,8 +32,8 @@ describe('port.reserve reason', () => {
     }
     expect((await pm().port.get({ port: 24100 })).state).toBe('free');
 
-    expect((await daemon().cli(['reserve', '24101', '--reason', 'kept for the nightly job'])).code).toBe(0);
-    const ports = await daemon().cli(['ports', '--state', 'reserved']);
+    expect((await daemon().cliInProcess(['reserve', '24101', '--reason', 'kept for the nightly job'])).code).toBe(0);
+    const ports = await daemon().cliInProcess(['ports', '--state', 'reserved']);
     expect(ports.stdout).toContain('kept for the nightly job');
     expect(ports.stdout).not.toMatch(RAW);
   });
@@ -55,7 +56,7 @@ describe('conflict.resolve by', () => {
       data: { field: 'by' },
     });
     await pm().conflict.resolve({ conflictId: id, strategy: 'auto' });
-    const all = await daemon().cli(['conflicts', '--all']);
+    const all = await daemon().cliInProcess(['conflicts', '--all']);
     expect(all.code).toBe(0);
     // Every caller of a daemon on a private socket is the daemon's own user.
     expect(all.stdout).toMatch(new RegExp(`${id}.*by ${os.userInfo().username}`));
@@ -65,7 +66,7 @@ describe('conflict.resolve by', () => {
 
 describe('health check errors', () => {
   it('a URL with control characters is refused; credentials never reach `health` or `watch`', async () => {
-    const bad = await daemon().cli(['register', 'h-esc', '--port', '24120', '--health-url', `http://x:${CLEAR}@127.0.0.1:1/`]);
+    const bad = await daemon().cliInProcess(['register', 'h-esc', '--port', '24120', '--health-url', `http://x:${CLEAR}@127.0.0.1:1/`]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/url:? must not contain control characters/);
     expect(bad.stderr).not.toMatch(RAW);
@@ -79,16 +80,18 @@ describe('health check errors', () => {
     const event = new Promise<string>((resolve) => lines.on('line', (l) => l.includes('h-cred') && resolve(l)));
     await watching;
     // Registered after watch started: its first check runs at once, and the change to unhealthy is an event.
-    expect((await daemon().cli(['register', 'h-cred', '--port', '24121', '--health-url', 'http://user:s3cret@127.0.0.1:1/'])).code).toBe(0);
+    expect(
+      (await daemon().cliInProcess(['register', 'h-cred', '--port', '24121', '--health-url', 'http://user:s3cret@127.0.0.1:1/'])).code,
+    ).toBe(0);
 
     // Two failed checks make it unhealthy (failuresBeforeUnhealthy); the first --check may join the scheduled one.
-    await daemon().cli(['health', 'h-cred', '--check']);
-    const checked = await daemon().cli(['health', 'h-cred', '--check']);
+    await daemon().cliInProcess(['health', 'h-cred', '--check']);
+    const checked = await daemon().cliInProcess(['health', 'h-cred', '--check']);
     expect(checked.stdout).toMatch(/h-cred\s+unhealthy/);
     expect(checked.stdout).toContain('ECONNREFUSED');
     const line = await event;
     expect(line).toContain('ECONNREFUSED');
-    const latest = await daemon().cli(['health', '--json']);
+    const latest = await daemon().cliInProcess(['health', '--json']);
     for (const text of [checked.stdout, line, latest.stdout]) {
       expect(text).not.toContain('s3cret');
       expect(text).not.toMatch(RAW);
@@ -117,12 +120,12 @@ describe('a listener whose process name holds an escape sequence', () => {
     }
     expect(info.listener?.process).toBe(`pm${CLEAR}x`); // the daemon reports it as it is; printing is the CLI's job
 
-    const ports = await daemon().cli(['ports', '--state', 'listening']);
+    const ports = await daemon().cliInProcess(['ports', '--state', 'listening']);
     expect(ports.stdout).toContain('pm\\u001b[2Jx');
-    const check = await daemon().cli(['check', String(port)]);
+    const check = await daemon().cliInProcess(['check', String(port)]);
     expect(check.stdout).toContain('pm\\u001b[2Jx');
     for (const text of [ports.stdout, check.stdout]) expect(text).not.toMatch(RAW);
-    const json = await daemon().cli(['ports', '--state', 'listening', '--json']);
+    const json = await daemon().cliInProcess(['ports', '--state', 'listening', '--json']);
     expect(json.stdout).not.toMatch(RAW);
     expect(
       (JSON.parse(json.stdout) as Array<{ port: number; listener?: { process?: string } }>).find((p) => p.port === port)?.listener?.process,
@@ -152,7 +155,7 @@ describe('on a terminal', () => {
 describe('stats', () => {
   it('gives no exhaustion date from seconds of history, and says so', async () => {
     await pm().port.allocate({ service: 'st-fc' });
-    const r = await daemon().cli(['stats']);
+    const r = await daemon().cliInProcess(['stats']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/FULL BY: no forecast until there is 1d of allocation history \(\d+s so far\)/);
     expect(r.stdout).not.toMatch(/\d{4}-\d\d-\d\d/);
