@@ -4,7 +4,7 @@
 // only after the generated check has said no: it pulls in TypeBox and the
 // schema, which a daemon with a good file never loads.
 import { Errors, ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
-import { CONTROL } from '../../client/schema/common.ts';
+import { choices, clipKey, hasControl, isEnum, pointerKeys, sizeProblem, type SchemaFacts as Schema } from '../core/schema-words.ts';
 import { ConfigFileSchema } from './schema.ts';
 
 /** Each problem of `json` against the config file's schema, as `key.path problem`; the first at each path. */
@@ -17,27 +17,11 @@ export function schemaProblems(json: unknown): string[] {
   return [...seen.values()];
 }
 
-interface Schema {
-  type?: string;
-  const?: unknown;
-  anyOf?: Schema[];
-  items?: Schema;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  pattern?: string;
-  problem?: string;
-  description?: string;
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  minItems?: number;
-  maxItems?: number;
-}
-
 function problem(error: ValueError): string {
   const s = error.schema as Schema;
   const got = `, got ${shown(error.value)}`;
+  const size = sizeProblem(error);
+  if (size !== undefined) return size;
   switch (error.type) {
     case ValueErrorType.ObjectRequiredProperty:
       return `is required${requirement(s)}`;
@@ -47,18 +31,10 @@ function problem(error: ValueError): string {
       return `must be an object ${shape(s)}`;
     case ValueErrorType.Array:
       return s.problem ?? `must be an array${s.items?.type === 'object' ? ` of ${shape(s.items)}` : ''}`;
-    case ValueErrorType.ArrayMinItems:
-      return s.problem ?? (s.minItems === 1 ? 'must not be empty' : `must have at least ${s.minItems} entries`);
-    case ValueErrorType.ArrayMaxItems:
-      return `must have at most ${s.maxItems} entries`;
     case ValueErrorType.String:
       return `${s.problem ?? 'must be a string'}${got}`;
-    case ValueErrorType.StringMinLength:
-      return s.minLength === 1 ? 'must not be empty' : `must be at least ${s.minLength} characters`;
-    case ValueErrorType.StringMaxLength:
-      return `must be at most ${s.maxLength} characters`;
     case ValueErrorType.StringPattern:
-      if (typeof error.value === 'string' && CONTROL.test(error.value)) return 'must not contain control characters';
+      if (hasControl(error)) return 'must not contain control characters';
       return `${s.problem ?? `must match ${s.pattern}`}${got}`;
     case ValueErrorType.Integer:
     case ValueErrorType.IntegerMinimum:
@@ -90,14 +66,6 @@ function shape(s: Schema): string {
     .join(', ')} }`;
 }
 
-function isEnum(s: Schema): boolean {
-  return Array.isArray(s.anyOf) && s.anyOf.length > 0 && s.anyOf.every((v) => typeof v.const === 'string');
-}
-
-function choices(s: Schema): string {
-  return (s.anyOf ?? []).map((v) => JSON.stringify(v.const)).join(', ');
-}
-
 const SHOWN_CHARS = 80;
 
 /** A value as JSON, clipped, with C1 controls escaped too (JSON escapes only C0): it is printed on a terminal. */
@@ -111,8 +79,6 @@ function escapeC1(json: string): string {
   return json.replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-const KEY_CHARS = 64;
-
 /**
  * A JSON pointer (`/ranges/0/name`) as the key path the README writes
  * (`ranges[0].name`); a key that is not a plain name is quoted (`["log level"]`).
@@ -120,11 +86,11 @@ const KEY_CHARS = 64;
 export function keyPath(pointer: string, root: unknown): string {
   let out = '';
   let node: unknown = root;
-  for (const raw of pointer.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const key of pointerKeys(pointer)) {
+    const clipped = clipKey(key);
     if (Array.isArray(node)) out += `[${key}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(key) && key.length <= KEY_CHARS) out += out === '' ? key : `.${key}`;
-    else out += `[${escapeC1(JSON.stringify(key.length > KEY_CHARS ? `${key.slice(0, KEY_CHARS)}…` : key))}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(key) && clipped === key) out += out === '' ? key : `.${key}`;
+    else out += `[${escapeC1(JSON.stringify(clipped))}]`;
     node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined;
   }
   return out;

@@ -4,9 +4,8 @@
 // cost is never on the path of a good request. Nothing from the value is
 // echoed but key names, clipped: a value may be megabytes or nested
 // thousands deep.
-import type { TSchema } from '@sinclair/typebox';
 import { ValueErrorType, type ValueError, type ValueErrorIterator } from '@sinclair/typebox/errors';
-import { CONTROL } from '../../client/schema/common.ts';
+import { choices, clipKey, hasControl, isEnum, pointerKeys, sizeProblem, type SchemaFacts as Schema } from '../core/schema-words.ts';
 
 export interface Refusal {
   field: string;
@@ -15,7 +14,6 @@ export interface Refusal {
 
 /** How many of an iterator's errors are looked at to pick the one to report. */
 const LOOK_AHEAD = 16;
-const KEY_CHARS = 64;
 
 /** The one error to report from a failed check: an unknown key first (a typo explains what seems missing), else the first. */
 export function explain(errors: ValueErrorIterator, root: unknown): Refusal {
@@ -36,10 +34,12 @@ function pick(errors: ValueErrorIterator): ValueError | undefined {
 }
 
 function describe(error: ValueError, root: unknown): Refusal {
-  if (error.type === ValueErrorType.Union && !isEnum(error.schema)) return union(error, root);
-  const { field, entry, parent } = locate(error.path, root);
   const schema = error.schema as Schema;
+  if (error.type === ValueErrorType.Union && !isEnum(schema)) return union(error, root);
+  const { field, entry, parent } = locate(error.path, root);
   const at = (problem: string) => ({ field, problem: entry === null ? problem : `entry ${entry} ${problem}` });
+  const size = sizeProblem(error);
+  if (size !== undefined) return at(size);
   switch (error.type) {
     case ValueErrorType.ObjectRequiredProperty:
       return at(isEnum(schema) ? `is required: one of ${choices(schema)}` : 'is required');
@@ -57,17 +57,9 @@ function describe(error: ValueError, root: unknown): Refusal {
       return at(schema.problem ?? 'must be an object');
     case ValueErrorType.ObjectMaxProperties:
       return at(`must have at most ${schema.maxProperties} entries`);
-    case ValueErrorType.StringMaxLength:
-      return at(`must be at most ${schema.maxLength} characters`);
-    case ValueErrorType.StringMinLength:
-      return at(schema.minLength === 1 ? 'must not be empty' : `must be at least ${schema.minLength} characters`);
     case ValueErrorType.StringPattern:
-      if (typeof error.value === 'string' && CONTROL.test(error.value)) return at('must not contain control characters');
+      if (hasControl(error)) return at('must not contain control characters');
       return at(schema.problem ?? `must match ${schema.pattern}`);
-    case ValueErrorType.ArrayMaxItems:
-      return at(`must have at most ${schema.maxItems} entries`);
-    case ValueErrorType.ArrayMinItems:
-      return at(schema.problem ?? (schema.minItems === 1 ? 'must not be empty' : `must have at least ${schema.minItems} entries`));
     case ValueErrorType.Integer:
     case ValueErrorType.IntegerMinimum:
     case ValueErrorType.IntegerMaximum:
@@ -128,46 +120,15 @@ function tagKey(objects: Schema[]): string | undefined {
  * (`tags/3` is field `tags`, entry 3) and the field of the object holding it.
  */
 function locate(path: string, root: unknown): { field: string; entry: number | null; parent: string } {
-  const keys = path
-    .split('/')
-    .slice(1)
-    .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const keys = pointerKeys(path);
   const names: string[] = [];
   let node: unknown = root;
   for (const key of keys) {
     if (Array.isArray(node)) return { field: names.join('.'), entry: Number(key), parent: names.slice(0, -1).join('.') };
-    names.push(key.length > KEY_CHARS ? `${key.slice(0, KEY_CHARS)}…` : key);
+    names.push(clipKey(key));
     node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined;
   }
   return { field: names.join('.'), entry: null, parent: names.slice(0, -1).join('.') };
-}
-
-interface Schema {
-  type?: string;
-  const?: unknown;
-  anyOf?: Schema[];
-  properties?: Record<string, Schema>;
-  patternProperties?: Record<string, Schema>;
-  required?: string[];
-  pattern?: string;
-  problem?: string;
-  minimum?: number;
-  maximum?: number;
-  multipleOf?: number;
-  minLength?: number;
-  maxLength?: number;
-  minItems?: number;
-  maxItems?: number;
-  maxProperties?: number;
-}
-
-function isEnum(schema: TSchema | Schema): boolean {
-  const variants = (schema as Schema).anyOf;
-  return Array.isArray(variants) && variants.length > 0 && variants.every((v) => typeof v.const === 'string');
-}
-
-function choices(schema: Schema): string {
-  return (schema.anyOf ?? []).map((v) => JSON.stringify(v.const)).join(', ');
 }
 
 function wholeNumber(schema: Schema): string {
