@@ -23,6 +23,7 @@ import { ssSource } from '../daemon/host/scan/ss-source.ts';
 import { systeminformationSource } from '../daemon/host/scan/sysinfo-source.ts';
 import { measureScale } from './scale.ts';
 import { measureMemory } from './memory.ts';
+import { answering, daemonEnv } from './daemon.ts';
 import { fmt, summary, timeCalls } from './stats.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,27 +34,10 @@ const PER_WORKER = Number(process.env.BENCH_PER_WORKER ?? 500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 async function startDaemon(dir: string, sync: string): Promise<{ proc: ChildProcess; socket: string }> {
-  const socket = path.join(dir, 'pm.sock');
-  const env = {
-    ...process.env,
-    PORTMAND_SOCKET: socket,
-    PORTMAND_STATE_DIR: path.join(dir, 'state'),
-    PORTMAND_LOG_LEVEL: 'warn',
-    PORTMAND_SCAN_INTERVAL: '10',
-    PORTMAND_SYNC: sync,
-  };
+  const env = daemonEnv(dir, { PORTMAND_SCAN_INTERVAL: '10', PORTMAND_SYNC: sync });
+  const socket = env.PORTMAND_SOCKET!;
   const proc = spawn(process.execPath, [path.join(ROOT, 'dist/client/cli.js'), 'daemon'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const pm = new PortmandClient({ socketPath: socket });
-  for (let i = 0; ; i++) {
-    try {
-      await pm.daemon.ping();
-      break;
-    } catch (err) {
-      if (i > 200) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  pm.close();
+  await answering(socket);
   return { proc, socket };
 }
 

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RawRpc } from './raw-rpc.ts';
+import { answering, daemonEnv } from './daemon.ts';
 import { fmt, summary, timeCalls } from './stats.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,14 +48,8 @@ export const UNIT_FLAGS = ['--max-semi-space-size=2'];
  * enough not to interfere.
  */
 export async function startDaemon(dir: string, flags = UNIT_FLAGS): Promise<Daemon> {
-  const socket = path.join(dir, 'pm.sock');
-  const env = {
-    ...process.env,
-    PORTMAND_SOCKET: socket,
-    PORTMAND_STATE_DIR: path.join(dir, 'state'),
-    PORTMAND_LOG_LEVEL: 'warn',
-    PORTMAND_SCAN_INTERVAL: '3600',
-  };
+  const env = daemonEnv(dir, { PORTMAND_SCAN_INTERVAL: '3600' });
+  const socket = env.PORTMAND_SOCKET!;
   const hook = path.join(ROOT, 'bench/gc-hook.mjs');
   const proc = spawn(process.execPath, [...flags, '--expose-gc', '--import', hook, path.join(ROOT, 'dist/client/cli.js'), 'daemon'], {
     env,
@@ -65,17 +60,7 @@ export async function startDaemon(dir: string, flags = UNIT_FLAGS): Promise<Daem
     if (line.startsWith('BENCH-MEMORY ')) reports.shift()?.(JSON.parse(line.slice('BENCH-MEMORY '.length)));
     else process.stderr.write(`${line}\n`);
   });
-  for (let i = 0; ; i++) {
-    try {
-      const rpc = await RawRpc.connect(socket);
-      await rpc.call('daemon.ping');
-      rpc.close();
-      break;
-    } catch (err) {
-      if (i > 200) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  await answering(socket);
   return {
     proc,
     socket,
