@@ -32,12 +32,11 @@ import { withTiming } from './rpc/timing.ts';
 import { SeriesSchedule } from './series-schedule.ts';
 import { daemonUser } from './host/self.ts';
 import { UnsafePathError } from './host/trusted-dir.ts';
-import type net from 'node:net';
 import path from 'node:path';
 import { Callers } from './access/callers.ts';
 import { withAccess } from './access/guard.ts';
 import { Limiter } from './access/limiter.ts';
-import { commandUser, ownerOf, restartRefusal, type AccessPolicy, type Caller } from './core/access.ts';
+import { commandUser, ownerOf, restartRefusal, type AccessPolicy } from './core/access.ts';
 import { PeerLookup, socketFd, socketIsPrivate } from './host/peer-cred.ts';
 import { groupsOf, primaryGid, userName } from './host/users.ts';
 import { adoptOwnerless } from './ops/ownership.ts';
@@ -131,12 +130,11 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
   const adopted = await adoptOwnerless(registry, { uid: policy.daemonUid, user: policy.daemonUser! });
   if (adopted > 0) log.info({ records: adopted, owner: policy.daemonUser }, 'records without an owner now belong to the daemon user');
   const peers = new PeerLookup();
+  // The mode of a socket file the daemon binds itself (the main socket, and the portserver's path).
+  const socketFileMode = config.socket.mode ?? (config.groupAccess ? 0o660 : 0o600);
   const callers = new Callers({
     policy,
-    privateSocket: await socketIsPrivate(
-      config.socketPath,
-      config.listenFd !== null ? null : (config.socket.mode ?? (config.groupAccess ? 0o660 : 0o600)),
-    ),
+    privateSocket: await socketIsPrivate(config.socketPath, config.listenFd !== null ? null : socketFileMode),
     peerOf: async (socket) => {
       const fd = socketFd(socket);
       return fd === null ? null : peers.peerOf(fd);
@@ -253,15 +251,8 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     log,
   });
   const socketGid = config.socket.group === null ? undefined : await groupId(config.socket.group);
-  const portserverMode = config.socket.mode ?? (config.groupAccess ? 0o660 : 0o600);
   // Who asks the portserver: the daemon's user on a socket only it can open (an abstract name has no permissions), else the peer.
-  const portserverPrivate = config.portserver !== null && !config.portserver.address.startsWith('@') && (portserverMode & 0o077) === 0;
-  const portserverAsker = async (socket: net.Socket): Promise<Caller | null> => {
-    if (portserverPrivate) return { uid: policy.daemonUid, gids: [], via: 'private-socket' };
-    const fd = socketFd(socket);
-    const peer = fd === null ? null : await peers.peerOf(fd);
-    return peer && { uid: peer.uid, pid: peer.pid, gids: peer.gids, via: 'peer' };
-  };
+  const portserverPrivate = config.portserver !== null && !config.portserver.address.startsWith('@') && (socketFileMode & 0o077) === 0;
   const leases = new PortserverLeases({
     registry,
     allocator,
@@ -277,11 +268,11 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     config.portserver &&
     (await startPortserver({
       address: config.portserver.address,
-      answer: async (pid, socket) => leases.answer(pid, await portserverAsker(socket)),
+      answer: async (pid, socket) => leases.answer(pid, await callers.ofSocket(socket, portserverPrivate)),
       log,
       idleTimeoutMs: config.limits.idleTimeoutSec * 1000,
       maxConnections: config.limits.maxConnections,
-      socketMode: portserverMode,
+      socketMode: socketFileMode,
       ...(socketGid !== undefined && { socketGid }),
     }));
   const server = await startServer({

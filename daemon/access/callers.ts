@@ -71,9 +71,20 @@ export class Callers {
     return this.#slots.get(conn)?.caller ?? null;
   }
 
+  /**
+   * Who is on a socket outside the JSON-RPC server (the portserver's), once:
+   * the daemon's user when only it can open that socket, else the peer.
+   */
+  async ofSocket(socket: net.Socket, privateSocket: boolean): Promise<Caller | null> {
+    return privateSocket ? this.#daemonUser() : this.#peer(socket);
+  }
+
   async #lookup(slot: Slot): Promise<Caller | null> {
-    if (slot.socket.destroyed) return null;
-    const peer = await this.deps.peerOf(slot.socket);
+    return slot.socket.destroyed ? null : this.#peer(slot.socket);
+  }
+
+  async #peer(socket: net.Socket): Promise<Caller | null> {
+    const peer = await this.deps.peerOf(socket);
     if (!peer) return null;
     const user = await this.deps.userName(peer.uid);
     return { uid: peer.uid, ...(user !== undefined && { user }), pid: peer.pid, gids: peer.gids, via: 'peer' };
