@@ -36,7 +36,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 async function startDaemon(dir: string, sync: string): Promise<{ proc: ChildProcess; socket: string }> {
   const env = daemonEnv(dir, { PORTMAND_SCAN_INTERVAL: '10', PORTMAND_SYNC: sync });
   const socket = env.PORTMAND_SOCKET!;
-  const proc = spawn(process.execPath, [path.join(ROOT, 'dist/client/cli.js'), 'daemon'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const proc = spawn(process.execPath, [path.join(ROOT, 'dist/bin/portmand.js'), 'daemon'], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   await answering(socket);
   return { proc, socket };
 }

@@ -51,7 +51,7 @@ export async function startDaemon(dir: string, flags = UNIT_FLAGS): Promise<Daem
   const env = daemonEnv(dir, { PORTMAND_SCAN_INTERVAL: '3600' });
   const socket = env.PORTMAND_SOCKET!;
   const hook = path.join(ROOT, 'bench/gc-hook.mjs');
-  const proc = spawn(process.execPath, [...flags, '--expose-gc', '--import', hook, path.join(ROOT, 'dist/client/cli.js'), 'daemon'], {
+  const proc = spawn(process.execPath, [...flags, '--expose-gc', '--import', hook, path.join(ROOT, 'dist/bin/portmand.js'), 'daemon'], {
     env,
     stdio: ['ignore', 'inherit', 'pipe'],
   });

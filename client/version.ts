@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** Reads package.json next to the sources (client/) or the build (dist/client/). */
+/** Reads package.json above the sources (client/), the library (dist/client/) or the bundled bin (dist/bin/, dist/bin/chunks/). */
 export function packageVersion(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
+  for (const rel of ['../package.json', '../../package.json', '../../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'portmand' && pkg.version) return pkg.version;
@@ -17,7 +17,7 @@ export function packageVersion(): string {
 
 /** The installed package's root directory (holding package.json, dist/, systemd/, launchd/). */
 export function packageRoot(): string {
-  for (const rel of ['../', '../../']) {
+  for (const rel of ['../', '../../', '../../../']) {
     const dir = new URL(rel, import.meta.url);
     try {
       const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string };

@@ -1,21 +1,27 @@
-// Integration tests run the compiled CLI, as users and systemd do: build it
-// first so a test never runs yesterday's dist/. A build takes seconds, so it
+// Integration tests run the built CLI (the bundle in dist/bin/) and the
+// compiled library, as users and systemd do: build them first so a test never
+// runs yesterday's dist/. A build takes seconds, so it
 // is skipped when dist/ is newer than every source file, folder and tsconfig
 // (a folder's time changes when a file in it is added, renamed or removed).
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync, utimesSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+const BIN = 'dist/bin/portmand.js';
 
 export default function setup(): void {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   if (upToDate(root)) return;
+  // As `npm run build` does: nothing of an older layout is left to run by mistake.
+  rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   try {
     execFileSync(path.join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+    execFileSync(process.execPath, ['esbuild.config.mjs'], { cwd: root, stdio: 'inherit' });
   } catch (err) {
     // tsc emits despite type errors: mark dist/ stale so the next run builds, and fails, again.
     try {
-      utimesSync(path.join(root, 'dist/client/cli.js'), 0, 0);
+      utimesSync(path.join(root, BIN), 0, 0);
     } catch {
       // nothing was built
     }
@@ -26,12 +32,12 @@ export default function setup(): void {
 function upToDate(root: string): boolean {
   let built: number;
   try {
-    // tsc writes every output on each build; the CLI's entry is as old as the last one.
-    built = statSync(path.join(root, 'dist/client/cli.js')).mtimeMs;
+    // The bundle is written last, so it is as old as the last whole build.
+    built = statSync(path.join(root, BIN)).mtimeMs;
   } catch {
     return false;
   }
-  const inputs = ['package.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => path.join(root, f));
+  const inputs = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'esbuild.config.mjs'].map((f) => path.join(root, f));
   for (const dir of ['client', 'daemon']) inputs.push(...tree(path.join(root, dir)));
   return inputs.every((f) => statSync(f).mtimeMs < built);
 }

@@ -31,7 +31,7 @@ describe('portmand service', () => {
     const unit = path.join(root, 'etc/systemd/system/portmand.service');
     const text = readFileSync(unit, 'utf8');
     expect(text).toContain(`ExecStart=${process.execPath} `);
-    expect(text).toContain('/dist/client/cli.js daemon');
+    expect(text).toContain('/dist/bin/portmand.js daemon');
     expect(a.out.join('\n')).toContain('not run (--root): systemctl daemon-reload');
     expect(a.out.join('\n')).toContain('systemctl enable --now portmand.socket');
     expect(await main(['service', 'install', '--system', '--root', root], io().io)).toBe(0);

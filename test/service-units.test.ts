@@ -18,14 +18,14 @@ const needs = (cmd: string) => {
 };
 
 // This checkout's paths, as `service install` would write them here: verify insists that ExecStart exists.
-const linux: Host = { platform: 'linux', uid: 0, home: '/root', node: process.execPath, cli: path.join(ROOT, 'dist/client/cli.js') };
+const linux: Host = { platform: 'linux', uid: 0, home: '/root', node: process.execPath, cli: path.join(ROOT, 'dist/bin/portmand.js') };
 const linuxUser: Host = { ...linux, uid: 1000, home: '/home/ada' };
 const mac: Host = {
   platform: 'darwin',
   uid: 0,
   home: '/var/root',
   node: '/opt/homebrew/bin/node',
-  cli: '/opt/homebrew/lib/node_modules/portmand/dist/client/cli.js',
+  cli: '/opt/homebrew/lib/node_modules/portmand/dist/bin/portmand.js',
 };
 const macUser: Host = { ...mac, uid: 501, home: '/Users/ada & co' };
 
@@ -53,7 +53,7 @@ describe('systemd (Linux)', () => {
     expect(socket).toMatch(/^ListenStream=\/run\/portmand\/portmand.sock$/m);
     expect(socket).toMatch(/^SocketMode=0660$/m);
     expect(socket).toMatch(/^SocketGroup=portmand$/m);
-    expect(service).toContain(`ExecStart=${process.execPath} ${path.join(ROOT, 'dist/client/cli.js')} daemon`);
+    expect(service).toContain(`ExecStart=${process.execPath} ${path.join(ROOT, 'dist/bin/portmand.js')} daemon`);
     expect(service).not.toContain('/usr/local/bin');
     expect(service).toMatch(/^RestartPreventExitStatus=78$/m);
     expect(service).toMatch(/^Requires=portmand.socket$/m);

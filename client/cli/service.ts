@@ -18,7 +18,7 @@ export function currentHost(env: Readonly<Record<string, string | undefined>>): 
     uid: process.getuid?.() ?? -1,
     home: os.homedir(),
     node: process.execPath,
-    cli: path.join(packageRoot(), 'dist/client/cli.js'),
+    cli: path.join(packageRoot(), 'dist/bin/portmand.js'),
     ...(xdg && xdg.startsWith('/') && { xdgConfigHome: xdg }),
   };
 }

@@ -9,7 +9,7 @@ export interface Host {
   home: string;
   /** The node binary (process.execPath). */
   node: string;
-  /** This package's compiled CLI (…/dist/client/cli.js). */
+  /** This package's compiled CLI (…/dist/bin/portmand.js). */
   cli: string;
   /** $XDG_CONFIG_HOME when set to an absolute path. */
   xdgConfigHome?: string;

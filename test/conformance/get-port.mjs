@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(ROOT, 'dist/client/cli.js');
+const CLI = path.join(ROOT, 'dist/bin/portmand.js');
 /** The one line the runs differ in: get-port's test imports its module from './index.js'. */
 const IMPORT_LINE = /^(import\s+getPort\s*,\s*\{[^}]*\}\s+from\s+)'\.\/index\.js'(;?)\s*$/m;
 

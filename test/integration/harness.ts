@@ -10,7 +10,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { PortmandClient } from '../../client/client.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'dist/client/cli.js');
+export const CLI = path.join(ROOT, 'dist/bin/portmand.js');
 
 export interface Daemon {
   dir: string;
