@@ -3,9 +3,13 @@
 // so a directory another user owns or may write could swap the socket for a
 // symlink or the state files for the attacker's own. Such a directory is
 // refused at start, with the path and the reason, never used and never fixed
-// behind the admin's back.
+// behind the admin's back. The same holds for every directory above it:
+// whoever may write /srv/x may rename x/portmand away and put their own in
+// its place, so each ancestor must be root's or ours and closed to others
+// (sticky /tmp excepted), as OpenSSH's StrictModes asks of a home directory.
 import type { Stats } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
 
 /** A directory the daemon must not use: the message names it and what is wrong. */
 export class UnsafePathError extends Error {
@@ -58,8 +62,53 @@ export function dirProblem(dir: string, facts: DirFacts, uid: number | null, rul
   return null;
 }
 
-/** Throws UnsafePathError unless `dir` is a real directory that only we (or root, by the rule) can change. */
+/**
+ * What makes `ancestor`, a directory above `dir`, unsafe, or null. `facts`
+ * are the ancestor's stat (a symlinked ancestor is judged by where it leads;
+ * the link itself sits in an ancestor judged too). Root or we may own it;
+ * others may write it only if its sticky bit keeps them from renaming our
+ * entries (/tmp).
+ */
+export function ancestorProblem(dir: string, ancestor: string, facts: DirFacts, uid: number | null, rule: DirRule): string | null {
+  const what = `${rule.role} ${dir} is inside ${ancestor}, which`;
+  const fix = `set ${rule.setting} to a directory under ones only you or root can change`;
+  if (!facts.isDirectory()) return `${what} is not a directory; ${fix}`;
+  if (uid === null) return null;
+  if (facts.uid !== uid && facts.uid !== 0)
+    return `${what} is owned by uid ${facts.uid}: its owner could put their own ${rule.role} in its place; ${fix}`;
+  const mode = facts.mode & 0o7777;
+  if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0)
+    return (
+      `${what} is writable by ${mode & 0o002 ? 'all users' : 'its group'} (mode ${mode.toString(8).padStart(4, '0')}) without the sticky bit: ` +
+      `they could rename what is below it and put their own in its place; ${fix}`
+    );
+  return null;
+}
+
+/** The directories above `dir`, as written and as they really are (symlinks resolved), nearest last. */
+export async function ancestorsOf(dir: string): Promise<string[]> {
+  const above = (p: string): string[] => {
+    const out: string[] = [];
+    for (let d = path.dirname(p); ; d = path.dirname(d)) {
+      out.unshift(d);
+      if (d === path.dirname(d)) return out;
+    }
+  };
+  const written = above(path.resolve(dir));
+  const real = above(path.join(await realpath(path.dirname(path.resolve(dir))), path.basename(dir)));
+  return [...new Set([...written, ...real])];
+}
+
+/**
+ * Throws UnsafePathError unless `dir` is a real directory that only we (or
+ * root, by the rule) can change, under directories that only we or root can.
+ */
 export async function checkTrustedDir(dir: string, rule: DirRule): Promise<void> {
-  const problem = dirProblem(dir, await lstat(dir), process.geteuid?.() ?? null, rule);
+  const uid = process.geteuid?.() ?? null;
+  const problem = dirProblem(dir, await lstat(dir), uid, rule);
   if (problem) throw new UnsafePathError(dir, problem);
+  for (const ancestor of await ancestorsOf(dir)) {
+    const above = ancestorProblem(dir, ancestor, await stat(ancestor), uid, rule);
+    if (above) throw new UnsafePathError(dir, above);
+  }
 }

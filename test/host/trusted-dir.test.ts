@@ -1,5 +1,8 @@
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dirProblem, type DirFacts, type DirRule } from '../../daemon/host/trusted-dir.ts';
+import { ancestorProblem, ancestorsOf, dirProblem, type DirFacts, type DirRule } from '../../daemon/host/trusted-dir.ts';
 
 const SOCKET: DirRule = { role: 'socket directory', setting: 'PORTMAND_SOCKET', rootMayOwn: true, stickyShared: true };
 const STATE: DirRule = { role: 'state dir', setting: 'PORTMAND_STATE_DIR', rootMayOwn: false, stickyShared: false };
@@ -49,5 +52,52 @@ describe('dirProblem', () => {
   it('a root daemon accepts root-owned directories, and no other user’s', () => {
     expect(dirProblem('/d', dir(0, 0o700), 0, STATE)).toBeNull();
     expect(dirProblem('/d', dir(ME, 0o700), 0, SOCKET)).toMatch(/owned by uid 1000/);
+  });
+});
+
+describe('ancestorProblem', () => {
+  it.each<[string, DirFacts, RegExp | null]>([
+    ['/ and /home: root-owned 0755', dir(0, 0o755), null],
+    ['our own home, 0700 or 0755', dir(ME, 0o755), null],
+    ['/tmp: root-owned 1777', dir(0, 0o1777), null],
+    [
+      'another user’s directory',
+      dir(65534, 0o755),
+      /^state dir \/a\/d is inside \/a, which is owned by uid 65534: its owner could put their own state dir in its place; set PORTMAND_STATE_DIR/,
+    ],
+    [
+      'world-writable without the sticky bit',
+      dir(0, 0o777),
+      /^state dir \/a\/d is inside \/a, which is writable by all users \(mode 0777\) without the sticky bit/,
+    ],
+    ['group-writable', dir(ME, 0o775), /which is writable by its group \(mode 0775\) without the sticky bit/],
+    ['a file where a directory should be', dir(ME, 0o755, 'file'), /which is not a directory/],
+  ])('%s', (_, facts, expected) => {
+    const problem = ancestorProblem('/a/d', '/a', facts, ME, STATE);
+    if (expected === null) expect(problem).toBeNull();
+    else expect(problem).toMatch(expected);
+  });
+
+  it('where there are no uids, checks only that it is a directory', () => {
+    expect(ancestorProblem('/a/d', '/a', dir(65534, 0o777), null, STATE)).toBeNull();
+  });
+});
+
+describe('ancestorsOf', () => {
+  it('lists every directory above, as written and through a symlink, root first', async () => {
+    const base = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'pm-anc-')));
+    try {
+      mkdirSync(path.join(base, 'real', 'inner'), { recursive: true });
+      symlinkSync(path.join(base, 'real'), path.join(base, 'link'));
+      const dirs = await ancestorsOf(path.join(base, 'link', 'inner', 'state'));
+      expect(dirs[0]).toBe('/');
+      expect(dirs).toContain(path.join(base, 'link', 'inner'));
+      expect(dirs).toContain(path.join(base, 'link'));
+      expect(dirs).toContain(path.join(base, 'real', 'inner'));
+      expect(dirs).toContain(path.join(base, 'real'));
+      expect(dirs).not.toContain(path.join(base, 'link', 'inner', 'state'));
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });

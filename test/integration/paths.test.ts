@@ -137,6 +137,39 @@ describe('refusals at start', () => {
     expect(readdirSync(real)).toEqual([]);
   });
 
+  it('a state dir or socket directory of our own inside a directory others may write: exit 78 naming that directory', async () => {
+    const dir = dirFor();
+    const open = path.join(dir, 'open');
+    mkdirSync(path.join(open, 'state'), { recursive: true, mode: 0o700 });
+    mkdirSync(path.join(open, 'run'), { mode: 0o700 });
+    chmodSync(open, 0o777);
+    const state = path.join(open, 'state');
+    const stateDir = await refused(dir, { PORTMAND_STATE_DIR: state });
+    expect(stateDir.code).toBe(EX_CONFIG);
+    expect(stateDir.stderr).toContain(
+      `portmand: state dir ${state} is inside ${open}, which is writable by all users (mode 0777) without the sticky bit`,
+    );
+    expect(readdirSync(state)).toEqual([]);
+    const socketDir = await refused(dir, { PORTMAND_SOCKET: path.join(open, 'run', 'pm.sock') });
+    expect(socketDir.code).toBe(EX_CONFIG);
+    expect(socketDir.stderr).toContain(
+      `portmand: socket directory ${path.join(open, 'run')} is inside ${open}, which is writable by all users`,
+    );
+    expect(readdirSync(path.join(open, 'run'))).toEqual([]);
+  });
+
+  it.runIf(isRoot)('a state dir of our own inside another user’s directory: exit 78 naming that directory and its owner', async () => {
+    const dir = dirFor();
+    const theirs = path.join(dir, 'theirs');
+    mkdirSync(path.join(theirs, 'state'), { recursive: true, mode: 0o700 });
+    chownSync(theirs, 65534, 65534);
+    const state = path.join(theirs, 'state');
+    const { code, stderr } = await refused(dir, { PORTMAND_STATE_DIR: state });
+    expect(code).toBe(EX_CONFIG);
+    expect(stderr).toContain(`portmand: state dir ${state} is inside ${theirs}, which is owned by uid 65534`);
+    expect(readdirSync(state)).toEqual([]);
+  });
+
   it.runIf(isRoot)('a socket directory or state dir owned by another user: exit 78 naming it and its owner', async () => {
     const dir = dirFor();
     const theirs = path.join(dir, 'theirs');
