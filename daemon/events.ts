@@ -1,7 +1,10 @@
 // The event bus: stamps every event with a daemon-wide seq and time, keeps the
-// latest ones for replay, and pushes each to the connections subscribed to its
-// type. Delivery only queues on the connection, so a slow subscriber never
-// holds up the publisher or the other subscribers.
+// latest ones of each type for replay, and pushes each to the connections
+// subscribed to its type. Delivery only queues on the connection, so a slow
+// subscriber never holds up the publisher or the other subscribers. Each type
+// has a ring of its own: a scan that sees 2,000 listeners come and go must not
+// push the last conflicts out of the replay of a client that only follows
+// conflicts, nor tell it that it missed something.
 import { EVENT_METHOD, EVENT_TYPES, type EventType, type PortmandEvent } from '../client/protocol.ts';
 import type { EmittedEvent } from './core/state.ts';
 import type { Connection } from './transport/server.ts';
@@ -16,10 +19,34 @@ export interface SubscribeResult {
   gap?: boolean;
 }
 
+/** The latest events of one type, and the highest seq it has forgotten. */
+class Ring {
+  readonly #events: PortmandEvent[] = [];
+  #start = 0;
+  forgotten = 0;
+
+  constructor(private readonly size: number) {}
+
+  push(event: PortmandEvent): void {
+    if (this.#events.length < this.size) {
+      this.#events.push(event);
+      return;
+    }
+    this.forgotten = this.#events[this.#start]!.seq;
+    this.#events[this.#start] = event;
+    this.#start = (this.#start + 1) % this.size;
+  }
+
+  /** Oldest first. */
+  events(): PortmandEvent[] {
+    return [...this.#events.slice(this.#start), ...this.#events.slice(0, this.#start)];
+  }
+}
+
 export class EventBus {
   #seq = 0;
-  readonly #ring: PortmandEvent[] = [];
-  #ringStart = 0;
+  readonly #firstSeq: number;
+  readonly #rings = new Map<EventType, Ring>();
   readonly #conns = new Set<Connection>();
 
   /**
@@ -35,6 +62,7 @@ export class EventBus {
   ) {
     if (!Number.isSafeInteger(ringSize) || ringSize < 1) throw new RangeError('ringSize must be a positive integer');
     this.#seq = firstSeq;
+    this.#firstSeq = firstSeq;
   }
 
   publish(e: EmittedEvent): PortmandEvent {
@@ -74,31 +102,28 @@ export class EventBus {
     return { subscribed: subscribedOf(conn) };
   }
 
-  /** The remembered events, oldest first. */
-  events(): PortmandEvent[] {
-    return [...this.#ring.slice(this.#ringStart), ...this.#ring.slice(0, this.#ringStart)];
+  /** The remembered events of `types` (all when absent), oldest first. */
+  events(types: Iterable<EventType> = EVENT_TYPES): PortmandEvent[] {
+    const held: PortmandEvent[] = [];
+    for (const t of types) held.push(...(this.#rings.get(t)?.events() ?? []));
+    return held.sort((a, b) => a.seq - b.seq);
   }
 
   #remember(event: PortmandEvent): void {
-    if (this.#ring.length < this.ringSize) {
-      this.#ring.push(event);
-      return;
-    }
-    this.#ring[this.#ringStart] = event;
-    this.#ringStart = (this.#ringStart + 1) % this.ringSize;
+    let ring = this.#rings.get(event.type);
+    if (!ring) this.#rings.set(event.type, (ring = new Ring(this.ringSize)));
+    ring.push(event);
   }
 
-  /** Sends what the ring holds after `sinceSeq`; returns true when that is not everything missed. */
-  #replay(conn: Connection, types: Set<string>, sinceSeq: number): boolean {
-    // A sinceSeq beyond ours was seen from an earlier daemon: all we hold is news, and the rest is lost.
-    const restarted = sinceSeq > this.#seq;
-    const after = restarted ? 0 : sinceSeq;
-    const held = this.events();
-    for (const event of held) {
-      if (event.seq > after && types.has(event.type)) conn.notify(EVENT_METHOD, event);
+  /** Sends what the rings of `types` hold after `sinceSeq`; returns true when that is not everything of those types missed. */
+  #replay(conn: Connection, types: Set<EventType>, sinceSeq: number): boolean {
+    // A sinceSeq beyond ours, or before our first, was seen from another daemon: all we hold is news, and the rest is lost.
+    const otherDaemon = sinceSeq > this.#seq || sinceSeq < this.#firstSeq;
+    const after = otherDaemon ? 0 : sinceSeq;
+    for (const event of this.events(types)) {
+      if (event.seq > after) conn.notify(EVENT_METHOD, event);
     }
-    const oldest = held[0]?.seq ?? this.#seq + 1;
-    return restarted || oldest > after + 1;
+    return otherDaemon || [...types].some((t) => (this.#rings.get(t)?.forgotten ?? 0) > after);
   }
 }
 

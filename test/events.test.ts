@@ -117,11 +117,27 @@ describe('replay with sinceSeq', () => {
     expect(a.got).toStrictEqual([]);
   });
 
-  it('flags a gap when the ring no longer holds seq+1 and replays what it has', () => {
+  it('flags a gap when a requested type has forgotten an event after seq, and replays what it has', () => {
     const b = withHistory(10, 4);
     const a = fakeConn();
-    expect(b.subscribe(a, undefined, 2)).toStrictEqual({ subscribed: [...EVENT_TYPES], seq: 10, gap: true });
-    expect(a.got.map((e) => e.seq)).toStrictEqual([7, 8, 9, 10]);
+    // Each type keeps 4: port_released holds 3, 5, 7, 9 (1 is forgotten), port_assigned 4, 6, 8, 10 (2 is).
+    expect(b.subscribe(a, undefined, 1)).toStrictEqual({ subscribed: [...EVENT_TYPES], seq: 10, gap: true });
+    expect(a.got.map((e) => e.seq)).toStrictEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+    const c = fakeConn();
+    expect(b.subscribe(c, ['port_released'], 1).gap).toBeUndefined();
+    expect(c.got.map((e) => e.seq)).toStrictEqual([3, 5, 7, 9]);
+  });
+
+  it('a flood of one type neither pushes another type out of the replay nor reports a gap to its subscribers', () => {
+    const b = bus(5);
+    b.publish(released(1));
+    for (let i = 0; i < 50; i++) b.publish({ type: 'listener_started', data: { port: 20000 + i, protocol: 'tcp', address: '127.0.0.1' } });
+    const a = fakeConn();
+    expect(b.subscribe(a, ['port_released'], 0)).toStrictEqual({ subscribed: ['port_released'], seq: 51 });
+    expect(a.got.map((e) => e.seq)).toStrictEqual([1]);
+    const all = fakeConn();
+    expect(b.subscribe(all, undefined, 0).gap).toBe(true);
+    expect(all.got.map((e) => e.seq)).toStrictEqual([1, 47, 48, 49, 50, 51]);
   });
 
   it('no gap when the ring still holds exactly seq+1', () => {
