@@ -3,6 +3,14 @@
 import { shouldColor } from './cli/format.ts';
 import { main } from './cli/main.ts';
 
+// `portmand api | head`: once the reader is gone nothing more can be shown, and that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const exitCode = await main(process.argv.slice(2), {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),

@@ -1,12 +1,27 @@
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanup, runCli, runCliInProcess, tempDir, useDaemon } from './harness.ts';
+import { cleanup, CLI, runCli, runCliInProcess, tempDir, useDaemon } from './harness.ts';
 
 const daemon = useDaemon();
 // cli() runs the built CLI as a process, for exit codes and the environment; cliInProcess() runs the same code here, faster.
 
 describe('portmand CLI against a running daemon', () => {
+  it('stops quietly when its reader goes away (`portmand api | head`): exit 0, no stack trace', async () => {
+    // head exits after 10 bytes, while the CLI still has most of the document to write.
+    const script = 'set -o pipefail; "$0" "$1" api | head -c 10 >/dev/null';
+    const child = spawn('bash', ['-c', script, process.execPath, CLI], {
+      env: { ...process.env, ...daemon().env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('status shows the daemon and a table of services', async () => {
     await daemon()
       .client()
