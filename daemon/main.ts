@@ -211,7 +211,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
           withParams(
             CHECKS,
             withAccess(
-              { callers, limiter, registry },
+              { callers, limiter, registry, maxPortsPerUser: config.limits.maxPortsPerUser },
               untyped(
                 methodTable({
                   registry,
@@ -260,6 +260,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     processUids,
     userName,
     limit: (uid) => limiter.take(uid),
+    maxPortsPerUser: config.limits.maxPortsPerUser,
     policy,
     log,
   });
