@@ -69,6 +69,8 @@ export class Connection {
   /** Late answers whose handlers still run (they may send a call). */
   private settling = 0;
   private lingerTimer: NodeJS.Timeout | null = null;
+  /** An error the daemon sent with id null (a limit this connection passed): why it is about to close. */
+  private farewell: RpcError | null = null;
 
   constructor(
     readonly socketPath: string,
@@ -253,7 +255,10 @@ export class Connection {
   private onClose(socket: net.Socket): void {
     if (this.socket !== socket) return;
     this.socket = null;
-    this.rejectAll(`the connection to portmand at ${this.socketPath} closed before it answered`);
+    // The daemon said why it closed: each pending call fails with that, not with a bare "closed".
+    const farewell = this.farewell;
+    this.farewell = null;
+    this.rejectAll(`the connection to portmand at ${this.socketPath} closed before it answered`, true, farewell);
     this.dropLate();
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
@@ -295,6 +300,10 @@ export class Connection {
       deliver(() => this.hooks.onNotification(msg.method as string, msg.params));
       return;
     }
+    if (msg.id === null && msg.error) {
+      this.farewell = msg.error;
+      return;
+    }
     const pending = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
     if (!pending) {
       const late = typeof msg.id === 'number' ? this.late.get(msg.id) : undefined;
@@ -309,11 +318,11 @@ export class Connection {
   }
 
   /** Rejects pending calls; `late` false spares those of late answers' handlers (close() lets them finish). */
-  private rejectAll(message: string, late = true): void {
+  private rejectAll(message: string, late = true, farewell: RpcError | null = null): void {
     for (const [id, p] of [...this.pending]) {
       if (p.late && !late) continue;
       this.pending.delete(id);
-      p.reject(new ConnectionError(message, this.socketPath));
+      p.reject(farewell ? toPortmandError(farewell, p.method) : new ConnectionError(message, this.socketPath));
     }
   }
 

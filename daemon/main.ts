@@ -142,6 +142,8 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     userName,
     groupsOf,
     challengeDir: path.join(path.dirname(config.socketPath), '.portmand-auth'),
+    maxConnectionsPerUser: config.limits.maxConnectionsPerUser,
+    log,
   });
   const limiter = new Limiter({ perSec: config.limits.mutationsPerSec, burst: config.limits.burst }, Date.now);
 

@@ -62,6 +62,11 @@ class FakeDaemon {
     return r;
   }
 
+  /** Sends an error with id null (a refusal) on the first connection, and closes it. */
+  refuse(error: object): void {
+    this.#clients[0]!.end(`${JSON.stringify({ jsonrpc: '2.0', id: null, error })}\n`);
+  }
+
   /** Answers on the (one) client connection. */
   answer(req: Request, result: unknown): void {
     this.#clients[0]!.write(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, result })}\n`);
@@ -146,5 +151,24 @@ describe('a port.allocate granted after the caller gave up', () => {
     expect(fake.requests.map((r) => r.method)).toEqual(['daemon.ping']);
     pm.close();
     await ping;
+  });
+});
+
+describe('a connection the daemon refuses', () => {
+  it('fails its pending calls with the error the daemon sent (id null), not a bare "closed"', async () => {
+    const pm = new PortmandClient({ socketPath: fake.socketPath, retryRateLimited: false });
+    const call = pm.port.allocate({ service: 'refused' }).catch((err: unknown) => err);
+    await fake.next('port.allocate');
+    fake.refuse({
+      code: -32005,
+      message: 'too many connections: nobody already holds 2',
+      data: { limit: 'maxConnectionsPerUser', max: 2 },
+    });
+    expect(await call).toMatchObject({
+      code: -32005,
+      message: 'too many connections: nobody already holds 2',
+      data: { limit: 'maxConnectionsPerUser' },
+    });
+    pm.close();
   });
 });
