@@ -4,7 +4,8 @@
 import { Connection } from './connection.ts';
 import { ErrorCode, EVENT_METHOD, MUTATING_METHODS } from './protocol.ts';
 import type { AllocateParams, EventType, MethodName, ParamsOf, PortmandEvent, Protocol, RegisterParams, ResultOf } from './protocol.ts';
-import { PortmandError } from './errors.ts';
+import { DaemonTimeoutError, PortmandError } from './errors.ts';
+import { beginAllocation, endAllocation, releaseLateGrant } from './late-grants.ts';
 import { answerChallenge, TokenBook } from './auth.ts';
 import { currentSocketPath } from './paths.ts';
 import { PortWatch, type PortChangeListener } from './port-watch.ts';
@@ -159,33 +160,43 @@ export class PortmandClient {
     const params = mutating ? this.tokens.attach(method, given) : given;
     let proved = false;
     let waited = false;
-    for (;;) {
-      try {
-        const result = (await this.conn.request(method, params)) as ResultOf<M>;
-        if (mutating) this.tokens.learn(method, params, result);
-        return result;
-      } catch (err) {
-        if (!(err instanceof PortmandError)) throw err;
-        if (err.code === ErrorCode.PermissionDenied && err.data?.challenge === true && this.authenticate && !proved) {
-          proved = true;
-          await this.prove();
-          continue;
+    // A port.allocate given up on is released if the daemon grants it later (late-grants.ts).
+    const ticket = method === 'port.allocate' ? beginAllocation(this.socketPath, String(params.service)) : null;
+    const onLate = ticket ? releaseLateGrant(ticket, params as AllocateParams) : undefined;
+    let handedOver = false;
+    try {
+      for (;;) {
+        try {
+          const result = (await this.conn.request(method, params, onLate)) as ResultOf<M>;
+          if (mutating) this.tokens.learn(method, params, result);
+          return result;
+        } catch (err) {
+          // Its own timeout fired: the late answer's handler ends the ticket.
+          if (err instanceof DaemonTimeoutError && err.method === method) handedOver = true;
+          if (!(err instanceof PortmandError)) throw err;
+          if (err.code === ErrorCode.PermissionDenied && err.data?.challenge === true && this.authenticate && !proved) {
+            proved = true;
+            await this.prove();
+            continue;
+          }
+          const wait = err.data?.retryAfterMs;
+          if (
+            err.code === ErrorCode.RateLimited &&
+            this.retryRateLimited &&
+            !waited &&
+            typeof wait === 'number' &&
+            wait >= 0 &&
+            wait <= MAX_RETRY_WAIT_MS
+          ) {
+            waited = true;
+            await new Promise((resolve) => setTimeout(resolve, wait));
+            continue;
+          }
+          throw err;
         }
-        const wait = err.data?.retryAfterMs;
-        if (
-          err.code === ErrorCode.RateLimited &&
-          this.retryRateLimited &&
-          !waited &&
-          typeof wait === 'number' &&
-          wait >= 0 &&
-          wait <= MAX_RETRY_WAIT_MS
-        ) {
-          waited = true;
-          await new Promise((resolve) => setTimeout(resolve, wait));
-          continue;
-        }
-        throw err;
       }
+    } finally {
+      if (ticket && !handedOver) endAllocation(ticket);
     }
   }
 

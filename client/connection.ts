@@ -19,7 +19,22 @@ interface Pending {
   resolve(result: unknown): void;
   reject(err: Error): void;
   method: string;
+  /** Sent by a late answer's handler: close() lets it finish (see LateAnswer). */
+  late?: true;
 }
+
+/**
+ * Told what became of a call after its caller gave up on it (the call timed
+ * out): `answer` is its result when the daemon answered it after all, null when
+ * it failed or will never be known (the request was never sent, the socket
+ * closed, or close() waited LATE_LINGER_MS in vain). `send` asks one more call
+ * on the same connection, even after close(), to undo what the late answer
+ * did. Called exactly once for a call whose own timeout fired; never otherwise.
+ */
+export type LateAnswer = (
+  answer: { result: unknown } | null,
+  send: (method: string, params: unknown) => Promise<unknown>,
+) => void | Promise<void>;
 
 export interface Timeouts {
   /** How long a connect may take; 0 waits as long as the OS does. */
@@ -32,6 +47,12 @@ const RETRY_FIRST_MS = 50;
 const RETRY_CAP_MS = 2000;
 /** The longest answer line read; far beyond any answer the daemon gives (port.list of every port is a few MB). */
 const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+/**
+ * How long close() keeps a socket open (unref'd: it never keeps the process
+ * alive) for the late answers of calls that timed out. Past it, a late grant
+ * is held until this process exits, as before.
+ */
+export const LATE_LINGER_MS = 5 * 60_000;
 
 export class Connection {
   private socket: net.Socket | null = null;
@@ -43,6 +64,13 @@ export class Connection {
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelay = RETRY_FIRST_MS;
   private keepAlive = false;
+  /** Calls that timed out after they were sent, by id: their answer, if it comes, goes to the handler. */
+  private readonly late = new Map<number, LateAnswer>();
+  /** Late answers whose handlers still run (they may send a call). */
+  private settling = 0;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  /** An error the daemon sent with id null (a limit this connection passed): why it is about to close. */
+  private farewell: RpcError | null = null;
 
   constructor(
     readonly socketPath: string,
@@ -66,15 +94,51 @@ export class Connection {
    * PortmandError (the daemon said no), DaemonTimeoutError (no answer within
    * timeoutMs) or ConnectionError.
    */
-  request(method: string, params: unknown): Promise<unknown> {
+  request(method: string, params: unknown, onLate?: LateAnswer): Promise<unknown> {
     const id = this.nextId++;
-    const answer = this.send(id, method, params);
+    const call = { timedOut: false };
+    const answer = this.send(id, method, params, call);
     const { timeoutMs } = this.timeouts;
     if (!(timeoutMs > 0)) return answer;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        // A late answer is then ignored, like one for an id we never sent.
+        call.timedOut = true;
+        // Sent already: a late answer goes to onLate (or is ignored, like one for an id we never sent).
+        const sent = this.pending.delete(id);
+        if (onLate) {
+          if (sent) this.late.set(id, onLate);
+          else void settle(onLate, null, () => Promise.reject(new Error('not sent')));
+        }
+        this.updateRef();
+        reject(new DaemonTimeoutError(this.socketPath, method, timeoutMs));
+      }, timeoutMs);
+    });
+    return Promise.race([answer, expired]).finally(() => clearTimeout(timer));
+  }
+
+  private async send(id: number, method: string, params: unknown, call?: { timedOut: boolean }, late = false): Promise<unknown> {
+    if (this.closed && !late) throw new ConnectionError('the portmand client is closed', this.socketPath);
+    const socket = late ? this.socket : await this.connect();
+    if (!socket || this.socket !== socket)
+      throw new ConnectionError(`the connection to portmand at ${this.socketPath} closed`, this.socketPath);
+    // Its caller gave up while we connected: a request never sent can never be granted.
+    if (call?.timedOut) throw new ConnectionError('the call timed out before it was sent', this.socketPath);
+    const answer = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject, method, ...(late && { late }) }));
+    socket.ref();
+    socket.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+    return answer;
+  }
+
+  /** A call made by a late answer's handler: on this socket only, even after close(), within the usual timeout. */
+  private sendLate(method: string, params: unknown): Promise<unknown> {
+    const id = this.nextId++;
+    const answer = this.send(id, method, params, undefined, true);
+    const { timeoutMs } = this.timeouts;
+    if (!(timeoutMs > 0)) return answer;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
         this.pending.delete(id);
         this.updateRef();
         reject(new DaemonTimeoutError(this.socketPath, method, timeoutMs));
@@ -83,14 +147,28 @@ export class Connection {
     return Promise.race([answer, expired]).finally(() => clearTimeout(timer));
   }
 
-  private async send(id: number, method: string, params: unknown): Promise<unknown> {
-    if (this.closed) throw new ConnectionError('the portmand client is closed', this.socketPath);
-    const socket = await this.connect();
-    if (this.socket !== socket) throw new ConnectionError(`the connection to portmand at ${this.socketPath} closed`, this.socketPath);
-    const answer = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject, method }));
-    socket.ref();
-    socket.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
-    return answer;
+  private onLateAnswer(handler: LateAnswer, answer: { result: unknown } | null): void {
+    this.settling += 1;
+    void settle(handler, answer, (method, params) => this.sendLate(method, params)).finally(() => {
+      this.settling -= 1;
+      this.endIfSettled();
+    });
+  }
+
+  /** After close(): the socket goes once no late answer is awaited or handled. */
+  private endIfSettled(): void {
+    if (!this.closed || this.late.size > 0 || this.settling > 0) return;
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+    this.socket?.destroy();
+    this.socket = null;
+  }
+
+  /** The socket is gone, or we stop waiting: every late answer still awaited will never come. */
+  private dropLate(): void {
+    const handlers = [...this.late.values()];
+    this.late.clear();
+    for (const h of handlers) this.onLateAnswer(h, null);
   }
 
   /** Ends the connection, rejects what is pending and stops reconnecting; the process may then exit. */
@@ -98,7 +176,18 @@ export class Connection {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    this.rejectAll('the portmand client was closed');
+    this.rejectAll('the portmand client was closed', false);
+    if (this.socket && (this.late.size > 0 || this.settling > 0)) {
+      // A call that timed out may still be granted: wait for its answer (not keeping the process alive) to undo it.
+      this.socket.unref();
+      this.lingerTimer ??= setTimeout(() => {
+        this.lingerTimer = null;
+        this.dropLate();
+        this.socket?.destroy();
+      }, LATE_LINGER_MS);
+      this.lingerTimer.unref();
+      return;
+    }
     this.socket?.destroy();
     this.socket = null;
   }
@@ -166,7 +255,13 @@ export class Connection {
   private onClose(socket: net.Socket): void {
     if (this.socket !== socket) return;
     this.socket = null;
-    this.rejectAll(`the connection to portmand at ${this.socketPath} closed before it answered`);
+    // The daemon said why it closed: each pending call fails with that, not with a bare "closed".
+    const farewell = this.farewell;
+    this.farewell = null;
+    this.rejectAll(`the connection to portmand at ${this.socketPath} closed before it answered`, true, farewell);
+    this.dropLate();
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
     if (this.closed) return;
     this.hooks.onDisconnect?.();
     if (this.keepAlive) this.scheduleReconnect();
@@ -205,17 +300,30 @@ export class Connection {
       deliver(() => this.hooks.onNotification(msg.method as string, msg.params));
       return;
     }
+    if (msg.id === null && msg.error) {
+      this.farewell = msg.error;
+      return;
+    }
     const pending = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
-    if (!pending) return;
+    if (!pending) {
+      const late = typeof msg.id === 'number' ? this.late.get(msg.id) : undefined;
+      if (!late) return;
+      this.late.delete(msg.id as number);
+      this.onLateAnswer(late, msg.error ? null : { result: msg.result });
+      return;
+    }
     this.pending.delete(msg.id as number);
     if (msg.error) pending.reject(toPortmandError(msg.error, pending.method));
     else pending.resolve(msg.result);
   }
 
-  private rejectAll(message: string): void {
-    const pending = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of pending) p.reject(new ConnectionError(message, this.socketPath));
+  /** Rejects pending calls; `late` false spares those of late answers' handlers (close() lets them finish). */
+  private rejectAll(message: string, late = true, farewell: RpcError | null = null): void {
+    for (const [id, p] of [...this.pending]) {
+      if (p.late && !late) continue;
+      this.pending.delete(id);
+      p.reject(farewell ? toPortmandError(farewell, p.method) : new ConnectionError(message, this.socketPath));
+    }
   }
 
   // An idle connection without event listeners must not keep the process
@@ -238,6 +346,15 @@ function toPortmandError(error: RpcError, method: string): PortmandError {
   const message = typeof error.message === 'string' ? error.message : `${method} failed`;
   const data = error.data && typeof error.data === 'object' ? (error.data as Record<string, unknown>) : undefined;
   return new PortmandError(code, message, data, method);
+}
+
+/** Runs a late answer's handler; what it throws is its own business (nobody waits for it). */
+async function settle(handler: LateAnswer, answer: { result: unknown } | null, send: Parameters<LateAnswer>[1]): Promise<void> {
+  try {
+    await handler(answer, send);
+  } catch {
+    // nothing to tell: its caller gave up long ago
+  }
 }
 
 // A listener that throws must not cut the read loop short and lose the lines

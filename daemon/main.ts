@@ -142,6 +142,8 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     userName,
     groupsOf,
     challengeDir: path.join(path.dirname(config.socketPath), '.portmand-auth'),
+    maxConnectionsPerUser: config.limits.maxConnectionsPerUser,
+    log,
   });
   const limiter = new Limiter({ perSec: config.limits.mutationsPerSec, burst: config.limits.burst }, Date.now);
 
@@ -211,7 +213,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
           withParams(
             CHECKS,
             withAccess(
-              { callers, limiter, registry },
+              { callers, limiter, registry, maxPortsPerUser: config.limits.maxPortsPerUser },
               untyped(
                 methodTable({
                   registry,
@@ -260,6 +262,7 @@ export async function startDaemon(config: Config, log: Log): Promise<RunningDaem
     processUids,
     userName,
     limit: (uid) => limiter.take(uid),
+    maxPortsPerUser: config.limits.maxPortsPerUser,
     policy,
     log,
   });

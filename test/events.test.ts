@@ -18,6 +18,9 @@ function fakeConn(id = 1): Connection & { got: PortmandEvent[]; closed: boolean 
     close() {
       this.closed = true;
     },
+    refuse() {
+      this.closed = true;
+    },
   };
 }
 

@@ -3,14 +3,20 @@
 // else the peer found in the kernel's tables (host/peer-cred.ts), looked up
 // once, lazily, at the connection's first call that needs it; else whoever
 // answers a file challenge (host/challenge.ts).
+//
+// The same place counts each user's connections (limits.maxConnectionsPerUser)
+// once it knows whose they are, so that one user cannot hold every connection
+// the daemon allows. Knowing costs a peer lookup; it is made for every new
+// connection only once more connections are open than one user may hold:
+// below that, no user can be over the cap.
 import type net from 'node:net';
 import type { Challenge } from '../../client/protocol.ts';
-import { type AccessPolicy, type Caller } from '../core/access.ts';
+import { isAdmin, type AccessPolicy, type Caller } from '../core/access.ts';
 import { DomainError, invalidParams } from '../core/errors.ts';
 import { ErrorCode } from '../../client/protocol.ts';
 import { answerMatches, ChallengeRefused, issueChallenge, removeChallenge, type IssuedChallenge } from '../host/challenge.ts';
 import type { PeerCred } from '../host/peer-cred.ts';
-import type { Connection } from '../transport/server.ts';
+import type { Connection, Refusal } from '../transport/server.ts';
 
 /** How long a challenge file waits for its answer. */
 const CHALLENGE_TTL_MS = 60_000;
@@ -24,6 +30,9 @@ export interface CallersDeps {
   groupsOf(uid: number): Promise<number[]>;
   /** Where challenge files are written: a directory of the daemon's that others may pass through. */
   challengeDir: string;
+  /** limits.maxConnectionsPerUser: connections one user who is not an admin may hold; more are refused and closed. */
+  maxConnectionsPerUser?: number;
+  log?: { warn(o: object, m: string): void };
 }
 
 interface Slot {
@@ -31,10 +40,16 @@ interface Slot {
   caller: Caller | null;
   lookup: Promise<Caller | null> | null;
   challenge: { issued: IssuedChallenge; uid: number; timer: NodeJS.Timeout } | null;
+  /** The uid this connection is counted under, once known (admins are not counted). */
+  counted: number | null;
+  /** Why this connection was refused, once it was: every later call gets it too. */
+  refused: DomainError | null;
 }
 
 export class Callers {
-  readonly #slots = new WeakMap<Connection, Slot>();
+  readonly #slots = new Map<Connection, Slot>();
+  /** Connections per uid, of callers who are not admins. */
+  readonly #perUser = new Map<number, number>();
 
   constructor(private readonly deps: CallersDeps) {}
 
@@ -44,26 +59,68 @@ export class Callers {
 
   /** Called for each accepted connection, before it sends anything. */
   attach(conn: Connection, socket: net.Socket): void {
-    this.#slots.set(conn, { socket, caller: null, lookup: null, challenge: null });
+    this.#slots.set(conn, { socket, caller: null, lookup: null, challenge: null, counted: null, refused: null });
+    const max = this.deps.maxConnectionsPerUser;
+    // Past `max` connections in all, one user may be past it: find whose each is (one `ss` run serves a burst).
+    if (max === undefined || this.deps.privateSocket || this.#slots.size <= max) return;
+    for (const [c, slot] of this.#slots) if (!slot.caller && !slot.lookup) this.identify(c).catch(() => undefined);
   }
 
-  /** The connection closed: its challenge file, if any, goes. */
+  /** The connection closed: its challenge file, if any, goes, and it no longer counts. */
   detach(conn: Connection): void {
     const slot = this.#slots.get(conn);
-    if (slot?.challenge) this.#dropChallenge(slot);
+    if (!slot) return;
+    if (slot.challenge) this.#dropChallenge(slot);
+    this.#uncount(slot);
+    this.#slots.delete(conn);
   }
 
   /** The caller, or null when the daemon cannot tell (then auth.challenge can establish it). */
   async identify(conn: Connection): Promise<Caller | null> {
     const slot = this.#slots.get(conn);
     if (!slot) return null;
+    if (slot.refused) throw slot.refused;
     if (slot.caller) return slot.caller;
     if (this.deps.privateSocket) return (slot.caller = this.#daemonUser());
     slot.lookup ??= this.#lookup(slot);
     const found = await slot.lookup;
+    if (slot.refused) throw slot.refused;
     // A challenge proven meanwhile wins: it is the newer word on this connection.
-    slot.caller ??= found;
+    if (!slot.caller && found) this.#settle(conn, slot, found);
     return slot.caller;
+  }
+
+  /**
+   * Makes `caller` this connection's, counted against its user's cap; a
+   * caller past it is told so, its connection closed, and the call refused.
+   */
+  #settle(conn: Connection, slot: Slot, caller: Caller): void {
+    const max = this.deps.maxConnectionsPerUser;
+    if (slot.counted !== caller.uid) this.#uncount(slot);
+    if (max !== undefined && slot.counted === null && !isAdmin(caller, this.deps.policy)) {
+      const held = this.#perUser.get(caller.uid) ?? 0;
+      if (held >= max) {
+        const refusal = tooManyConnections(caller, held, max);
+        slot.refused = new DomainError(refusal.code as typeof ErrorCode.RateLimited, refusal.message, refusal.data);
+        this.deps.log?.warn(
+          { uid: caller.uid, user: caller.user, pid: caller.pid, held, max },
+          'connection refused: limits.maxConnectionsPerUser',
+        );
+        conn.refuse(refusal);
+        throw slot.refused;
+      }
+      this.#perUser.set(caller.uid, held + 1);
+      slot.counted = caller.uid;
+    }
+    slot.caller = caller;
+  }
+
+  #uncount(slot: Slot): void {
+    if (slot.counted === null) return;
+    const n = (this.#perUser.get(slot.counted) ?? 1) - 1;
+    if (n > 0) this.#perUser.set(slot.counted, n);
+    else this.#perUser.delete(slot.counted);
+    slot.counted = null;
   }
 
   /** The caller already established on this connection, without looking anything up (for the audit log). */
@@ -136,8 +193,8 @@ export class Callers {
       throw new DomainError(ErrorCode.PermissionDenied, 'permission denied: wrong answer to the challenge', { reason: 'wrong answer' });
     }
     const [user, gids] = await Promise.all([this.deps.userName(pending.uid), this.deps.groupsOf(pending.uid)]);
-    slot.caller = { uid: pending.uid, ...(user !== undefined && { user }), gids, via: 'challenge' };
-    return slot.caller;
+    this.#settle(conn, slot, { uid: pending.uid, ...(user !== undefined && { user }), gids, via: 'challenge' });
+    return slot.caller!;
   }
 
   #dropChallenge(slot: Slot): void {
@@ -147,4 +204,14 @@ export class Callers {
     clearTimeout(c.timer);
     void removeChallenge(c.issued);
   }
+}
+
+/** Why a user's connection past limits.maxConnectionsPerUser is closed. */
+function tooManyConnections(caller: Caller, held: number, max: number): Refusal {
+  const who = caller.user ?? `uid ${caller.uid}`;
+  return {
+    code: ErrorCode.RateLimited,
+    message: `too many connections: ${who} already holds ${held}, the most one user may (limits.maxConnectionsPerUser = ${max}); close connections you no longer use`,
+    data: { limit: 'maxConnectionsPerUser', max, held, uid: caller.uid },
+  };
 }

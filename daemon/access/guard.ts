@@ -6,7 +6,7 @@
 // once and stored hashed.
 import * as crypto from 'node:crypto';
 import { MUTATING_METHODS } from '../../client/protocol.ts';
-import { ownerFor, refusal, type Caller } from '../core/access.ts';
+import { isAdmin, ownerFor, refusal, type Caller } from '../core/access.ts';
 import { unidentified } from '../core/errors.ts';
 import type { Precondition, Registry } from '../registry.ts';
 import type { Connection } from '../transport/server.ts';
@@ -25,6 +25,8 @@ export interface AccessContext {
   grant?: Grant;
   /** Set for every mutating call: the route hands it to its registry mutation, which checks it again inside the lock. */
   check?: Precondition;
+  /** Set for a caller who is not an admin: how many services and reservations it may own (limits.maxPortsPerUser). */
+  quota?: number;
 }
 
 export interface Grant {
@@ -65,9 +67,13 @@ export function newGrant(): Grant {
   return { token, hash: hashToken(token) };
 }
 
-/** What a creating route records: the owner, and the hash of the token the call will return. */
-export function creation(ctx: AccessContext): { owner?: { uid: number; user?: string }; tokenHash?: string } {
-  return { ...(ctx.caller && { owner: ownerFor(ctx.caller) }), ...(ctx.grant && { tokenHash: ctx.grant.hash }) };
+/** What a creating route records: the owner, and the hash of the token the call will return; and the owner's quota. */
+export function creation(ctx: AccessContext): { owner?: { uid: number; user?: string }; tokenHash?: string; quota?: number } {
+  return {
+    ...(ctx.caller && { owner: ownerFor(ctx.caller) }),
+    ...(ctx.grant && { tokenHash: ctx.grant.hash }),
+    ...(ctx.quota !== undefined && { quota: ctx.quota }),
+  };
 }
 
 /** The caller's name for records that say who did something (conflict.resolve's `by`). */
@@ -79,11 +85,13 @@ export interface GuardDeps {
   callers: Callers;
   limiter: Limiter;
   registry: Registry;
+  /** limits.maxPortsPerUser: what one user who is not an admin may own (services and reservations). */
+  maxPortsPerUser: number;
 }
 
 export function withAccess<C extends AccessContext>(deps: GuardDeps, methods: Record<string, Handler<C>>): Record<string, Handler<C>> {
   const out: Record<string, Handler<C>> = { ...methods };
-  const { callers, limiter, registry } = deps;
+  const { callers, limiter, registry, maxPortsPerUser } = deps;
   for (const name of MUTATING_METHODS) {
     const handler = methods[name];
     // Its params passed the method's schema (rpc/params.ts wraps this layer): the rule may read them as typed.
@@ -110,7 +118,15 @@ export function withAccess<C extends AccessContext>(deps: GuardDeps, methods: Re
       authorize(registry.state, registry.index, registry.now());
       const grant = rule?.created ? newGrant() : undefined;
       // A context of its own: the calls of one batch share the connection's.
-      const result = await handler(rest, { ...ctx, caller, check: authorize, ...(grant && { grant }) });
+      // Admins (root, the daemon's user, the admin group) own without a limit: they administer the ports.
+      const quota = isAdmin(caller, callers.policy) ? undefined : maxPortsPerUser;
+      const result = await handler(rest, {
+        ...ctx,
+        caller,
+        check: authorize,
+        ...(grant && { grant }),
+        ...(quota !== undefined && { quota }),
+      });
       if (grant && rule!.created!(rest as never, registry.state, grant.hash) && result !== null && typeof result === 'object')
         return { ...result, token: grant.token };
       return result;

@@ -86,11 +86,27 @@ export interface Limits {
   mutationsPerSec: number;
   burst: number;
   maxConnections: number;
+  /** Connections one user (not an admin) may hold, so that one user cannot take every connection. */
+  maxConnectionsPerUser: number;
+  /** Services and reservations one user (not an admin) may own, so that one user cannot take every port. */
+  maxPortsPerUser: number;
   idleTimeoutSec: number;
 }
 
-/** Far above anything a test suite or the bench does: limits are for runaway clients, not for load. */
-export const DEFAULT_LIMITS: Limits = { mutationsPerSec: 100_000, burst: 100_000, maxConnections: 4096, idleTimeoutSec: 60 };
+/**
+ * Far above anything a test suite or the bench does: limits are for runaway
+ * clients, not for load. The per-user caps are a sixteenth of the connections
+ * and a quarter of the dynamic range's 16,384 ports: one user alone cannot
+ * fill either, and each is far above what one user's tools hold at once.
+ */
+export const DEFAULT_LIMITS: Limits = {
+  mutationsPerSec: 100_000,
+  burst: 100_000,
+  maxConnections: 4096,
+  maxConnectionsPerUser: 256,
+  maxPortsPerUser: 4096,
+  idleTimeoutSec: 60,
+};
 
 /** The config file's `health` object. */
 export interface HealthConfig {

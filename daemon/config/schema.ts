@@ -91,6 +91,8 @@ export const ConfigFileSchema = Keys(
         mutationsPerSec: Opt(Int(1, 10_000_000, { description: "each caller's mutating calls per second" })),
         burst: Opt(Int(1, 10_000_000)),
         maxConnections: Opt(Int(1, 1_000_000)),
+        maxConnectionsPerUser: Opt(Int(1, 1_000_000, { description: 'connections one user who is not an admin may hold' })),
+        maxPortsPerUser: Opt(Int(1, 1_000_000, { description: 'services and reservations one user who is not an admin may own' })),
         idleTimeoutSec: Opt(Seconds({ description: 'how long a half-sent line may wait' })),
       }),
     ),

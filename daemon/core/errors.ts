@@ -66,3 +66,17 @@ export function unidentified(): DomainError {
 export function rateLimited(retryAfterMs: number, limit: string): DomainError {
   return new DomainError(ErrorCode.RateLimited, `rate limited: ${limit}; retry after ${retryAfterMs} ms`, { retryAfterMs, limit });
 }
+
+/**
+ * -32005 with `data.limit` "maxPortsPerUser": a user already owns as many
+ * services and reservations as one user may. Waiting does not help (no
+ * retryAfterMs, so the client library does not retry): releasing does.
+ */
+export function overPortQuota(owner: { uid: number; user?: string }, held: number, max: number): DomainError {
+  const who = owner.user ?? `uid ${owner.uid}`;
+  return new DomainError(
+    ErrorCode.RateLimited,
+    `limit reached: ${who} owns ${held} services and reservations, the most one user may (limits.maxPortsPerUser = ${max}); release ports you no longer use (portmand release, port.release, service.unregister), or ask an admin to raise the limit`,
+    { limit: 'maxPortsPerUser', max, held, owner },
+  );
+}

@@ -51,14 +51,20 @@ export class PortIndex implements PortLookup {
   // round slow at 10,000 services.
   private readonly withPid = new Set<string>();
   private readonly withLease = new Set<string>();
+  /** Services and reservations per owner uid (limits.maxPortsPerUser); records without an owner are the daemon's, never limited. */
+  private readonly byOwner = new Map<number, number>();
 
   static build(state: State): PortIndex {
     const index = new PortIndex();
     for (const s of Object.values(state.services)) {
       index.hold(s.protocol, s.port, s.name);
       index.note(s);
+      index.own(s, 1);
     }
-    for (const r of Object.values(state.reservations)) index.reserve(r);
+    for (const r of Object.values(state.reservations)) {
+      index.reserve(r);
+      index.own(r, 1);
+    }
     for (const c of Object.values(state.conflicts)) if (c.resolvedAt === null) index.track(c.id, c);
     return index;
   }
@@ -67,20 +73,28 @@ export class PortIndex implements PortLookup {
   beforeApply(state: State, op: Op): void {
     if (op.op === 'service') {
       const old = state.services[op.name];
-      if (old) this.unhold(old.protocol, old.port, old.name);
+      if (old) {
+        this.unhold(old.protocol, old.port, old.name);
+        this.own(old, -1);
+      }
       this.withPid.delete(op.name);
       this.withLease.delete(op.name);
       if (op.value) {
         this.hold(op.value.protocol, op.value.port, op.value.name);
         this.note(op.value);
+        this.own(op.value, 1);
       }
     } else if (op.op === 'reservation') {
       const old = state.reservations[op.key];
       if (old) {
         this.tables[old.protocol].reserved[old.port] = 0;
         this.reservedFor.delete(portKey(old.protocol, old.port));
+        this.own(old, -1);
       }
-      if (op.value) this.reserve(op.value);
+      if (op.value) {
+        this.reserve(op.value);
+        this.own(op.value, 1);
+      }
     } else if (op.op === 'conflict') {
       const old = state.conflicts[op.id];
       if (old && old.resolvedAt === null) this.untrack(op.id, old);
@@ -141,6 +155,18 @@ export class PortIndex implements PortLookup {
 
   leased(): ReadonlySet<string> {
     return this.withLease;
+  }
+
+  /** How many services and reservations `uid` owns. */
+  ownedBy(uid: number): number {
+    return this.byOwner.get(uid) ?? 0;
+  }
+
+  private own(record: { owner?: { uid: number } }, by: 1 | -1): void {
+    if (!record.owner) return;
+    const n = (this.byOwner.get(record.owner.uid) ?? 0) + by;
+    if (n > 0) this.byOwner.set(record.owner.uid, n);
+    else this.byOwner.delete(record.owner.uid);
   }
 
   private note(s: { name: string; pid?: number; expiresAt?: string }): void {

@@ -10,7 +10,7 @@ import { takenBy } from '../core/taken.ts';
 import type { Allocator } from './allocator.ts';
 import { processStart } from '../host/process.ts';
 import type { Precondition, Registry } from '../registry.ts';
-import type { Creator } from './services.ts';
+import { checkQuota, type Creator } from './services.ts';
 
 export async function allocate(
   registry: Registry,
@@ -52,6 +52,8 @@ export async function allocate(
       }
       return { port: held.port, service: p.service, ...(held.expiresAt && { expiresAt: held.expiresAt }) };
     }
+    // A lease that ran out (ended below) no longer counts against its owner.
+    checkQuota(tx.index, p, held?.owner !== undefined && held.owner.uid === p.owner?.uid ? 1 : 0);
     const port = await allocator.pickPort({
       protocol: p.protocol,
       host: p.host,
@@ -116,6 +118,7 @@ export function reserve(
     const now = registry.now();
     // Reserving again updates what is given and keeps the rest.
     const old = tx.state.reservations[portKey(p.protocol, p.port)];
+    if (!old) checkQuota(tx.index, p);
     const reservation: Reservation = {
       ...old,
       port: p.port,

@@ -21,6 +21,8 @@ export interface PortserverDeps {
   userName(uid: number): Promise<string | undefined>;
   /** Takes one mutation from the asker's rate limit; throws when it is spent. */
   limit(uid: number): void;
+  /** limits.maxPortsPerUser: an asker who is not an admin gets no lease past it. */
+  maxPortsPerUser: number;
   policy: AccessPolicy;
   log: { warn(o: object, m: string): void };
 }
@@ -47,7 +49,8 @@ export class PortserverLeases {
       return 0;
     }
     const uid = uids[0]!;
-    if (uid !== asker.uid && !isAdmin(asker, this.deps.policy)) {
+    const admin = isAdmin(asker, this.deps.policy);
+    if (uid !== asker.uid && !admin) {
       log.warn({ pid, uid, askerUid: asker.uid }, "portserver: pid of another user's; answered 0");
       return 0;
     }
@@ -60,7 +63,8 @@ export class PortserverLeases {
         if (state.services[service]) throw new DomainError(ErrorCode.InvalidParams, `service ${service} exists`, {});
       };
       const owner = { uid, ...(user !== undefined && { user }) };
-      return (await allocate(registry, allocator, { service, protocol: 'tcp', host: '0.0.0.0', pid, owner }, fresh)).port;
+      const quota = admin ? {} : { quota: this.deps.maxPortsPerUser };
+      return (await allocate(registry, allocator, { service, protocol: 'tcp', host: '0.0.0.0', pid, owner, ...quota }, fresh)).port;
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       log.warn({ pid, code: err.code, reason: err.message }, 'portserver: no port given; answered 0');

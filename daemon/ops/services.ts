@@ -11,7 +11,8 @@ import type {
   ServiceDetail,
   ServiceStatus,
 } from '../../client/protocol.ts';
-import { notFound, portUnavailable } from '../core/errors.ts';
+import { notFound, overPortQuota, portUnavailable } from '../core/errors.ts';
+import type { PortIndex } from '../core/portindex.ts';
 import { registerEffects, setPortEffects, toService, unregisterEffects } from '../core/service-effects.ts';
 import { takenBy } from '../core/taken.ts';
 import type { Allocator } from './allocator.ts';
@@ -23,8 +24,23 @@ import type { Precondition, Registry } from '../registry.ts';
 export type RegisterRequest = Omit<RegisterParams, 'healthCheck'> &
   Required<Pick<RegisterParams, 'protocol' | 'host'>> & { healthCheck?: HealthCheck | null } & Creator;
 
-/** Who creates a record, and its token's hash (daemon/access/guard.ts); an existing record keeps its own. */
-export type Creator = { owner?: Owner; tokenHash?: string };
+/**
+ * Who creates a record, and its token's hash (daemon/access/guard.ts); an
+ * existing record keeps its own. `quota`: how many services and reservations
+ * the owner may own in all (limits.maxPortsPerUser); absent for admins.
+ */
+export type Creator = { owner?: Owner; tokenHash?: string; quota?: number };
+
+/**
+ * Refuses (-32005) a new record its creator may not own: it owns its quota
+ * already. Checked inside the lock, where the count cannot change before the
+ * record is made. `ending`: records of its own that the call ends first.
+ */
+export function checkQuota(index: PortIndex, p: Creator, ending = 0): void {
+  if (!p.owner || p.quota === undefined) return;
+  const held = index.ownedBy(p.owner.uid) - ending;
+  if (held >= p.quota) throw overPortQuota(p.owner, held, p.quota);
+}
 
 function openConflictsOf(registry: Registry, name: string): Conflict[] {
   return Object.values(registry.state.conflicts).filter((c) => c.resolvedAt === null && c.services.includes(name));
@@ -39,6 +55,7 @@ export async function register(
   const pidStart = p.pid !== undefined ? await processStart(p.pid) : null;
   return registry.mutate(async (tx) => {
     const old = tx.state.services[p.name];
+    if (!old) checkQuota(tx.index, p);
     let port = p.port;
     // Registering again keeps the port it has, while that still fits what is asked.
     if (

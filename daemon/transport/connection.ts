@@ -35,7 +35,21 @@ export interface Connection {
   notify(method: string, params: unknown): void;
   /** Flushes what is queued, then ends the connection. */
   close(): void;
+  /** Tells the client why it is dropped (an error with id null, as for a line it never sent), then closes the connection. */
+  refuse(error: Refusal): void;
   readonly closed: boolean;
+}
+
+/** The error a refused connection is told (a limit it passed). */
+export interface Refusal {
+  code: number;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+/** The line that tells a client why its connection is refused. */
+export function refusalLine(error: Refusal): string {
+  return JSON.stringify({ jsonrpc: '2.0', id: null, error });
 }
 
 export type ServerLog = {
@@ -132,6 +146,12 @@ export class SocketConnection implements Connection {
     const data = Buffer.from(`${line}\n`);
     this.#answers.add(data);
     this.#enqueue(data);
+  }
+
+  refuse(error: Refusal): void {
+    if (this.closed) return;
+    this.send(refusalLine(error));
+    this.close();
   }
 
   /** Server shutdown: flush for a short grace, then cut. */

@@ -10,10 +10,18 @@ import { ErrorCode } from '../../client/protocol.ts';
 import { checkTrustedDir, type DirRule } from '../host/trusted-dir.ts';
 import { StateDirInUseError, type DirLock } from '../store/lock.ts';
 import { listenOnFd } from './activation.ts';
-import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_STALL_MS, readLines, SocketConnection, type Connection, type ServerLog } from './connection.ts';
+import {
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_STALL_MS,
+  readLines,
+  refusalLine,
+  SocketConnection,
+  type Connection,
+  type ServerLog,
+} from './connection.ts';
 import { ignoreExisting, lockSocketPath } from './socket-lock.ts';
 
-export type { Connection } from './connection.ts';
+export type { Connection, Refusal } from './connection.ts';
 
 export interface ServerOptions {
   socketPath: string;
@@ -183,7 +191,7 @@ function refuse(socket: net.Socket, max: number, log: ServerLog): void {
     data: { limit: 'maxConnections', max, retryAfterMs: 1000 },
   };
   socket.on('error', () => undefined);
-  socket.end(`${JSON.stringify({ jsonrpc: '2.0', id: null, error })}\n`);
+  socket.end(`${refusalLine(error)}\n`);
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 

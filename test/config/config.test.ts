@@ -196,6 +196,8 @@ describe('where each value came from', () => {
       'limits.mutationsPerSec',
       'limits.burst',
       'limits.maxConnections',
+      'limits.maxConnectionsPerUser',
+      'limits.maxPortsPerUser',
       'limits.idleTimeoutSec',
       'conflicts',
       'alerts',

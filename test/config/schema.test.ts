@@ -23,7 +23,7 @@ const FULL = {
   socket: { group: 'portmand', mode: '0660' },
   health: { allowRemote: false, failuresBeforeUnhealthy: 2, successesBeforeHealthy: 1 },
   access: { adminGroup: 'wheel' },
-  limits: { mutationsPerSec: 50, burst: 100, maxConnections: 64, idleTimeoutSec: 5 },
+  limits: { mutationsPerSec: 50, burst: 100, maxConnections: 64, maxConnectionsPerUser: 8, maxPortsPerUser: 100, idleTimeoutSec: 5 },
   conflicts: { autoResolve: [{ type: 'drift', minSeverity: 'warning', strategy: 'auto' }], maxMovesPerHour: 3 },
   alerts: [{ on: ['conflict_detected'], minSeverity: 'critical', command: ['true'], webhook: 'https://hooks.example/x', timeoutMs: 100 }],
   portserver: { address: '/run/portmand/portserver.sock' },
@@ -68,7 +68,7 @@ describe('the config schema', () => {
   });
 
   it('knows every key the config reads (the key paths the file may set)', () => {
-    expect(keyPaths(ConfigFileSchema)).toHaveLength(44);
+    expect(keyPaths(ConfigFileSchema)).toHaveLength(46);
     expect(keyPaths(ConfigFileSchema)).toEqual(expect.arrayContaining(['conflicts.autoResolve[0].strategy', 'alerts[0].webhook']));
   });
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PortmandClient, PortmandEvent } from '../../client/client.ts';
 import { PortmandError } from '../../client/errors.ts';
 import { cleanup, startDaemon, tempDir, useDaemon, type Daemon } from './harness.ts';
@@ -151,6 +152,36 @@ describe('restart actions', () => {
       expect(alive).toBe(false);
     }
     expect((await nextRestart('rs-hang', 'manual')).data).toMatchObject({ ok: false, error: expect.stringContaining('timed out') });
+  });
+
+  it('`portmand restart` waits as long as the action may run, not the 60 s default, unless --timeout says otherwise', async () => {
+    // The action runs until the test answers it on a socket of the test's: started, and finished, when the test says.
+    const gate = path.join(daemon().dir, 'gate.sock');
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(gate, resolve));
+    const action = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    const script = "require('net').connect(process.argv[1]).on('data', () => process.exit(0))";
+    await pm.service.register({ name: 'rs-long', port: await free(), restart: { command: [node, '-e', script, gate], timeoutSec: 600 } });
+    // Only this process's timers are faked (the client's call timeout among them); the daemon and the action run on real time.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const cli = daemon().cliInProcess(['restart', 'rs-long']);
+      const running = await action;
+      // Past the client's 60 s default while the action still runs: the CLI must still be waiting.
+      vi.advanceTimersByTime(61_000);
+      running.write('done\n');
+      expect(await cli).toMatchObject({ code: 0, stdout: 'restarted rs-long (exit code 0)\n' });
+      // --timeout is the user's word: it is kept, even when shorter than the action may take.
+      const again = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+      const impatient = daemon().cliInProcess(['--timeout', '30', 'restart', 'rs-long']);
+      const second = await again;
+      vi.advanceTimersByTime(31_000);
+      expect((await impatient).code).toBe(3);
+      second.write('done\n');
+    } finally {
+      vi.useRealTimers();
+      server.close();
+    }
   });
 
   it('without an action, service.restart says so and runs nothing', async () => {

@@ -10,7 +10,7 @@ import { CHECKS } from '../../daemon/rpc/checks.generated.ts';
 import type { Connection } from '../../daemon/transport/server.ts';
 
 function fakeConn(): Connection {
-  return { id: 1, subscriptions: new Set(), closed: false, notify() {}, close() {} };
+  return { id: 1, subscriptions: new Set(), closed: false, notify() {}, close() {}, refuse() {} };
 }
 
 /** Deeply nested arrays: printing one in an error message overflowed the stack (-32603). */
