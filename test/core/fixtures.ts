@@ -1,7 +1,7 @@
 // Plain-data builders the core tests share. Each fills the fields a test does
 // not name with the usual value, so a table row shows only what it is about;
 // time comes in as a number (`at`), as the core takes `now`.
-import type { Conflict } from '../../client/protocol.ts';
+import type { Conflict, RangeStats } from '../../client/protocol.ts';
 import { emptyState, type Reservation, type ServiceRecord, type State } from '../../daemon/core/state.ts';
 
 /** The timestamp string the state stores for `ms`. */
@@ -34,6 +34,25 @@ export type ConflictFields = Partial<Conflict> & Pick<Conflict, 'type' | 'port' 
 /** An open, critical tcp conflict detected at `at`. */
 export function conflictRecord(id: string, at: number, over: ConflictFields): Conflict {
   return { id, protocol: 'tcp', severity: 'critical', detectedAt: iso(at), resolvedAt: null, resolution: null, ...over };
+}
+
+/** A range's statistics: ten ports, two assigned, one reserved, one listening (40% used), no trend. */
+export function rangeStats(name: string, over: Partial<RangeStats> = {}): RangeStats {
+  return {
+    name,
+    start: 1,
+    end: 10,
+    size: 10,
+    assigned: 2,
+    reserved: 1,
+    listening: 1,
+    free: 6,
+    utilisation: 0.4,
+    trendPerDay: 0,
+    exhaustsAt: null,
+    historySec: 0,
+    ...over,
+  };
 }
 
 /** A state holding these records; the next conflict id follows the conflicts given unless it is named. */
