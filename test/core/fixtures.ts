@@ -1,6 +1,8 @@
-// Plain-data builders the core tests share. Each fills the fields a test does
-// not name with the usual value, so a table row shows only what it is about;
-// time comes in as a number (`at`), as the core takes `now`.
+// Plain-data builders for the core's records, shared by the core tests and by
+// the few others (store, CLI, integration) that need the same records. Each
+// fills the fields a test does not name with the usual value, so a table row
+// shows only what it is about; time comes in as a number (`at`), as the core
+// takes `now`.
 import type { Conflict, RangeStats } from '../../client/protocol.ts';
 import { emptyState, type Reservation, type ServiceRecord, type State } from '../../daemon/core/state.ts';
 
