@@ -9,12 +9,24 @@ import { paint } from '../client/cli/format.ts';
 import { escapeControl } from '../client/escape.ts';
 import { formatLogRecord, parseLogLine } from '../client/log-format.ts';
 import { buildConfig, ConfigError } from '../daemon/config/config.ts';
-import { createLog, routeCronLogs, withAudit } from '../daemon/log/log.ts';
+import { createLog, routeCronLogs, withAudit, type Log, type LogLevel } from '../daemon/log/log.ts';
 import { logOutput } from '../daemon/log/output.ts';
 import { gidFromGroupLines } from '../daemon/host/groups.ts';
 import { inheritedSocketFd } from '../daemon/transport/activation.ts';
 
 const plain = paint(false);
+
+/** A logger writing into memory, as it writes to a pipe or terminal; the lines it wrote. */
+function captured(level: LogLevel, format: 'json' | 'pretty' = 'json'): { log: Log; written: string[] } {
+  const written: string[] = [];
+  const { log } = createLog({
+    level,
+    file: null,
+    output: { format, color: false, journal: false },
+    stdout: { write: (t: string) => written.push(t) },
+  });
+  return { log, written };
+}
 
 describe('logOutput', () => {
   it.each([
@@ -72,25 +84,13 @@ describe('formatLogRecord', () => {
 
 describe('createLog', () => {
   it('writes pretty lines to a terminal and JSON to the file', async () => {
-    const written: string[] = [];
-    const { log } = createLog({
-      level: 'info',
-      file: null,
-      output: { format: 'pretty', color: false, journal: false },
-      stdout: { write: (t: string) => written.push(t) },
-    });
+    const { log, written } = captured('info', 'pretty');
     log.info({ port: 8080 }, 'hello');
     expect(written.join('')).toMatch(/^\S+Z INFO  hello port=8080\n$/);
   });
 
   it("routes node-cron's own messages through pino, not console", () => {
-    const written: string[] = [];
-    const { log } = createLog({
-      level: 'debug',
-      file: null,
-      output: { format: 'json', color: false, journal: false },
-      stdout: { write: (t: string) => written.push(t) },
-    });
+    const { log, written } = captured('debug');
     routeCronLogs(log);
     const task = cron.createTask('* * * * * *', () => {
       throw new Error('task failed');
@@ -128,13 +128,7 @@ describe('the log file', () => {
 
 describe('withAudit', () => {
   const audited = (level: 'info' | 'warn') => {
-    const written: string[] = [];
-    const { log } = createLog({
-      level,
-      file: null,
-      output: { format: 'json', color: false, journal: false },
-      stdout: { write: (t: string) => written.push(t) },
-    });
+    const { log, written } = captured(level);
     let asked = 0;
     const who = () => (asked++, { uid: 7 });
     const methods = withAudit(log, who, { 'service.unregister': (p: Record<string, unknown>) => ({ name: p.name }) });
@@ -161,13 +155,7 @@ describe('withAudit', () => {
   });
 
   it('keeps a bounded copy of huge params: a caller cannot write megabytes of log per request', async () => {
-    const written: string[] = [];
-    const { log } = createLog({
-      level: 'info',
-      file: null,
-      output: { format: 'json', color: false, journal: false },
-      stdout: { write: (t: string) => written.push(t) },
-    });
+    const { log, written } = captured('info');
     const methods = withAudit(log, () => ({ uid: 7 }), { 'port.allocate': () => ({ port: 1 }) });
     const exclude = Array.from({ length: 65_535 }, (_, i) => i + 1);
     const deep = JSON.parse('['.repeat(500) + ']'.repeat(500)) as unknown;
@@ -180,13 +168,7 @@ describe('withAudit', () => {
   });
 
   it("hides a restart command's env values and cwd, as service.list does: the log is read by more than the owner", async () => {
-    const written: string[] = [];
-    const { log } = createLog({
-      level: 'info',
-      file: null,
-      output: { format: 'json', color: false, journal: false },
-      stdout: { write: (t: string) => written.push(t) },
-    });
+    const { log, written } = captured('info');
     const methods = withAudit(log, () => null, { 'service.register': () => ({}) });
     const restart = { command: ['/bin/app', '--serve'], cwd: '/home/ann/secret-project', env: { API_KEY: 'hunter2' } };
     await methods['service.register']!({ name: 'web', port: 8080, restart }, { conn: { id: 1 } });

@@ -18,6 +18,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pidAlive } from '../daemon/host/process.ts';
 import { applyOp, SCHEMA_VERSION, type Op, type ServiceRecord } from '../daemon/core/state.ts';
 import { Store, StateDirInUseError, StateSchemaTooNewError, type StoreOptions } from '../daemon/store/store.ts';
+import { serviceRecord } from './core/fixtures.ts';
 
 const dirs: string[] = [];
 const open: Store[] = [];
@@ -39,20 +40,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function service(name: string, port: number): ServiceRecord {
-  const at = '2025-01-01T00:00:00.000Z';
-  return {
-    name,
-    port,
-    protocol: 'tcp',
-    host: '0.0.0.0',
-    status: 'registered',
-    tags: [],
-    registeredAt: at,
-    updatedAt: at,
-    origin: 'register',
-  };
-}
+const service = (name: string, port: number): ServiceRecord => serviceRecord(name, port, Date.parse('2025-01-01T00:00:00.000Z'));
 
 const put = (name: string, port: number): Op => ({ op: 'service', name, value: service(name, port) });
 /** A history line: unlike a service op, applying it twice leaves a trace. */

@@ -4,6 +4,7 @@ import { safe } from '../../client/cli/safe.ts';
 import { chartStep, renderSeries, renderStats } from '../../client/cli/stats.ts';
 import { paint } from '../../client/cli/format.ts';
 import type { SeriesResult } from '../../client/protocol.ts';
+import { rangeStats } from '../core/fixtures.ts';
 
 describe('sparkline', () => {
   it.each([
@@ -96,22 +97,7 @@ describe('stats pictures', () => {
   it('draws a utilisation bar per range only with pictures', () => {
     const all = {
       ports: {
-        ranges: [
-          {
-            name: 'dev',
-            start: 1,
-            end: 10,
-            size: 10,
-            assigned: 2,
-            reserved: 1,
-            listening: 1,
-            free: 6,
-            utilisation: 0.4,
-            trendPerDay: 0,
-            exhaustsAt: null,
-            historySec: 0,
-          },
-        ],
+        ranges: [rangeStats('dev')],
       },
       services: { byStatus: {}, services: [] },
       conflicts: { open: 0, resolved: 0, vanished: 0, byType: {}, bySeverity: {}, meanTimeToResolveSec: null, topPorts: [] },

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { collectMetrics, downMetrics, renderProm, type MetricsInput } from '../../client/cli/prom.ts';
-import type { Conflict, DaemonStatus, RangeStats } from '../../client/protocol.ts';
+import type { Conflict, DaemonStatus } from '../../client/protocol.ts';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { parseProm } from './prom-parse.ts';
+import { rangeStats } from '../core/fixtures.ts';
 
 const HOSTILE = 'evil\\"} portmand_up 0\nportmand_fake{x="1"} 1';
 
@@ -26,20 +27,6 @@ const status: DaemonStatus = {
     },
   },
 };
-const range = (name: string): RangeStats => ({
-  name,
-  start: 1,
-  end: 10,
-  size: 10,
-  assigned: 2,
-  reserved: 1,
-  listening: 1,
-  free: 6,
-  utilisation: 0.4,
-  trendPerDay: 0,
-  exhaustsAt: null,
-  historySec: 0,
-});
 const conflict = (type: Conflict['type'], severity: Conflict['severity']): Conflict => ({
   id: 'c1',
   port: 1,
@@ -53,7 +40,7 @@ const conflict = (type: Conflict['type'], severity: Conflict['severity']): Confl
 });
 const input: MetricsInput = {
   status,
-  ranges: [range('dev'), range(HOSTILE)],
+  ranges: [rangeStats('dev'), rangeStats(HOSTILE)],
   byStatus: { healthy: 2, stopped: 1 },
   openConflicts: [conflict('drift', 'warning'), conflict('drift', 'warning'), conflict('foreign_listener', 'critical')],
   health: [

@@ -11,32 +11,17 @@ import {
 } from '../../daemon/core/allocate.ts';
 import { PortIndex } from '../../daemon/core/portindex.ts';
 import { emptyState, type ServiceRecord, type State } from '../../daemon/core/state.ts';
+import { reservationRecord, serviceRecord, stateOf } from './fixtures.ts';
 
-const T0 = '2026-01-01T00:00:00.000Z';
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const range = (start: number, end: number, name = `${start}-${end}`): Range => ({ name, start, end, purpose: 'test' });
 const noPolicy: AllocationPolicy = { ephemeral: null, unsafe: new Set() };
 const linuxPolicy: AllocationPolicy = { ephemeral: { start: 32768, end: 60999 }, unsafe: BROWSER_UNSAFE_PORTS };
 
-function service(name: string, port: number, extra: Partial<ServiceRecord> = {}): ServiceRecord {
-  return {
-    name,
-    port,
-    protocol: 'tcp',
-    host: '0.0.0.0',
-    status: 'registered',
-    tags: [],
-    registeredAt: T0,
-    updatedAt: T0,
-    origin: 'register',
-    ...extra,
-  };
-}
+const service = (name: string, port: number, extra: Partial<ServiceRecord> = {}) => serviceRecord(name, port, T0, extra);
 
 function stateWith(services: ServiceRecord[], reserved: number[] = []): State {
-  const s = emptyState();
-  for (const x of services) s.services[x.name] = x;
-  for (const port of reserved) s.reservations[`tcp/${port}`] = { port, protocol: 'tcp', for: 'db', createdAt: T0 };
-  return s;
+  return stateOf({ services, reservations: reserved.map((port) => reservationRecord(port, T0, { for: 'db' })) });
 }
 
 function query(r: Range, extra: Partial<PortQuery> = {}): PortQuery {

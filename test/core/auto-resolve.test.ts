@@ -10,30 +10,15 @@ import {
   type PlanInput,
 } from '../../daemon/core/auto-resolve.ts';
 import type { Observation } from '../../daemon/core/observation.ts';
-import { emptyState, type ServiceRecord, type State } from '../../daemon/core/state.ts';
+import type { ServiceRecord, State } from '../../daemon/core/state.ts';
+import { conflictRecord, iso, serviceRecord, stateOf } from './fixtures.ts';
 
 const T0 = Date.parse('2026-05-01T12:00:00.000Z');
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function svc(name: string, extra: Partial<ServiceRecord> = {}): ServiceRecord {
-  return {
-    name,
-    port: 5000,
-    protocol: 'tcp',
-    host: '0.0.0.0',
-    status: 'registered',
-    tags: [],
-    registeredAt: iso(T0),
-    updatedAt: iso(T0),
-    origin: 'register',
-    pid: 100,
-    ...extra,
-  };
-}
+const svc = (name: string, extra: Partial<ServiceRecord> = {}) => serviceRecord(name, 5000, T0, { pid: 100, ...extra });
 
 function conflict(id: string, type: Conflict['type'], services: string[], extra: Partial<Conflict> = {}): Conflict {
   const severity = type === 'duplicate_assignment' || type === 'foreign_listener' ? 'critical' : 'warning';
-  return { id, port: 5000, protocol: 'tcp', type, severity, services, detectedAt: iso(T0), resolvedAt: null, resolution: null, ...extra };
+  return conflictRecord(id, T0, { port: 5000, type, severity, services, ...extra });
 }
 
 const foreign: Observation = { protocol: 'tcp', address: '0.0.0.0', port: 5000, family: 4, pid: 999, process: 'intruder' };
@@ -42,12 +27,7 @@ function input(state: State, over: Partial<PlanInput> = {}): PlanInput {
   return { state, policy: DEFAULT_CONFLICT_POLICY, listeners: [foreign], deadPids: new Set(), now: T0, ...over };
 }
 
-function withConflict(services: ServiceRecord[], c: Conflict): State {
-  const state = emptyState();
-  for (const s of services) state.services[s.name] = s;
-  state.conflicts[c.id] = c;
-  return state;
-}
+const withConflict = (services: ServiceRecord[], c: Conflict): State => stateOf({ services, conflicts: [c] });
 
 describe('planAutoResolve: foreign_listener', () => {
   const c = conflict('c1', 'foreign_listener', ['app']);

@@ -15,23 +15,10 @@ import {
 } from '../../daemon/core/health.ts';
 import { HEALTH_LOG_LIMIT } from '../../daemon/core/health-log.ts';
 import { applyOp, emptyState, type ServiceRecord, type State } from '../../daemon/core/state.ts';
+import { iso, serviceRecord } from './fixtures.ts';
 
 const T0 = Date.parse('2026-05-01T00:00:00.000Z');
-const iso = (ms: number) => new Date(ms).toISOString();
-function svc(name: string, extra: Partial<ServiceRecord> = {}): ServiceRecord {
-  return {
-    name,
-    port: 8080,
-    protocol: 'tcp',
-    host: '0.0.0.0',
-    status: 'registered',
-    tags: [],
-    registeredAt: iso(T0),
-    updatedAt: iso(T0),
-    origin: 'register',
-    ...extra,
-  };
-}
+const svc = (name: string, extra: Partial<ServiceRecord> = {}) => serviceRecord(name, 8080, T0, extra);
 
 describe('checkTarget', () => {
   it.each([

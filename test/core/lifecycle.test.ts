@@ -5,24 +5,11 @@ import { countHoldoff, pidReused } from '../../daemon/core/lifecycle.ts';
 import { ListenerView } from '../../daemon/core/detect.ts';
 import { reconcile } from '../../daemon/core/reconcile.ts';
 import { emptyState, type ServiceRecord } from '../../daemon/core/state.ts';
+import { serviceRecord } from './fixtures.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 
-function lease(name: string, extra: Partial<ServiceRecord> = {}): ServiceRecord {
-  const at = new Date(T0).toISOString();
-  return {
-    name,
-    port: 20000,
-    protocol: 'tcp',
-    host: '0.0.0.0',
-    status: 'registered',
-    tags: [],
-    registeredAt: at,
-    updatedAt: at,
-    origin: 'allocate',
-    ...extra,
-  };
-}
+const lease = (name: string, extra: Partial<ServiceRecord> = {}) => serviceRecord(name, 20000, T0, { origin: 'allocate', ...extra });
 
 describe('pidReused', () => {
   const starts = new Map([[100, 'linux:500']]);

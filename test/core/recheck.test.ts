@@ -4,9 +4,9 @@ import { reconcile } from '../../daemon/core/reconcile.ts';
 import { checkPorts, expire, type PortRef } from '../../daemon/core/recheck.ts';
 import { registerEffects, setPortEffects, unregisterEffects } from '../../daemon/core/service-effects.ts';
 import { applyOp, emptyState, type Effects, type ServiceRecord, type State } from '../../daemon/core/state.ts';
+import { iso, reservationRecord, serviceRecord } from './fixtures.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
-const iso = (ms: number) => new Date(ms).toISOString();
 
 type Mutation = { register: string; port: number } | { setPort: string; port: number } | { unregister: string };
 
@@ -214,20 +214,9 @@ describe('checkPorts: the check after a mutation agrees with the full reconcile'
 describe('expire: what the sweep ends between scans', () => {
   it('ends the same leases and reservations as the full reconcile, nothing else', () => {
     const state = emptyState();
-    state.services.tmp = {
-      name: 'tmp',
-      port: 50000,
-      protocol: 'tcp',
-      host: '0.0.0.0',
-      status: 'registered',
-      tags: [],
-      registeredAt: iso(T0),
-      updatedAt: iso(T0),
-      origin: 'allocate',
-      expiresAt: iso(T0),
-    };
+    state.services.tmp = serviceRecord('tmp', 50000, T0, { origin: 'allocate', expiresAt: iso(T0) });
     state.services.keep = { ...state.services.tmp, name: 'keep', port: 50001, expiresAt: iso(T0 + 1) };
-    state.reservations['tcp/7000'] = { port: 7000, protocol: 'tcp', createdAt: iso(T0), expiresAt: iso(T0) };
+    state.reservations['tcp/7000'] = reservationRecord(7000, T0, { expiresAt: iso(T0) });
     // The sweep names only the leased services, as the port index keeps them.
     const fx = expire(state, T0, PortIndex.build(state).leased());
     expect(fx).toEqual(expire(state, T0));

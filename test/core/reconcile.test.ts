@@ -2,50 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { Conflict } from '../../client/protocol.ts';
 import type { Observation } from '../../daemon/core/observation.ts';
 import { reconcile, type ReconcileInput, type ReconcileResult } from '../../daemon/core/reconcile.ts';
-import { applyOp, emptyState, type Reservation, type ServiceRecord, type State } from '../../daemon/core/state.ts';
+import { applyOp, type Reservation, type ServiceRecord, type State } from '../../daemon/core/state.ts';
+import { conflictRecord, iso, reservationRecord, serviceRecord, stateOf, type ConflictFields } from './fixtures.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
-const iso = (ms: number) => new Date(ms).toISOString();
 
-function svc(name: string, port: number, extra: Partial<ServiceRecord> = {}): ServiceRecord {
-  return {
-    name,
-    port,
-    protocol: 'tcp',
-    host: '0.0.0.0',
-    status: 'registered',
-    tags: [],
-    registeredAt: iso(T0),
-    updatedAt: iso(T0),
-    origin: 'register',
-    ...extra,
-  };
-}
+const svc = (name: string, port: number, extra: Partial<ServiceRecord> = {}) => serviceRecord(name, port, T0, extra);
+const reservation = (port: number, extra: Partial<Reservation> = {}) => reservationRecord(port, T0, extra);
+const openConflict = (id: string, extra: ConflictFields) => conflictRecord(id, T0, extra);
 
 function obs(port: number, who: { pid?: number; process?: string } = {}, extra: Partial<Observation> = {}): Observation {
   return { protocol: 'tcp', address: '0.0.0.0', port, family: 4, ...who, ...extra };
-}
-
-function reservation(port: number, extra: Partial<Reservation> = {}): Reservation {
-  return { port, protocol: 'tcp', createdAt: iso(T0), ...extra };
-}
-
-function openConflict(id: string, extra: Partial<Conflict> & Pick<Conflict, 'type' | 'port' | 'services'>): Conflict {
-  return { id, protocol: 'tcp', severity: 'critical', detectedAt: iso(T0), resolvedAt: null, resolution: null, ...extra };
-}
-
-function stateOf(parts: {
-  services?: ServiceRecord[];
-  reservations?: Reservation[];
-  conflicts?: Conflict[];
-  nextConflictId?: number;
-}): State {
-  const s = emptyState();
-  for (const x of parts.services ?? []) s.services[x.name] = x;
-  for (const r of parts.reservations ?? []) s.reservations[`${r.protocol}/${r.port}`] = r;
-  for (const c of parts.conflicts ?? []) s.conflicts[c.id] = c;
-  s.nextConflictId = parts.nextConflictId ?? (parts.conflicts?.length ?? 0) + 1;
-  return s;
 }
 
 function applied(state: State, r: ReconcileResult): State {

@@ -1,42 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { Conflict, Strategy } from '../../client/protocol.ts';
+import type { Strategy } from '../../client/protocol.ts';
 import type { DomainError } from '../../daemon/core/errors.ts';
 import { reconcile } from '../../daemon/core/reconcile.ts';
 import { applyResolution, planResolution, type ResolveRequest } from '../../daemon/core/resolve.ts';
 import { PortIndex } from '../../daemon/core/portindex.ts';
-import { applyOp, emptyState, type Reservation, type ServiceRecord, type State } from '../../daemon/core/state.ts';
+import { applyOp, type Reservation, type ServiceRecord, type State } from '../../daemon/core/state.ts';
+import { conflictRecord, iso, reservationRecord, serviceRecord, stateOf, type ConflictFields } from './fixtures.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 const NOW = T0 + 60_000;
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function svc(name: string, port: number, extra: Partial<ServiceRecord> = {}): ServiceRecord {
-  return {
-    name,
-    port,
-    protocol: 'tcp',
-    host: '0.0.0.0',
-    status: 'registered',
-    tags: [],
-    registeredAt: iso(T0),
-    updatedAt: iso(T0),
-    origin: 'register',
-    ...extra,
-  };
-}
-
-function conflict(id: string, extra: Partial<Conflict> & Pick<Conflict, 'type' | 'port' | 'services'>): Conflict {
-  return { id, protocol: 'tcp', severity: 'critical', detectedAt: iso(T0), resolvedAt: null, resolution: null, ...extra };
-}
-
-function stateOf(services: ServiceRecord[], conflicts: Conflict[] = [], reservations: Reservation[] = []): State {
-  const s = emptyState();
-  for (const x of services) s.services[x.name] = x;
-  for (const c of conflicts) s.conflicts[c.id] = c;
-  for (const r of reservations) s.reservations[`${r.protocol}/${r.port}`] = r;
-  s.nextConflictId = conflicts.length + 1;
-  return s;
-}
+const svc = (name: string, port: number, extra: Partial<ServiceRecord> = {}) => serviceRecord(name, port, T0, extra);
+const conflict = (id: string, extra: ConflictFields) => conflictRecord(id, T0, extra);
 
 const dup = conflict('c1', { type: 'duplicate_assignment', port: 8080, services: ['api', 'web'] });
 const foreign = conflict('c2', { type: 'foreign_listener', port: 9000, services: ['db'], listener: { pid: 200, address: '0.0.0.0:9000' } });
@@ -58,8 +32,8 @@ const closed = conflict('c5', { type: 'foreign_listener', port: 1234, services: 
 
 /** web registered before api, both on 8080; db with a foreign listener; app drifted; udp dns. */
 const world = () =>
-  stateOf(
-    [
+  stateOf({
+    services: [
       svc('web', 8080),
       svc('api', 8080, { registeredAt: iso(T0 + 10) }),
       svc('db', 9000, { pid: 100 }),
@@ -67,9 +41,9 @@ const world = () =>
       svc('dns', 5353, { protocol: 'udp' }),
       svc('lone', 3000),
     ],
-    [dup, foreign, drift, reservedNobody, closed],
-    [{ port: 5432, protocol: 'tcp', createdAt: iso(T0) }],
-  );
+    conflicts: [dup, foreign, drift, reservedNobody, closed],
+    reservations: [reservationRecord(5432, T0)],
+  });
 
 /** Requests as the route passes them; the route (tested in test/rpc/conflict-routes.test.ts) has checked their shape. */
 const req = (r: { strategy: Strategy; service?: string; conflictId?: string; newPort?: number; withService?: string }): ResolveRequest =>
@@ -207,12 +181,7 @@ describe('applyResolution moves', () => {
   });
 
   it('swap: refused when either port is reserved for a third service; reservations for the two are theirs', () => {
-    const reservedFor = (port: number, forName?: string): Reservation => ({
-      port,
-      protocol: 'tcp',
-      createdAt: iso(T0),
-      ...(forName && { for: forName }),
-    });
+    const reservedFor = (port: number, forName?: string) => reservationRecord(port, T0, forName ? { for: forName } : {});
     const swap = req({ strategy: 'swap', service: 'db', withService: 'lone' });
     const withReservation = (r: Reservation) => {
       const s = world();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HealthResult, RangeStats } from '../../client/protocol.ts';
+import type { HealthResult } from '../../client/protocol.ts';
 import {
   appendSeriesRow,
   DAY,
@@ -19,26 +19,11 @@ import {
   type SeriesState,
 } from '../../daemon/core/series.ts';
 import { applyOp, emptyState, type StatusEvent } from '../../daemon/core/state.ts';
+import { iso, rangeStats } from './fixtures.ts';
 
 // A fixed clock: 2025-01-02 00:00 UTC, on a whole hour.
 const T0 = Date.UTC(2025, 0, 2);
-const iso = (ms: number) => new Date(ms).toISOString();
 
-const range = (name: string, over: Partial<RangeStats> = {}): RangeStats => ({
-  name,
-  start: 1000,
-  end: 1009,
-  size: 10,
-  assigned: 2,
-  reserved: 1,
-  listening: 1,
-  free: 6,
-  utilisation: 0.4,
-  trendPerDay: 0,
-  exhaustsAt: null,
-  historySec: 0,
-  ...over,
-});
 const line = (service: string, at: number, status: StatusEvent['status']): StatusEvent => ({ at: iso(at), service, status });
 
 /** Writes minute rows through applyOp, as the journal replay does. */
@@ -137,7 +122,7 @@ describe('sampleMinute', () => {
     ];
     const points = sampleMinute(
       {
-        ranges: [range('dev')],
+        ranges: [rangeStats('dev')],
         openConflicts: 3,
         services: [
           { name: 'web', status: 'healthy' },

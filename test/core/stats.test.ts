@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Conflict, HealthResult, Range } from '../../client/protocol.ts';
 import type { AssignmentEvent, ServiceRecord, StatusEvent } from '../../daemon/core/state.ts';
 import { conflictStats, portStats, serviceStats, type PortStatsInput } from '../../daemon/core/stats.ts';
+import { iso, serviceRecord } from './fixtures.ts';
 
 const T0 = Date.parse('2026-06-01T00:00:00.000Z');
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-const iso = (ms: number) => new Date(ms).toISOString();
 const WEB: Range = { name: 'web', start: 8000, end: 8009, purpose: 'test' };
 const at = (port: number) => ({ port });
 const line = (ago: number, port: number | null, previous: number | null, service = 'x'): AssignmentEvent => ({
@@ -90,19 +90,8 @@ describe('portStats', () => {
   });
 });
 
-function svc(name: string, bornAgo: number, status: ServiceRecord['status'] = 'healthy'): ServiceRecord {
-  return {
-    name,
-    port: 8000,
-    protocol: 'tcp',
-    host: '0.0.0.0',
-    status,
-    tags: [],
-    registeredAt: iso(T0 - bornAgo),
-    updatedAt: iso(T0),
-    origin: 'register',
-  };
-}
+const svc = (name: string, bornAgo: number, status: ServiceRecord['status'] = 'healthy') =>
+  serviceRecord(name, 8000, T0, { status, registeredAt: iso(T0 - bornAgo) });
 const st = (service: string, ago: number, status: StatusEvent['status'], restart = false): StatusEvent => ({
   at: iso(T0 - ago),
   service,

@@ -2,38 +2,19 @@ import { describe, expect, it } from 'vitest';
 import type { HeldBy } from '../../client/protocol.ts';
 import type { Observation } from '../../daemon/core/observation.ts';
 import { PortIndex } from '../../daemon/core/portindex.ts';
-import { emptyState, type Reservation, type ServiceRecord, type State } from '../../daemon/core/state.ts';
+import type { Reservation, ServiceRecord, State } from '../../daemon/core/state.ts';
+import { reservationRecord, serviceRecord, stateOf } from './fixtures.ts';
 import { takenBy, type Asker } from '../../daemon/core/taken.ts';
 
-const T0 = '2026-01-01T00:00:00.000Z';
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const PORT = 8080;
 
-function service(name: string, extra: Partial<ServiceRecord> = {}): ServiceRecord {
-  return {
-    name,
-    port: PORT,
-    protocol: 'tcp',
-    host: '0.0.0.0',
-    status: 'registered',
-    tags: [],
-    registeredAt: T0,
-    updatedAt: T0,
-    origin: 'register',
-    ...extra,
-  };
-}
-const reservation = (forName?: string): Reservation => ({
-  port: PORT,
-  protocol: 'tcp',
-  createdAt: T0,
-  ...(forName !== undefined && { for: forName }),
-});
+const service = (name: string, extra: Partial<ServiceRecord> = {}) => serviceRecord(name, PORT, T0, extra);
+const reservation = (forName?: string) => reservationRecord(PORT, T0, forName === undefined ? {} : { for: forName });
 const listener: Observation = { protocol: 'tcp', address: '127.0.0.1', port: PORT, family: 4, pid: 7, process: 'nginx' };
 
 function world(w: { services?: ServiceRecord[]; reservation?: Reservation; listening?: boolean }): { state: State; index: PortIndex } {
-  const state = emptyState();
-  for (const s of w.services ?? []) state.services[s.name] = s;
-  if (w.reservation) state.reservations[`tcp/${PORT}`] = w.reservation;
+  const state = stateOf({ services: w.services, reservations: w.reservation ? [w.reservation] : [] });
   const index = PortIndex.build(state);
   if (w.listening) index.setListeners([listener]);
   return { state, index };

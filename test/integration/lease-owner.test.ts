@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, type ServiceRecord } from '../../daemon/core/state.ts';
 import { processStart } from '../../daemon/host/process.ts';
+import { serviceRecord } from '../core/fixtures.ts';
 import { cleanup, startDaemon, tempDir } from './harness.ts';
 
 const cleanups: Array<() => Promise<unknown> | void> = [];
@@ -15,21 +16,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function lease(name: string, port: number, owner: { pid: number; pidStart?: string }): ServiceRecord {
-  const at = new Date().toISOString();
-  return {
-    name,
-    port,
-    protocol: 'tcp',
-    host: '0.0.0.0',
-    status: 'registered',
-    tags: [],
-    registeredAt: at,
-    updatedAt: at,
-    origin: 'allocate',
-    ...owner,
-  };
-}
+const lease = (name: string, port: number, owner: { pid: number; pidStart?: string }): ServiceRecord =>
+  serviceRecord(name, port, Date.now(), { origin: 'allocate', ...owner });
 
 describe.skipIf(!['linux', 'darwin'].includes(process.platform))('lease owners', () => {
   it('keeps a live owner, reclaims a lease whose pid now runs another process, and trusts old records', async () => {
