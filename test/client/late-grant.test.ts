@@ -23,6 +23,8 @@ class FakeDaemon {
   #server: net.Server;
   #waiters: Array<{ match: (r: Request) => boolean; resolve: (r: Request) => void }> = [];
   #clients: net.Socket[] = [];
+  /** The connection each request came on: its answer goes back there. */
+  #from = new Map<Request, net.Socket>();
   #closed: Array<Promise<void>> = [];
 
   constructor(readonly dir: string) {
@@ -36,6 +38,7 @@ class FakeDaemon {
         for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
           const req = JSON.parse(buf.slice(0, i)) as Request;
           buf = buf.slice(i + 1);
+          this.#from.set(req, socket);
           this.requests.push(req);
           for (const w of [...this.#waiters]) if (w.match(req)) (this.#waiters.splice(this.#waiters.indexOf(w), 1), w.resolve(req));
         }
@@ -67,9 +70,9 @@ class FakeDaemon {
     this.#clients[0]!.end(`${JSON.stringify({ jsonrpc: '2.0', id: null, error })}\n`);
   }
 
-  /** Answers on the (one) client connection. */
+  /** Answers on the connection the request came on. */
   answer(req: Request, result: unknown): void {
-    this.#clients[0]!.write(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, result })}\n`);
+    this.#from.get(req)!.write(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, result })}\n`);
   }
 
   /** Resolves with what comes first: a request for `method`, or every client connection closed. */
@@ -134,6 +137,24 @@ describe('a port.allocate granted after the caller gave up', () => {
     pm.close();
     patient.close();
     await second;
+    await fake.allClosed();
+    expect(fake.requests.map((r) => r.method)).toEqual(['port.allocate', 'port.allocate']);
+  });
+
+  it('keeps a grant when another call for the service was already in flight: the daemon may have run that one second, and given it the port', async () => {
+    const patient = new PortmandClient({ socketPath: fake.socketPath, timeoutMs: 0 });
+    const first = patient.port.allocate({ service: 'overlap-web' });
+    const a1 = await fake.next('port.allocate');
+    const pm = new PortmandClient({ socketPath: fake.socketPath, timeoutMs: 50 });
+    const second = pm.port.allocate({ service: 'overlap-web' }).catch((err: unknown) => err);
+    const a2 = await fake.next('port.allocate');
+    expect(await second).toBeInstanceOf(DaemonTimeoutError);
+    // The calls came on two connections, and the daemon ran the second first: it created the lease the first is then given.
+    fake.answer(a2, { port: 45004, service: 'overlap-web', token: 'pmt_second' });
+    fake.answer(a1, { port: 45004, service: 'overlap-web' });
+    expect(await first).toMatchObject({ port: 45004 });
+    pm.close();
+    patient.close();
     await fake.allClosed();
     expect(fake.requests.map((r) => r.method)).toEqual(['port.allocate', 'port.allocate']);
   });
