@@ -75,6 +75,11 @@ class FakeDaemon {
     this.#from.get(req)!.write(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, result })}\n`);
   }
 
+  /** Pushes an event on the connection `req` came on. */
+  notify(req: Request, event: object): void {
+    this.#from.get(req)!.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'event', params: event })}\n`);
+  }
+
   /** Resolves with what comes first: a request for `method`, or every client connection closed. */
   nextOrClosed(method: string): Promise<Request | 'closed'> {
     return Promise.race([this.next(method), Promise.all(this.#closed).then(() => 'closed' as const)]);
@@ -157,6 +162,29 @@ describe('a port.allocate granted after the caller gave up', () => {
     patient.close();
     await fake.allClosed();
     expect(fake.requests.map((r) => r.method)).toEqual(['port.allocate', 'port.allocate']);
+  });
+
+  it('close() while subscribed to events: events pushed while it waits for a late answer reach no listener and do not keep the process alive', async () => {
+    const pm = new PortmandClient({ socketPath: fake.socketPath, timeoutMs: 50 });
+    const seen: unknown[] = [];
+    pm.on('*', (e) => seen.push(e));
+    const subscribed = pm.events.subscribe({ types: ['port_assigned'] });
+    fake.answer(await fake.next('events.subscribe'), { subscribed: ['port_assigned'], seq: 0 });
+    await subscribed;
+    const call = pm.port.allocate({ service: 'sub-web' }).catch((err: unknown) => err);
+    const allocate = await fake.next('port.allocate');
+    expect(await call).toBeInstanceOf(DaemonTimeoutError);
+    pm.close();
+    // The socket stays open for the late answer (unref'd); an event comes first.
+    const socket = (pm as unknown as { conn: { socket: net.Socket & { _handle: { hasRef(): boolean } } } }).conn.socket;
+    const read = new Promise((resolve) => socket.once('data', resolve));
+    fake.notify(allocate, { type: 'port_assigned', seq: 1, timestamp: new Date(0).toISOString(), data: { service: 'other', port: 45006 } });
+    await read;
+    expect(seen).toEqual([]);
+    expect(socket._handle.hasRef()).toBe(false);
+    // No token: nothing to release, and the socket goes.
+    fake.answer(allocate, { port: 45005, service: 'sub-web' });
+    await fake.allClosed();
   });
 
   it('never sends a call whose timeout fired while it was still connecting', async () => {
