@@ -174,6 +174,8 @@ export class Connection {
   /** Ends the connection, rejects what is pending and stops reconnecting; the process may then exit. */
   close(): void {
     this.closed = true;
+    // No more events are wanted: a socket kept for late answers must not be ref'd again by what arrives (updateRef).
+    this.keepAlive = false;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.rejectAll('the portmand client was closed', false);
@@ -297,6 +299,8 @@ export class Connection {
     if (!m || typeof m !== 'object') return;
     const msg = m as { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: RpcError };
     if (typeof msg.method === 'string' && msg.id === undefined) {
+      // After close() the socket may linger for late answers (see LATE_LINGER_MS): events on it are no one's any more.
+      if (this.closed) return;
       deliver(() => this.hooks.onNotification(msg.method as string, msg.params));
       return;
     }

@@ -3,8 +3,10 @@
 // caller that never learnt its port, until the process exits. The client
 // releases such a grant when its answer comes, unless someone may be using
 // it: the answer carries no token (the service existed before: the call
-// created nothing), or this process asked for the same service again since
-// (that call may have been answered with the very port).
+// created nothing), or this process asked for the same service again since,
+// or had asked for it already and not been answered when this call began
+// (the daemon may run calls of two connections in either order: that call
+// may have been answered with the very port).
 import type { LateAnswer } from './connection.ts';
 import type { AllocateParams } from './protocol.ts';
 
@@ -15,6 +17,8 @@ export interface Ticket {
   readonly key: string;
   /** `starts` just after this call began: more later means it was asked for again. */
   readonly at: number;
+  /** Another call for the service was in flight (or awaited its late answer) when this one began. */
+  readonly overlapped: boolean;
   ended: boolean;
 }
 
@@ -25,7 +29,7 @@ export function beginAllocation(socketPath: string, service: string): Ticket {
   entry.starts += 1;
   entry.open += 1;
   asked.set(key, entry);
-  return { key, at: entry.starts, ended: false };
+  return { key, at: entry.starts, overlapped: entry.open > 1, ended: false };
 }
 
 /** The call is over: answered, refused, or its late answer handled. Idempotent. */
@@ -42,7 +46,7 @@ export function releaseLateGrant(ticket: Ticket, params: AllocateParams): LateAn
     try {
       const r = (answer?.result ?? null) as { port?: unknown; token?: unknown } | null;
       if (!r || typeof r.port !== 'number' || typeof r.token !== 'string') return;
-      if ((asked.get(ticket.key)?.starts ?? ticket.at) !== ticket.at) return;
+      if (ticket.overlapped || (asked.get(ticket.key)?.starts ?? ticket.at) !== ticket.at) return;
       await send('port.release', { port: r.port, protocol: params.protocol ?? 'tcp', service: params.service, token: r.token });
     } finally {
       endAllocation(ticket);

@@ -95,6 +95,11 @@ export class Callers {
    * caller past it is told so, its connection closed, and the call refused.
    */
   #settle(conn: Connection, slot: Slot, caller: Caller): void {
+    // Closed while its peer was looked up (or its proof checked): detach() has run, so a count made now would never end.
+    if (this.#slots.get(conn) !== slot) {
+      slot.caller = caller;
+      return;
+    }
     const max = this.deps.maxConnectionsPerUser;
     if (slot.counted !== caller.uid) this.#uncount(slot);
     if (max !== undefined && slot.counted === null && !isAdmin(caller, this.deps.policy)) {

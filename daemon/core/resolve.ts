@@ -1,7 +1,15 @@
 // conflict.resolve in two pure steps, so the shell can probe ports in between:
 // planResolution says what would move and whether a port must be found;
 // applyResolution, given that port, says what changes and what to announce.
-import { compareNames, SEVERITIES, type Conflict, type Protocol, type ResolveResult, type Strategy } from '../../client/protocol.ts';
+import {
+  compareNames,
+  SEVERITIES,
+  type Conflict,
+  type Owner,
+  type Protocol,
+  type ResolveResult,
+  type Strategy,
+} from '../../client/protocol.ts';
 import { cannotResolve, invalidParams, notFound, portUnavailable } from './errors.ts';
 import { portOfAddress } from './owner.ts';
 import type { PortIndex } from './portindex.ts';
@@ -130,13 +138,15 @@ export function applyResolution(
   to: number,
   now: number,
   by: string,
+  /** Who owns a reservation that reserve makes (the caller); absent: the daemon's user. */
+  owner?: Owner,
 ): Effects & { result: ResolveResult } {
   const service = plan.service ? state.services[plan.service.name] : null;
   if (plan.service && !service) throw notFound('service', plan.service.name);
   const conflict = plan.conflict ? state.conflicts[plan.conflict.id] : null;
   if (plan.conflict && (!conflict || conflict.resolvedAt !== null))
     throw cannotResolve(`conflict ${plan.conflict.id} was closed meanwhile`);
-  if (plan.strategy === 'reserve') return reserve(state, service ?? null, conflict ?? null, plan.target!, now, by);
+  if (plan.strategy === 'reserve') return reserve(state, service ?? null, conflict ?? null, plan.target!, now, by, owner);
   return move(state, index, plan, service!, conflict ?? null, to, now, by);
 }
 
@@ -199,7 +209,15 @@ function assertFree(state: State, index: PortIndex, service: ServiceRecord, port
   if (taken) throw portUnavailable(port, taken.reason, taken.heldBy);
 }
 
-function reserve(state: State, service: ServiceRecord | null, conflict: Conflict | null, port: number, now: number, by: string) {
+function reserve(
+  state: State,
+  service: ServiceRecord | null,
+  conflict: Conflict | null,
+  port: number,
+  now: number,
+  by: string,
+  owner: Owner | undefined,
+) {
   const fx: Effects = { ops: [], events: [] };
   const protocol: Protocol = conflict?.protocol ?? service!.protocol;
   const key = portKey(protocol, port);
@@ -209,7 +227,17 @@ function reserve(state: State, service: ServiceRecord | null, conflict: Conflict
   }
   if (service && existing?.for !== service.name) {
     const reason = conflict ? `conflict ${conflict.id}` : `reserved by ${by}`;
-    const value: Reservation = { port, protocol, for: service.name, reason, createdAt: iso(now) };
+    // Owned like any reservation (counted against limits.maxPortsPerUser, released by its owner); one reserved again keeps its owner and token.
+    const access = existing ? { owner: existing.owner, tokenHash: existing.tokenHash } : { owner, tokenHash: undefined };
+    const value: Reservation = {
+      port,
+      protocol,
+      for: service.name,
+      reason,
+      createdAt: iso(now),
+      ...(access.owner && { owner: access.owner }),
+      ...(access.tokenHash !== undefined && { tokenHash: access.tokenHash }),
+    };
     fx.ops.push({ op: 'reservation', key, value });
     if (!existing) fx.ops.push(reservationLine(value, 'reserved', now, 'resolve:reserve'));
   }

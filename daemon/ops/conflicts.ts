@@ -2,11 +2,12 @@
 import type { Conflict, ResolveResult } from '../../client/protocol.ts';
 import { portUnavailable } from '../core/errors.ts';
 import { applyResolution, planResolution, type ResolveRequest } from '../core/resolve.ts';
-import { conflictNumber } from '../core/state.ts';
+import { conflictNumber, portKey } from '../core/state.ts';
 import { takenBy } from '../core/taken.ts';
 import type { Allocator } from './allocator.ts';
 import { recheck } from './reconciler.ts';
 import type { Precondition, Registry } from '../registry.ts';
+import { checkQuota, type Creator } from './services.ts';
 
 export function listConflicts(registry: Registry, open: boolean): Conflict[] {
   return Object.values(registry.state.conflicts)
@@ -22,7 +23,14 @@ export function conflictHistory(registry: Registry, p: { limit: number; since?: 
     .slice(0, p.limit);
 }
 
-export function resolve(registry: Registry, allocator: Allocator, p: ResolveRequest, check?: Precondition): Promise<ResolveResult> {
+/** `creator`: who asks (conflict.resolve's caller): a reservation that `reserve` makes is theirs, within their quota. */
+export function resolve(
+  registry: Registry,
+  allocator: Allocator,
+  p: ResolveRequest,
+  check?: Precondition,
+  creator: Pick<Creator, 'owner' | 'quota'> = {},
+): Promise<ResolveResult> {
   return registry.mutate(async (tx) => {
     const plan = planResolution(tx.state, p);
     const s = plan.service;
@@ -32,6 +40,9 @@ export function resolve(registry: Registry, allocator: Allocator, p: ResolveRequ
       tx.apply(out);
       return out.result;
     }
+    // Reserving a port that no reservation holds yet makes a record: counted like port.reserve's.
+    if (plan.strategy === 'reserve' && !tx.state.reservations[portKey(plan.conflict?.protocol ?? s.protocol, plan.target!)])
+      checkQuota(tx.index, creator);
     let to = plan.target ?? s.port;
     if (plan.needsPort === 'auto' && plan.target === undefined) {
       to = await allocator.pickPort({ protocol: s.protocol, host: s.host, name: s.name, avoid: [s.port] });
@@ -45,7 +56,7 @@ export function resolve(registry: Registry, allocator: Allocator, p: ResolveRequ
         if (refused) throw portUnavailable(to, `bind probe failed (${refused})`, {});
       }
     }
-    const out = applyResolution(tx.state, tx.index, plan, to, registry.now(), p.by);
+    const out = applyResolution(tx.state, tx.index, plan, to, registry.now(), p.by, creator.owner);
     tx.apply(out);
     // A swap can put the other service onto a shared port: say so now, not at the next scan.
     recheck(tx, registry.now());

@@ -3,7 +3,7 @@ import { LIMITS, type ParamsOf } from '../../client/protocol.ts';
 import { conflictHistory, listConflicts, resolve } from '../ops/conflicts.ts';
 import { invalidParams } from '../core/errors.ts';
 import type { ResolveRequest } from '../core/resolve.ts';
-import { callerName } from '../access/guard.ts';
+import { callerName, creation } from '../access/guard.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
 import { time } from './validate.ts';
 
@@ -35,7 +35,8 @@ export function conflictRoutes(app: App): Routes<MethodsOf<'conflict'>> {
     'conflict.list': (p) => listConflicts(registry, p.open ?? true),
     'conflict.detect': () => app.detect(),
     // `by` is the caller as the daemon established it, never a name the client sends.
-    'conflict.resolve': (p, ctx) => resolve(registry, allocator, readResolveRequest(p, callerName(ctx) ?? app.user), ctx.check),
+    'conflict.resolve': (p, ctx) =>
+      resolve(registry, allocator, readResolveRequest(p, callerName(ctx) ?? app.user), ctx.check, creation(ctx)),
     'conflict.plan': () => app.conflictPlan(),
     'conflict.history': ({ limit, since }) => {
       time(since, 'since');

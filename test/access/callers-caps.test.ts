@@ -14,7 +14,7 @@ function conn(id: number): Connection & { refused: Refusal[] } {
 }
 
 /** Callers over sockets whose peers are given by `uids` (by connection id); counts the lookups. */
-function callers(privateSocket: boolean, uids: Record<number, number>) {
+function callers(privateSocket: boolean, uids: Record<number, number>, gate: Promise<void> = Promise.resolve()) {
   const looked: number[] = [];
   const sockets = new Map<net.Socket, number>();
   const c = new Callers({
@@ -23,6 +23,7 @@ function callers(privateSocket: boolean, uids: Record<number, number>) {
     peerOf: async (socket): Promise<PeerCred | null> => {
       const id = sockets.get(socket)!;
       looked.push(id);
+      await gate;
       return { pid: 1000 + id, uid: uids[id]!, gids: [] };
     },
     userName: async () => undefined,
@@ -76,5 +77,21 @@ describe('connections per user', () => {
     await settled();
     expect(again.refused).toEqual([]);
     expect(await c.identify(again)).toMatchObject({ uid: NOBODY });
+  });
+
+  it('does not count a connection that closed while its peer was looked up: its user is not locked out by connections long gone', async () => {
+    let lookupsEnd!: () => void;
+    const gate = new Promise<void>((resolve) => (lookupsEnd = resolve));
+    const { c, open } = callers(false, { 1: NOBODY, 2: NOBODY, 3: NOBODY, 4: NOBODY, 5: NOBODY, 6: NOBODY }, gate);
+    // Three short-lived connections (a CLI call each): looked up at accept, closed before the lookup ends.
+    const gone = [open(1), open(2), open(3)];
+    await settled();
+    for (const k of gone) c.detach(k);
+    lookupsEnd();
+    await settled();
+    // Nobody holds no connection now: of three new ones, only the one past the cap of two is refused.
+    const fresh = [open(4), open(5), open(6)];
+    await settled();
+    expect(fresh.filter((k) => k.refused.length > 0)).toHaveLength(1);
   });
 });

@@ -23,6 +23,8 @@ class FakeDaemon {
   #server: net.Server;
   #waiters: Array<{ match: (r: Request) => boolean; resolve: (r: Request) => void }> = [];
   #clients: net.Socket[] = [];
+  /** The connection each request came on: its answer goes back there. */
+  #from = new Map<Request, net.Socket>();
   #closed: Array<Promise<void>> = [];
 
   constructor(readonly dir: string) {
@@ -36,6 +38,7 @@ class FakeDaemon {
         for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
           const req = JSON.parse(buf.slice(0, i)) as Request;
           buf = buf.slice(i + 1);
+          this.#from.set(req, socket);
           this.requests.push(req);
           for (const w of [...this.#waiters]) if (w.match(req)) (this.#waiters.splice(this.#waiters.indexOf(w), 1), w.resolve(req));
         }
@@ -67,9 +70,14 @@ class FakeDaemon {
     this.#clients[0]!.end(`${JSON.stringify({ jsonrpc: '2.0', id: null, error })}\n`);
   }
 
-  /** Answers on the (one) client connection. */
+  /** Answers on the connection the request came on. */
   answer(req: Request, result: unknown): void {
-    this.#clients[0]!.write(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, result })}\n`);
+    this.#from.get(req)!.write(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, result })}\n`);
+  }
+
+  /** Pushes an event on the connection `req` came on. */
+  notify(req: Request, event: object): void {
+    this.#from.get(req)!.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'event', params: event })}\n`);
   }
 
   /** Resolves with what comes first: a request for `method`, or every client connection closed. */
@@ -136,6 +144,47 @@ describe('a port.allocate granted after the caller gave up', () => {
     await second;
     await fake.allClosed();
     expect(fake.requests.map((r) => r.method)).toEqual(['port.allocate', 'port.allocate']);
+  });
+
+  it('keeps a grant when another call for the service was already in flight: the daemon may have run that one second, and given it the port', async () => {
+    const patient = new PortmandClient({ socketPath: fake.socketPath, timeoutMs: 0 });
+    const first = patient.port.allocate({ service: 'overlap-web' });
+    const a1 = await fake.next('port.allocate');
+    const pm = new PortmandClient({ socketPath: fake.socketPath, timeoutMs: 50 });
+    const second = pm.port.allocate({ service: 'overlap-web' }).catch((err: unknown) => err);
+    const a2 = await fake.next('port.allocate');
+    expect(await second).toBeInstanceOf(DaemonTimeoutError);
+    // The calls came on two connections, and the daemon ran the second first: it created the lease the first is then given.
+    fake.answer(a2, { port: 45004, service: 'overlap-web', token: 'pmt_second' });
+    fake.answer(a1, { port: 45004, service: 'overlap-web' });
+    expect(await first).toMatchObject({ port: 45004 });
+    pm.close();
+    patient.close();
+    await fake.allClosed();
+    expect(fake.requests.map((r) => r.method)).toEqual(['port.allocate', 'port.allocate']);
+  });
+
+  it('close() while subscribed to events: events pushed while it waits for a late answer reach no listener and do not keep the process alive', async () => {
+    const pm = new PortmandClient({ socketPath: fake.socketPath, timeoutMs: 50 });
+    const seen: unknown[] = [];
+    pm.on('*', (e) => seen.push(e));
+    const subscribed = pm.events.subscribe({ types: ['port_assigned'] });
+    fake.answer(await fake.next('events.subscribe'), { subscribed: ['port_assigned'], seq: 0 });
+    await subscribed;
+    const call = pm.port.allocate({ service: 'sub-web' }).catch((err: unknown) => err);
+    const allocate = await fake.next('port.allocate');
+    expect(await call).toBeInstanceOf(DaemonTimeoutError);
+    pm.close();
+    // The socket stays open for the late answer (unref'd); an event comes first.
+    const socket = (pm as unknown as { conn: { socket: net.Socket & { _handle: { hasRef(): boolean } } } }).conn.socket;
+    const read = new Promise((resolve) => socket.once('data', resolve));
+    fake.notify(allocate, { type: 'port_assigned', seq: 1, timestamp: new Date(0).toISOString(), data: { service: 'other', port: 45006 } });
+    await read;
+    expect(seen).toEqual([]);
+    expect(socket._handle.hasRef()).toBe(false);
+    // No token: nothing to release, and the socket goes.
+    fake.answer(allocate, { port: 45005, service: 'sub-web' });
+    await fake.allClosed();
   });
 
   it('never sends a call whose timeout fired while it was still connecting', async () => {

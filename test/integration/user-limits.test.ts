@@ -92,6 +92,41 @@ describe.skipIf(unavailable !== null)('limits.maxPortsPerUser', () => {
     ok(c2);
   });
 
+  it("counts the reservation conflict.resolve's reserve makes: the caller's, within its cap, and its to release", async () => {
+    // At the cap, reserving a service's port makes one record more: refused like port.reserve.
+    const [a, b, full] = await callAs(
+      { uid: 4244 },
+      d.socket,
+      [
+        { method: 'port.allocate', params: { service: 'rr-a' } },
+        { method: 'port.allocate', params: { service: 'rr-b' } },
+        { method: 'conflict.resolve', params: { service: 'rr-a', strategy: 'reserve' } },
+      ],
+      NO_PID,
+    );
+    ok(a);
+    ok(b);
+    expect(full?.error).toMatchObject({ code: -32005, data: { limit: 'maxPortsPerUser', max: 2, held: 2 } });
+    expect((await d.client().port.get({ port: ok(a).port as number })).reservedFor).toBeUndefined();
+    // Below it, the reservation is made, owned by the caller: it outlives the service, and its owner may release it.
+    const [x, reserved, gone] = await callAs(
+      { uid: 4245 },
+      d.socket,
+      [
+        { method: 'port.allocate', params: { service: 'rr-x' } },
+        { method: 'conflict.resolve', params: { service: 'rr-x', strategy: 'reserve' } },
+        { method: 'service.unregister', params: { name: 'rr-x' } },
+      ],
+      NO_PID,
+    );
+    const port = ok(x).port as number;
+    ok(reserved);
+    ok(gone);
+    expect(await d.client().port.get({ port })).toMatchObject({ state: 'reserved', reservedFor: 'rr-x', owner: { uid: 4245 } });
+    const [release] = await callAs({ uid: 4245 }, d.socket, [{ method: 'port.release', params: { port } }], NO_PID);
+    expect(ok(release)).toMatchObject({ released: true });
+  });
+
   it('holds no admin to it: root owns as many as it asks for', async () => {
     const root = d.client({ sendPid: false });
     for (let i = 0; i < 4; i++) await root.port.allocate({ service: `q-root-${i}` });
