@@ -8,7 +8,11 @@
 // once it knows whose they are, so that one user cannot hold every connection
 // the daemon allows. Knowing costs a peer lookup; it is made for every new
 // connection only once more connections are open than one user may hold:
-// below that, no user can be over the cap.
+// below that, no user can be over the cap. Connections whose user the
+// kernel's tables do not show (a client can hand its socket to a process that
+// closes it, or pass it away with SCM_RIGHTS, so that no process holds it)
+// share one count, capped as one user's: hiding is no way around the cap. A
+// proof (auth.prove) moves such a connection to its user's count.
 import type net from 'node:net';
 import type { Challenge } from '../../client/protocol.ts';
 import { isAdmin, type AccessPolicy, type Caller } from '../core/access.ts';
@@ -20,6 +24,9 @@ import type { Connection, Refusal } from '../transport/server.ts';
 
 /** How long a challenge file waits for its answer. */
 const CHALLENGE_TTL_MS = 60_000;
+
+/** The count of connections whose user could not be told. */
+const UNIDENTIFIED = -1;
 
 export interface CallersDeps {
   policy: AccessPolicy;
@@ -87,6 +94,7 @@ export class Callers {
     if (slot.refused) throw slot.refused;
     // A challenge proven meanwhile wins: it is the newer word on this connection.
     if (!slot.caller && found) this.#settle(conn, slot, found);
+    else if (!slot.caller) this.#countUnidentified(conn, slot);
     return slot.caller;
   }
 
@@ -118,6 +126,22 @@ export class Callers {
       slot.counted = caller.uid;
     }
     slot.caller = caller;
+  }
+
+  /** Counts a connection nobody could be found holding in the pool of the unidentified, refusing it past the cap. */
+  #countUnidentified(conn: Connection, slot: Slot): void {
+    const max = this.deps.maxConnectionsPerUser;
+    if (max === undefined || slot.counted !== null || this.#slots.get(conn) !== slot || slot.socket.destroyed) return;
+    const held = this.#perUser.get(UNIDENTIFIED) ?? 0;
+    if (held >= max) {
+      const refusal = tooManyUnidentified(held, max);
+      slot.refused = new DomainError(refusal.code as typeof ErrorCode.RateLimited, refusal.message, refusal.data);
+      this.deps.log?.warn({ held, max }, 'connection refused: limits.maxConnectionsPerUser, caller unidentified');
+      conn.refuse(refusal);
+      throw slot.refused;
+    }
+    this.#perUser.set(UNIDENTIFIED, held + 1);
+    slot.counted = UNIDENTIFIED;
   }
 
   #uncount(slot: Slot): void {
@@ -218,5 +242,16 @@ function tooManyConnections(caller: Caller, held: number, max: number): Refusal 
     code: ErrorCode.RateLimited,
     message: `too many connections: ${who} already holds ${held}, the most one user may (limits.maxConnectionsPerUser = ${max}); close connections you no longer use`,
     data: { limit: 'maxConnectionsPerUser', max, held, uid: caller.uid },
+  };
+}
+
+/** Why a connection past the cap of the unidentified is closed. */
+function tooManyUnidentified(held: number, max: number): Refusal {
+  return {
+    code: ErrorCode.RateLimited,
+    message:
+      `too many connections whose user the daemon cannot tell: ${held} are open, the most one user may hold (limits.maxConnectionsPerUser = ${max}); ` +
+      'connect from a process that keeps its socket, or prove who you are with auth.challenge',
+    data: { limit: 'maxConnectionsPerUser', max, held, unidentified: true },
   };
 }

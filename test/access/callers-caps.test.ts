@@ -14,7 +14,7 @@ function conn(id: number): Connection & { refused: Refusal[] } {
 }
 
 /** Callers over sockets whose peers are given by `uids` (by connection id); counts the lookups. */
-function callers(privateSocket: boolean, uids: Record<number, number>, gate: Promise<void> = Promise.resolve()) {
+function callers(privateSocket: boolean, uids: Record<number, number | null>, gate: Promise<void> = Promise.resolve()) {
   const looked: number[] = [];
   const sockets = new Map<net.Socket, number>();
   const c = new Callers({
@@ -24,7 +24,8 @@ function callers(privateSocket: boolean, uids: Record<number, number>, gate: Pro
       const id = sockets.get(socket)!;
       looked.push(id);
       await gate;
-      return { pid: 1000 + id, uid: uids[id]!, gids: [] };
+      const uid = uids[id];
+      return uid === null || uid === undefined ? null : { pid: 1000 + id, uid, gids: [] };
     },
     userName: async () => undefined,
     groupsOf: async () => [],
@@ -44,6 +45,29 @@ function callers(privateSocket: boolean, uids: Record<number, number>, gate: Pro
 const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('connections per user', () => {
+  it('connections nobody can be found holding share one cap: hiding the socket is no way around it', async () => {
+    // 1-3 were passed away (SCM_RIGHTS) or their lookup failed; 4 is another user's.
+    const { c, open } = callers(false, { 1: null, 2: null, 3: null, 4: 1000, 5: null });
+    const hidden = [open(1), open(2), open(3)];
+    await settled();
+    const refused = hidden.filter((k) => k.refused.length > 0);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.refused[0]).toMatchObject({
+      code: -32005,
+      data: { limit: 'maxConnectionsPerUser', max: 2, held: 2, unidentified: true },
+    });
+    expect(refused[0]!.refused[0]!.message).toMatch(/cannot tell.*auth\.challenge/);
+    const other = open(4);
+    await settled();
+    expect(other.refused).toEqual([]);
+    expect(await c.identify(other)).toMatchObject({ uid: 1000 });
+    // One that goes makes room for another.
+    c.detach(hidden.find((k) => k.refused.length === 0)!);
+    const again = open(5);
+    await settled();
+    expect(again.refused).toEqual([]);
+  });
+
   it('on a private socket looks nothing up and limits nobody: every caller is the daemon user', async () => {
     const { c, looked, open } = callers(true, {});
     const conns = [1, 2, 3, 4, 5].map(open);
