@@ -8,7 +8,7 @@
 // The library (`portmand/client`, `portmand/get-port`) is not bundled: tsc
 // emits it with its type declarations (tsconfig.build.json).
 import { build } from 'esbuild';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 const outdir = 'dist/bin';
 
@@ -33,3 +33,12 @@ const result = await build({
 
 // Which sources went into which chunk: tests read it to tell what a process loaded.
 writeFileSync(`${outdir}/meta.json`, JSON.stringify(result.metafile));
+
+// Units and plists that `portmand service install` wrote before the command was bundled run
+// dist/client/cli.js: after an upgrade they must still start the daemon, not fail to find it.
+mkdirSync('dist/client', { recursive: true });
+writeFileSync(
+  'dist/client/cli.js',
+  "#!/usr/bin/env node\n// The command's old path (units written before it was bundled): runs dist/bin/portmand.js.\nimport '../bin/portmand.js';\n",
+  { mode: 0o755 },
+);

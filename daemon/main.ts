@@ -367,14 +367,14 @@ export async function runDaemon(): Promise<void> {
   // A signal during start-up is taken once the daemon is up (the default action would leave the lock behind).
   let started: Promise<RunningDaemon> | undefined;
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (why: { signal: string } | { reason: string }, code = 0) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'stopping');
+    log.info(why, 'stopping');
     void started!.then(
       (daemon) =>
         daemon.stop().then(
-          () => process.exit(0),
+          () => process.exit(code),
           (err: Error) => {
             log.error({ err }, 'unclean stop');
             process.exit(1);
@@ -383,8 +383,15 @@ export async function runDaemon(): Promise<void> {
       () => undefined, // start-up failed: reported below, and that path exits
     );
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop({ signal: 'SIGINT' }));
+  process.on('SIGTERM', () => stop({ signal: 'SIGTERM' }));
+  // The reader of stdout is gone (`portmand daemon | head`, a log pipe that died): all the daemon logs there is
+  // lost from now on. Stop cleanly, as on SIGTERM, but exit 1, so that a supervisor (Restart=on-failure) starts
+  // it again with an output that works. Any other write error stays the crash it was.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    stop({ reason: 'stdout closed (EPIPE)' }, 1);
+  });
   process.on('SIGHUP', () => {
     reopen();
     log.info('log file reopened');

@@ -4,7 +4,7 @@
 // is skipped when dist/ is newer than every source file, folder and tsconfig
 // (a folder's time changes when a file in it is added, renamed or removed).
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,7 +29,8 @@ export default function setup(): void {
   }
 }
 
-function upToDate(root: string): boolean {
+/** True when the build in dist/ is newer than everything it was made from. */
+export function upToDate(root: string): boolean {
   let built: number;
   try {
     // The bundle is written last, so it is as old as the last whole build.
@@ -39,7 +40,10 @@ function upToDate(root: string): boolean {
   }
   const inputs = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'esbuild.config.mjs'].map((f) => path.join(root, f));
   for (const dir of ['client', 'daemon']) inputs.push(...tree(path.join(root, dir)));
-  return inputs.every((f) => statSync(f).mtimeMs < built);
+  // The bundle holds its dependencies' code too (pino, lowdb, node-cron, ...): an install that changed
+  // them (npm rewrites node_modules/.package-lock.json) or the lock file calls for a new one.
+  const installed = ['package-lock.json', 'node_modules/.package-lock.json'].map((f) => path.join(root, f)).filter((f) => existsSync(f));
+  return [...inputs, ...installed].every((f) => statSync(f).mtimeMs < built);
 }
 
 /** A folder, its subfolders and their files. */

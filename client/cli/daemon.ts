@@ -24,6 +24,9 @@ export const daemon: Verb = {
   async run(ctx) {
     // The daemon reads its socket path from the environment; --socket wins.
     if (typeof ctx.values.socket === 'string') process.env.PORTMAND_SOCKET = ctx.values.socket;
+    // The daemon answers for its own output (runDaemon): the command's quiet exit 0 when its reader goes away
+    // (cli.ts) would end it without stopping it, and tell a supervisor that all went well.
+    for (const stream of [process.stdout, process.stderr]) stream.removeAllListeners('error');
     const { runDaemon } = await import('../../daemon/main.ts');
     await runDaemon();
   },

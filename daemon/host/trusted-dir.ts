@@ -8,7 +8,7 @@
 // its place, so each ancestor must be root's or ours and closed to others
 // (sticky /tmp excepted), as OpenSSH's StrictModes asks of a home directory.
 import type { Stats } from 'node:fs';
-import { lstat, realpath, stat } from 'node:fs/promises';
+import { lstat, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** A directory the daemon must not use: the message names it and what is wrong. */
@@ -85,18 +85,47 @@ export function ancestorProblem(dir: string, ancestor: string, facts: DirFacts, 
   return null;
 }
 
-/** The directories above `dir`, as written and as they really are (symlinks resolved), nearest last. */
+/** Symbolic links followed on the way to one directory, at most (Linux's own limit). */
+const MAX_LINKS = 40;
+
+/**
+ * The directories above `dir`, root first: every directory that holds a name
+ * on the way to it, as the kernel walks it. A symlink met is followed from the
+ * directory that holds it, so a link to a link in /shared makes /shared one of
+ * them: whoever may write there may point the way elsewhere. `..` is taken as
+ * the kernel takes it, after the links before it.
+ */
 export async function ancestorsOf(dir: string): Promise<string[]> {
-  const above = (p: string): string[] => {
-    const out: string[] = [];
-    for (let d = path.dirname(p); ; d = path.dirname(d)) {
-      out.unshift(d);
-      if (d === path.dirname(d)) return out;
+  const raw = path.isAbsolute(dir) ? dir : `${process.cwd()}${path.sep}${dir}`;
+  const { root } = path.parse(raw);
+  const todo = names(raw.slice(root.length));
+  const holders = new Set<string>();
+  let at = root;
+  let links = 0;
+  for (let name = todo.shift(); name !== undefined; name = todo.shift()) {
+    if (name === '.') continue;
+    if (name === '..') {
+      at = path.dirname(at);
+      continue;
     }
-  };
-  const written = above(path.resolve(dir));
-  const real = above(path.join(await realpath(path.dirname(path.resolve(dir))), path.basename(dir)));
-  return [...new Set([...written, ...real])];
+    holders.add(at);
+    if (todo.length === 0) break; // `dir` itself: its own check (dirProblem) looks at it, and refuses a link
+    const next = path.join(at, name);
+    if (!(await lstat(next)).isSymbolicLink()) {
+      at = next;
+      continue;
+    }
+    if (++links > MAX_LINKS) throw Object.assign(new Error(`ELOOP: too many symbolic links on the way to ${dir}`), { code: 'ELOOP' });
+    const target = await readlink(next);
+    const targetRoot = path.parse(target).root;
+    if (targetRoot) at = targetRoot;
+    todo.unshift(...names(target.slice(targetRoot.length)));
+  }
+  return [...holders];
+}
+
+function names(p: string): string[] {
+  return p.split(path.sep).filter((name) => name !== '');
 }
 
 /**

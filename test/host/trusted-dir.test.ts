@@ -84,15 +84,14 @@ describe('ancestorProblem', () => {
 });
 
 describe('ancestorsOf', () => {
-  it('lists every directory above, as written and through a symlink, root first', async () => {
+  it('lists every directory that holds a name on the way, through a symlink, root first', async () => {
     const base = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'pm-anc-')));
     try {
       mkdirSync(path.join(base, 'real', 'inner'), { recursive: true });
       symlinkSync(path.join(base, 'real'), path.join(base, 'link'));
       const dirs = await ancestorsOf(path.join(base, 'link', 'inner', 'state'));
       expect(dirs[0]).toBe('/');
-      expect(dirs).toContain(path.join(base, 'link', 'inner'));
-      expect(dirs).toContain(path.join(base, 'link'));
+      expect(dirs).toContain(base); // holds the link
       expect(dirs).toContain(path.join(base, 'real', 'inner'));
       expect(dirs).toContain(path.join(base, 'real'));
       expect(dirs).not.toContain(path.join(base, 'link', 'inner', 'state'));
@@ -100,4 +99,39 @@ describe('ancestorsOf', () => {
       rmSync(base, { recursive: true, force: true });
     }
   });
+
+  it('follows a link to a link from the directory that holds each: the middle one is on the way too', async () => {
+    const base = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'pm-anc-')));
+    try {
+      for (const d of ['real', 'a', 'shared']) mkdirSync(path.join(base, d));
+      symlinkSync(path.join(base, 'real'), path.join(base, 'shared', 'link2'));
+      symlinkSync('../shared/link2', path.join(base, 'a', 'link'));
+      const dirs = await ancestorsOf(path.join(base, 'a', 'link', 'state'));
+      expect(dirs).toEqual(['/', ...ancestorsWithin(base), base, path.join(base, 'a'), path.join(base, 'shared'), path.join(base, 'real')]);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  it('takes `..` after a link as the kernel does, from where the link leads; a relative dir from the working directory', async () => {
+    const base = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'pm-anc-')));
+    try {
+      mkdirSync(path.join(base, 'elsewhere', 'deep'), { recursive: true });
+      mkdirSync(path.join(base, 'a'));
+      symlinkSync(path.join(base, 'elsewhere', 'deep'), path.join(base, 'a', 'link'));
+      const dirs = await ancestorsOf(`${base}/a/link/../state`); // not path.join: it would take `..` away first
+      expect(dirs).toContain(path.join(base, 'elsewhere'));
+      expect(dirs).not.toContain(path.join(base, 'a', 'state'));
+      expect(await ancestorsOf(path.relative(process.cwd(), path.join(base, 'a', 'state')))).toContain(path.join(base, 'a'));
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
 });
+
+/** The directories between / and `dir`, excluding both. */
+function ancestorsWithin(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) out.unshift(d);
+  return out;
+}

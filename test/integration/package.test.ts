@@ -33,6 +33,16 @@ describe('the published package', () => {
     expect(readFileSync(types, 'utf8')).toMatch(/class PortmandClient/);
   });
 
+  it('the old path of the command (in units that `service install` wrote before it was bundled) still runs it', () => {
+    const old = path.join(ROOT, 'dist/client/cli.js');
+    const v = spawnSync(process.execPath, [old, '--version'], { cwd: '/', encoding: 'utf8' });
+    expect(v.status, v.stderr).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const status = spawnSync(process.execPath, [old, 'status', '--json'], { env: { ...process.env, ...daemon().env }, encoding: 'utf8' });
+    expect(status.status, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toHaveProperty('daemon');
+  });
+
   it('the bin runs from any directory, with --version and --help', () => {
     const v = spawnSync(process.execPath, [CLI, '--version'], { cwd: '/', encoding: 'utf8' });
     expect(v.status).toBe(0);

@@ -158,6 +158,24 @@ describe('refusals at start', () => {
     expect(readdirSync(path.join(open, 'run'))).toEqual([]);
   });
 
+  it('a state dir reached through a link to a link that sits in a directory others may write: exit 78 naming that directory', async () => {
+    // Whoever may write `open` may point `hop` elsewhere, though neither the path as written nor where it leads passes through it.
+    const dir = dirFor();
+    const open = path.join(dir, 'open');
+    mkdirSync(path.join(dir, 'real', 'state'), { recursive: true, mode: 0o700 });
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    symlinkSync(path.join(dir, 'real'), path.join(open, 'hop'));
+    symlinkSync(path.join(open, 'hop'), path.join(dir, 'link'));
+    const state = path.join(dir, 'link', 'state');
+    const { code, stderr } = await refused(dir, { PORTMAND_STATE_DIR: state });
+    expect(code).toBe(EX_CONFIG);
+    expect(stderr).toContain(
+      `portmand: state dir ${state} is inside ${open}, which is writable by all users (mode 0777) without the sticky bit`,
+    );
+    expect(readdirSync(path.join(dir, 'real', 'state'))).toEqual([]);
+  });
+
   it.runIf(isRoot)('a state dir of our own inside another user’s directory: exit 78 naming that directory and its owner', async () => {
     const dir = dirFor();
     const theirs = path.join(dir, 'theirs');

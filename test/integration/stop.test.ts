@@ -1,7 +1,7 @@
 // The stop path under load: SIGTERM while health probes flip services between
 // healthy and unhealthy and clients keep mutating. The daemon must exit 0,
 // leave no lock file, and keep every change it acknowledged.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
@@ -115,5 +115,26 @@ describe('SIGTERM under load', () => {
     const services = new Map((await last.client().service.list()).map((s) => [s.name, s.port]));
     const missing = [...acked].filter(([name, port]) => services.get(name) !== port);
     expect(missing).toEqual([]);
+  });
+});
+
+describe('the reader of its stdout gone (`portmand daemon | head`)', () => {
+  it('stops cleanly, as on SIGTERM, and exits 1 so that a supervisor starts it again', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const logFile = path.join(dir, 'daemon.log');
+    const d = await startDaemon({ dir, env: { PORTMAND_LOG_FILE: logFile } });
+    daemons.push(d);
+    const exited = new Promise<number | null>((resolve) => d.proc.once('exit', (code) => resolve(code)));
+    let stderr = '';
+    d.proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+    d.proc.stdout!.destroy();
+    // It logs that it reopened its log file: a write to the pipe nobody reads any more.
+    d.proc.kill('SIGHUP');
+    expect(await exited, stderr).toBe(1);
+    expect(stderr).not.toContain('EPIPE');
+    expect(existsSync(d.socket), 'the socket is removed').toBe(false);
+    expect(existsSync(path.join(d.stateDir, 'portmand.lock')), 'the lock is released').toBe(false);
+    expect(readFileSync(logFile, 'utf8')).toContain('"reason":"stdout closed (EPIPE)","msg":"stopping"');
   });
 });
