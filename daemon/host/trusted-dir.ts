@@ -7,9 +7,13 @@
 // whoever may write /srv/x may rename x/portmand away and put their own in
 // its place, so each ancestor must be root's or ours and closed to others
 // (sticky /tmp excepted), as OpenSSH's StrictModes asks of a home directory.
+// A directory of ours writable by our private group (umask 002 under the
+// user-private-group scheme makes ~/.local 0775) is writable by nobody else,
+// so it passes, as Debian's OpenSSH lets it.
 import type { Stats } from 'node:fs';
 import { lstat, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { privateGroupOf } from './users.ts';
 
 /** A directory the daemon must not use: the message names it and what is wrong. */
 export class UnsafePathError extends Error {
@@ -33,19 +37,34 @@ export interface DirRule {
   stickyShared: boolean;
 }
 
-export type DirFacts = Pick<Stats, 'uid' | 'mode'> & { isDirectory(): boolean; isSymbolicLink(): boolean };
+export type DirFacts = Pick<Stats, 'uid' | 'mode'> & Partial<Pick<Stats, 'gid'>> & { isDirectory(): boolean; isSymbolicLink(): boolean };
+
+/** Who the daemon runs as: its uid, and its private group if it has one (null: none, or not known). */
+export interface Self {
+  uid: number;
+  privateGid: number | null;
+}
+
+/** Writable by others than the owner: by all, or by a group that is not the owner's private one. */
+function writableByOthers(facts: DirFacts, self: Self): 'all users' | 'its group' | null {
+  if (facts.mode & 0o002) return 'all users';
+  if (!(facts.mode & 0o020)) return null;
+  const privateToUs = self.privateGid !== null && facts.uid === self.uid && facts.gid === self.privateGid;
+  return privateToUs ? null : 'its group';
+}
 
 /**
  * What makes `dir` unsafe for the daemon running as `uid` under `rule`, or
  * null. Pure: `facts` are the directory's own lstat, not its target's. Where
  * there are no uids (`uid` null: Windows) only the kind of file is checked.
  */
-export function dirProblem(dir: string, facts: DirFacts, uid: number | null, rule: DirRule): string | null {
+export function dirProblem(dir: string, facts: DirFacts, self: Self | null, rule: DirRule): string | null {
   const what = `${rule.role} ${dir}`;
   if (facts.isSymbolicLink())
     return `${what} is a symbolic link: refusing to follow it (another user may have planted it); set ${rule.setting} to the real directory`;
   if (!facts.isDirectory()) return `${what} exists and is not a directory; set ${rule.setting} to a directory`;
-  if (uid === null) return null;
+  if (self === null) return null;
+  const { uid } = self;
   if (facts.uid !== uid && !(rule.rootMayOwn && facts.uid === 0))
     return (
       `${what} is owned by uid ${facts.uid}, not by this daemon's user (uid ${uid})${rule.rootMayOwn ? ' or root' : ''}: ` +
@@ -53,9 +72,10 @@ export function dirProblem(dir: string, facts: DirFacts, uid: number | null, rul
     );
   const mode = facts.mode & 0o7777;
   const sticky = (mode & 0o1000) !== 0;
-  if ((mode & 0o022) !== 0 && !(rule.stickyShared && sticky))
+  const writers = writableByOthers(facts, self);
+  if (writers && !(rule.stickyShared && sticky))
     return (
-      `${what} is writable by ${mode & 0o002 ? 'all users' : 'its group'} (mode ${mode.toString(8).padStart(4, '0')})` +
+      `${what} is writable by ${writers} (mode ${mode.toString(8).padStart(4, '0')})` +
       `${rule.stickyShared ? ' without the sticky bit' : ''}: they could replace what the daemon keeps there; ` +
       `make it 0700 (chmod 700 ${dir}) or set ${rule.setting} to another`
     );
@@ -69,17 +89,18 @@ export function dirProblem(dir: string, facts: DirFacts, uid: number | null, rul
  * others may write it only if its sticky bit keeps them from renaming our
  * entries (/tmp).
  */
-export function ancestorProblem(dir: string, ancestor: string, facts: DirFacts, uid: number | null, rule: DirRule): string | null {
+export function ancestorProblem(dir: string, ancestor: string, facts: DirFacts, self: Self | null, rule: DirRule): string | null {
   const what = `${rule.role} ${dir} is inside ${ancestor}, which`;
   const fix = `set ${rule.setting} to a directory under ones only you or root can change`;
   if (!facts.isDirectory()) return `${what} is not a directory; ${fix}`;
-  if (uid === null) return null;
-  if (facts.uid !== uid && facts.uid !== 0)
+  if (self === null) return null;
+  if (facts.uid !== self.uid && facts.uid !== 0)
     return `${what} is owned by uid ${facts.uid}: its owner could put their own ${rule.role} in its place; ${fix}`;
   const mode = facts.mode & 0o7777;
-  if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0)
+  const writers = writableByOthers(facts, self);
+  if (writers && (mode & 0o1000) === 0)
     return (
-      `${what} is writable by ${mode & 0o002 ? 'all users' : 'its group'} (mode ${mode.toString(8).padStart(4, '0')}) without the sticky bit: ` +
+      `${what} is writable by ${writers} (mode ${mode.toString(8).padStart(4, '0')}) without the sticky bit: ` +
       `they could rename what is below it and put their own in its place; ${fix}`
     );
   return null;
@@ -134,10 +155,11 @@ function names(p: string): string[] {
  */
 export async function checkTrustedDir(dir: string, rule: DirRule): Promise<void> {
   const uid = process.geteuid?.() ?? null;
-  const problem = dirProblem(dir, await lstat(dir), uid, rule);
+  const self = uid === null ? null : { uid, privateGid: await privateGroupOf(uid) };
+  const problem = dirProblem(dir, await lstat(dir), self, rule);
   if (problem) throw new UnsafePathError(dir, problem);
   for (const ancestor of await ancestorsOf(dir)) {
-    const above = ancestorProblem(dir, ancestor, await stat(ancestor), uid, rule);
+    const above = ancestorProblem(dir, ancestor, await stat(ancestor), self, rule);
     if (above) throw new UnsafePathError(dir, above);
   }
 }

@@ -70,3 +70,40 @@ export function primaryGid(uid: number): number {
   }
   return gidFromPasswdLines(text, uid) ?? 65534;
 }
+
+/**
+ * Whether `gid` is `user`'s private group (the user-private-group scheme of
+ * Debian, Ubuntu and Fedora): the user's primary group, with no other member
+ * listed in group(5) and no other account in passwd(5) having it as its
+ * primary group. Pure, for tests.
+ */
+export function isPrivateGroup(gid: number, user: { uid: number; name: string }, passwd: string, group: string): boolean {
+  if (gidFromPasswdLines(passwd, user.uid) !== gid) return false;
+  for (const line of passwd.split('\n')) {
+    const [, , id, primary] = line.split(':');
+    if (id !== undefined && /^\d+$/.test(id) && Number(id) !== user.uid && primary !== undefined && Number(primary) === gid) return false;
+  }
+  for (const line of group.split('\n')) {
+    const [, , id, members] = line.split(':');
+    if (id === undefined || !/^\d+$/.test(id) || Number(id) !== gid) continue;
+    const others = (members ?? '').split(',').filter((m) => m.trim() !== '' && m.trim() !== user.name);
+    if (others.length > 0) return false;
+  }
+  return true;
+}
+
+/**
+ * The daemon user's private group, when its primary group is one: a directory
+ * of ours writable by that group is writable by nobody else. Read from the
+ * local files (an NSS-only group is not taken as private), null otherwise.
+ */
+export async function privateGroupOf(uid: number): Promise<number | null> {
+  const [passwd, group] = await Promise.all([
+    readFile('/etc/passwd', 'utf8').catch(() => ''),
+    readFile('/etc/group', 'utf8').catch(() => ''),
+  ]);
+  const name = nameFromPasswdLines(passwd, uid);
+  const gid = gidFromPasswdLines(passwd, uid);
+  if (name === undefined || gid === undefined) return null;
+  return isPrivateGroup(gid, { uid, name }, passwd, group) ? gid : null;
+}

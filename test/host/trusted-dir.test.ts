@@ -2,14 +2,17 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ancestorProblem, ancestorsOf, dirProblem, type DirFacts, type DirRule } from '../../daemon/host/trusted-dir.ts';
+import { ancestorProblem, ancestorsOf, dirProblem, type DirFacts, type DirRule, type Self } from '../../daemon/host/trusted-dir.ts';
 
 const SOCKET: DirRule = { role: 'socket directory', setting: 'PORTMAND_SOCKET', rootMayOwn: true, stickyShared: true };
 const STATE: DirRule = { role: 'state dir', setting: 'PORTMAND_STATE_DIR', rootMayOwn: false, stickyShared: false };
 const ME = 1000;
+/** This daemon's user: uid 1000, whose primary group 1000 is its private group. */
+const SELF: Self = { uid: ME, privateGid: 1000 };
+const MY_GROUP = 1000;
 
-function dir(uid: number, mode: number, kind: 'dir' | 'link' | 'file' = 'dir'): DirFacts {
-  return { uid, mode, isDirectory: () => kind === 'dir', isSymbolicLink: () => kind === 'link' };
+function dir(uid: number, mode: number, kind: 'dir' | 'link' | 'file' = 'dir', gid = 100): DirFacts {
+  return { uid, gid, mode, isDirectory: () => kind === 'dir', isSymbolicLink: () => kind === 'link' };
 }
 
 describe('dirProblem', () => {
@@ -38,8 +41,10 @@ describe('dirProblem', () => {
     ],
     ['a sticky shared state dir', dir(ME, 0o1777), STATE, /^state dir \/d is writable by all users \(mode 1777\): .*chmod 700 \/d/],
     ['a symlinked state dir', dir(ME, 0o700, 'link'), STATE, /^state dir \/d is a symbolic link.*PORTMAND_STATE_DIR/],
+    ['a state dir writable by our private group', dir(ME, 0o770, 'dir', MY_GROUP), STATE, null],
+    ['a state dir writable by another group', dir(ME, 0o770, 'dir', 100), STATE, /writable by its group \(mode 0770\)/],
   ])('%s', (_, facts, rule, expected) => {
-    const problem = dirProblem('/d', facts, ME, rule);
+    const problem = dirProblem('/d', facts, SELF, rule);
     if (expected === null) expect(problem).toBeNull();
     else expect(problem).toMatch(expected);
   });
@@ -50,8 +55,9 @@ describe('dirProblem', () => {
   });
 
   it('a root daemon accepts root-owned directories, and no other user’s', () => {
-    expect(dirProblem('/d', dir(0, 0o700), 0, STATE)).toBeNull();
-    expect(dirProblem('/d', dir(ME, 0o700), 0, SOCKET)).toMatch(/owned by uid 1000/);
+    const root: Self = { uid: 0, privateGid: null };
+    expect(dirProblem('/d', dir(0, 0o700), root, STATE)).toBeNull();
+    expect(dirProblem('/d', dir(ME, 0o700), root, SOCKET)).toMatch(/owned by uid 1000/);
   });
 });
 
@@ -71,9 +77,11 @@ describe('ancestorProblem', () => {
       /^state dir \/a\/d is inside \/a, which is writable by all users \(mode 0777\) without the sticky bit/,
     ],
     ['group-writable', dir(ME, 0o775), /which is writable by its group \(mode 0775\) without the sticky bit/],
+    ['ours, writable by our private group (umask 002: ~/.local 0775)', dir(ME, 0o775, 'dir', MY_GROUP), null],
+    ['root’s, writable by a group that is our private one by number', dir(0, 0o775, 'dir', MY_GROUP), /writable by its group/],
     ['a file where a directory should be', dir(ME, 0o755, 'file'), /which is not a directory/],
   ])('%s', (_, facts, expected) => {
-    const problem = ancestorProblem('/a/d', '/a', facts, ME, STATE);
+    const problem = ancestorProblem('/a/d', '/a', facts, SELF, STATE);
     if (expected === null) expect(problem).toBeNull();
     else expect(problem).toMatch(expected);
   });
