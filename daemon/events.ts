@@ -59,6 +59,8 @@ export class EventBus {
     private readonly now: () => number,
     private readonly ringSize = DEFAULT_RING_SIZE,
     firstSeq = 0,
+    /** The most events one replay sends: all of it must fit a connection's send queue. */
+    private readonly maxReplay = DEFAULT_RING_SIZE,
   ) {
     if (!Number.isSafeInteger(ringSize) || ringSize < 1) throw new RangeError('ringSize must be a positive integer');
     this.#seq = firstSeq;
@@ -115,15 +117,19 @@ export class EventBus {
     ring.push(event);
   }
 
-  /** Sends what the rings of `types` hold after `sinceSeq`; returns true when that is not everything of those types missed. */
+  /**
+   * Sends what the rings of `types` hold after `sinceSeq`, the latest
+   * `maxReplay` of them at most; returns true when that is not everything
+   * of those types missed.
+   */
   #replay(conn: Connection, types: Set<EventType>, sinceSeq: number): boolean {
     // A sinceSeq beyond ours, or before our first, was seen from another daemon: all we hold is news, and the rest is lost.
     const otherDaemon = sinceSeq > this.#seq || sinceSeq < this.#firstSeq;
     const after = otherDaemon ? 0 : sinceSeq;
-    for (const event of this.events(types)) {
-      if (event.seq > after) conn.notify(EVENT_METHOD, event);
-    }
-    return otherDaemon || [...types].some((t) => (this.#rings.get(t)?.forgotten ?? 0) > after);
+    const missed = this.events(types).filter((event) => event.seq > after);
+    const sent = missed.slice(-this.maxReplay);
+    for (const event of sent) conn.notify(EVENT_METHOD, event);
+    return otherDaemon || sent.length < missed.length || [...types].some((t) => (this.#rings.get(t)?.forgotten ?? 0) > after);
   }
 }
 

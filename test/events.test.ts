@@ -131,6 +131,16 @@ describe('replay with sinceSeq', () => {
     expect(c.got.map((e) => e.seq)).toStrictEqual([3, 5, 7, 9]);
   });
 
+  it('one replay sends the latest maxReplay events at most, and says the rest are lost', () => {
+    let now = T0;
+    const b = new EventBus(() => now++, 5, 0, 3);
+    for (let i = 1; i <= 10; i++) b.publish(i % 2 ? released(i) : assigned(i));
+    const a = fakeConn();
+    // The two types hold 5 each; from seq 5 five are held after it, and one replay sends three, the latest.
+    expect(b.subscribe(a, undefined, 5).gap).toBe(true);
+    expect(a.got.map((e) => e.seq)).toStrictEqual([8, 9, 10]);
+  });
+
   it('a flood of one type neither pushes another type out of the replay nor reports a gap to its subscribers', () => {
     const b = bus(5);
     b.publish(released(1));
