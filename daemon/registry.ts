@@ -87,6 +87,8 @@ export class Registry {
       observe: (listeners) => this.index.setListeners(listeners),
       touched: () => [...touched.values()],
       apply: (effects) => {
+        // A recheck that found nothing to change is the common case: nothing to sign, persist or announce.
+        if (effects.ops.length === 0 && effects.events.length === 0) return;
         if (check?.by !== undefined) effects = { ...effects, ops: effects.ops.map((op) => signed(op, check.by!)) };
         for (const op of effects.ops) {
           if (op.op === 'service') {
