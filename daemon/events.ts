@@ -6,7 +6,7 @@
 // push the last conflicts out of the replay of a client that only follows
 // conflicts, nor tell it that it missed something.
 import { EVENT_METHOD, EVENT_TYPES, type EventType, type PortmandEvent } from '../client/protocol.ts';
-import type { EmittedEvent } from './core/state.ts';
+import { iso, type EmittedEvent } from './core/state.ts';
 import type { Connection } from './transport/server.ts';
 
 export const DEFAULT_RING_SIZE = 1000;
@@ -69,7 +69,8 @@ export class EventBus {
 
   publish(e: EmittedEvent): PortmandEvent {
     this.#seq += 1;
-    const event = { type: e.type, seq: this.#seq, time: new Date(this.now()).toISOString(), data: e.data } as PortmandEvent;
+    // iso() reuses the string of the same millisecond: a batch's events share one instead of a Date and a string each.
+    const event = { type: e.type, seq: this.#seq, time: iso(this.now()), data: e.data } as PortmandEvent;
     this.#remember(event);
     for (const conn of this.#conns) {
       if (!conn.closed && conn.subscriptions.has(event.type)) conn.notify(EVENT_METHOD, event);

@@ -77,36 +77,7 @@ export class Registry {
    * inside the lock.
    */
   async mutate<T>(fn: (tx: Tx) => T | Promise<T>, check?: Precondition): Promise<T> {
-    const events: EmittedEvent[] = [];
-    const durable: Array<Promise<void>> = [];
-    const touched = new Map<string, PortRef>();
-    const touch = (s: PortRef | undefined) => s && touched.set(portKey(s.protocol, s.port), { protocol: s.protocol, port: s.port });
-    const tx: Tx = {
-      state: this.state,
-      index: this.index,
-      observe: (listeners) => this.index.setListeners(listeners),
-      touched: () => [...touched.values()],
-      apply: (effects) => {
-        if (check?.by !== undefined) effects = { ...effects, ops: effects.ops.map((op) => signed(op, check.by!)) };
-        for (const op of effects.ops) {
-          if (op.op === 'service') {
-            touch(this.state.services[op.name]);
-            touch(op.value ?? undefined);
-          }
-          this.index.beforeApply(this.state, op);
-          applyOp(this.state, op);
-        }
-        // Hand the ops to the store in the same tick they change memory: a
-        // compaction may snapshot memory at any moment, and must never hold
-        // an op the journal does not.
-        if (effects.ops.length > 0) {
-          const p = this.deps.store.append(effects.ops);
-          p.catch(() => undefined); // awaited below; keeps Node from calling it unhandled meanwhile
-          durable.push(p);
-        }
-        events.push(...effects.events);
-      },
-    };
+    const tx = new Transaction(this.state, this.index, this.deps.store, check?.by);
     const go = () => {
       check?.(this.state, this.index, this.now());
       return fn(tx);
@@ -120,12 +91,12 @@ export class Registry {
     this.tail = run.catch(() => undefined);
     const result = await run;
     try {
-      await (durable.length === 1 ? durable[0] : Promise.all(durable));
+      await (tx.durable.length === 1 ? tx.durable[0] : Promise.all(tx.durable));
     } catch (err) {
       this.deps.onFatal(err as Error);
       throw err;
     }
-    for (const e of events) this.deps.publish(e);
+    for (const e of tx.events) this.deps.publish(e);
     return result;
   }
 
@@ -139,6 +110,61 @@ export class Registry {
     }
     if (t - this.sliceStart < SLICE_MS) return undefined;
     return new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * One mutation's Tx: what it applied, the writes it waits for, and the events
+ * it announces once they are durable. A class rather than an object of
+ * closures: a batch keeps one of these per queued mutation alive.
+ */
+class Transaction implements Tx {
+  readonly events: EmittedEvent[] = [];
+  readonly durable: Array<Promise<void>> = [];
+  readonly #touched = new Map<string, PortRef>();
+
+  constructor(
+    readonly state: State,
+    readonly index: PortIndex,
+    private readonly store: RegistryStore,
+    /** Who acts: written as `by` on the history lines it adds without one. */
+    private readonly by: string | undefined,
+  ) {}
+
+  observe(listeners: readonly Observation[]): void {
+    this.index.setListeners(listeners);
+  }
+
+  touched(): PortRef[] {
+    return [...this.#touched.values()];
+  }
+
+  apply(effects: Effects): void {
+    // A recheck that found nothing to change is the common case: nothing to sign, persist or announce.
+    if (effects.ops.length === 0 && effects.events.length === 0) return;
+    const by = this.by;
+    const ops = by === undefined ? effects.ops : effects.ops.map((op) => signed(op, by));
+    for (const op of ops) {
+      if (op.op === 'service') {
+        this.#touch(this.state.services[op.name]);
+        this.#touch(op.value ?? undefined);
+      }
+      this.index.beforeApply(this.state, op);
+      applyOp(this.state, op);
+    }
+    // Hand the ops to the store in the same tick they change memory: a
+    // compaction may snapshot memory at any moment, and must never hold
+    // an op the journal does not.
+    if (ops.length > 0) {
+      const p = this.store.append(ops);
+      p.catch(() => undefined); // awaited by mutate; keeps Node from calling it unhandled meanwhile
+      this.durable.push(p);
+    }
+    this.events.push(...effects.events);
+  }
+
+  #touch(s: PortRef | undefined): void {
+    if (s) this.#touched.set(portKey(s.protocol, s.port), { protocol: s.protocol, port: s.port });
   }
 }
 

@@ -44,6 +44,8 @@ export function checkPorts(input: PortCheckInput): ConflictDiff {
       if (c && c.resolvedAt === null && c.type === 'duplicate_assignment') judged.push(c);
     }
   }
+  // Nothing wanted and nothing open to judge: the diff would change nothing.
+  if (want.length === 0 && judged.length === 0) return result;
   want.sort(byFirstName);
   diffConflicts(state, want, judged, now, result);
   return result;

@@ -14,6 +14,7 @@ import {
   type ServiceRecord,
   type State,
 } from './state.ts';
+import { without } from './copy.ts';
 
 export interface ServiceInput {
   name: string;
@@ -46,9 +47,13 @@ export const REDACTED = '***';
  * service.get shows them to the owner or an admin (see revealRestart).
  */
 export function toService(r: ServiceRecord): Service {
-  const { origin: _origin, adopted: _adopted, pidStart: _pidStart, tokenHash: _tokenHash, ...service } = r;
-  return r.restart && hasSecrets(r.restart) ? { ...service, restart: redacted(r.restart) } : service;
+  const service: Service = without(r, INTERNAL);
+  if (r.restart && hasSecrets(r.restart)) service.restart = redacted(r.restart);
+  return service;
 }
+
+/** The record's fields the wire never shows. */
+const INTERNAL = ['origin', 'adopted', 'pidStart', 'tokenHash'] as const;
 
 /** Whether the action carries something toService hides. */
 export function hasSecrets(a: RestartAction): boolean {
@@ -79,7 +84,6 @@ export function registerEffects(state: State, input: ServiceInput, now: number):
   const old = state.services[input.name];
   // Registering again without naming an owner keeps the one adopted from the port's listener.
   const keepAdopted = old?.adopted === true && input.pid === undefined && input.process === undefined && old.port === input.port;
-  const owner = keepAdopted ? { pid: old.pid, process: old.process, adopted: true as const } : {};
   // A new service, a new owner process (another pid, or the same pid started again), or one coming back from 'stopped' starts over as 'registered'.
   const otherStart = old?.pidStart !== undefined && input.pidStart !== undefined && old.pidStart !== input.pidStart;
   const newOwner = !keepAdopted && (old?.pid !== input.pid || otherStart);
@@ -87,19 +91,21 @@ export function registerEffects(state: State, input: ServiceInput, now: number):
   // Without a check nothing keeps a healthy/unhealthy verdict true: it goes back to unjudged.
   const checkRemoved = !startsOver && !input.healthCheck && (old.status === 'healthy' || old.status === 'unhealthy');
   // Who may act on it is settled when it is created: an update never changes hands.
-  const { owner: creator, tokenHash, ...fields } = input;
-  const access = old ? { owner: old.owner, tokenHash: old.tokenHash } : { owner: creator, tokenHash };
-  const service: ServiceRecord = {
-    ...fields,
-    ...(access.owner && { owner: access.owner }),
-    ...(access.tokenHash !== undefined && { tokenHash: access.tokenHash }),
-    ...owner,
-    status: startsOver || checkRemoved ? 'registered' : old.status,
-    registeredAt: old?.registeredAt ?? iso(now),
-    updatedAt: iso(now),
-    // An explicit registration turns an allocation-born service into a registered one.
-    origin: old?.origin === 'register' ? 'register' : input.origin,
-  };
+  const access = old ? { owner: old.owner, tokenHash: old.tokenHash } : { owner: input.owner, tokenHash: input.tokenHash };
+  // Built key by key (core/copy.ts), in the order `{ ...fields, owner, tokenHash, ...adopted, status, ... }` gives.
+  const service = without(input, ['owner', 'tokenHash']) as ServiceRecord;
+  if (access.owner) service.owner = access.owner;
+  if (access.tokenHash !== undefined) service.tokenHash = access.tokenHash;
+  if (keepAdopted) {
+    service.pid = old.pid;
+    service.process = old.process;
+    service.adopted = true;
+  }
+  service.status = startsOver || checkRemoved ? 'registered' : old.status;
+  service.registeredAt = old?.registeredAt ?? iso(now);
+  service.updatedAt = iso(now);
+  // An explicit registration turns an allocation-born service into a registered one.
+  service.origin = old?.origin === 'register' ? 'register' : input.origin;
   const effects: Effects & { service: ServiceRecord } = { service, ops: [{ op: 'service', name: input.name, value: service }], events: [] };
   // A start-over is logged even when the status was already 'registered': it is a restart for stats.services.
   // A brand-new service logs nothing: 'registered' is unjudged time, and allocations come by the thousand.

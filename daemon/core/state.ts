@@ -134,7 +134,7 @@ export function applyOp(state: State, op: Op): void {
       return;
     case 'history':
       state.history.push(shared(op.value));
-      if (state.history.length > HISTORY_LIMIT) state.history.splice(0, state.history.length - HISTORY_LIMIT);
+      trimOldest(state.history, HISTORY_LIMIT);
       return;
     case 'status':
       appendStatus(state.statusLog, shared(op.value));
@@ -185,6 +185,19 @@ export function statusOp(service: string, status: ServiceStatus, now: number, re
   return { op: 'status', value: { at: iso(now), service, status, ...(restart && { restart: true as const }) } };
 }
 
+/**
+ * Drops the oldest entries of `log` beyond `limit`. Once a log is full every
+ * append drops one line: `splice(0, 1)` copied the whole array for it (60 to
+ * 150 us at 10,000 lines, on every mutation), while `shift()` on a long array
+ * moves V8's start of the array instead of its elements. A log loaded longer
+ * than the limit is cut down in one splice.
+ */
+export function trimOldest<T>(log: T[], limit: number): void {
+  const excess = log.length - limit;
+  if (excess === 1) log.shift();
+  else if (excess > 1) log.splice(0, excess);
+}
+
 // Status lines are rare (changes only), so a scan for the service's oldest line is cheap enough.
 function appendStatus(log: StatusEvent[], e: StatusEvent): void {
   log.push(e);
@@ -195,7 +208,7 @@ function appendStatus(log: StatusEvent[], e: StatusEvent): void {
       log.findIndex((x) => x.service === e.service),
       1,
     );
-  if (log.length > STATUS_LOG_LIMIT) log.splice(0, log.length - STATUS_LOG_LIMIT);
+  trimOldest(log, STATUS_LOG_LIMIT);
 }
 
 function setOrDelete<T>(table: Record<string, T>, key: string, value: T | null): void {

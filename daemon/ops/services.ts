@@ -106,7 +106,9 @@ export async function register(
     tx.apply(e);
     recheck(tx, registry.now());
     const conflicts = openConflictsOf(registry, p.name);
-    return { ...toService(tx.state.services[p.name]!), ...(conflicts.length > 0 && { conflicts }) };
+    const result: RegisterResult = toService(tx.state.services[p.name]!);
+    if (conflicts.length > 0) result.conflicts = conflicts;
+    return result;
   }, check);
 }
 

@@ -3,7 +3,8 @@
 import type { HealthCheck } from '../../client/protocol.ts';
 import { checkTarget, parseExpectStatus } from '../core/health.ts';
 import { invalidParams, notFound } from '../core/errors.ts';
-import { getService, listServices, register, setPort, unregister } from '../ops/services.ts';
+import { getService, listServices, register, setPort, unregister, type RegisterRequest } from '../ops/services.ts';
+import { assignKeys, without } from '../core/copy.ts';
 import type { App, MethodsOf, Routes } from './app.ts';
 import { restartCheck, revealRestart } from './restart-access.ts';
 import { localHost } from './validate.ts';
@@ -32,7 +33,7 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
   const { registry, allocator } = app;
   return {
     'service.register': async (p, ctx) => {
-      const { name, healthCheck: hc, restart, token: _token, ...rest } = p;
+      const { name, healthCheck: hc, restart } = p;
       checkExpectStatus(hc);
       if (restart && 'command' in restart && restart.command[0] === '')
         throw invalidParams('restart.command', 'entry 0 (the program) must not be empty');
@@ -41,20 +42,14 @@ export function serviceRoutes(app: App): Routes<MethodsOf<'service'>> {
       const host = await localHost(p.host, app.isLocalAddress);
       // An update without healthCheck keeps the service's check: it is vetted against the new host too.
       await vetHealthCheck(app, hc === null ? undefined : (hc ?? registry.state.services[name]?.healthCheck), host);
-      return register(
-        registry,
-        allocator,
-        {
-          ...rest,
-          name,
-          protocol: p.protocol ?? 'tcp',
-          host,
-          ...(hc !== undefined && { healthCheck: hc }),
-          ...(restart !== undefined && { restart }),
-          ...creation(ctx),
-        },
-        check,
-      );
+      // Built key by key, not spread from a rest object (core/copy.ts says why).
+      const request = without(p, ['name', 'healthCheck', 'restart', 'token']) as RegisterRequest;
+      request.name = name;
+      request.protocol = p.protocol ?? 'tcp';
+      request.host = host;
+      if (hc !== undefined) request.healthCheck = hc;
+      if (restart !== undefined) request.restart = restart;
+      return register(registry, allocator, assignKeys(request, creation(ctx)), check);
     },
     'service.list': (p) => listServices(registry, p),
     'service.get': async ({ name }, ctx) => {

@@ -172,3 +172,67 @@ describe('toService', () => {
     expect(JSON.stringify(e.events)).not.toContain('s3cret');
   });
 });
+
+describe('key order on the wire', () => {
+  // The record is built key by key (core/copy.ts); replies, events, the journal and the snapshot show its keys in this order.
+  it('a new record: the input fields as given, then owner, token hash, status and times; origin stays in its place', () => {
+    const e = registerEffects(
+      emptyState(),
+      input('web', 8080, { pid: 7, restart: { command: ['run'], cwd: '/srv' }, owner: { uid: 1 }, tokenHash: 'h' }),
+      NOW,
+    );
+    expect(Object.keys(e.service)).toEqual([
+      'name',
+      'port',
+      'protocol',
+      'host',
+      'tags',
+      'origin',
+      'pid',
+      'restart',
+      'owner',
+      'tokenHash',
+      'status',
+      'registeredAt',
+      'updatedAt',
+    ]);
+    const shown = toService(e.service);
+    expect(Object.keys(shown)).toEqual([
+      'name',
+      'port',
+      'protocol',
+      'host',
+      'tags',
+      'pid',
+      'restart',
+      'owner',
+      'status',
+      'registeredAt',
+      'updatedAt',
+    ]);
+    expect(shown.restart).toEqual({ command: ['run'], cwd: '***' });
+  });
+
+  it('an update keeps the first owner and an adopted process after the input fields', () => {
+    const state = apply(emptyState(), registerEffects(emptyState(), input('web', 8080, { owner: { uid: 1 }, tokenHash: 'h' }), NOW));
+    Object.assign(state.services.web!, { pid: 42, process: 'node', adopted: true });
+    const e = registerEffects(state, input('web', 8080, { owner: { uid: 2 }, tokenHash: 'other' }), NOW + 1);
+    expect(Object.keys(e.service)).toEqual([
+      'name',
+      'port',
+      'protocol',
+      'host',
+      'tags',
+      'origin',
+      'owner',
+      'tokenHash',
+      'pid',
+      'process',
+      'adopted',
+      'status',
+      'registeredAt',
+      'updatedAt',
+    ]);
+    expect(e.service).toMatchObject({ owner: { uid: 1 }, tokenHash: 'h', pid: 42, adopted: true });
+  });
+});

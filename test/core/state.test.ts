@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { applyOp, emptyState, iso, STATUS_LOG_PER_SERVICE, statusOp } from '../../daemon/core/state.ts';
+import {
+  applyOp,
+  emptyState,
+  HISTORY_LIMIT,
+  iso,
+  STATUS_LOG_PER_SERVICE,
+  statusOp,
+  trimOldest,
+  type AssignmentEvent,
+} from '../../daemon/core/state.ts';
 
 describe('status log', () => {
   it('keeps at most its share of lines per service, so one flapping service cannot push out the others', () => {
@@ -40,5 +49,39 @@ describe('iso', () => {
       '1970-01-01T00:00:00.000Z',
       '1970-01-01T00:00:00.000Z',
     ]);
+  });
+});
+
+describe('history at its cap', () => {
+  const line = (i: number): AssignmentEvent => ({ at: iso(i), service: `s${i}`, port: 10_000 + i, previous: null, why: 'register' });
+
+  it('drops the oldest line per op once full, keeping the newest HISTORY_LIMIT in order', () => {
+    const state = emptyState();
+    for (let i = 0; i < HISTORY_LIMIT + 25; i++) applyOp(state, { op: 'history', value: line(i) });
+    expect(state.history).toHaveLength(HISTORY_LIMIT);
+    expect(state.history).toStrictEqual(Array.from({ length: HISTORY_LIMIT }, (_, k) => line(k + 25)));
+  });
+
+  it('cuts a history loaded longer than the cap down to the newest lines at the next op', () => {
+    const state = emptyState();
+    state.history = Array.from({ length: HISTORY_LIMIT + 300 }, (_, i) => line(i));
+    applyOp(state, { op: 'history', value: line(HISTORY_LIMIT + 300) });
+    expect(state.history).toHaveLength(HISTORY_LIMIT);
+    expect(state.history[0]).toStrictEqual(line(301));
+    expect(state.history.at(-1)).toStrictEqual(line(HISTORY_LIMIT + 300));
+  });
+
+  it('trimOldest leaves a log at or under its limit alone and removes only from the front', () => {
+    const log = [1, 2, 3];
+    trimOldest(log, 3);
+    expect(log).toEqual([1, 2, 3]);
+    log.push(4);
+    trimOldest(log, 3);
+    expect(log).toEqual([2, 3, 4]);
+    log.push(5, 6, 7);
+    trimOldest(log, 2);
+    expect(log).toEqual([6, 7]);
+    trimOldest(log, 0);
+    expect(log).toEqual([]);
   });
 });
