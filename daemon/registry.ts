@@ -58,12 +58,14 @@ export class Registry {
   readonly state: State;
   readonly index: PortIndex;
   private tail: Promise<unknown> = Promise.resolve();
+  readonly #writes: Writes;
   /** When the current stretch of mutations without a turn of the event loop began; null once the loop has turned. */
   private sliceStart: number | null = null;
 
   constructor(readonly deps: RegistryDeps) {
     this.state = deps.store.state;
     this.index = PortIndex.build(this.state);
+    this.#writes = new Writes(deps.store);
   }
 
   now(): number {
@@ -71,14 +73,16 @@ export class Registry {
   }
 
   /**
-   * Runs `fn` alone, waits until what it applied is durable, then publishes
-   * its events. `fn` validates and throws before its first `tx.apply`, so a
+   * Runs `fn` alone, waits until what it applied (or, if nothing, what it
+   * read) is durable, then publishes its events. `fn` validates and throws before its first `tx.apply`, so a
    * rejected request changes nothing. `check`, when given, runs first,
    * inside the lock.
    */
   async mutate<T>(fn: (tx: Tx) => T | Promise<T>, check?: Precondition): Promise<T> {
-    const tx = new Transaction(this.state, this.index, this.deps.store, check?.by);
+    const tx = new Transaction(this.state, this.index, this.#writes, check?.by);
     const go = () => {
+      // What it reads may be earlier mutations' ops whose write is still to come (the store starts a write at the end of the loop's turn).
+      tx.prior = this.#writes.last;
       check?.(this.state, this.index, this.now());
       return fn(tx);
     };
@@ -91,7 +95,10 @@ export class Registry {
     this.tail = run.catch(() => undefined);
     const result = await run;
     try {
-      await (tx.durable.length === 1 ? tx.durable[0] : Promise.all(tx.durable));
+      // A mutation that changed nothing answers from what earlier ones did (the port a service already holds):
+      // not before that is durable. Writes complete in order, so the last one before it covers them all.
+      const writes = tx.durable.length > 0 ? tx.durable : tx.prior ? [tx.prior] : [];
+      await (writes.length === 1 ? writes[0] : Promise.all(writes));
     } catch (err) {
       this.deps.onFatal(err as Error);
       throw err;
@@ -113,6 +120,21 @@ export class Registry {
   }
 }
 
+/** The registry's way to the store: it remembers the last write, which covers every earlier one (the store writes in order). */
+class Writes {
+  /** Resolved once the last ops handed to the store, and every op before them, are durable. */
+  last: Promise<void> | undefined;
+
+  constructor(private readonly store: RegistryStore) {}
+
+  append(ops: Op[]): Promise<void> {
+    const p = this.store.append(ops);
+    p.catch(() => undefined); // awaited by mutate; keeps Node from calling it unhandled meanwhile
+    this.last = p;
+    return p;
+  }
+}
+
 /**
  * One mutation's Tx: what it applied, the writes it waits for, and the events
  * it announces once they are durable. A class rather than an object of
@@ -121,12 +143,14 @@ export class Registry {
 class Transaction implements Tx {
   readonly events: EmittedEvent[] = [];
   readonly durable: Array<Promise<void>> = [];
+  /** The last write handed to the store when this mutation began deciding: what it read is durable once that is. */
+  prior: Promise<void> | undefined;
   readonly #touched = new Map<string, PortRef>();
 
   constructor(
     readonly state: State,
     readonly index: PortIndex,
-    private readonly store: RegistryStore,
+    private readonly writes: Writes,
     /** Who acts: written as `by` on the history lines it adds without one. */
     private readonly by: string | undefined,
   ) {}
@@ -155,11 +179,7 @@ class Transaction implements Tx {
     // Hand the ops to the store in the same tick they change memory: a
     // compaction may snapshot memory at any moment, and must never hold
     // an op the journal does not.
-    if (ops.length > 0) {
-      const p = this.store.append(ops);
-      p.catch(() => undefined); // awaited by mutate; keeps Node from calling it unhandled meanwhile
-      this.durable.push(p);
-    }
+    if (ops.length > 0) this.durable.push(this.writes.append(ops));
     this.events.push(...effects.events);
   }
 

@@ -2,10 +2,14 @@
 // queued mutations, one JSON-RPC batch of thousands of registers, must let a
 // ping, a SIGTERM or a scan in between), and the precondition a call's layer
 // (authorization) asks each of its mutations to pass inside that lock.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registerEffects } from '../daemon/core/service-effects.ts';
 import { emptyState, type Op } from '../daemon/core/state.ts';
 import { Registry } from '../daemon/registry.ts';
+import { Store, type SyncMode } from '../daemon/store/store.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 
@@ -106,5 +110,50 @@ describe('Registry.mutate', () => {
     expect(done).toEqual(Array.from({ length: 40 }, (_, i) => i));
     expect(seenByOtherWork).toBeGreaterThanOrEqual(0);
     expect(seenByOtherWork).toBeLessThan(40);
+  });
+});
+
+describe('Registry: a mutation that changes nothing', () => {
+  // port.allocate asked again for a live lease answers the port it holds without an op of its own.
+  const heldPort = (tx: Parameters<Parameters<Registry['mutate']>[0]>[0]) => tx.state.services.web?.port;
+
+  it.each<SyncMode>(['background', 'ack'])(
+    "answers (sync '%s') only once the earlier ops it answers from are durable, though they share the next write",
+    async (sync) => {
+      const dir = mkdtempSync(join(tmpdir(), 'pm-rg-'));
+      const store = await Store.open({ dir, sync });
+      try {
+        const r = new Registry({ store, publish: () => undefined, now: () => T0, onFatal: () => undefined });
+        const first = r.mutate(create('web', 1));
+        const second = r.mutate(heldPort).then((port) => ({
+          port,
+          inJournal: readFileSync(store.journalFile, 'utf8').includes('"name":"web"'),
+          synced: sync === 'background' || store.stats.syncs > 0,
+        }));
+        await expect(second).resolves.toEqual({ port: 20_000, inJournal: true, synced: true });
+        await first;
+      } finally {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('fails, and stops the daemon, when the write of the ops it answers from fails', async () => {
+    let fail!: (err: Error) => void;
+    const fatal: Error[] = [];
+    const r = new Registry({
+      store: { state: emptyState(), append: () => new Promise((_, reject) => (fail = reject)) },
+      publish: () => undefined,
+      now: () => T0,
+      onFatal: (err) => fatal.push(err),
+    });
+    const first = r.mutate(create('web', 1));
+    const second = r.mutate(heldPort);
+    await new Promise((resolve) => setImmediate(resolve)); // both decided; the write is still out
+    fail(new Error('EIO'));
+    await expect(first).rejects.toThrow('EIO');
+    await expect(second).rejects.toThrow('EIO');
+    expect(fatal.map((e) => e.message)).toEqual(['EIO', 'EIO']);
   });
 });
