@@ -70,12 +70,11 @@ describe('runCommand', () => {
 
   it('a timeout kills the whole process group: the command and the child it started', async () => {
     const pids = path.join(dir, 'pids');
-    const script = `
-      const { spawn } = require('child_process');
-      const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
-      require('fs').writeFileSync(${JSON.stringify(pids)}, JSON.stringify([process.pid, child.pid]));
-      setInterval(() => {}, 1000);`;
-    const o = await runCommand({ argv: [node, '-e', script], env: {}, timeoutMs: 4000 });
+    // A shell, not node: it has started its child and written both pids within milliseconds,
+    // so a short timeout still lands while both run. Without job control the background
+    // `sleep` stays in the command's process group; `wait` keeps the command itself running.
+    const script = 'sleep 1000 & echo "[$$,$!]" > "$1"; wait';
+    const o = await runCommand({ argv: ['/bin/sh', '-c', script, 'sh', pids], env: {}, timeoutMs: 500 });
     expect(o).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGKILL' });
     const [parent, grandchild] = JSON.parse(readFileSync(pids, 'utf8')) as [number, number];
     expect(await untilGone(parent)).toBe(true);

@@ -64,6 +64,7 @@ describe('automatic resolution', () => {
   it('moves a lease when a foreign listener takes its port, recorded as done by the daemon', async () => {
     const { port } = await pm.port.allocate({ service: 'lease-a', pid: idleProcess() });
     await squat(port);
+    await pm.conflict.detect(); // a scan now, and the pass that follows every scan
     const e = await next<Moved>(moved('lease-a', port));
     expect(e.data.port).not.toBe(port);
     const resolved = (await pm.conflict.history()).find((c) => c.type === 'foreign_listener' && c.services.includes('lease-a'));
@@ -87,6 +88,7 @@ describe('automatic resolution', () => {
       restart: { command: [process.execPath, '-e', "require('fs').writeFileSync(process.argv[1], JSON.stringify(process.env))", out] },
     });
     await squat(first);
+    await pm.conflict.detect();
     const e = await next<Moved>(moved('flapper', first));
     const second = e.data.port;
     // Not onPortChange "restart", but the daemon moved a service that was not listening: only a restart brings it up there.
@@ -105,6 +107,7 @@ describe('automatic resolution', () => {
 
     // The intruder follows it: maxMovesPerHour is 1, so this time the conflict stays open, with a note.
     await squat(second);
+    await pm.conflict.detect();
     const held = await d.waitForLog((r) => r.msg === 'conflict left open by the back-off' && r.service === 'flapper');
     const open = (await pm.conflict.list()).find((c) => c.id === held.conflict);
     expect(open).toMatchObject({

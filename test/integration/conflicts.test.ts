@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PortmandClient, PortmandEvent, EventType, Conflict } from '../../client/client.ts';
-import { CLI, useDaemon, type Daemon } from './harness.ts';
+import { CLI, holdoffScans, useDaemon, type Daemon } from './harness.ts';
 
-// Scans run every second (PORTMAND_SCAN_INTERVAL=1 in the harness).
+// Scans run every second (PORTMAND_SCAN_INTERVAL=1 in the harness). Only the first test waits
+// for one; the others scan now (conflict.detect), which reconciles the same way.
 let d: Daemon;
 let pm: PortmandClient;
 let watcher: PortmandClient;
@@ -40,19 +42,26 @@ async function listen(port = 0): Promise<net.Server> {
 const portOf = (s: net.Server) => (s.address() as net.AddressInfo).port;
 const close = (s: net.Server) => new Promise((r) => s.close(r));
 
-/** Registers a service owned by "nginx" and starts a foreign listener (this node process) on its port. */
-async function foreignOn(name: string): Promise<{ server: net.Server; port: number; conflict: Conflict }> {
+/**
+ * Registers a service owned by "nginx" and starts a foreign listener (this node process) on its
+ * port; the conflict is found by a scan now, or by the schedule's next one.
+ */
+async function foreignOn(
+  name: string,
+  scan: 'now' | 'scheduled' = 'now',
+): Promise<{ server: net.Server; port: number; conflict: Conflict }> {
   const server = await listen();
   const port = portOf(server);
   const detected = nextEvent('conflict_detected', (c) => c.port === port && c.type === 'foreign_listener');
   await pm.service.register({ name, port, process: 'nginx' });
+  if (scan === 'now') await pm.conflict.detect();
   const conflict = (await detected).data;
   return { server, port, conflict };
 }
 
 describe('scanner and reconciliation', () => {
   it('a foreign listener on a registered port is detected by the scan schedule and pushed to subscribers', async () => {
-    const { server, port, conflict } = await foreignOn('sched-web');
+    const { server, port, conflict } = await foreignOn('sched-web', 'scheduled');
     expect(conflict).toMatchObject({
       type: 'foreign_listener',
       severity: 'critical',
@@ -73,6 +82,7 @@ describe('scanner and reconciliation', () => {
     const { server, conflict } = await foreignOn('vanish-web');
     const resolved = nextEvent('conflict_resolved', (c) => c.id === conflict.id);
     await close(server);
+    await pm.conflict.detect();
     const ended = (await resolved).data;
     expect(ended.resolvedAt).not.toBeNull();
     expect(ended.outcome).toBe('vanished');
@@ -158,6 +168,8 @@ describe('owner processes', () => {
     const reclaimed = nextEvent('port_released', (r) => r.service === 'mortal-lease');
     owner.kill('SIGKILL');
     leaseOwner.kill('SIGKILL');
+    await Promise.all([once(owner, 'exit'), once(leaseOwner, 'exit')]);
+    await holdoffScans(pm);
     expect((await stopped).data).toEqual({ service: 'mortal', status: 'stopped', previous: 'registered' });
     expect((await reclaimed).data.port).toBe(lease.port);
     expect((await pm.service.get({ name: 'mortal' })).status).toBe('stopped');
@@ -225,6 +237,7 @@ describe('conflict.resolve strategies', () => {
     expect((await pm.conflict.list()).filter((c) => c.port === port).map((c) => c.type)).toEqual(['foreign_listener']);
     const resolved = nextEvent('conflict_resolved', (c) => c.id === conflict.id);
     await close(server);
+    await pm.conflict.detect();
     expect((await resolved).data).toMatchObject({ outcome: 'resolved', resolution: { strategy: 'reserve' } });
   });
 

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { PortmandClient } from '../../client/client.ts';
+import { DEFAULT_HOLDOFF_ROUNDS } from '../../daemon/core/lifecycle.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'dist/bin/portmand.js');
@@ -164,4 +165,14 @@ export function useDaemon(opts: { env?: NodeJS.ProcessEnv } = {}): () => Daemon 
     cleanup(d.dir);
   });
   return () => d!;
+}
+
+/**
+ * Runs now the scans in a row that the hold-off needs before a dead owner's
+ * services are stopped and its leases reclaimed, rather than waiting that many
+ * scan intervals. Call it once the owners are gone: after their 'exit' event,
+ * as a zombie still counts as alive.
+ */
+export async function holdoffScans(pm: PortmandClient): Promise<void> {
+  for (let round = 0; round < DEFAULT_HOLDOFF_ROUNDS; round++) await pm.conflict.detect();
 }

@@ -84,9 +84,12 @@ describe('health checks', () => {
     await pm.service.register({
       name: 'sched-h',
       port: srv.port,
-      healthCheck: { type: 'http', url: `http://127.0.0.1:${srv.port}/`, intervalSec: 1 },
+      healthCheck: { type: 'http', url: `http://127.0.0.1:${srv.port}/`, intervalSec: 1, failuresBeforeUnhealthy: 1 },
     });
-    await nextHealth('sched-h', 'healthy');
+    // The first check is asked for; the next one comes from the schedule alone. A check that was
+    // never run is due at any interval, so only one after another shows the service's own 1 s
+    // (the default here is an hour) being kept: one tick to wait, not three.
+    expect((await pm.health.check({ service: 'sched-h' }))[0]).toMatchObject({ status: 'healthy' });
     srv.setStatus(500);
     expect((await nextHealth('sched-h', 'unhealthy')).data.error).toBe('HTTP 500');
     await pm.service.unregister({ name: 'sched-h' });

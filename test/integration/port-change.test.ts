@@ -138,6 +138,10 @@ describe('pm.service.onPortChange', () => {
       await Promise.all(Array.from({ length: 100 }, (_, i) => admin.port.allocate({ service: `filler-${batch}-${i}` })));
     const next = web.next();
     symlinkSync(d2.socket, link);
+    // Back now rather than at its next retry (the back-off has reached seconds by here): a call
+    // connects at once, and the resubscription is the same as after a background reconnect,
+    // which the restart test above waits for.
+    expect(await app.daemon.ping()).toBe('pong');
     expect(await next).toEqual([moved, port]);
   });
 });

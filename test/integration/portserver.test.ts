@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PortmandClient, PortmandEvent, Service } from '../../client/client.ts';
 import { abstractSocketsWork } from '../../daemon/config/portserver.ts';
 import { otherUsersUnavailable, passable } from './access-users.ts';
-import { cleanup, runCli, startDaemon, tempDir, type Daemon } from './harness.ts';
+import { cleanup, holdoffScans, runCli, startDaemon, tempDir, type Daemon } from './harness.ts';
 
 /** Debian's interpreter, where apt puts portpicker (the python3 first on PATH may be another one). */
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -118,6 +118,8 @@ describe.skipIf(missing !== null)('portpicker against the portserver', () => {
     // They exit: once the scans see them gone, every lease is released.
     const released = ports.map((port) => events.next((e) => e.type === 'port_released' && (e.data as { port: number }).port === port));
     for (const { child } of picked) child.stdin!.end();
+    await Promise.all(picked.map(({ child }) => (child.exitCode === null ? once(child, 'exit') : null)));
+    await holdoffScans(pm);
     await Promise.all(released);
     const left = await pm.service.list();
     for (const { child } of picked) expect(leasesOf(left, child.pid!)).toEqual([]);

@@ -128,13 +128,17 @@ describe('restart actions', () => {
 
   it('a timeout kills the command and what it started, and says so', async () => {
     const pids = path.join(daemon().dir, 'timeout-pids');
-    const script = `
-      const child = require('child_process').spawn('sleep', ['1000'], { stdio: 'ignore' });
-      require('fs').writeFileSync(process.argv[1], JSON.stringify([process.pid, child.pid]));
-      setInterval(() => {}, 1000);`.replace(/\n\s*/g, ' ');
-    await pm.service.register({ name: 'rs-hang', port: await free(), restart: { command: [node, '-e', script, pids], timeoutSec: 3 } });
+    // A shell, not node: it has started its child and written both pids within milliseconds,
+    // so the shortest timeout (1 s) still lands while both run. The background `sleep` stays in
+    // the command's process group; `wait` keeps the command itself running.
+    const script = 'sleep 1000 & echo "[$$,$!]" > "$1"; wait';
+    await pm.service.register({
+      name: 'rs-hang',
+      port: await free(),
+      restart: { command: ['/bin/sh', '-c', script, 'sh', pids], timeoutSec: 1 },
+    });
     const r = await pm.service.restart({ name: 'rs-hang' });
-    expect(r).toEqual({ name: 'rs-hang', restarted: false, error: 'timed out after 3 s; its process group was killed' });
+    expect(r).toEqual({ name: 'rs-hang', restarted: false, error: 'timed out after 1 s; its process group was killed' });
     const [parent, grandchild] = JSON.parse(readFileSync(pids, 'utf8')) as [number, number];
     for (const pid of [parent, grandchild]) {
       let alive = true;
