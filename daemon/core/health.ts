@@ -46,7 +46,15 @@ export function targetHost(t: CheckTarget): string | null {
   }
 }
 
-/** The services with a check whose interval has passed since their last one (never checked: due now). */
+/** The monitor looks for due checks once a second. */
+export const HEALTH_TICK_MS = 1000;
+
+/**
+ * The services with a check whose interval has passed since their last one
+ * (never checked: due now). A check is stamped when it finishes, a few ms
+ * after the tick that started it, so half a tick of slack keeps an interval of
+ * N s at N s rather than N + 1 (as the scanner's isDue does).
+ */
 export function dueForCheck(state: State, lastCheckedAt: ReadonlyMap<string, number>, now: number, defaultIntervalSec: number): string[] {
   const due: string[] = [];
   for (const s of Object.values(state.services)) {
@@ -54,7 +62,7 @@ export function dueForCheck(state: State, lastCheckedAt: ReadonlyMap<string, num
     if (!s.healthCheck || s.status === 'stopped') continue;
     const last = lastCheckedAt.get(s.name);
     const interval = (s.healthCheck.intervalSec ?? defaultIntervalSec) * 1000;
-    if (last === undefined || now - last >= interval) due.push(s.name);
+    if (last === undefined || now - last >= interval - HEALTH_TICK_MS / 2) due.push(s.name);
   }
   return due.sort(compareNames);
 }

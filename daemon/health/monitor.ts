@@ -73,7 +73,7 @@ export class HealthMonitor implements HealthResults {
     return this.latest;
   }
 
-  /** Ticks every second and checks whatever is due. */
+  /** Ticks every second (HEALTH_TICK_MS) and checks whatever is due. */
   start(): void {
     if (this.task || this.stopped) return;
     this.task = cron.schedule('* * * * * *', () => this.checkDue(), {

@@ -44,9 +44,18 @@ describe('dueForCheck', () => {
       ['slow', T0],
     ]);
     expect(dueForCheck(state, new Map(), T0, 30)).toEqual(['fast', 'slow']);
-    expect(dueForCheck(state, last, T0 + 4_999, 30)).toEqual([]);
+    expect(dueForCheck(state, last, T0 + 4_400, 30)).toEqual([]);
     expect(dueForCheck(state, last, T0 + 5_000, 30)).toEqual(['fast']);
     expect(dueForCheck(state, last, T0 + 30_000, 30)).toEqual(['fast', 'slow']);
+  });
+
+  it('a check that finished a few ms after its tick is due at the tick one interval later, not one after that', () => {
+    const state = emptyState();
+    state.services.every = svc('every', { healthCheck: { type: 'tcp', intervalSec: 1 } });
+    // Started at the tick T0, stamped when the probe finished 12 ms later; the next tick is 3 ms early.
+    const last = new Map([['every', T0 + 12]]);
+    expect(dueForCheck(state, last, T0 + 997, 30)).toEqual(['every']);
+    expect(dueForCheck(state, last, T0 + 400, 30)).toEqual([]);
   });
 });
 
