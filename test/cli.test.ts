@@ -73,7 +73,8 @@ async function startPeer(answer: (method: string, params: Record<string, unknown
 }
 
 function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'client/cli.ts'), ...args], {
+  // The built command, as users run it.
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/bin/portmand.js'), ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

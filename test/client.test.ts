@@ -344,9 +344,9 @@ describe('getPort', () => {
 });
 
 describe('process lifetime', () => {
-  // A child process that uses the client; it must exit on its own.
+  // A child process that uses the client (the compiled library, as a script would); it must exit on its own.
   function runChild(script: string, file: string): Promise<{ code: number | null; stdout: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, file], {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, file], {
       cwd: path.resolve(import.meta.dirname, '..'),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -366,7 +366,7 @@ describe('process lifetime', () => {
     const file = socketPath();
     const peer = await startPeer(file);
     void answerAll(peer);
-    const script = `import { PortmandClient } from './client/client.ts';
+    const script = `import { PortmandClient } from './dist/client/client.js';
       const pm = new PortmandClient({ socketPath: process.argv[1] });
       console.log(await pm.daemon.ping());`;
     expect(await runChild(script, file)).toEqual({ code: 0, stdout: 'pong\n' });
@@ -376,7 +376,7 @@ describe('process lifetime', () => {
     const file = socketPath();
     const peer = await startPeer(file);
     void answerAll(peer);
-    const script = `import { PortmandClient } from './client/client.ts';
+    const script = `import { PortmandClient } from './dist/client/client.js';
       const pm = new PortmandClient({ socketPath: process.argv[1] });
       pm.on('*', () => {});
       await pm.events.subscribe();
