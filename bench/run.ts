@@ -135,12 +135,17 @@ async function measureDaemon(sync: string, rows: Row[]): Promise<string> {
   }
 }
 
-/** `npm run bench -- memory` measures memory alone (bench/memory.ts); with no argument, everything. */
+/** `npm run bench -- memory` (or `scale`) measures that part alone (bench/memory.ts, bench/scale.ts); with no argument, everything. */
 async function main(only: string | undefined): Promise<void> {
-  if (only !== undefined && only !== 'memory') throw new Error(`unknown part "${only}": the one part that runs alone is "memory"`);
+  if (only !== undefined && only !== 'memory' && only !== 'scale')
+    throw new Error(`unknown part "${only}": the parts that run alone are "memory" and "scale"`);
   const rows: Row[] = [];
   if (only === 'memory') {
     await measureMemory(rows);
+    return print(rows);
+  }
+  if (only === 'scale') {
+    await measureScale(rows);
     return print(rows);
   }
   await measureScale(rows);
