@@ -67,7 +67,8 @@ export function portStats(input: PortStatsInput): RangeStats[] {
       utilisation: (size - free) / size,
       trendPerDay,
       exhaustsAt: input.forecast ? input.forecast({ name: range.name, size, free }) : exhaustion(free, trendPerDay, historyMs, input.now),
-      historySec: Math.floor(historyMs / 1000),
+      // Rounded up: a history of 300 ms is some history, not "none yet".
+      historySec: Math.ceil(historyMs / 1000),
     };
   });
 }

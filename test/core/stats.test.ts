@@ -66,6 +66,7 @@ describe('portStats', () => {
   // Issue 6: one allocation 30 s after start printed "FULL BY 2488-01-11".
   it.each([
     ['30 s of history: no forecast, however the trend looks', [line(30_000, 8000, null)], 30, null],
+    ['300 ms of history reads as 1 s, not as none', [line(300, 8000, null)], 1, null],
     ['just under a day: still none', [line(DAY - 1000, 8000, null), line(HOUR, 8001, null)], DAY / 1000 - 1, null],
     [
       'three days, filling within ten times that: a date',
