@@ -39,7 +39,9 @@ export function openRpcDocument(
     info: {
       title: 'portmand',
       version,
-      description: 'A local port-management daemon: JSON-RPC 2.0 over a Unix socket, one request or batch per line.',
+      description:
+        'A local port-management daemon: JSON-RPC 2.0 over a Unix socket, one request or batch per line. ' +
+        'Params are by name; a param the method does not list is refused with -32602 (data.field names it), as is any value its schema refuses.',
     },
     methods,
     components: {

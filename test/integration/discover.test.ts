@@ -35,6 +35,15 @@ describe('rpc.discover', () => {
     );
   });
 
+  it('says that a param a method does not list is refused, and the daemon does refuse it', async () => {
+    const pm = daemon().client();
+    const doc = await pm.rpc.discover();
+    expect(doc.info.description).toMatch(/a param the method does not list is refused with -32602/);
+    const error = await pm.call('port.get', { port: 8080, colour: 'blue' } as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PortmandError);
+    expect(error).toMatchObject({ code: ErrorCode.InvalidParams, data: { field: 'colour' } });
+  });
+
   it('`portmand api` prints the same document, with or without --json; --help says what it is', async () => {
     const doc = await daemon().client().rpc.discover();
     for (const args of [['api'], ['api', '--json']]) {
