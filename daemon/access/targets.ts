@@ -6,7 +6,7 @@ import type { Target } from '../core/access.ts';
 import { expired } from '../core/lifecycle.ts';
 import type { PortIndex } from '../core/portindex.ts';
 import { planResolution } from '../core/resolve.ts';
-import { readResolveRequest } from '../rpc/conflict-routes.ts';
+import { readResolveRequest } from '../core/resolve-request.ts';
 import { portKey, type State } from '../core/state.ts';
 
 export interface View {
