@@ -79,6 +79,8 @@ export function primaryGid(uid: number): number {
  */
 export function isPrivateGroup(gid: number, user: { uid: number; name: string }, passwd: string, group: string): boolean {
   if (gidFromPasswdLines(passwd, user.uid) !== gid) return false;
+  // A NIS compat line ("+", "+name") brings in accounts or groups the file does not show: any may share the gid.
+  if (hasCompatInclude(passwd) || hasCompatInclude(group)) return false;
   for (const line of passwd.split('\n')) {
     const [, , id, primary] = line.split(':');
     if (id !== undefined && /^\d+$/.test(id) && Number(id) !== user.uid && primary !== undefined && Number(primary) === gid) return false;
@@ -90,6 +92,10 @@ export function isPrivateGroup(gid: number, user: { uid: number; name: string },
     if (others.length > 0) return false;
   }
   return true;
+}
+
+function hasCompatInclude(text: string): boolean {
+  return text.split('\n').some((line) => line.trimStart().startsWith('+'));
 }
 
 /**

@@ -272,10 +272,24 @@ describe('CLI: conflicts, resolve, watch', () => {
         if (e.type === 'service_registered' && (e.data as { name: string }).name === 'watched') resolve(e);
       }),
     );
-    // watch says on stderr once it is subscribed.
-    await new Promise<void>((resolve) => createInterface({ input: child.stderr }).once('line', () => resolve()));
+    // watch says on stderr once it is subscribed; anything else there (an error: it then exits) fails the test with it,
+    // rather than leaving it to wait out the test's timeout for an event nobody is watching for.
+    const said: string[] = [];
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`watch exited ${code}: ${said.join('\n')}`))),
+    );
+    exited.catch(() => {}); // it exits once killed at the end, too
+    await Promise.race([
+      new Promise<void>((resolve) =>
+        createInterface({ input: child.stderr }).on('line', (l) => {
+          said.push(l);
+          if (l.includes('watching ')) resolve();
+        }),
+      ),
+      exited,
+    ]);
     await pm.service.register({ name: 'watched', port: 18700 });
-    const e = await first;
+    const e = await Promise.race([first, exited]);
     expect(e).toMatchObject({ type: 'service_registered', seq: expect.any(Number), time: expect.any(String) });
     expect(e.data).toMatchObject({ name: 'watched', port: 18700 });
     child.kill('SIGINT');
