@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { PeerLookup, socketFd } from '../daemon/host/peer-cred.ts';
+import { PeerLookup, socketFd, UNHELD, type PeerAnswer } from '../daemon/host/peer-cred.ts';
 import { summary } from './stats.ts';
 
 export async function timePeerLookup(
@@ -31,7 +31,7 @@ export async function timePeerLookup(
     for (let i = 0; i < runs; i++) {
       const c = await connect();
       const t0 = performance.now();
-      found &&= (await lookup.peerOf(socketFd(c.server)!))?.pid === process.pid;
+      found &&= pidOf(await lookup.peerOf(socketFd(c.server)!)) === process.pid;
       one.push(performance.now() - t0);
       c.client.destroy();
     }
@@ -40,11 +40,15 @@ export async function timePeerLookup(
     const t0 = performance.now();
     const peers = await Promise.all(many.map((c) => lookup.peerOf(socketFd(c.server)!)));
     const burstMs = performance.now() - t0;
-    found &&= peers.every((p) => p?.pid === process.pid);
+    found &&= peers.every((p) => pidOf(p) === process.pid);
     for (const c of many) c.client.destroy();
     return { oneP50Ms: summary(one).p50, burstMs, burst, found };
   } finally {
     server.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function pidOf(answer: PeerAnswer): number | undefined {
+  return answer && answer !== UNHELD ? answer.pid : undefined;
 }

@@ -8,18 +8,19 @@
 // once it knows whose they are, so that one user cannot hold every connection
 // the daemon allows. Knowing costs a peer lookup; it is made for every new
 // connection only once more connections are open than one user may hold:
-// below that, no user can be over the cap. Connections whose user the
-// kernel's tables do not show (a client can hand its socket to a process that
-// closes it, or pass it away with SCM_RIGHTS, so that no process holds it)
-// share one count, capped as one user's: hiding is no way around the cap. A
-// proof (auth.prove) moves such a connection to its user's count.
+// below that, no user can be over the cap. Connections that a lookup able to
+// see every process (a root daemon's) finds nobody holding (a client passed
+// its socket away with SCM_RIGHTS and closed its copy) share one count,
+// capped as one user's: hiding is no way around the cap. A lookup that
+// cannot tell counts nothing: that connection could be anyone, an admin too.
+// A proof (auth.prove) moves a connection to its user's count.
 import type net from 'node:net';
 import type { Challenge } from '../../client/protocol.ts';
 import { isAdmin, type AccessPolicy, type Caller } from '../core/access.ts';
 import { DomainError, invalidParams } from '../core/errors.ts';
 import { ErrorCode } from '../../client/protocol.ts';
 import { answerMatches, ChallengeRefused, issueChallenge, removeChallenge, type IssuedChallenge } from '../host/challenge.ts';
-import type { PeerCred } from '../host/peer-cred.ts';
+import { UNHELD, type PeerAnswer } from '../host/peer-cred.ts';
 import type { Connection, Refusal } from '../transport/server.ts';
 
 /** How long a challenge file waits for its answer. */
@@ -32,7 +33,8 @@ export interface CallersDeps {
   policy: AccessPolicy;
   /** The socket is the daemon user's alone (mode 0600): every caller is that user. */
   privateSocket: boolean;
-  peerOf(socket: net.Socket): Promise<PeerCred | null>;
+  /** The peer, UNHELD when a lookup that sees every process found nobody holding it, null when it cannot tell. */
+  peerOf(socket: net.Socket): Promise<PeerAnswer>;
   userName(uid: number): Promise<string | undefined>;
   groupsOf(uid: number): Promise<number[]>;
   /** Where challenge files are written: a directory of the daemon's that others may pass through. */
@@ -45,7 +47,7 @@ export interface CallersDeps {
 interface Slot {
   socket: net.Socket;
   caller: Caller | null;
-  lookup: Promise<Caller | null> | null;
+  lookup: Promise<Caller | typeof UNHELD | null> | null;
   challenge: { issued: IssuedChallenge; uid: number; timer: NodeJS.Timeout } | null;
   /** The uid this connection is counted under, once known (admins are not counted). */
   counted: number | null;
@@ -93,8 +95,10 @@ export class Callers {
     const found = await slot.lookup;
     if (slot.refused) throw slot.refused;
     // A challenge proven meanwhile wins: it is the newer word on this connection.
-    if (!slot.caller && found) this.#settle(conn, slot, found);
-    else if (!slot.caller) this.#countUnidentified(conn, slot);
+    if (!slot.caller) {
+      if (found === UNHELD) this.#countUnidentified(conn, slot);
+      else if (found) this.#settle(conn, slot, found);
+    }
     return slot.caller;
   }
 
@@ -162,16 +166,18 @@ export class Callers {
    * the daemon's user when only it can open that socket, else the peer.
    */
   async ofSocket(socket: net.Socket, privateSocket: boolean): Promise<Caller | null> {
-    return privateSocket ? this.#daemonUser() : this.#peer(socket);
+    if (privateSocket) return this.#daemonUser();
+    const peer = await this.#peer(socket);
+    return peer === UNHELD ? null : peer;
   }
 
-  async #lookup(slot: Slot): Promise<Caller | null> {
+  async #lookup(slot: Slot): Promise<Caller | typeof UNHELD | null> {
     return slot.socket.destroyed ? null : this.#peer(slot.socket);
   }
 
-  async #peer(socket: net.Socket): Promise<Caller | null> {
+  async #peer(socket: net.Socket): Promise<Caller | typeof UNHELD | null> {
     const peer = await this.deps.peerOf(socket);
-    if (!peer) return null;
+    if (!peer || peer === UNHELD) return peer;
     const user = await this.deps.userName(peer.uid);
     return { uid: peer.uid, ...(user !== undefined && { user }), pid: peer.pid, gids: peer.gids, via: 'peer' };
   }
@@ -250,8 +256,8 @@ function tooManyUnidentified(held: number, max: number): Refusal {
   return {
     code: ErrorCode.RateLimited,
     message:
-      `too many connections whose user the daemon cannot tell: ${held} are open, the most one user may hold (limits.maxConnectionsPerUser = ${max}); ` +
-      'connect from a process that keeps its socket, or prove who you are with auth.challenge',
+      `too many connections that no process holds: ${held} are open, the most one user may hold (limits.maxConnectionsPerUser = ${max}); ` +
+      'connect from a process that keeps its socket open',
     data: { limit: 'maxConnectionsPerUser', max, held, unidentified: true },
   };
 }

@@ -19,6 +19,15 @@ export interface PeerCred {
   gids: number[];
 }
 
+/**
+ * The lookup ran as root and saw every process, and none holds the peer's
+ * socket: its client handed it away (SCM_RIGHTS) and closed its own copy.
+ * Unlike null ("cannot tell": not Linux, ss failed, not root so other users'
+ * processes are hidden), this is an answer: nobody is there to name.
+ */
+export const UNHELD = 'unheld';
+export type PeerAnswer = PeerCred | typeof UNHELD | null;
+
 /** The socket's file descriptor, where libuv has one (Unix pipes do). */
 export function socketFd(socket: net.Socket): number | null {
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
@@ -36,7 +45,7 @@ export class PeerLookup {
 
   constructor(private readonly listSockets: () => Promise<string> = ssUnix) {}
 
-  async peerOf(fd: number): Promise<PeerCred | null> {
+  async peerOf(fd: number): Promise<PeerAnswer> {
     if (process.platform !== 'linux') return null;
     try {
       const ours = socketLinkInode(await readlink(`/proc/self/fd/${fd}`));
@@ -44,7 +53,9 @@ export class PeerLookup {
       const text = await this.#snapshot();
       const peer = peerInode(text, ours);
       if (peer === null) return null;
-      return await holderOf(peer, holderCandidates(text, peer));
+      const holder = await holderOf(peer, holderCandidates(text, peer));
+      // Only root sees every process's descriptors: to anyone else another user's client looks unheld too.
+      return holder === UNHELD && process.getuid?.() !== 0 ? null : holder;
     } catch {
       return null;
     }
@@ -79,17 +90,19 @@ async function ssUnix(): Promise<string> {
  * The process holding socket `inode`, verified: each candidate's fd link must
  * name that inode. Processes sharing it (a fork) must agree on the uid.
  */
-async function holderOf(inode: number, candidates: Array<{ pid: number; fd: number }>): Promise<PeerCred | null> {
+async function holderOf(inode: number, candidates: Array<{ pid: number; fd: number }>): Promise<PeerCred | typeof UNHELD | null> {
   let found: PeerCred | null = null;
+  let unsure = false;
   for (const { pid, fd } of candidates) {
     // Status first, then the link: a pid reused in between holds no such socket and fails the check.
     const status = parseProcStatus(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''));
     const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => null);
+    if (link !== null && socketLinkInode(link) === inode && !status) unsure = true; // it holds it, but who is it?
     if (!status || link === null || socketLinkInode(link) !== inode) continue;
     if (found && found.uid !== status.uid) return null;
     found ??= { pid, ...status };
   }
-  return found;
+  return found ?? (unsure ? null : UNHELD);
 }
 
 /**

@@ -3,7 +3,7 @@
 import type net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Callers } from '../../daemon/access/callers.ts';
-import type { PeerCred } from '../../daemon/host/peer-cred.ts';
+import { UNHELD, type PeerAnswer } from '../../daemon/host/peer-cred.ts';
 import type { Connection, Refusal } from '../../daemon/transport/server.ts';
 
 const NOBODY = 65534;
@@ -14,18 +14,19 @@ function conn(id: number): Connection & { refused: Refusal[] } {
 }
 
 /** Callers over sockets whose peers are given by `uids` (by connection id); counts the lookups. */
-function callers(privateSocket: boolean, uids: Record<number, number | null>, gate: Promise<void> = Promise.resolve()) {
+/** `uids` by connection id: a uid, 'unheld' (a root lookup found nobody holding it), or null (the lookup cannot tell). */
+function callers(privateSocket: boolean, uids: Record<number, number | 'unheld' | null>, gate: Promise<void> = Promise.resolve()) {
   const looked: number[] = [];
   const sockets = new Map<net.Socket, number>();
   const c = new Callers({
     policy: { daemonUid: 0, adminGid: null },
     privateSocket,
-    peerOf: async (socket): Promise<PeerCred | null> => {
+    peerOf: async (socket): Promise<PeerAnswer> => {
       const id = sockets.get(socket)!;
       looked.push(id);
       await gate;
       const uid = uids[id];
-      return uid === null || uid === undefined ? null : { pid: 1000 + id, uid, gids: [] };
+      return uid === 'unheld' ? UNHELD : uid === null || uid === undefined ? null : { pid: 1000 + id, uid, gids: [] };
     },
     userName: async () => undefined,
     groupsOf: async () => [],
@@ -45,9 +46,17 @@ function callers(privateSocket: boolean, uids: Record<number, number | null>, ga
 const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('connections per user', () => {
+  it('connections whose lookup cannot tell (not Linux, ss failed, a daemon that is not root) are not pooled: they could be anyone', async () => {
+    const { c, open } = callers(false, { 1: null, 2: null, 3: null, 4: null });
+    const conns = [open(1), open(2), open(3), open(4)];
+    await settled();
+    expect(conns.flatMap((k) => k.refused)).toEqual([]);
+    for (const k of conns) expect(await c.identify(k)).toBeNull();
+  });
+
   it('connections nobody can be found holding share one cap: hiding the socket is no way around it', async () => {
-    // 1-3 were passed away (SCM_RIGHTS) or their lookup failed; 4 is another user's.
-    const { c, open } = callers(false, { 1: null, 2: null, 3: null, 4: 1000, 5: null });
+    // 1-3 were passed away (SCM_RIGHTS): a lookup that sees every process finds nobody holding them; 4 is another user's.
+    const { c, open } = callers(false, { 1: 'unheld', 2: 'unheld', 3: 'unheld', 4: 1000, 5: 'unheld' });
     const hidden = [open(1), open(2), open(3)];
     await settled();
     const refused = hidden.filter((k) => k.refused.length > 0);
@@ -56,7 +65,7 @@ describe('connections per user', () => {
       code: -32005,
       data: { limit: 'maxConnectionsPerUser', max: 2, held: 2, unidentified: true },
     });
-    expect(refused[0]!.refused[0]!.message).toMatch(/cannot tell.*auth\.challenge/);
+    expect(refused[0]!.refused[0]!.message).toMatch(/no process holds.*keeps its socket open/);
     const other = open(4);
     await settled();
     expect(other.refused).toEqual([]);
