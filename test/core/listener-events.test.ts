@@ -37,6 +37,14 @@ describe('listenerChanges', () => {
         ['listener_started', 3000],
       ],
     ],
+    ['a listener first seen without its process, then with it, is one listener: no events', [l(3000)], [l(3000, { pid: 5 })], []],
+    ['one whose process was missed once is still the same listener', [l(3000, { pid: 5 })], [l(3000)], []],
+    [
+      'a pid-less listener paired once: a second process on the place still starts',
+      [l(3000)],
+      [l(3000, { pid: 5 }), l(3000, { pid: 6 })],
+      [['listener_started', 3000, 6]],
+    ],
   ])('%s', (_name, before, after, want) => {
     const got = listenerChanges(before, after).map((e) => [e.type, (e.data as { port: number }).port, (e.data as { pid?: number }).pid]);
     expect(got).toEqual(want.map(([t, port, pid]) => [t, port, pid]));
