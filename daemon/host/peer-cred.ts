@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import type net from 'node:net';
 import { promisify } from 'node:util';
-import { holderCandidates, parseProcStatus, peerInode, socketLinkInode } from './peer-parse.ts';
+import { holderCandidates, parseProcStatus, peerInode, seesEveryProcess, socketLinkInode } from './peer-parse.ts';
 
 const run = promisify(execFile);
 
@@ -22,8 +22,9 @@ export interface PeerCred {
 /**
  * The lookup ran as root and saw every process, and none holds the peer's
  * socket: its client handed it away (SCM_RIGHTS) and closed its own copy.
- * Unlike null ("cannot tell": not Linux, ss failed, not root so other users'
- * processes are hidden), this is an answer: nobody is there to name.
+ * Unlike null ("cannot tell": not Linux, ss failed, or other users'
+ * processes are hidden: not root, or root without CAP_SYS_PTRACE or in a user
+ * namespace), this is an answer: nobody is there to name.
  */
 export const UNHELD = 'unheld';
 export type PeerAnswer = PeerCred | typeof UNHELD | null;
@@ -42,8 +43,13 @@ export function socketFd(socket: net.Socket): number | null {
 export class PeerLookup {
   #running: Promise<string> | null = null;
   #next: Promise<string> | null = null;
+  #seesAll: Promise<boolean> | null = null;
 
-  constructor(private readonly listSockets: () => Promise<string> = ssUnix) {}
+  constructor(
+    private readonly listSockets: () => Promise<string> = ssUnix,
+    /** Whether this process can read every process's descriptors (asked once). */
+    private readonly canSeeAll: () => Promise<boolean> = seesEveryProcessHere,
+  ) {}
 
   async peerOf(fd: number): Promise<PeerAnswer> {
     if (process.platform !== 'linux') return null;
@@ -54,8 +60,10 @@ export class PeerLookup {
       const peer = peerInode(text, ours);
       if (peer === null) return null;
       const holder = await holderOf(peer, holderCandidates(text, peer));
-      // Only root sees every process's descriptors: to anyone else another user's client looks unheld too.
-      return holder === UNHELD && process.getuid?.() !== 0 ? null : holder;
+      // Only a process that may read every process's descriptors can tell: to any other, another user's client looks unheld too.
+      if (holder !== UNHELD) return holder;
+      this.#seesAll ??= this.canSeeAll().catch(() => false);
+      return (await this.#seesAll) ? UNHELD : null;
     } catch {
       return null;
     }
@@ -80,6 +88,12 @@ export class PeerLookup {
       });
     return this.#next;
   }
+}
+
+/** Read from this process's own status and user namespace: uid 0 alone is not enough (see seesEveryProcess). */
+async function seesEveryProcessHere(): Promise<boolean> {
+  const [status, uidMap] = await Promise.all([readFile('/proc/self/status', 'utf8'), readFile('/proc/self/uid_map', 'utf8')]);
+  return seesEveryProcess(status, uidMap);
 }
 
 async function ssUnix(): Promise<string> {

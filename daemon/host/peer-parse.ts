@@ -62,3 +62,26 @@ export function parseProcStatus(text: string): { uid: number; gids: number[] } |
   if (euid === undefined || egid === undefined || !Number.isInteger(euid) || !Number.isInteger(egid)) return null;
   return { uid: euid, gids: [...new Set([egid, ...groups.filter(Number.isInteger)])] };
 }
+
+/** Capability bits (linux/capability.h) that reading another user's /proc/<pid>/fd takes. */
+const CAP_DAC_OVERRIDE = 1n;
+const CAP_DAC_READ_SEARCH = 2n;
+const CAP_SYS_PTRACE = 19n;
+
+/**
+ * Whether a process with this /proc/self/status and /proc/self/uid_map can
+ * read every process's descriptors, so that finding nobody holding a socket
+ * means nobody does. Uid 0 is not enough: a root service with its
+ * capabilities bounded (systemd's CapabilityBoundingSet=) or root in a user
+ * namespace is refused other users' /proc/<pid>/fd, and sees none of their sockets.
+ */
+export function seesEveryProcess(status: string, uidMap: string): boolean {
+  const hex = /^CapEff:\s*([0-9a-f]+)\s*$/im.exec(status)?.[1];
+  if (hex === undefined) return false;
+  const caps = BigInt(`0x${hex}`);
+  const has = (bit: bigint) => (caps & (1n << bit)) !== 0n;
+  if (!has(CAP_SYS_PTRACE) || !(has(CAP_DAC_READ_SEARCH) || has(CAP_DAC_OVERRIDE))) return false;
+  // The initial user namespace maps every uid to itself; any other's capabilities stop at its edge.
+  const map = uidMap.trim().split(/\s+/);
+  return map.length === 3 && map[0] === '0' && map[1] === '0' && map[2] === '4294967295';
+}

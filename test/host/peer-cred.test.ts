@@ -64,4 +64,15 @@ describe.runIf(linuxRoot)('PeerLookup', () => {
     expect(line).toBe('hidden');
     expect(await new PeerLookup().peerOf(socketFd(await accepted)!)).toBe(UNHELD);
   });
+
+  it('is "cannot tell", not UNHELD, when the daemon is root but may not read other processes\u2019 descriptors', async () => {
+    // A root service with its capabilities bounded (no CAP_SYS_PTRACE) is refused other users' /proc/<pid>/fd: their
+    // clients look exactly like a socket handed away, and pooling them would refuse every user past one user's cap.
+    const { file, accepted } = await serverAt();
+    const hider = spawn('python3', ['-c', HIDE, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanups.push(() => hider.kill());
+    await createInterface({ input: hider.stdout })[Symbol.asyncIterator]().next();
+    const bounded = new PeerLookup(undefined, async () => false);
+    expect(await bounded.peerOf(socketFd(await accepted)!)).toBeNull();
+  });
 });

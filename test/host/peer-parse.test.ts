@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { holderCandidates, parseProcStatus, peerInode, socketLinkInode } from '../../daemon/host/peer-parse.ts';
+import { holderCandidates, parseProcStatus, peerInode, seesEveryProcess, socketLinkInode } from '../../daemon/host/peer-parse.ts';
 
 // Captured from `ss -xHp` (pids changed), with the daemon's socket at /run/portmand/portmand.sock.
 const SS = [
@@ -58,5 +58,26 @@ describe('parseProcStatus', () => {
   it('is null without Uid or Gid', () => {
     expect(parseProcStatus('Name:\tx\n')).toBeNull();
     expect(parseProcStatus('')).toBeNull();
+  });
+});
+
+describe('seesEveryProcess', () => {
+  const status = (capEff: string) => `Name:\tnode\nUid:\t0\t0\t0\t0\nCapPrm:\t${capEff}\nCapEff:\t${capEff}\n`;
+  const INIT_NS = '         0          0 4294967295\n';
+  it('root with every capability in the initial user namespace sees every process', () => {
+    expect(seesEveryProcess(status('000001ffffffffff'), INIT_NS)).toBe(true);
+    expect(seesEveryProcess(status('0000000000080004'), INIT_NS)).toBe(true); // CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH
+  });
+  it('root whose capabilities are bounded (systemd CapabilityBoundingSet=CAP_NET_BIND_SERVICE) does not', () => {
+    expect(seesEveryProcess(status('0000000000000400'), INIT_NS)).toBe(false);
+    expect(seesEveryProcess(status('0000000000000006'), INIT_NS)).toBe(false); // DAC, no ptrace
+    expect(seesEveryProcess(status('0000000000080000'), INIT_NS)).toBe(false); // ptrace, no DAC
+  });
+  it('root in a user namespace (a rootless container) does not', () => {
+    expect(seesEveryProcess(status('000001ffffffffff'), '         0     100000      65536\n')).toBe(false);
+  });
+  it('unreadable or unknown text is "cannot tell"', () => {
+    expect(seesEveryProcess('', INIT_NS)).toBe(false);
+    expect(seesEveryProcess(status('000001ffffffffff'), '')).toBe(false);
   });
 });
