@@ -115,19 +115,11 @@ export class Callers {
     const max = this.deps.maxConnectionsPerUser;
     if (slot.counted !== caller.uid) this.#uncount(slot);
     if (max !== undefined && slot.counted === null && !isAdmin(caller, this.deps.policy)) {
-      const held = this.#perUser.get(caller.uid) ?? 0;
-      if (held >= max) {
-        const refusal = tooManyConnections(caller, held, max);
-        slot.refused = new DomainError(refusal.code as typeof ErrorCode.RateLimited, refusal.message, refusal.data);
-        this.deps.log?.warn(
-          { uid: caller.uid, user: caller.user, pid: caller.pid, held, max },
-          'connection refused: limits.maxConnectionsPerUser',
-        );
-        conn.refuse(refusal);
-        throw slot.refused;
-      }
-      this.#perUser.set(caller.uid, held + 1);
-      slot.counted = caller.uid;
+      this.#count(conn, slot, caller.uid, (held) => tooManyConnections(caller, held, max), {
+        uid: caller.uid,
+        user: caller.user,
+        pid: caller.pid,
+      });
     }
     slot.caller = caller;
   }
@@ -136,16 +128,22 @@ export class Callers {
   #countUnidentified(conn: Connection, slot: Slot): void {
     const max = this.deps.maxConnectionsPerUser;
     if (max === undefined || slot.counted !== null || this.#slots.get(conn) !== slot || slot.socket.destroyed) return;
-    const held = this.#perUser.get(UNIDENTIFIED) ?? 0;
+    this.#count(conn, slot, UNIDENTIFIED, (held) => tooManyUnidentified(held, max), { unidentified: true });
+  }
+
+  /** Counts the connection under `key` (a uid, or UNIDENTIFIED); past the cap it is told `refusal`, closed, and the call refused. */
+  #count(conn: Connection, slot: Slot, key: number, refusal: (held: number) => Refusal, logged: object): void {
+    const max = this.deps.maxConnectionsPerUser!;
+    const held = this.#perUser.get(key) ?? 0;
     if (held >= max) {
-      const refusal = tooManyUnidentified(held, max);
-      slot.refused = new DomainError(refusal.code as typeof ErrorCode.RateLimited, refusal.message, refusal.data);
-      this.deps.log?.warn({ held, max }, 'connection refused: limits.maxConnectionsPerUser, caller unidentified');
-      conn.refuse(refusal);
+      const r = refusal(held);
+      slot.refused = new DomainError(r.code as typeof ErrorCode.RateLimited, r.message, r.data);
+      this.deps.log?.warn({ ...logged, held, max }, 'connection refused: limits.maxConnectionsPerUser');
+      conn.refuse(r);
       throw slot.refused;
     }
-    this.#perUser.set(UNIDENTIFIED, held + 1);
-    slot.counted = UNIDENTIFIED;
+    this.#perUser.set(key, held + 1);
+    slot.counted = key;
   }
 
   #uncount(slot: Slot): void {
