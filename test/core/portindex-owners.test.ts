@@ -3,30 +3,15 @@
 // same from a state.
 import { describe, expect, it } from 'vitest';
 import { PortIndex } from '../../daemon/core/portindex.ts';
-import { applyOp, emptyState, type Op, type Reservation, type ServiceRecord } from '../../daemon/core/state.ts';
+import { applyOp, emptyState, type Op } from '../../daemon/core/state.ts';
+import { reservationRecord, serviceRecord } from './fixtures.ts';
 
-const T0 = '2026-01-01T00:00:00.000Z';
+const T0 = Date.UTC(2026, 0, 1);
 const ALICE = { uid: 1001, user: 'alice' };
 const BOB = { uid: 1002 };
 
-const service = (name: string, port: number, owner?: { uid: number }): ServiceRecord => ({
-  name,
-  port,
-  protocol: 'tcp',
-  host: '0.0.0.0',
-  status: 'registered',
-  tags: [],
-  registeredAt: T0,
-  updatedAt: T0,
-  origin: 'allocate',
-  ...(owner && { owner }),
-});
-const reservation = (port: number, owner?: { uid: number }): Reservation => ({
-  port,
-  protocol: 'tcp',
-  createdAt: T0,
-  ...(owner && { owner }),
-});
+const service = (name: string, port: number, owner?: { uid: number }) => serviceRecord(name, port, T0, owner && { owner });
+const reservation = (port: number, owner?: { uid: number }) => reservationRecord(port, T0, owner && { owner });
 
 describe('PortIndex.ownedBy', () => {
   it('counts services and reservations per owner through every op, and a rebuild agrees', () => {
