@@ -7,22 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registerEffects } from '../daemon/core/service-effects.ts';
-import { emptyState, type Op } from '../daemon/core/state.ts';
+import { emptyState } from '../daemon/core/state.ts';
 import { Registry } from '../daemon/registry.ts';
+import { memoryRegistry } from './memory-registry.ts';
 import { Store, type SyncMode } from '../daemon/store/store.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 
 function registry() {
-  const journal: Op[] = [];
-  const r = new Registry({
-    store: { state: emptyState(), append: async (ops) => void journal.push(...ops) },
-    publish: () => undefined,
-    now: () => T0,
-    onFatal: (err) => {
-      throw err;
-    },
-  });
+  const { registry: r, journal } = memoryRegistry(() => T0);
   return { r, journal };
 }
 

@@ -1,23 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BUILTIN_RANGES } from '../daemon/core/ranges.ts';
 import { HOUR, MINUTE } from '../daemon/core/series.ts';
-import { emptyState, type Op } from '../daemon/core/state.ts';
-import { Registry } from '../daemon/registry.ts';
+import { emptyState } from '../daemon/core/state.ts';
+import { memoryRegistry } from './memory-registry.ts';
 import { SeriesSchedule } from '../daemon/series-schedule.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 
 function setup() {
   const state = emptyState();
-  const journal: Op[] = [];
-  const registry = new Registry({
-    store: { state, append: async (ops) => void journal.push(...ops) },
-    publish: () => undefined,
-    now: () => Date.now(),
-    onFatal: (err) => {
-      throw err;
-    },
-  });
+  const { registry, journal } = memoryRegistry(() => Date.now(), state);
   const warnings: unknown[] = [];
   const schedule = new SeriesSchedule({
     registry,

@@ -7,10 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { RULES } from '../../daemon/access/targets.ts';
 import { registerEffects, reserveEffects } from '../../daemon/core/service-effects.ts';
-import { emptyState, type Op } from '../../daemon/core/state.ts';
 import type { App, RpcContext } from '../../daemon/rpc/app.ts';
 import { methodTable } from '../../daemon/rpc/table.ts';
-import { Registry } from '../../daemon/registry.ts';
+import { memoryRegistry } from '../memory-registry.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 
@@ -30,15 +29,7 @@ const CALLS: Record<string, Record<string, unknown>> = {
 const NOT_MUTATING = new Set(['service.restart']);
 
 async function setup() {
-  const journal: Op[] = [];
-  const registry = new Registry({
-    store: { state: emptyState(), append: async (ops) => void journal.push(...ops) },
-    publish: () => undefined,
-    now: () => T0,
-    onFatal: (err) => {
-      throw err;
-    },
-  });
+  const { registry, journal } = memoryRegistry(() => T0);
   await registry.mutate((tx) => {
     tx.apply(
       registerEffects(

@@ -4,10 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { restartRefusal, type AccessPolicy, type Caller } from '../../daemon/core/access.ts';
 import { registerEffects } from '../../daemon/core/service-effects.ts';
-import { emptyState, type Op } from '../../daemon/core/state.ts';
 import type { App, RpcContext } from '../../daemon/rpc/app.ts';
 import { methodTable } from '../../daemon/rpc/table.ts';
-import { Registry } from '../../daemon/registry.ts';
+import { memoryRegistry } from '../memory-registry.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 const policy: AccessPolicy = { daemonUid: 0, daemonUser: 'root', adminGid: 50 };
@@ -15,15 +14,7 @@ const policy: AccessPolicy = { daemonUid: 0, daemonUser: 'root', adminGid: 50 };
 const caller: Caller = { uid: 1001, user: 'ops', gids: [50], via: 'peer' };
 
 function setup(createMeanwhile: boolean) {
-  const journal: Op[] = [];
-  const registry = new Registry({
-    store: { state: emptyState(), append: async (ops) => void journal.push(...ops) },
-    publish: () => undefined,
-    now: () => T0,
-    onFatal: (err) => {
-      throw err;
-    },
-  });
+  const { registry, journal } = memoryRegistry(() => T0);
   const app = {
     registry,
     allocator: { probe: async () => null },
