@@ -111,8 +111,11 @@ async function holderOf(inode: number, candidates: Array<{ pid: number; fd: numb
     // Status first, then the link: a pid reused in between holds no such socket and fails the check.
     const status = parseProcStatus(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''));
     const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => null);
-    if (link !== null && socketLinkInode(link) === inode && !status) unsure = true; // it holds it, but who is it?
-    if (!status || link === null || socketLinkInode(link) !== inode) continue;
+    if (link === null || socketLinkInode(link) !== inode) continue;
+    if (!status) {
+      unsure = true; // it holds it, but who is it?
+      continue;
+    }
     if (found && found.uid !== status.uid) return null;
     found ??= { pid, ...status };
   }
