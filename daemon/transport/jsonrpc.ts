@@ -3,8 +3,8 @@
 // method table itself. json-rpc-2.0's server was lenient (a batch of one came
 // back as an object, non-string methods and string params passed, plain
 // throws leaked their message as code 0) and slow for batches (see dispatch);
-// the package still gives the error type and the response shapes.
-import { JSONRPCErrorException, createJSONRPCErrorResponse, type JSONRPCID, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
+// the package still gives the response shapes and the error response.
+import { createJSONRPCErrorResponse, type JSONRPCID, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
 import { ErrorCode } from '../../client/protocol.ts';
 import { DomainError, invalidParams } from '../core/errors.ts';
 
@@ -45,15 +45,11 @@ export function createJsonRpc<C>(opts: { methods: Record<string, Handler<C>>; lo
             method: request.method,
           });
     }
-    try {
-      const result = await callHandler(request.method, handler, request.params, ctx, log);
-      return request.id === undefined ? null : { jsonrpc: '2.0', id: request.id, result };
-    } catch (err) {
-      // Ours are already mapped and logged (callHandler).
-      log.debug?.({ err }, `An unexpected error occurred while executing "${request.method}" JSON-RPC method:`);
-      const e = err as JSONRPCErrorException;
-      return request.id === undefined ? null : createJSONRPCErrorResponse(request.id, e.code, e.message, e.data);
-    }
+    const outcome = await callHandler(request.method, handler, request.params, ctx, log);
+    if (request.id === undefined) return null;
+    return 'result' in outcome
+      ? { jsonrpc: '2.0', id: request.id, result: outcome.result }
+      : createJSONRPCErrorResponse(request.id, outcome.code, outcome.message, outcome.data);
   }
 
   /** One item's response line (or null when nothing is owed), serialised as soon as it is ready: a batch holds strings, not result objects. */
@@ -86,16 +82,19 @@ export function createJsonRpc<C>(opts: { methods: Record<string, Handler<C>>; lo
   return { handleLine };
 }
 
-/** Runs one handler and turns whatever it throws into an error that dispatch answers as-is. */
-async function callHandler<C>(method: string, handler: Handler<C>, params: unknown, ctx: C, log: JsonRpcLog): Promise<unknown> {
+/** What a handler gave: its result, or the error it is answered with. */
+type Outcome = { result: unknown } | { code: number; message: string; data?: unknown };
+
+/** Runs one handler; whatever it throws becomes the error it is answered with (logged unless it is ours). */
+async function callHandler<C>(method: string, handler: Handler<C>, params: unknown, ctx: C, log: JsonRpcLog): Promise<Outcome> {
   try {
     if (Array.isArray(params)) throw invalidParams('params', 'must be an object (named parameters)');
     const result = await handler((params ?? {}) as Record<string, unknown>, ctx);
-    return result === undefined ? null : result;
+    return { result: result === undefined ? null : result };
   } catch (err) {
-    if (err instanceof DomainError) throw new JSONRPCErrorException(err.message, err.code, err.data);
+    if (err instanceof DomainError) return { code: err.code, message: err.message, data: err.data };
     log.error({ err, method }, 'unexpected error in a JSON-RPC handler');
-    throw new JSONRPCErrorException('internal error', ErrorCode.InternalError);
+    return { code: ErrorCode.InternalError, message: 'internal error' };
   }
 }
 
