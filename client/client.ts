@@ -1,7 +1,7 @@
 // The portmand client library: one typed method per protocol method,
 // namespaced like the contract (pm.port.allocate, pm.service.register, ...),
 // pushed events through pm.on(), and getPort() for get-port users.
-import { Connection } from './connection.ts';
+import { Connection, type LateAnswer } from './connection.ts';
 import { ErrorCode, EVENT_METHOD, MUTATING_METHODS } from './protocol.ts';
 import type { AllocateParams, EventType, MethodName, ParamsOf, PortmandEvent, Protocol, RegisterParams, ResultOf } from './protocol.ts';
 import { DaemonTimeoutError, PortmandError } from './errors.ts';
@@ -156,47 +156,53 @@ export class PortmandClient {
    */
   async call<M extends MethodName>(method: M, ...args: CallArgs<M>): Promise<ResultOf<M>> {
     const given = (args[0] ?? {}) as Record<string, unknown>;
-    const mutating = MUTATING.has(method);
-    const params = mutating ? this.tokens.attach(method, given) : given;
-    let proved = false;
-    let waited = false;
+    const params = MUTATING.has(method) ? this.tokens.attach(method, given) : given;
+    if (method !== 'port.allocate') return this.request(method, params);
     // A port.allocate given up on is released if the daemon grants it later (late-grants.ts).
-    const ticket = method === 'port.allocate' ? beginAllocation(this.socketPath, String(params.service)) : null;
-    const onLate = ticket ? releaseLateGrant(ticket, params as AllocateParams) : undefined;
+    const ticket = beginAllocation(this.socketPath, String(params.service));
     let handedOver = false;
     try {
-      for (;;) {
-        try {
-          const result = (await this.conn.request(method, params, onLate)) as ResultOf<M>;
-          if (mutating) this.tokens.learn(method, params, result);
-          return result;
-        } catch (err) {
-          // Its own timeout fired: the late answer's handler ends the ticket.
-          if (err instanceof DaemonTimeoutError && err.method === method) handedOver = true;
-          if (!(err instanceof PortmandError)) throw err;
-          if (err.code === ErrorCode.PermissionDenied && err.data?.challenge === true && this.authenticate && !proved) {
-            proved = true;
-            await this.prove();
-            continue;
-          }
-          const wait = err.data?.retryAfterMs;
-          if (
-            err.code === ErrorCode.RateLimited &&
-            this.retryRateLimited &&
-            !waited &&
-            typeof wait === 'number' &&
-            wait >= 0 &&
-            wait <= MAX_RETRY_WAIT_MS
-          ) {
-            waited = true;
-            await new Promise((resolve) => setTimeout(resolve, wait));
-            continue;
-          }
-          throw err;
-        }
-      }
+      return await this.request(method, params, releaseLateGrant(ticket, params as AllocateParams));
+    } catch (err) {
+      // Its own timeout fired: the late answer's handler ends the ticket.
+      if (err instanceof DaemonTimeoutError && err.method === method) handedOver = true;
+      throw err;
     } finally {
-      if (ticket && !handedOver) endAllocation(ticket);
+      if (!handedOver) endAllocation(ticket);
+    }
+  }
+
+  /** One call, proving who we are once if the daemon asks, and waiting out one rate-limit refusal. */
+  private async request<M extends MethodName>(method: M, params: Record<string, unknown>, onLate?: LateAnswer): Promise<ResultOf<M>> {
+    let proved = false;
+    let waited = false;
+    for (;;) {
+      try {
+        const result = (await this.conn.request(method, params, onLate)) as ResultOf<M>;
+        if (MUTATING.has(method)) this.tokens.learn(method, params, result);
+        return result;
+      } catch (err) {
+        if (!(err instanceof PortmandError)) throw err;
+        if (err.code === ErrorCode.PermissionDenied && err.data?.challenge === true && this.authenticate && !proved) {
+          proved = true;
+          await this.prove();
+          continue;
+        }
+        const wait = err.data?.retryAfterMs;
+        if (
+          err.code === ErrorCode.RateLimited &&
+          this.retryRateLimited &&
+          !waited &&
+          typeof wait === 'number' &&
+          wait >= 0 &&
+          wait <= MAX_RETRY_WAIT_MS
+        ) {
+          waited = true;
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          continue;
+        }
+        throw err;
+      }
     }
   }
 
