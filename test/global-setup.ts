@@ -4,7 +4,7 @@
 // is skipped when dist/ is newer than every source file, folder and tsconfig
 // (a folder's time changes when a file in it is added, renamed or removed).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,11 +13,9 @@ const BIN = 'dist/bin/portmand.js';
 export default function setup(): void {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   if (upToDate(root)) return;
-  // As `npm run build` does: nothing of an older layout is left to run by mistake.
-  rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   try {
-    execFileSync(path.join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-    execFileSync(process.execPath, ['esbuild.config.mjs'], { cwd: root, stdio: 'inherit' });
+    // The package's own build (package.json): it clears dist/, so nothing of an older layout is left to run.
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   } catch (err) {
     // tsc emits despite type errors: mark dist/ stale so the next run builds, and fails, again.
     try {
